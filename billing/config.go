@@ -1,0 +1,178 @@
+package billing
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds every billing and collections rule that risk and product teams
+// may change. The policy file fills it; DefaultConfig gives the defaults of
+// the product spec.
+type Config struct {
+	// TimeZone is the IANA zone in which events get their business date.
+	TimeZone string
+	// DueDays is the number of days from statement date to due date.
+	DueDays int
+	// InstallmentOptions are the allowed numbers of periods.
+	InstallmentOptions []int32
+	// APRCap is the annualized nominal rate above which a plan is flagged.
+	APRCap Rate
+	// MinimumRate is the share of other principal the minimum payment asks for.
+	MinimumRate Rate
+	// MinimumFloor is the lowest minimum payment (never above the new balance).
+	MinimumFloor Money
+	// RevolvingDailyRate is the daily fee on statement principal left unpaid
+	// after its due date.
+	RevolvingDailyRate Rate
+	// PenaltyDailyRate is the daily penalty (违约金) on the past-due amount.
+	PenaltyDailyRate Rate
+	// Waterfall is the allocation order of a payment within a statement.
+	Waterfall []Component
+	// PayoffChargesFees charges a plan's remaining fees on early payoff
+	// (they are waived when false).
+	PayoffChargesFees bool
+	// MaxDeferralCycles caps the cycles of deferral over an account's life.
+	MaxDeferralCycles int32
+	// BillingDayChangeAfterMonths is how long after activation the billing day
+	// may change.
+	BillingDayChangeAfterMonths int
+	// RefundWindowDays is how long a purchase can be refunded.
+	RefundWindowDays int
+	// HistoryCycles is how many closed cycles the state keeps for scoring.
+	HistoryCycles int
+	// FreezeDPD freezes an account whose days past due exceed it.
+	FreezeDPD int32
+	// UnfreezeCleanDays is the clean period before a frozen account thaws.
+	UnfreezeCleanDays int
+	// NoUnfreezeGrades are grades that stay frozen after the clean period.
+	NoUnfreezeGrades []string
+	// ChargeOffDPD charges off and closes an account at this many days past due.
+	ChargeOffDPD int32
+	// ReminderDays are the days before the due date on which an unpaid
+	// statement is reminded; ReminderDaysByGrade overrides them per grade.
+	ReminderDays        []int
+	ReminderDaysByGrade map[string][]int
+	// OverdueNoticeDPD are the days past due that send an overdue notice.
+	OverdueNoticeDPD []int32
+	// Channels names the channel (sms, push, email) per notice kind;
+	// DefaultChannel serves the kinds it does not name.
+	Channels       map[NoticeKind]string
+	DefaultChannel string
+
+	loc *time.Location
+}
+
+// DefaultConfig returns the product spec's defaults.
+func DefaultConfig() Config {
+	return Config{
+		TimeZone:                    "Asia/Shanghai",
+		DueDays:                     9,
+		InstallmentOptions:          []int32{1, 3, 6, 12, 24},
+		APRCap:                      240000,
+		MinimumRate:                 100000,
+		MinimumFloor:                1000,
+		RevolvingDailyRate:          500,
+		PenaltyDailyRate:            500,
+		Waterfall:                   []Component{Penalty, RevolvingFee, InstallmentFee, InstallmentPrincipal, PurchasePrincipal},
+		MaxDeferralCycles:           3,
+		BillingDayChangeAfterMonths: 3,
+		RefundWindowDays:            180,
+		HistoryCycles:               12,
+		FreezeDPD:                   30,
+		UnfreezeCleanDays:           90,
+		NoUnfreezeGrades:            []string{"E"},
+		ChargeOffDPD:                180,
+		ReminderDays:                []int{5, 1},
+		ReminderDaysByGrade:         map[string][]int{"D": {7, 5, 3, 1}, "E": {7, 5, 3, 2, 1}},
+		OverdueNoticeDPD:            []int32{1, 3, 7, 15, 30, 60, 90},
+		Channels: map[NoticeKind]string{
+			NoticeStatement: "push", NoticeDueReminder: "push", NoticePaymentMissed: "sms",
+			NoticeOverdue: "sms", NoticeDeductFailed: "sms", NoticeLimitChanged: "push",
+			NoticeFrozen: "sms", NoticeUnfrozen: "push", NoticeClosed: "email", NoticeChargedOff: "email",
+		},
+		DefaultChannel: "push",
+	}
+}
+
+// Location returns the time zone of business dates (valid after Validate).
+func (c *Config) Location() *time.Location {
+	if c.loc == nil {
+		if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+			c.loc = loc
+		} else {
+			c.loc = time.UTC
+		}
+	}
+	return c.loc
+}
+
+// Validate checks every setting and returns all problems joined.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil || c.TimeZone == "" {
+		bad("time_zone %q: unknown zone", c.TimeZone)
+	} else {
+		c.loc = loc
+	}
+	if c.DueDays < 1 || c.DueDays > 27 {
+		bad("due_days %d: want 1..27", c.DueDays)
+	}
+	for _, n := range c.InstallmentOptions {
+		if n < 1 || n > 60 {
+			bad("installment_options: %d periods, want 1..60", n)
+		}
+	}
+	rate := func(name string, r Rate, max Rate) {
+		if r < 0 || r > max {
+			bad("%s %s: want 0..%s", name, r, max)
+		}
+	}
+	rate("apr_cap", c.APRCap, 10*RateScale)
+	rate("minimum_rate", c.MinimumRate, RateScale)
+	rate("revolving_daily_rate", c.RevolvingDailyRate, RateScale/100)
+	rate("penalty_daily_rate", c.PenaltyDailyRate, RateScale/100)
+	if c.MinimumFloor < 0 {
+		bad("minimum_floor %s: want ≥ 0", c.MinimumFloor)
+	}
+	if len(c.Waterfall) != int(NumComponents) {
+		bad("waterfall: want each of %v once", componentNames)
+	} else {
+		var seen [NumComponents]bool
+		for _, k := range c.Waterfall {
+			if k >= NumComponents || seen[k] {
+				bad("waterfall: want each of %v once", componentNames)
+				break
+			}
+			seen[k] = true
+		}
+	}
+	if c.MaxDeferralCycles < 0 {
+		bad("max_deferral_cycles %d: want ≥ 0", c.MaxDeferralCycles)
+	}
+	if c.HistoryCycles < 1 || c.HistoryCycles > 36 {
+		bad("history_cycles %d: want 1..36", c.HistoryCycles)
+	}
+	if c.FreezeDPD < 1 {
+		bad("freeze_dpd %d: want ≥ 1", c.FreezeDPD)
+	}
+	if c.ChargeOffDPD <= c.FreezeDPD {
+		bad("charge_off_dpd %d: want above freeze_dpd %d", c.ChargeOffDPD, c.FreezeDPD)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// ComponentByName returns the component named s ("penalty", "purchase" …).
+func ComponentByName(s string) (Component, bool) {
+	for i, n := range componentNames {
+		if n == s {
+			return Component(i), true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,186 @@
+package billing
+
+// The row types below are the contract's output tables. Their parquet tags
+// are plain struct tags (billing imports no storage): the pipeline writes the
+// rows as they are. Money is DECIMAL(18,2) on INT64, rates DECIMAL(9,6),
+// dates DATE.
+
+// StatementRow is one statement issued by the run (dated as_of+1).
+// previous_balance + purchases + installment_principal + installment_fees +
+// revolving_fees + penalties − payments − refunds = new_balance.
+type StatementRow struct {
+	AccountID            int64 `parquet:"account_id"`
+	StatementDate        Date  `parquet:"statement_date,date"`
+	DueDate              Date  `parquet:"due_date,date"`
+	PreviousBalance      Money `parquet:"previous_balance,decimal(2:18)"`
+	Payments             Money `parquet:"payments,decimal(2:18)"`
+	Refunds              Money `parquet:"refunds,decimal(2:18)"`
+	Purchases            Money `parquet:"purchases,decimal(2:18)"`
+	InstallmentPrincipal Money `parquet:"installment_principal,decimal(2:18)"`
+	InstallmentFees      Money `parquet:"installment_fees,decimal(2:18)"`
+	RevolvingFees        Money `parquet:"revolving_fees,decimal(2:18)"`
+	Penalties            Money `parquet:"penalties,decimal(2:18)"`
+	NewBalance           Money `parquet:"new_balance,decimal(2:18)"`
+	MinimumDue           Money `parquet:"minimum_due,decimal(2:18)"`
+}
+
+// LineRow is one line of a statement.
+type LineRow struct {
+	AccountID     int64  `parquet:"account_id"`
+	StatementDate Date   `parquet:"statement_date,date"`
+	Seq           int32  `parquet:"line_no"`
+	Kind          string `parquet:"kind"`
+	EventDate     Date   `parquet:"event_date,date"`
+	Ref           string `parquet:"ref"` // txn_id, repayment_id or the plan's txn_id
+	Period        int32  `parquet:"period"`
+	Amount        Money  `parquet:"amount,decimal(2:18)"`
+}
+
+// PlanRow is an installment plan opened by the run, with its disclosure.
+type PlanRow struct {
+	TxnID               string `parquet:"txn_id"`
+	AccountID           int64  `parquet:"account_id"`
+	OpenedOn            Date   `parquet:"opened_on,date"`
+	Periods             int32  `parquet:"periods"`
+	Principal           Money  `parquet:"principal,decimal(2:18)"`
+	FeeRate             Rate   `parquet:"fee_rate,decimal(6:9)"`
+	PeriodPrincipal     Money  `parquet:"period_principal,decimal(2:18)"`
+	PeriodFee           Money  `parquet:"period_fee,decimal(2:18)"`
+	LastPeriodPrincipal Money  `parquet:"last_period_principal,decimal(2:18)"`
+	TotalFees           Money  `parquet:"total_fees,decimal(2:18)"`
+	APRNominal          Rate   `parquet:"apr_nominal,decimal(6:9)"`
+	APREffective        Rate   `parquet:"apr_effective,decimal(6:9)"`
+	OverCap             bool   `parquet:"over_cap"`
+}
+
+// DelinquencyRow is an account past due on the run's date.
+type DelinquencyRow struct {
+	AccountID     int64  `parquet:"account_id"`
+	AsOf          Date   `parquet:"as_of,date"`
+	DPD           int32  `parquet:"dpd"`
+	Bucket        string `parquet:"bucket"` // M1 … M7+
+	PastDueAmount Money  `parquet:"past_due_amount,decimal(2:18)"`
+	PenaltyToday  Money  `parquet:"penalty_today,decimal(2:18)"`
+	PenaltyTotal  Money  `parquet:"penalty_total,decimal(2:18)"` // billed unpaid + accrued unbilled
+}
+
+// NoticeKind names a notice.
+type NoticeKind string
+
+const (
+	NoticeStatement       NoticeKind = "statement_issued"
+	NoticeDueReminder     NoticeKind = "due_reminder"
+	NoticePaymentMissed   NoticeKind = "payment_missed"
+	NoticeOverdue         NoticeKind = "overdue"
+	NoticeDeductFailed    NoticeKind = "deduction_failed"
+	NoticeLimitChanged    NoticeKind = "limit_changed"
+	NoticeActivated       NoticeKind = "account_activated"
+	NoticeDeclined        NoticeKind = "application_declined"
+	NoticeFrozen          NoticeKind = "account_frozen"
+	NoticeUnfrozen        NoticeKind = "account_unfrozen"
+	NoticeClosed          NoticeKind = "account_closed"
+	NoticeChargedOff      NoticeKind = "charged_off"
+	NoticeRequestDeclined NoticeKind = "request_declined"
+)
+
+// Notice is a message for the downstream messaging system. NoticeID is a
+// pure function of (account, kind, reference), so a re-run or a backfill
+// never creates a second notice.
+type Notice struct {
+	NoticeID  string `parquet:"notice_id"`
+	AccountID int64  `parquet:"account_id"`
+	AsOf      Date   `parquet:"as_of,date"`
+	Kind      string `parquet:"kind"`
+	Channel   string `parquet:"channel"`
+	Reference string `parquet:"reference"`
+	Amount    Money  `parquet:"amount,decimal(2:18)"`
+	DueDate   Date   `parquet:"due_date,date,optional"` // zero value written as null
+}
+
+// BureauRow is the monthly credit-bureau status on a statement date.
+type BureauRow struct {
+	AccountID int64  `parquet:"account_id"`
+	Period    Date   `parquet:"period,date"` // the statement date
+	Status    string `parquet:"status"`      // N, 1..7, C, *
+}
+
+// Reject reasons found by the domain step (the pipeline adds its own).
+const (
+	RejectUnknownPurchase = "refund_of_unknown_purchase"
+	RejectRefundTooLarge  = "refund_exceeds_purchase"
+	RejectAccountClosed   = "account_closed"
+	RejectNotActive       = "account_not_active"
+	RejectUnknownPlan     = "payoff_of_unknown_plan"
+)
+
+// EventReject is an event the domain step refused, with the source row.
+type EventReject struct {
+	Dataset string // transactions, repayments, requests
+	Key     string // the event's id
+	Reason  string
+	Src     Source
+}
+
+// Flows are the money movements of one account's day, by kind; Close checks
+// that they explain the change of the account's Exposure exactly.
+type Flows struct {
+	Purchases   Money // all purchases, paid in full and in installments
+	Fees        Money // installment fees billed, accelerated fees
+	Revolving   Money // revolving fees accrued
+	Penalties   Money // penalties accrued
+	Payments    Money // successful repayments
+	Refunds     Money // refund effect: credited plus plan principal removed
+	FeeReversal Money // fees credited back by a full refund or waived
+	ChargedOff  Money // written off
+}
+
+// Net is the change of exposure the flows explain.
+func (f *Flows) Net() Money {
+	return f.Purchases + f.Fees + f.Revolving + f.Penalties - f.Payments - f.Refunds - f.FeeReversal - f.ChargedOff
+}
+
+// Add adds g to f.
+func (f *Flows) Add(g Flows) {
+	f.Purchases += g.Purchases
+	f.Fees += g.Fees
+	f.Revolving += g.Revolving
+	f.Penalties += g.Penalties
+	f.Payments += g.Payments
+	f.Refunds += g.Refunds
+	f.FeeReversal += g.FeeReversal
+	f.ChargedOff += g.ChargedOff
+}
+
+// Output collects the rows one or more accounts' days produce. Close and
+// ApplyLimit append to it; the pipeline drains it in account order.
+type Output struct {
+	Statements  []StatementRow
+	Lines       []LineRow
+	Plans       []PlanRow
+	Delinquency []DelinquencyRow
+	Notices     []Notice
+	Bureau      []BureauRow
+	Rejects     []EventReject
+	Flows       Flows
+}
+
+// Reset empties o, keeping its capacity.
+func (o *Output) Reset() {
+	*o = Output{
+		Statements: o.Statements[:0], Lines: o.Lines[:0], Plans: o.Plans[:0],
+		Delinquency: o.Delinquency[:0], Notices: o.Notices[:0], Bureau: o.Bureau[:0],
+		Rejects: o.Rejects[:0],
+	}
+}
+
+// LimitAction is a limit decision's action.
+type LimitAction string
+
+const (
+	ActionActivate LimitAction = "activate"
+	ActionDecline  LimitAction = "decline"
+	ActionIncrease LimitAction = "increase"
+	ActionDecrease LimitAction = "decrease"
+	ActionKeep     LimitAction = "keep"
+	ActionFreeze   LimitAction = "freeze"
+)
