@@ -85,6 +85,7 @@ type Account struct {
 	LimitChangedOn Date   // last limit change (activation counts)
 	ClosedOn       Date   // when closed (0 if open)
 	ChargedOff     Money  // balance written off at charge-off
+	Recovered      Money  // received after charge-off (Flows.Recoveries)
 	CloseRequested bool   // a close_account request waits for the balance to clear
 	DeferralsUsed  int32  // cycles of deferral granted over the account's life
 	Note           string // why a request waits or was declined, for people

@@ -1,19 +1,285 @@
 package billing
 
+import (
+	"fmt"
+	"slices"
+)
+
+// run is one account's business day in progress.
+type run struct {
+	cfg   *Config
+	a     *Account
+	day   Date
+	out   *Output
+	flows Flows
+	ov    Overdue // the position after the day's events (step 2)
+}
+
 // Close runs one account's business day: it applies the day's events
 // (purchases, refunds, repayments, requests), accrues revolving fees and
 // penalties, issues the statement dated day+1 when day+1 is the billing day,
 // moves the account through its lifecycle, and appends the resulting rows
 // and notices to out. It does no I/O. It returns an error (wrapping
 // ErrNotConserved) if the account's exposure does not move exactly as the
-// day's flows say.
+// day's flows say, or (wrapping ErrUnbalanced) if a statement does not
+// balance; the account's state is then unusable and the run must fail.
+//
+// Close must run for every account on every business day, with or without
+// events: fees, penalties, days past due and notices move daily.
 func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
-	panic("not implemented")
+	r := run{cfg: cfg, a: a, day: day, out: out}
+	before := a.Exposure()
+	if ev != nil {
+		r.applyEvents(ev)
+	}
+	if a.Status != Closed {
+		r.accrue()
+	}
+	if err := r.issueStatement(); err != nil {
+		return fmt.Errorf("close %s: %w", day, err)
+	}
+	r.lifecycle()
+	r.collectionNotices()
+	a.dropSettled()
+	a.prunePurchases(day, cfg.RefundWindowDays)
+
+	if diff := a.Exposure() - before - r.flows.Net(); diff != 0 {
+		return fmt.Errorf("close %s: account %d exposure moved %s, flows explain %s (difference %s): %w",
+			day, a.ID, a.Exposure()-before, r.flows.Net(), diff, ErrNotConserved)
+	}
+	out.Flows.Add(r.flows)
+	return nil
 }
 
-// ApplyLimit applies a limit decision taken by scoring on day: it activates
-// or declines a pending account, changes the limit, and appends the notice a
-// change calls for.
-func ApplyLimit(cfg *Config, a *Account, day Date, action LimitAction, newLimit Money, out *Output) {
-	panic("not implemented")
+// applyEvents applies the day's events in timestamp order across the three
+// kinds; on equal timestamps transactions go first, then repayments, then
+// requests, and within a kind the id decides.
+func (r *run) applyEvents(ev *Events) {
+	ts, ps, qs := ev.Transactions, ev.Repayments, ev.Requests
+	i, j, k := 0, 0, 0
+	for i < len(ts) || j < len(ps) || k < len(qs) {
+		// Pick the kind whose next event comes first.
+		kind, at := 0, int64(0)
+		if i < len(ts) {
+			kind, at = 1, ts[i].PostedAt
+		}
+		if j < len(ps) && (kind == 0 || ps[j].PaidAt < at) {
+			kind, at = 2, ps[j].PaidAt
+		}
+		if k < len(qs) && (kind == 0 || qs[k].RequestedAt < at) {
+			kind = 3
+		}
+		switch kind {
+		case 1:
+			r.transaction(&ts[i])
+			i++
+		case 2:
+			r.repayment(&ps[j])
+			j++
+		case 3:
+			r.request(&qs[k])
+			k++
+		}
+	}
+}
+
+func (r *run) reject(dataset, key, reason string, src Source) {
+	r.out.Rejects = append(r.out.Rejects, EventReject{Dataset: dataset, Key: key, Reason: reason, Src: src})
+}
+
+func (r *run) pending(kind LineKind, ref string, period int32, amount Money) {
+	r.a.Pending = append(r.a.Pending, Line{Kind: kind, Date: r.day, Ref: ref, Period: period, Amount: amount})
+}
+
+// chargedOff reports whether the account was written off: money it
+// receives then is a recovery, outside its exposure.
+func (a *Account) chargedOff() bool { return a.Status == Closed && a.ChargedOff > 0 }
+
+func (r *run) transaction(t *Transaction) {
+	switch t.Kind {
+	case Purchase:
+		r.purchase(t)
+	case Refund:
+		r.refund(t)
+	}
+}
+
+// purchase books a purchase: paid in full on the next statement, or a new
+// installment plan. A frozen account still books it: upstream authorization
+// decided.
+func (r *run) purchase(t *Transaction) {
+	a, cfg := r.a, r.cfg
+	switch a.Status {
+	case Closed:
+		r.reject("transactions", t.TxnID, RejectAccountClosed, t.Src)
+		return
+	case Pending, Declined:
+		r.reject("transactions", t.TxnID, RejectNotActive, t.Src)
+		return
+	}
+	if !slices.Contains(cfg.InstallmentOptions, t.Installments) {
+		r.reject("transactions", t.TxnID, RejectInstallments, t.Src)
+		return
+	}
+	r.flows.Purchases += t.Amount
+	a.Purchases = append(a.Purchases, PurchaseRef{
+		TxnID: t.TxnID, Date: r.day, Amount: t.Amount, Installments: t.Installments,
+	})
+	if t.Installments <= 1 {
+		a.Cycle.Purchases += t.Amount
+		r.pending(LinePurchase, t.TxnID, 0, t.Amount)
+		return
+	}
+	a.Plans = append(a.Plans, NewPlan(t.TxnID, r.day, t.Amount, t.Installments, t.FeeRate))
+	a.Cycle.InstallmentSpend += t.Amount
+	r.out.Plans = append(r.out.Plans, a.Plans[len(a.Plans)-1].Row(a.ID, cfg.APRCap))
+}
+
+// refund credits a refund of a remembered purchase.
+//
+// A purchase paid in full: the refund is credited like a payment. An
+// installment purchase with its plan open: a full refund (the refunds reach
+// the principal) cancels the plan, removing the unbilled principal and
+// crediting the billed principal and fees; a partial refund reduces the
+// unbilled principal, re-split over the periods left (the flat fee does not
+// change), and any part beyond the unbilled principal is credited, which
+// closes the plan with its remaining fees waived. Once the plan is closed a
+// refund is credited as principal.
+func (r *run) refund(t *Transaction) {
+	a := r.a
+	p := a.purchase(t.RefTxnID)
+	if p == nil {
+		r.reject("transactions", t.TxnID, RejectUnknownPurchase, t.Src)
+		return
+	}
+	if p.Refunded+t.Amount > p.Amount {
+		r.reject("transactions", t.TxnID, RejectRefundTooLarge, t.Src)
+		return
+	}
+	p.Refunded += t.Amount
+	if a.chargedOff() {
+		r.recover(t.Amount)
+		return
+	}
+	r.flows.Refunds += t.Amount
+	credited := t.Amount
+	i := -1
+	if p.Installments > 1 {
+		i = a.plan(p.TxnID)
+	}
+	if i >= 0 {
+		plan := &a.Plans[i]
+		removed := min(plan.Remaining, t.Amount)
+		plan.Remaining -= removed
+		credited = t.Amount - removed
+		switch {
+		case p.Refunded == p.Amount:
+			fees := plan.BilledFees
+			a.removePlan(i)
+			if fees > 0 {
+				r.flows.FeeReversal += fees
+				a.Cycle.Refunds += fees
+				a.receive(fees, r.cfg.Waterfall)
+				r.pending(LineWaiver, t.TxnID, 0, -fees)
+			}
+		case plan.Remaining == 0:
+			a.removePlan(i)
+		default:
+			plan.split()
+		}
+	}
+	if credited > 0 {
+		a.Cycle.Refunds += credited
+		a.receive(credited, r.cfg.Waterfall)
+		r.pending(LineRefund, t.TxnID, 0, -credited)
+	}
+}
+
+// repayment books a repayment. A failed one moves no money: it counts and
+// sends a notice. A successful one with PayoffTxnID first accelerates that
+// plan's remaining principal (fees waived unless the policy charges them),
+// then pays like any repayment.
+func (r *run) repayment(p *Repayment) {
+	a, cfg := r.a, r.cfg
+	if p.Status != Succeeded {
+		a.FailedDeductions++
+		a.Cycle.FailedDeductions++
+		r.notify(NoticeDeductFailed, p.RepaymentID, p.Amount, 0)
+		return
+	}
+	if a.chargedOff() {
+		r.recover(p.Amount)
+		return
+	}
+	if p.PayoffTxnID != "" {
+		i := a.plan(p.PayoffTxnID)
+		if i < 0 {
+			r.reject("repayments", p.RepaymentID, RejectUnknownPlan, p.Src)
+			return
+		}
+		plan := &a.Plans[i]
+		a.Cycle.AcceleratedPrincipal += plan.Remaining
+		r.pending(LinePayoff, plan.TxnID, 0, plan.Remaining)
+		if fees := plan.FeesLeft(); cfg.PayoffChargesFees && fees > 0 {
+			a.Cycle.AcceleratedFees += fees
+			r.flows.Fees += fees
+			r.pending(LineInstallmentFee, plan.TxnID, 0, fees)
+		}
+		a.removePlan(i)
+	}
+	r.flows.Payments += p.Amount
+	a.Cycle.Payments += p.Amount
+	a.receive(p.Amount, cfg.Waterfall)
+	r.pending(LinePayment, p.RepaymentID, 0, -p.Amount)
+}
+
+// recover books money received after charge-off.
+func (r *run) recover(amount Money) {
+	r.a.Recovered += amount
+	r.flows.Recoveries += amount
+}
+
+// request handles a customer request. A refused request is not a reject:
+// the account's Note says why and a request_declined notice goes out.
+func (r *run) request(q *Request) {
+	a, cfg := r.a, r.cfg
+	decline := func(why string) {
+		a.Note = why
+		r.notify(NoticeRequestDeclined, q.RequestID, 0, 0)
+	}
+	if a.Status == Closed || a.Status == Declined {
+		decline("request " + q.RequestID + " declined: account " + string(a.Status))
+		return
+	}
+	switch q.Kind {
+	case CloseAccount:
+		a.CloseRequested = true
+		a.Note = "close requested"
+	case DeferPlan:
+		i := a.plan(q.TxnID)
+		switch {
+		case i < 0:
+			decline("defer " + q.TxnID + " declined: no open plan")
+		case q.Periods < 1:
+			decline("defer " + q.TxnID + " declined: periods must be at least 1")
+		case a.DeferralsUsed+q.Periods > cfg.MaxDeferralCycles:
+			decline(fmt.Sprintf("defer %s by %d declined: %d of %d deferral cycles used",
+				q.TxnID, q.Periods, a.DeferralsUsed, cfg.MaxDeferralCycles))
+		default:
+			a.Plans[i].Skip += q.Periods
+			a.DeferralsUsed += q.Periods
+		}
+	case ChangeBillingDay:
+		switch {
+		case q.BillingDay < 1 || q.BillingDay > 28:
+			decline(fmt.Sprintf("billing day %d declined: want 1..28", q.BillingDay))
+		case a.ActivatedOn == 0 || r.day < a.ActivatedOn.AddMonths(cfg.BillingDayChangeAfterMonths):
+			decline(fmt.Sprintf("billing day %d declined: allowed %d months after activation",
+				q.BillingDay, cfg.BillingDayChangeAfterMonths))
+		case a.Overdue(r.day).DPD > 0:
+			decline(fmt.Sprintf("billing day %d declined: account past due", q.BillingDay))
+		default:
+			a.BillingDay = q.BillingDay
+		}
+	}
 }

@@ -111,6 +111,9 @@ const (
 	RejectAccountClosed   = "account_closed"
 	RejectNotActive       = "account_not_active"
 	RejectUnknownPlan     = "payoff_of_unknown_plan"
+	// RejectInstallments is a purchase whose number of periods the policy
+	// does not offer (Config.InstallmentOptions).
+	RejectInstallments = "installments_not_offered"
 )
 
 // EventReject is an event the domain step refused, with the source row.
@@ -132,6 +135,9 @@ type Flows struct {
 	Refunds     Money // refund effect: credited plus plan principal removed
 	FeeReversal Money // fees credited back by a full refund or waived
 	ChargedOff  Money // written off
+	// Recoveries is money received on a charged-off account (payments and
+	// refunds). The exposure was written off already, so it is outside Net.
+	Recoveries Money
 }
 
 // Net is the change of exposure the flows explain.
@@ -149,6 +155,7 @@ func (f *Flows) Add(g Flows) {
 	f.Refunds += g.Refunds
 	f.FeeReversal += g.FeeReversal
 	f.ChargedOff += g.ChargedOff
+	f.Recoveries += g.Recoveries
 }
 
 // Output collects the rows one or more accounts' days produce. Close and

@@ -1,0 +1,53 @@
+// Command creditrun runs the nightly batch of a revolving "buy now, pay
+// later" credit line: statements, installments, overdue, collections notices,
+// scoring and limits, from Parquet to Parquet. See the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/policy"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// Exit codes, as the data contract defines them.
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitUsage    = 2
+	exitRejected = 3
+)
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "creditrun:", err)
+	var perr *policy.ProblemsError
+	switch {
+	case errors.Is(err, pipeline.ErrUsage), errors.As(err, &perr):
+		return exitUsage
+	case errors.Is(err, pipeline.ErrTooManyRejects):
+		return exitRejected
+	}
+	return exitFailed
+}

@@ -1,0 +1,84 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/scoring"
+)
+
+// Manifest is OUT/as_of=D/_manifest.json: what a run read, what it wrote and
+// how long it took. Everything but TimingsMS is a function of the inputs.
+type Manifest struct {
+	Program       string              `json:"program"`
+	Version       string              `json:"version"`
+	AsOf          string              `json:"as_of"`
+	PolicyVersion string              `json:"policy_version"`
+	PolicySource  string              `json:"policy_source"`
+	StateFrom     string              `json:"state_from"`
+	Inputs        []InputFile         `json:"inputs"`
+	RowsRead      int64               `json:"rows_read"`
+	Rows          map[string]int64    `json:"rows"`
+	Rejects       map[string]int64    `json:"rejects"`
+	RejectRatio   float64             `json:"reject_ratio"`
+	Book          BookTotals          `json:"book"`
+	PSI           []scoring.PSIResult `json:"psi,omitempty"`
+	Workers       int                 `json:"workers"`
+	BucketSize    int                 `json:"bucket_size"`
+	TimingsMS     map[string]int64    `json:"timings_ms"`
+}
+
+// InputFile is one input file the run read.
+type InputFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// BookTotals summarise the book after the run, for reconciliation downstream.
+type BookTotals struct {
+	Accounts int               `json:"accounts"`
+	ByStatus map[string]int    `json:"by_status"`
+	Exposure string            `json:"exposure"`
+	Flows    map[string]string `json:"flows"`
+}
+
+func newManifest(opt Options, day billing.Date, stateFrom string) *Manifest {
+	return &Manifest{
+		Program: "creditrun", Version: opt.Version, AsOf: day.String(),
+		PolicyVersion: opt.Policy.Version, PolicySource: opt.Policy.Source, StateFrom: stateFrom,
+		Workers: opt.Workers, BucketSize: opt.BucketSize, TimingsMS: map[string]int64{},
+	}
+}
+
+func (m *Manifest) stage(name string, start time.Time) {
+	m.TimingsMS[name] = time.Since(start).Milliseconds()
+}
+
+func (m *Manifest) setRejects(rs []source.Reject, kept int) {
+	m.Rejects = map[string]int64{}
+	for _, r := range rs {
+		m.Rejects[r.Reason]++
+	}
+	m.RowsRead = int64(kept + len(rs))
+	if m.RowsRead > 0 {
+		m.RejectRatio = float64(len(rs)) / float64(m.RowsRead)
+	}
+}
+
+func bookTotals(accounts []billing.Account, f billing.Flows) BookTotals {
+	t := BookTotals{Accounts: len(accounts), ByStatus: map[string]int{}}
+	var exp billing.Money
+	for i := range accounts {
+		t.ByStatus[string(accounts[i].Status)]++
+		exp += accounts[i].Exposure()
+	}
+	t.Exposure = exp.String()
+	t.Flows = map[string]string{
+		"purchases": f.Purchases.String(), "fees": f.Fees.String(), "revolving_fees": f.Revolving.String(),
+		"penalties": f.Penalties.String(), "payments": f.Payments.String(), "refunds": f.Refunds.String(),
+		"fee_reversals": f.FeeReversal.String(), "charged_off": f.ChargedOff.String(),
+	}
+	return t
+}

@@ -1,0 +1,245 @@
+// Package pipeline runs the nightly close: it is the one place that touches
+// storage and concurrency. A run for business date D reads the state as of
+// D−1 and the events of D, folds every account's day through billing and
+// scoring in parallel buckets, and publishes the outputs and the state as of
+// D atomically under OUT/as_of=D/. A backfill folds the same step over a
+// range of dates in one process, publishing each day as a run would.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/pqfile"
+	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/pipeline/state"
+	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/scoring"
+)
+
+// Options configure runs and backfills.
+type Options struct {
+	// Events is the root of the input datasets: transactions/, repayments/
+	// and, optionally, requests/ (each a file, a directory or a Hive tree).
+	Events string
+	// Out is the output root; each date is published as Out/as_of=D/.
+	Out string
+	// State is where the first date starts from: a state/ directory written
+	// by an earlier run, or an accounts master dataset. Empty means
+	// Out/as_of=D−1/state.
+	State string
+	// Policy is the policy in force.
+	Policy *policy.Policy
+	// Workers bounds the buckets processed at once (default: CPUs).
+	Workers int
+	// BucketSize is the number of accounts per bucket (default 16384).
+	BucketSize int
+	// MaxRejectRatio is the share of rejected input rows above which the
+	// run publishes nothing (ErrTooManyRejects).
+	MaxRejectRatio float64
+	// Version is the program version written in manifests.
+	Version string
+	// Log receives one line per stage.
+	Log zerolog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.BucketSize <= 0 {
+		o.BucketSize = 16384
+	}
+}
+
+// Run closes one business date and publishes it.
+func Run(ctx context.Context, opt Options, day billing.Date) (*Manifest, error) {
+	ms, err := Backfill(ctx, opt, day, day, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
+}
+
+// Backfill closes every date from..to in order in one process, keeping the
+// book in memory between days, and publishes each day exactly as chained
+// runs would. progress, if not nil, is called after each published day.
+func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress func(*Manifest)) ([]*Manifest, error) {
+	opt.defaults()
+	if to < from {
+		return nil, fmt.Errorf("%w: --to %s is before --from %s", ErrUsage, to, from)
+	}
+	if opt.Policy == nil {
+		return nil, fmt.Errorf("%w: no policy", ErrUsage)
+	}
+	lock, err := acquireLock(opt.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	if err := cleanTemporaries(opt.Out); err != nil {
+		return nil, err
+	}
+	e := &engine{opt: opt, log: opt.Log, hashes: map[string]string{}}
+	if err := e.listInputs(); err != nil {
+		return nil, err
+	}
+	book, err := e.loadStart(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Manifest
+	for day := from; day <= to; day++ {
+		m, err := e.day(ctx, book, day)
+		if err != nil {
+			return out, fmt.Errorf("as_of %s: %w", day, err)
+		}
+		out = append(out, m)
+		if progress != nil {
+			progress(m)
+		}
+	}
+	return out, nil
+}
+
+// book is the state carried from day to day.
+type book struct {
+	accounts []billing.Account
+	baseline *scoring.Distribution // the previous run's distribution (nil: none)
+	from     string                // where it was loaded from
+}
+
+type engine struct {
+	opt    Options
+	log    zerolog.Logger
+	inputs map[string][]source.File // dataset → every file
+	hashes map[string]string        // path → sha256, computed once per process
+}
+
+// Input dataset names.
+const (
+	dsTransactions = "transactions"
+	dsRepayments   = "repayments"
+	dsRequests     = "requests"
+)
+
+func (e *engine) listInputs() error {
+	e.inputs = map[string][]source.File{}
+	var idx int32
+	for _, ds := range []string{dsTransactions, dsRepayments, dsRequests} {
+		path := filepath.Join(e.opt.Events, ds)
+		if _, err := os.Stat(path); err != nil {
+			if ds == dsRequests && errors.Is(err, os.ErrNotExist) {
+				continue // requests are optional
+			}
+			return fmt.Errorf("input %s: %w", ds, err)
+		}
+		files, err := source.List(path)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", ds, err)
+		}
+		for i := range files {
+			files[i].Index = idx
+			idx++
+		}
+		e.inputs[ds] = files
+	}
+	return nil
+}
+
+// loadStart reads the book as of from−1.
+func (e *engine) loadStart(ctx context.Context, from billing.Date) (*book, error) {
+	prev := from - 1
+	path := e.opt.State
+	if path == "" {
+		if !Published(e.opt.Out, prev) {
+			last := LastPublished(e.opt.Out)
+			if last == 0 {
+				return nil, fmt.Errorf("%w: no state as of %s in %s: for the first run, give --state with the accounts master", ErrNoState, prev, e.opt.Out)
+			}
+			if last > prev {
+				return nil, fmt.Errorf("%w: no state as of %s in %s (the latest is %s; to re-run an old date, give --state %s)",
+					ErrNoState, prev, e.opt.Out, last, filepath.Join(PartitionDir(e.opt.Out, prev), "state"))
+			}
+			return nil, fmt.Errorf("%w: no state as of %s in %s; the last date with state is %s: catch up with `creditrun backfill --from %s --to %s`",
+				ErrNoState, prev, e.opt.Out, last, last+1, from)
+		}
+		path = filepath.Join(PartitionDir(e.opt.Out, prev), "state")
+	}
+	start := time.Now()
+	b := &book{from: path}
+	if info, err := readStateInfo(path); err == nil {
+		if info.AsOf != prev.String() {
+			return nil, fmt.Errorf("%w: state %s is as of %s, the run for %s needs %s", ErrNoState, path, info.AsOf, from, prev)
+		}
+		if b.accounts, err = state.Read(path); err != nil {
+			return nil, err
+		}
+		dist, err := pqfile.ReadFile[scoring.DistributionRow](filepath.Join(path, distributionFile))
+		if err != nil {
+			return nil, fmt.Errorf("read state: %w", err)
+		}
+		if len(dist) > 0 {
+			b.baseline = scoring.DistributionFromRows(dist)
+		}
+	} else {
+		files, err := source.List(path)
+		if err != nil {
+			return nil, fmt.Errorf("accounts master %s: %w", path, err)
+		}
+		accounts, rejects, err := source.ReadAccounts(ctx, files)
+		if err != nil {
+			return nil, err
+		}
+		if len(rejects) > 0 {
+			r := rejects[0]
+			return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d (%s): %s %s",
+				ErrBadInput, len(rejects), r.File, r.Row, r.Key, r.Reason, r.Detail)
+		}
+		sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
+		for i := 1; i < len(accounts); i++ {
+			if accounts[i].ID == accounts[i-1].ID {
+				return nil, fmt.Errorf("%w: accounts master: account_id %d appears twice", ErrBadInput, accounts[i].ID)
+			}
+		}
+		b.accounts = accounts
+	}
+	if b.baseline == nil && e.opt.Policy.Scoring.Baseline != nil {
+		b.baseline = e.opt.Policy.Scoring.Baseline
+	}
+	e.log.Info().Str("stage", "load_state").Str("from", path).Int("accounts", len(b.accounts)).
+		Dur("took", time.Since(start)).Msg("state loaded")
+	return b, nil
+}
+
+// stateInfo is state/_state.json.
+type stateInfo struct {
+	AsOf          string `json:"as_of"`
+	PolicyVersion string `json:"policy_version"`
+	Accounts      int    `json:"accounts"`
+}
+
+const (
+	stateInfoFile    = "_state.json"
+	distributionFile = "distribution.parquet"
+)
+
+func readStateInfo(dir string) (stateInfo, error) {
+	var s stateInfo
+	raw, err := os.ReadFile(filepath.Join(dir, stateInfoFile))
+	if err != nil {
+		return s, err
+	}
+	return s, json.Unmarshal(raw, &s)
+}

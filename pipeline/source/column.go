@@ -1,0 +1,327 @@
+package source
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+)
+
+// colData is one column of one row group, decoded to the contract's domain:
+// integers, dates, fen, millionths and microseconds in i64, booleans in b,
+// strings as data[off[i]:off[i+1]].
+type colData struct {
+	n    int
+	null []bool // nil when no row is null
+	bad  []bool // nil when every value converted; true where it did not fit
+	i64  []int64
+	b    []bool
+	off  []int32
+	data []byte
+}
+
+// state is what a row holds in a column.
+type state uint8
+
+const (
+	present state = iota
+	absent        // null
+	invalid       // present but out of the contract type's range
+)
+
+// isNull reports whether row i is null: null holds a flag for the rows up to
+// the last batch that had a null, rows beyond it are not null (bad alike).
+func (c *colData) isNull(i int) bool { return i < len(c.null) && c.null[i] }
+
+// num returns row i of a numeric column.
+func (c *colData) num(i int) (int64, state) {
+	switch {
+	case c.isNull(i):
+		return 0, absent
+	case i < len(c.bad) && c.bad[i]:
+		return 0, invalid
+	}
+	return c.i64[i], present
+}
+
+// bytes returns row i of a string column; an empty string counts as null.
+func (c *colData) bytes(i int) ([]byte, bool) {
+	if c.isNull(i) {
+		return nil, false
+	}
+	s := c.data[c.off[i]:c.off[i+1]]
+	return s, len(s) > 0
+}
+
+// str returns row i of a string column as a new string ("" when null).
+func (c *colData) str(i int) string {
+	b, _ := c.bytes(i)
+	return string(b)
+}
+
+func (c *colData) reset(k kind, hint int) {
+	c.n = 0
+	c.null = c.null[:0]
+	c.bad = nil
+	hint = min(hint, 1<<20) // the row count comes from the footer: do not trust it for allocation
+	switch k {
+	case kString:
+		c.off = append(c.off[:0], 0)
+		c.data = c.data[:0]
+	case kBool:
+		c.b = slicesGrow(c.b[:0], hint)
+	default:
+		c.i64 = slicesGrow(c.i64[:0], hint)
+	}
+}
+
+func slicesGrow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s
+}
+
+func (c *colData) markBad(i int) {
+	if len(c.bad) <= i {
+		c.bad = append(c.bad, make([]bool, i+1-len(c.bad))...)
+	}
+	c.bad[i] = true
+}
+
+const batchSize = 4096
+
+// scratch holds one reader's batch buffers.
+type scratch struct {
+	defs  []int16
+	i32   []int32
+	i64   []int64
+	i96   []parquet.Int96
+	bools []bool
+	ba    []parquet.ByteArray
+	flba  []parquet.FixedLenByteArray
+}
+
+func newScratch() *scratch {
+	return &scratch{
+		defs:  make([]int16, batchSize),
+		i32:   make([]int32, batchSize),
+		i64:   make([]int64, batchSize),
+		i96:   make([]parquet.Int96, batchSize),
+		bools: make([]bool, batchSize),
+		ba:    make([]parquet.ByteArray, batchSize),
+		flba:  make([]parquet.FixedLenByteArray, batchSize),
+	}
+}
+
+// readColumn decodes nrows rows of column b of row group rg into c.
+func readColumn(rg *file.RowGroupReader, b *binding, nrows int64, c *colData, s *scratch) (err error) {
+	cr, err := rg.Column(b.leaf)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := cr.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	c.reset(b.kind, int(nrows))
+	var defs []int16
+	if b.maxDef > 0 {
+		defs = s.defs
+	}
+	for int64(c.n) < nrows {
+		want := min(batchSize, nrows-int64(c.n))
+		var (
+			total int64
+			nv    int
+		)
+		switch r := cr.(type) {
+		case *file.BooleanColumnChunkReader:
+			total, nv, err = r.ReadBatch(want, s.bools, defs, nil)
+		case *file.Int32ColumnChunkReader:
+			total, nv, err = r.ReadBatch(want, s.i32, defs, nil)
+		case *file.Int64ColumnChunkReader:
+			total, nv, err = r.ReadBatch(want, s.i64, defs, nil)
+		case *file.Int96ColumnChunkReader:
+			total, nv, err = r.ReadBatch(want, s.i96, defs, nil)
+		case *file.ByteArrayColumnChunkReader:
+			total, nv, err = r.ReadBatchInPage(want, s.ba, defs, nil)
+		case *file.FixedLenByteArrayColumnChunkReader:
+			total, nv, err = r.ReadBatchInPage(want, s.flba, defs, nil)
+		default:
+			return fmt.Errorf("%w: unexpected %s column reader", ErrCorrupt, cr.Type())
+		}
+		if err != nil {
+			return err
+		}
+		if total <= 0 || total > want || nv < 0 || int64(nv) > total {
+			return fmt.Errorf("%w: column %s ends after %d of %d rows", ErrCorrupt, cr.Descriptor().Name(), c.n, nrows)
+		}
+		start := c.n
+		if err := c.levels(defs, b.maxDef, int(total), nv); err != nil {
+			return fmt.Errorf("column %s: %w", cr.Descriptor().Name(), err)
+		}
+		c.fill(b, s, start)
+	}
+	return nil
+}
+
+// levels appends total rows to c, marking the nulls that defs say.
+func (c *colData) levels(defs []int16, maxDef int16, total, nv int) error {
+	if maxDef > 0 && nv < total {
+		if len(c.null) < c.n {
+			c.null = append(c.null, make([]bool, c.n-len(c.null))...)
+		}
+		k := 0
+		for _, d := range defs[:total] {
+			null := d < maxDef
+			if !null {
+				k++
+			}
+			c.null = append(c.null, null)
+		}
+		if k != nv {
+			return fmt.Errorf("%w: %d values for %d defined levels", ErrCorrupt, nv, k)
+		}
+	} else {
+		if nv != total {
+			return fmt.Errorf("%w: %d values for %d rows", ErrCorrupt, nv, total)
+		}
+	}
+	c.n += total
+	return nil
+}
+
+// fill converts the values of the last batch into the rows from start.
+func (c *colData) fill(b *binding, s *scratch, start int) {
+	k := 0
+	for i := start; i < c.n; i++ {
+		if c.isNull(i) {
+			switch b.kind {
+			case kString:
+				c.off = append(c.off, int32(len(c.data)))
+			case kBool:
+				c.b = append(c.b, false)
+			default:
+				c.i64 = append(c.i64, 0)
+			}
+			continue
+		}
+		if b.kind == kString {
+			c.data = append(c.data, s.ba[k]...)
+			c.off = append(c.off, int32(len(c.data)))
+			k++
+			continue
+		}
+		if b.kind == kBool {
+			c.b = append(c.b, s.bools[k])
+			k++
+			continue
+		}
+		v, ok := convert(b, s, k)
+		k++
+		if !ok {
+			c.markBad(i)
+			v = 0
+		}
+		c.i64 = append(c.i64, v)
+	}
+}
+
+// convert returns value k of the batch in the contract's unit; false when
+// it does not fit.
+func convert(b *binding, s *scratch, k int) (int64, bool) {
+	var v int64
+	switch b.phys {
+	case parquet.Types.Int32:
+		v = int64(s.i32[k])
+		if b.unsigned {
+			v = int64(uint32(s.i32[k]))
+		}
+	case parquet.Types.Int64:
+		v = s.i64[k]
+		if b.unsigned && v < 0 {
+			return 0, false
+		}
+	case parquet.Types.Int96:
+		return int96Micros(s.i96[k])
+	case parquet.Types.FixedLenByteArray:
+		var ok bool
+		if v, ok = bigEndian(s.flba[k]); !ok {
+			return 0, false
+		}
+	case parquet.Types.ByteArray:
+		var ok bool
+		if v, ok = bigEndian(s.ba[k]); !ok {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if b.div > 1 {
+		v = floorDiv(v, b.div)
+	}
+	if b.mul > 1 {
+		if v > math.MaxInt64/b.mul || v < math.MinInt64/b.mul {
+			return 0, false
+		}
+		v *= b.mul
+	}
+	if b.kind == kInt32 && (v < math.MinInt32 || v > math.MaxInt32) {
+		return 0, false
+	}
+	return v, true
+}
+
+// bigEndian decodes a big-endian two's complement integer (a Parquet
+// decimal's unscaled value); false when it is empty or exceeds int64.
+func bigEndian(p []byte) (int64, bool) {
+	if len(p) == 0 {
+		return 0, false
+	}
+	if len(p) > 8 {
+		ext := byte(0)
+		if p[len(p)-8]&0x80 != 0 {
+			ext = 0xff
+		}
+		for _, x := range p[:len(p)-8] {
+			if x != ext {
+				return 0, false
+			}
+		}
+		p = p[len(p)-8:]
+	}
+	v := int64(int8(p[0]))
+	for _, x := range p[1:] {
+		v = v<<8 | int64(x)
+	}
+	return v, true
+}
+
+const (
+	julianUnixEpoch = 2_440_588
+	microsPerDay    = 86_400_000_000
+	nanosPerDay     = 86_400_000_000_000
+)
+
+// int96Micros converts a legacy INT96 timestamp (nanoseconds of the day,
+// then the Julian day, little-endian) to microseconds since the epoch.
+func int96Micros(v parquet.Int96) (int64, bool) {
+	nanos := binary.LittleEndian.Uint64(v[:8])
+	days := int64(binary.LittleEndian.Uint32(v[8:])) - julianUnixEpoch
+	if nanos >= nanosPerDay || days > math.MaxInt64/microsPerDay-1 || days < math.MinInt64/microsPerDay+1 {
+		return 0, false
+	}
+	return days*microsPerDay + int64(nanos/1000), true
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}

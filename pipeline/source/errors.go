@@ -1,0 +1,106 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Dataset names, as they appear in Reject.Dataset and in the run's rejects
+// table.
+const (
+	Accounts     = "accounts"
+	Transactions = "transactions"
+	Repayments   = "repayments"
+	Requests     = "requests"
+)
+
+// Reject reasons. A rejected row is reported once, with the first reason
+// found; checks run in the order of the contract's columns, null checks of
+// always-required columns first.
+const (
+	// ReasonNullRequired: a required column is null (or an empty string).
+	// Detail is the column.
+	ReasonNullRequired = "null_required"
+	// ReasonOutOfRange: a value does not fit the contract type (an INT64
+	// in an INT32 column beyond its range, a decimal or timestamp beyond
+	// int64 once scaled). Detail is column=value.
+	ReasonOutOfRange = "out_of_range"
+	// ReasonNonPositiveAmount: amount ≤ 0.
+	ReasonNonPositiveAmount = "non_positive_amount"
+	// ReasonInvalidKind: kind is not one of the dataset's kinds.
+	ReasonInvalidKind = "invalid_kind"
+	// ReasonInvalidStatus: an account or repayment status outside its enum.
+	ReasonInvalidStatus = "invalid_status"
+	// ReasonInvalidChannel: a repayment channel outside its enum.
+	ReasonInvalidChannel = "invalid_channel"
+	// ReasonInvalidFailureReason: a failed repayment's failure_reason
+	// outside its enum.
+	ReasonInvalidFailureReason = "invalid_failure_reason"
+	// ReasonMissingFailureReason: a failed repayment without failure_reason.
+	ReasonMissingFailureReason = "missing_failure_reason"
+	// ReasonInvalidInstallments: a purchase whose installments is null or
+	// not one of 1, 3, 6, 12, 24; a refund whose installments is not null.
+	ReasonInvalidInstallments = "invalid_installments"
+	// ReasonInvalidFeeRate: a purchase whose fee_rate is null or negative;
+	// a refund whose fee_rate is neither null nor 0.
+	ReasonInvalidFeeRate = "invalid_fee_rate"
+	// ReasonMissingRef: a refund without ref_txn_id, a defer_plan request
+	// without txn_id.
+	ReasonMissingRef = "missing_ref"
+	// ReasonInvalidPeriods: a defer_plan request whose periods is null or
+	// not positive.
+	ReasonInvalidPeriods = "invalid_periods"
+	// ReasonInvalidBillingDay: a billing_day outside 1..28 (accounts, and
+	// change_billing_day requests).
+	ReasonInvalidBillingDay = "invalid_billing_day"
+	// ReasonNegativeLimit: a negative credit_limit.
+	ReasonNegativeLimit = "negative_limit"
+	// ReasonDuplicateID: the id was already seen among the rows kept for the
+	// day (accounts: in the whole master); the second and later occurrences
+	// are rejected, in file then row order.
+	ReasonDuplicateID = "duplicate_id"
+	// ReasonOutsidePartition: in a dt= partitioned file, an event whose
+	// local date is not within one day of its partition: no run would ever
+	// read it. Reported by the run for the partition's own date.
+	ReasonOutsidePartition = "outside_partition"
+)
+
+// Reject is an input row the readers refused. File is the file's path, Row
+// its 0-based row number within the file, Key the row's id when it has one
+// (account_id for accounts), Detail the column and value at fault.
+type Reject struct {
+	Dataset string
+	File    string
+	Row     int64
+	Key     string
+	Reason  string
+	Detail  string
+}
+
+func (r Reject) String() string {
+	return fmt.Sprintf("%s %s row %d (%s): %s: %s", r.Dataset, r.File, r.Row, r.Key, r.Reason, r.Detail)
+}
+
+// SchemaError reports a contract column that a file lacks or stores in a
+// type that cannot represent the contract type. Found is "missing" for a
+// missing column.
+type SchemaError struct {
+	File     string
+	Column   string
+	Expected string
+	Found    string
+}
+
+func (e *SchemaError) Error() string {
+	return fmt.Sprintf("%s: column %s: expected %s, found %s", e.File, e.Column, e.Expected, e.Found)
+}
+
+var (
+	// ErrNotParquet is returned by List for a file that is not Parquet.
+	ErrNotParquet = errors.New("not a parquet file")
+	// ErrCorrupt wraps a decoding failure of a Parquet file.
+	ErrCorrupt = errors.New("corrupt parquet file")
+	// ErrPartition is returned by List for a malformed or conflicting dt=
+	// directory.
+	ErrPartition = errors.New("bad dt= partition")
+)

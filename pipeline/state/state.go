@@ -1,0 +1,253 @@
+// Package state stores the book between runs: the snapshot of every account
+// as of a business date, as flat Parquet tables sorted by account_id.
+//
+//	accounts.parquet    one row per account (scalars and the unbilled cycle)
+//	statements.parquet  open statements
+//	plans.parquet       open installment plans
+//	purchases.parquet   purchases inside the refund window
+//	lines.parquet       lines waiting for the next statement
+//	history.parquet     closed cycles kept for scoring
+//
+// The run for D reads the snapshot as of D−1 and writes the one as of D.
+package state
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/pqfile"
+)
+
+// Table file names.
+const (
+	AccountsFile   = "accounts.parquet"
+	StatementsFile = "statements.parquet"
+	PlansFile      = "plans.parquet"
+	PurchasesFile  = "purchases.parquet"
+	LinesFile      = "lines.parquet"
+	HistoryFile    = "history.parquet"
+)
+
+// Tables is a snapshot flattened into rows.
+type Tables struct {
+	Accounts   []AccountRow
+	Statements []StatementRow
+	Plans      []PlanRow
+	Purchases  []PurchaseRow
+	Lines      []LineRow
+	History    []CycleRow
+}
+
+// Flatten appends a's rows to t.
+func (t *Tables) Flatten(a *billing.Account) {
+	r := AccountRow{
+		AccountID: a.ID, CustomerID: a.CustomerID, OpenedOn: a.OpenedOn, Status: string(a.Status),
+		ActivatedOn: a.ActivatedOn, Limit: a.Limit, BillingDay: a.BillingDay, Fraud: a.Fraud,
+		Credit: a.Credit, LastStatement: a.LastStatement, LastBalance: a.LastBalance,
+		FrozenOn: a.FrozenOn, LastPastDue: a.LastPastDue, LimitChangedOn: a.LimitChangedOn,
+		ClosedOn: a.ClosedOn, ChargedOff: a.ChargedOff, CloseRequested: a.CloseRequested,
+		DeferralsUsed: a.DeferralsUsed, Note: a.Note, FailedDeductions: a.FailedDeductions,
+		Grade: a.Grade, Score: a.Score,
+		CyclePurchases: a.Cycle.Purchases, CycleInstallmentSpend: a.Cycle.InstallmentSpend,
+		CyclePayments: a.Cycle.Payments, CycleRefunds: a.Cycle.Refunds,
+		CycleRevolvingFees: a.Cycle.RevolvingFees, CyclePenalties: a.Cycle.Penalties,
+		CycleAccelPrincipal: a.Cycle.AcceleratedPrincipal, CycleAccelFees: a.Cycle.AcceleratedFees,
+		CycleFailed: a.Cycle.FailedDeductions, CycleMaxDPD: a.Cycle.MaxDPD,
+	}
+	if a.HasExternalScore {
+		s := a.ExternalScore
+		r.ExternalScore = &s
+	}
+	t.Accounts = append(t.Accounts, r)
+	for _, s := range a.Statements {
+		t.Statements = append(t.Statements, StatementRow{
+			AccountID: a.ID, StatementDate: s.Date, DueDate: s.DueDate, NewBalance: s.NewBalance,
+			MinimumDue: s.MinimumDue, MinRemaining: s.MinRemaining,
+			OwedPenalty: s.Owed[billing.Penalty], OwedRevolvingFee: s.Owed[billing.RevolvingFee],
+			OwedInstallmentFee: s.Owed[billing.InstallmentFee], OwedInstallmentPrincipal: s.Owed[billing.InstallmentPrincipal],
+			OwedPurchase: s.Owed[billing.PurchasePrincipal],
+		})
+	}
+	for _, p := range a.Plans {
+		t.Plans = append(t.Plans, PlanRow{
+			AccountID: a.ID, TxnID: p.TxnID, OpenedOn: p.OpenedOn, Principal: p.Principal, Periods: p.Periods,
+			FeeRate: p.FeeRate, PeriodPrincipal: p.PeriodPrincipal, PeriodFee: p.PeriodFee,
+			LastPeriodPrincipal: p.LastPeriodPrincipal, Billed: p.Billed, Skip: p.Skip, Remaining: p.Remaining,
+			BilledPrincipal: p.BilledPrincipal, BilledFees: p.BilledFees,
+		})
+	}
+	for _, p := range a.Purchases {
+		t.Purchases = append(t.Purchases, PurchaseRow{
+			AccountID: a.ID, TxnID: p.TxnID, Date: p.Date, Amount: p.Amount, Refunded: p.Refunded, Installments: p.Installments,
+		})
+	}
+	for i, l := range a.Pending {
+		t.Lines = append(t.Lines, LineRow{
+			AccountID: a.ID, Seq: int32(i), Kind: string(l.Kind), Date: l.Date, Ref: l.Ref, Period: l.Period, Amount: l.Amount,
+		})
+	}
+	for _, c := range a.History {
+		t.History = append(t.History, CycleRow{
+			AccountID: a.ID, StatementDate: c.StatementDate, Spend: c.Spend, InstallmentSpend: c.InstallmentSpend,
+			Billed: c.Billed, Paid: c.Paid, Balance: c.Balance, Limit: c.Limit, MinimumDue: c.MinimumDue,
+			MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions,
+		})
+	}
+}
+
+// Unflatten rebuilds the accounts from t, in t.Accounts' order. The child
+// tables must be sorted by account_id in the same order. Child slices are
+// capped so that appending to one account's never writes into another's.
+func (t *Tables) Unflatten() ([]billing.Account, error) {
+	out := make([]billing.Account, len(t.Accounts))
+	stmts := make([]billing.Statement, len(t.Statements))
+	plans := make([]billing.Plan, len(t.Plans))
+	purch := make([]billing.PurchaseRef, len(t.Purchases))
+	lines := make([]billing.Line, len(t.Lines))
+	hist := make([]billing.CycleStats, len(t.History))
+	var is, ip, iu, il, ih int
+	for i := range t.Accounts {
+		r := &t.Accounts[i]
+		a := &out[i]
+		*a = billing.Account{
+			ID: r.AccountID, CustomerID: r.CustomerID, OpenedOn: r.OpenedOn, Status: billing.Status(r.Status),
+			ActivatedOn: r.ActivatedOn, Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
+			Credit: r.Credit, LastStatement: r.LastStatement, LastBalance: r.LastBalance,
+			FrozenOn: r.FrozenOn, LastPastDue: r.LastPastDue, LimitChangedOn: r.LimitChangedOn,
+			ClosedOn: r.ClosedOn, ChargedOff: r.ChargedOff, CloseRequested: r.CloseRequested,
+			DeferralsUsed: r.DeferralsUsed, Note: r.Note, FailedDeductions: r.FailedDeductions,
+			Grade: r.Grade, Score: r.Score,
+			Cycle: billing.Cycle{
+				Purchases: r.CyclePurchases, InstallmentSpend: r.CycleInstallmentSpend,
+				Payments: r.CyclePayments, Refunds: r.CycleRefunds, RevolvingFees: r.CycleRevolvingFees,
+				Penalties: r.CyclePenalties, AcceleratedPrincipal: r.CycleAccelPrincipal,
+				AcceleratedFees: r.CycleAccelFees, FailedDeductions: r.CycleFailed, MaxDPD: r.CycleMaxDPD,
+			},
+		}
+		if r.ExternalScore != nil {
+			a.ExternalScore, a.HasExternalScore = *r.ExternalScore, true
+		}
+		if i > 0 && t.Accounts[i-1].AccountID >= r.AccountID {
+			return nil, fmt.Errorf("accounts: account_id %d after %d: not sorted or duplicated", r.AccountID, t.Accounts[i-1].AccountID)
+		}
+		j := is
+		for ; j < len(t.Statements) && t.Statements[j].AccountID == a.ID; j++ {
+			s := &t.Statements[j]
+			st := &stmts[j]
+			*st = billing.Statement{Date: s.StatementDate, DueDate: s.DueDate, NewBalance: s.NewBalance,
+				MinimumDue: s.MinimumDue, MinRemaining: s.MinRemaining}
+			st.Owed[billing.Penalty] = s.OwedPenalty
+			st.Owed[billing.RevolvingFee] = s.OwedRevolvingFee
+			st.Owed[billing.InstallmentFee] = s.OwedInstallmentFee
+			st.Owed[billing.InstallmentPrincipal] = s.OwedInstallmentPrincipal
+			st.Owed[billing.PurchasePrincipal] = s.OwedPurchase
+		}
+		if j > is {
+			a.Statements = stmts[is:j:j]
+		}
+		is = j
+		j = ip
+		for ; j < len(t.Plans) && t.Plans[j].AccountID == a.ID; j++ {
+			p := &t.Plans[j]
+			plans[j] = billing.Plan{TxnID: p.TxnID, OpenedOn: p.OpenedOn, Principal: p.Principal, Periods: p.Periods,
+				FeeRate: p.FeeRate, PeriodPrincipal: p.PeriodPrincipal, PeriodFee: p.PeriodFee,
+				LastPeriodPrincipal: p.LastPeriodPrincipal, Billed: p.Billed, Skip: p.Skip, Remaining: p.Remaining,
+				BilledPrincipal: p.BilledPrincipal, BilledFees: p.BilledFees}
+		}
+		if j > ip {
+			a.Plans = plans[ip:j:j]
+		}
+		ip = j
+		j = iu
+		for ; j < len(t.Purchases) && t.Purchases[j].AccountID == a.ID; j++ {
+			p := &t.Purchases[j]
+			purch[j] = billing.PurchaseRef{TxnID: p.TxnID, Date: p.Date, Amount: p.Amount, Refunded: p.Refunded, Installments: p.Installments}
+		}
+		if j > iu {
+			a.Purchases = purch[iu:j:j]
+		}
+		iu = j
+		j = il
+		for ; j < len(t.Lines) && t.Lines[j].AccountID == a.ID; j++ {
+			l := &t.Lines[j]
+			lines[j] = billing.Line{Kind: billing.LineKind(l.Kind), Date: l.Date, Ref: l.Ref, Period: l.Period, Amount: l.Amount}
+		}
+		if j > il {
+			a.Pending = lines[il:j:j]
+		}
+		il = j
+		j = ih
+		for ; j < len(t.History) && t.History[j].AccountID == a.ID; j++ {
+			c := &t.History[j]
+			hist[j] = billing.CycleStats{StatementDate: c.StatementDate, Spend: c.Spend, InstallmentSpend: c.InstallmentSpend,
+				Billed: c.Billed, Paid: c.Paid, Balance: c.Balance, Limit: c.Limit, MinimumDue: c.MinimumDue,
+				MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions}
+		}
+		if j > ih {
+			a.History = hist[ih:j:j]
+		}
+		ih = j
+	}
+	for name, rest := range map[string]int{
+		StatementsFile: len(t.Statements) - is, PlansFile: len(t.Plans) - ip, PurchasesFile: len(t.Purchases) - iu,
+		LinesFile: len(t.Lines) - il, HistoryFile: len(t.History) - ih,
+	} {
+		if rest != 0 {
+			return nil, fmt.Errorf("%s: %d rows of unknown accounts or out of account order", name, rest)
+		}
+	}
+	return out, nil
+}
+
+// Write writes the snapshot of accounts (sorted by ID) into dir.
+func Write(dir string, accounts []billing.Account) error {
+	var t Tables
+	t.Accounts = make([]AccountRow, 0, len(accounts))
+	for i := range accounts {
+		t.Flatten(&accounts[i])
+	}
+	return t.Write(dir)
+}
+
+// Write writes t's tables into dir, in parallel.
+func (t *Tables) Write(dir string) error {
+	var g errgroup.Group
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, AccountsFile), t.Accounts) })
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, StatementsFile), t.Statements) })
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, PlansFile), t.Plans) })
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, PurchasesFile), t.Purchases) })
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, LinesFile), t.Lines) })
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, HistoryFile), t.History) })
+	return g.Wait()
+}
+
+// Read reads the snapshot in dir.
+func Read(dir string) ([]billing.Account, error) {
+	var t Tables
+	var g errgroup.Group
+	read := func(name string, dst func(string) error) {
+		g.Go(func() error {
+			if err := dst(filepath.Join(dir, name)); err != nil {
+				return fmt.Errorf("read state: %w", err)
+			}
+			return nil
+		})
+	}
+	read(AccountsFile, func(p string) (err error) { t.Accounts, err = pqfile.ReadFile[AccountRow](p); return })
+	read(StatementsFile, func(p string) (err error) { t.Statements, err = pqfile.ReadFile[StatementRow](p); return })
+	read(PlansFile, func(p string) (err error) { t.Plans, err = pqfile.ReadFile[PlanRow](p); return })
+	read(PurchasesFile, func(p string) (err error) { t.Purchases, err = pqfile.ReadFile[PurchaseRow](p); return })
+	read(LinesFile, func(p string) (err error) { t.Lines, err = pqfile.ReadFile[LineRow](p); return })
+	read(HistoryFile, func(p string) (err error) { t.History, err = pqfile.ReadFile[CycleRow](p); return })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	accounts, err := t.Unflatten()
+	if err != nil {
+		return nil, fmt.Errorf("read state %s: %w", dir, err)
+	}
+	return accounts, nil
+}

@@ -1,0 +1,100 @@
+package state
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/creditrun/creditrun/billing"
+)
+
+// fill sets every field reachable from v to a non-zero value derived from
+// seed, growing slices to two elements, so that a field the state tables
+// forget shows up as a difference after a round trip.
+func fill(v reflect.Value, seed *int64) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), seed)
+			}
+		}
+	case reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			fill(v.Index(i), seed)
+		}
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := 0; i < 2; i++ {
+			fill(s.Index(i), seed)
+		}
+		v.Set(s)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		*seed++
+		v.SetInt(*seed % 100)
+	case reflect.Uint8:
+		*seed++
+		v.SetUint(uint64(*seed % 5))
+	case reflect.String:
+		*seed++
+		v.SetString("s" + string(rune('a'+*seed%26)))
+	case reflect.Bool:
+		v.SetBool(true)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	seed := int64(0)
+	accounts := make([]billing.Account, 3)
+	for i := range accounts {
+		fill(reflect.ValueOf(&accounts[i]).Elem(), &seed)
+		accounts[i].ID = int64(i + 1)
+	}
+	// An account with nothing but an id: optional columns must read back as zero.
+	accounts = append(accounts, billing.Account{ID: 10})
+	dir := t.TempDir()
+	if err := Write(dir, accounts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(accounts) {
+		t.Fatalf("Read = %d accounts, want %d", len(got), len(accounts))
+	}
+	for i := range accounts {
+		if !reflect.DeepEqual(got[i], accounts[i]) {
+			t.Errorf("account %d after round trip:\n got %+v\nwant %+v", accounts[i].ID, got[i], accounts[i])
+		}
+	}
+}
+
+func TestAppendDoesNotLeak(t *testing.T) {
+	accounts := []billing.Account{
+		{ID: 1, Plans: []billing.Plan{{TxnID: "a"}}},
+		{ID: 2, Plans: []billing.Plan{{TxnID: "b"}}},
+	}
+	dir := t.TempDir()
+	if err := Write(dir, accounts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got[0].Plans = append(got[0].Plans, billing.Plan{TxnID: "c"})
+	if got[1].Plans[0].TxnID != "b" {
+		t.Fatalf("appending to account 1's plans overwrote account 2's: %q", got[1].Plans[0].TxnID)
+	}
+}
+
+func TestUnsortedStateIsAnError(t *testing.T) {
+	tb := Tables{Accounts: []AccountRow{{AccountID: 2}, {AccountID: 1}}}
+	if _, err := tb.Unflatten(); err == nil {
+		t.Fatal("Unflatten of unsorted accounts: no error")
+	}
+	tb = Tables{Accounts: []AccountRow{{AccountID: 1}}, Plans: []PlanRow{{AccountID: 7}}}
+	if _, err := tb.Unflatten(); err == nil {
+		t.Fatal("Unflatten with a plan of an unknown account: no error")
+	}
+}

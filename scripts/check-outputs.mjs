@@ -1,0 +1,85 @@
+// check-outputs.mjs DIR — opens every output table of one published date
+// (DIR = OUT/as_of=D) with DuckDB and checks what a data scientist relies on:
+// the contract's logical types (DECIMAL, DATE, TIMESTAMP), readable rows, and
+// the statement balance equation recomputed independently in SQL.
+// Exits 1 with every problem listed.
+import { DuckDBInstance } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+if (!dir || !existsSync(join(dir, '_SUCCESS'))) {
+  console.error(`usage: node check-outputs.mjs OUT/as_of=D   (a published date; ${dir} has no _SUCCESS)`);
+  process.exit(2);
+}
+
+const money = 'DECIMAL(18,2)';
+const rate = 'DECIMAL(9,6)';
+const expected = {
+  statements: {
+    account_id: 'BIGINT', statement_date: 'DATE', due_date: 'DATE', previous_balance: money, payments: money,
+    refunds: money, purchases: money, installment_principal: money, installment_fees: money,
+    revolving_fees: money, penalties: money, new_balance: money, minimum_due: money,
+  },
+  statement_lines: { account_id: 'BIGINT', statement_date: 'DATE', kind: 'VARCHAR', ref: 'VARCHAR', period: 'INTEGER', amount: money },
+  installment_plans: {
+    txn_id: 'VARCHAR', account_id: 'BIGINT', periods: 'INTEGER', principal: money, fee_rate: rate,
+    period_principal: money, period_fee: money, last_period_principal: money, apr_nominal: rate,
+    apr_effective: rate, over_cap: 'BOOLEAN',
+  },
+  delinquency: { account_id: 'BIGINT', dpd: 'INTEGER', bucket: 'VARCHAR', past_due_amount: money, penalty_today: money, penalty_total: money },
+  scores: { account_id: 'BIGINT', score: 'INTEGER', pd: 'DOUBLE', grade: 'VARCHAR', reason_1: 'VARCHAR', reason_2: 'VARCHAR', reason_3: 'VARCHAR', scorecard_version: 'VARCHAR' },
+  limit_decisions: { account_id: 'BIGINT', old_limit: money, new_limit: money, action: 'VARCHAR', reasons: 'VARCHAR', policy_version: 'VARCHAR' },
+  notices: { notice_id: 'VARCHAR', account_id: 'BIGINT', kind: 'VARCHAR', channel: 'VARCHAR', reference: 'VARCHAR', amount: money, due_date: 'DATE' },
+  bureau: { account_id: 'BIGINT', period: 'DATE', status: 'VARCHAR' },
+  rejects: { dataset: 'VARCHAR', file: 'VARCHAR', row: 'BIGINT', key: 'VARCHAR', reason: 'VARCHAR' },
+};
+
+const db = await DuckDBInstance.create(':memory:');
+const con = await db.connect();
+const rows = async (sql) => (await con.runAndReadAll(sql)).getRowObjects();
+const problems = [];
+const summary = [];
+
+for (const [table, cols] of Object.entries(expected)) {
+  const file = join(dir, `${table}.parquet`);
+  if (!existsSync(file)) { problems.push(`${table}: missing ${file}`); continue; }
+  const types = Object.fromEntries((await rows(`DESCRIBE SELECT * FROM read_parquet('${file}')`)).map((r) => [r.column_name, r.column_type]));
+  for (const [col, want] of Object.entries(cols)) {
+    if (!(col in types)) problems.push(`${table}.${col}: missing column`);
+    else if (types[col] !== want) problems.push(`${table}.${col}: type ${types[col]}, want ${want}`);
+  }
+  const [{ n }] = await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet('${file}')`);
+  summary.push(`${table}=${n}`);
+}
+
+// The balance equation, recomputed by another engine.
+const bad = await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet('${join(dir, 'statements.parquet')}')
+  WHERE previous_balance + purchases + installment_principal + installment_fees + revolving_fees + penalties
+        - payments - refunds <> new_balance
+     OR minimum_due < 0 OR (new_balance > 0 AND minimum_due > new_balance)`);
+if (bad[0].n > 0n) problems.push(`statements: ${bad[0].n} rows break the balance equation or the minimum's bounds`);
+
+// Statement lines add up to the statement's charges and credits.
+const lines = await rows(`WITH l AS (SELECT account_id, statement_date, sum(amount) AS s FROM read_parquet('${join(dir, 'statement_lines.parquet')}') GROUP BY ALL)
+  SELECT count(*)::BIGINT AS n FROM read_parquet('${join(dir, 'statements.parquet')}') st LEFT JOIN l USING (account_id, statement_date)
+  WHERE coalesce(l.s, 0) <> st.new_balance - st.previous_balance`);
+if (lines[0].n > 0n) problems.push(`statement_lines: ${lines[0].n} statements whose lines do not sum to new_balance - previous_balance`);
+
+// Notice ids are unique.
+const dup = await rows(`SELECT count(*)::BIGINT - count(DISTINCT notice_id)::BIGINT AS n FROM read_parquet('${join(dir, 'notices.parquet')}')`);
+if (dup[0].n > 0n) problems.push(`notices: ${dup[0].n} duplicate notice ids`);
+
+// State tables open too.
+for (const t of ['accounts', 'statements', 'plans', 'purchases', 'lines', 'history']) {
+  const f = join(dir, 'state', `${t}.parquet`);
+  if (!existsSync(f)) problems.push(`state/${t}.parquet missing`);
+  else await rows(`SELECT count(*) FROM read_parquet('${f}')`);
+}
+
+if (problems.length) {
+  console.error(`DuckDB check of ${dir}: ${problems.length} problem(s)`);
+  for (const p of problems) console.error('  - ' + p);
+  process.exit(1);
+}
+console.log(`DuckDB check of ${dir}: ok (${summary.join(' ')})`);
