@@ -143,7 +143,9 @@ const (
 )
 
 // Line is one line of a statement. Ref is the txn_id, repayment_id or the
-// plan's txn_id; Period is the plan period (0 otherwise).
+// plan's txn_id; Period is the plan period (0 otherwise). Amount is signed:
+// charges positive, payments, refunds and waivers negative, so a
+// statement's lines sum to new balance − previous balance.
 type Line struct {
 	Kind   LineKind
 	Date   Date

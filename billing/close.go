@@ -162,7 +162,7 @@ func (r *run) refund(t *Transaction) {
 		return
 	}
 	r.flows.Refunds += t.Amount
-	credited := t.Amount
+	credited, fees := t.Amount, Money(0)
 	i := -1
 	if p.Installments > 1 {
 		i = a.plan(p.TxnID)
@@ -174,14 +174,8 @@ func (r *run) refund(t *Transaction) {
 		credited = t.Amount - removed
 		switch {
 		case p.Refunded == p.Amount:
-			fees := plan.BilledFees
+			fees = plan.BilledFees
 			a.removePlan(i)
-			if fees > 0 {
-				r.flows.FeeReversal += fees
-				a.Cycle.Refunds += fees
-				a.receive(fees, r.cfg.Waterfall)
-				r.pending(LineWaiver, t.TxnID, 0, -fees)
-			}
 		case plan.Remaining == 0:
 			a.removePlan(i)
 		default:
@@ -192,6 +186,12 @@ func (r *run) refund(t *Transaction) {
 		a.Cycle.Refunds += credited
 		a.receive(credited, r.cfg.Waterfall)
 		r.pending(LineRefund, t.TxnID, 0, -credited)
+	}
+	if fees > 0 {
+		r.flows.FeeReversal += fees
+		a.Cycle.Refunds += fees
+		a.receive(fees, r.cfg.Waterfall)
+		r.pending(LineWaiver, t.TxnID, 0, -fees)
 	}
 }
 
@@ -268,6 +268,7 @@ func (r *run) request(q *Request) {
 		default:
 			a.Plans[i].Skip += q.Periods
 			a.DeferralsUsed += q.Periods
+			a.Note = fmt.Sprintf("plan %s deferred by %d cycle(s) on %s", q.TxnID, q.Periods, r.day)
 		}
 	case ChangeBillingDay:
 		switch {
@@ -280,6 +281,7 @@ func (r *run) request(q *Request) {
 			decline(fmt.Sprintf("billing day %d declined: account past due", q.BillingDay))
 		default:
 			a.BillingDay = q.BillingDay
+			a.Note = fmt.Sprintf("billing day changed to %d on %s", q.BillingDay, r.day)
 		}
 	}
 }

@@ -34,6 +34,7 @@ func (r *run) lifecycle() {
 		a.Status, a.ClosedOn, a.CloseRequested, a.Note = Closed, day, false, ""
 		a.FrozenOn = 0
 		r.notify(NoticeClosed, day.String(), a.Credit, 0)
+		r.out.Bureau = append(r.out.Bureau, BureauRow{AccountID: a.ID, Period: day, Status: "C"})
 	}
 }
 

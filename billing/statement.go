@@ -135,6 +135,9 @@ func (r *run) issueStatement() error {
 	a.Pending = a.Pending[:0]
 	a.Statements = append(a.Statements, s)
 	a.LastStatement, a.LastBalance = date, row.NewBalance
+	if !a.CloseRequested {
+		a.Note = "" // a request's outcome is news until the next statement
+	}
 
 	if owed := a.Owed(); owed != row.NewBalance {
 		return fmt.Errorf("account %d statement %s: new balance %s, account owes %s (difference %s): %w",

@@ -104,6 +104,7 @@ func (e *engine) day(ctx context.Context, b *book, day billing.Date) (*Manifest,
 		if err := e.writeOutputs(dir, &res, rejects, m); err != nil {
 			return err
 		}
+		crashpoint("outputs")
 		if err := state.Write(filepath.Join(dir, "state"), b.accounts); err != nil {
 			return err
 		}

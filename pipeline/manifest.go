@@ -78,7 +78,7 @@ func bookTotals(accounts []billing.Account, f billing.Flows) BookTotals {
 	t.Flows = map[string]string{
 		"purchases": f.Purchases.String(), "fees": f.Fees.String(), "revolving_fees": f.Revolving.String(),
 		"penalties": f.Penalties.String(), "payments": f.Payments.String(), "refunds": f.Refunds.String(),
-		"fee_reversals": f.FeeReversal.String(), "charged_off": f.ChargedOff.String(),
+		"fee_reversals": f.FeeReversal.String(), "charged_off": f.ChargedOff.String(), "recoveries": f.Recoveries.String(),
 	}
 	return t
 }

@@ -64,6 +64,7 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 		os.RemoveAll(tmp)
 		return err
 	}
+	crashpoint("filled")
 	if err := syncDir(filepath.Join(tmp, "state")); err != nil {
 		return err
 	}
@@ -81,6 +82,7 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 		if err := os.Rename(final, old); err != nil {
 			return err
 		}
+		crashpoint("unpublished")
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return err
@@ -88,6 +90,7 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 	if err := syncDir(out); err != nil {
 		return err
 	}
+	crashpoint("renamed")
 	if err := os.RemoveAll(old); err != nil {
 		return err
 	}
@@ -102,7 +105,21 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return syncDir(final)
+	if err := syncDir(final); err != nil {
+		return err
+	}
+	crashpoint("published")
+	return nil
+}
+
+// crashAt names a point at which the process kills itself: the crash tests
+// use it to stop a real run between any two steps of publishing.
+var crashAt = os.Getenv("CREDITRUN_CRASHPOINT")
+
+func crashpoint(name string) {
+	if crashAt == name {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
 }
 
 // cleanTemporaries removes what interrupted runs left in out. It must be

@@ -26,6 +26,7 @@ type AccountRow struct {
 	LimitChangedOn   billing.Date  `parquet:"limit_changed_on,date,optional"`
 	ClosedOn         billing.Date  `parquet:"closed_on,date,optional"`
 	ChargedOff       billing.Money `parquet:"charged_off,decimal(2:18)"`
+	Recovered        billing.Money `parquet:"recovered,decimal(2:18)"`
 	CloseRequested   bool          `parquet:"close_requested"`
 	DeferralsUsed    int32         `parquet:"deferrals_used"`
 	Note             string        `parquet:"note"`

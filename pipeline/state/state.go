@@ -48,7 +48,7 @@ func (t *Tables) Flatten(a *billing.Account) {
 		ActivatedOn: a.ActivatedOn, Limit: a.Limit, BillingDay: a.BillingDay, Fraud: a.Fraud,
 		Credit: a.Credit, LastStatement: a.LastStatement, LastBalance: a.LastBalance,
 		FrozenOn: a.FrozenOn, LastPastDue: a.LastPastDue, LimitChangedOn: a.LimitChangedOn,
-		ClosedOn: a.ClosedOn, ChargedOff: a.ChargedOff, CloseRequested: a.CloseRequested,
+		ClosedOn: a.ClosedOn, ChargedOff: a.ChargedOff, Recovered: a.Recovered, CloseRequested: a.CloseRequested,
 		DeferralsUsed: a.DeferralsUsed, Note: a.Note, FailedDeductions: a.FailedDeductions,
 		Grade: a.Grade, Score: a.Score,
 		CyclePurchases: a.Cycle.Purchases, CycleInstallmentSpend: a.Cycle.InstallmentSpend,
@@ -117,7 +117,7 @@ func (t *Tables) Unflatten() ([]billing.Account, error) {
 			ActivatedOn: r.ActivatedOn, Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
 			Credit: r.Credit, LastStatement: r.LastStatement, LastBalance: r.LastBalance,
 			FrozenOn: r.FrozenOn, LastPastDue: r.LastPastDue, LimitChangedOn: r.LimitChangedOn,
-			ClosedOn: r.ClosedOn, ChargedOff: r.ChargedOff, CloseRequested: r.CloseRequested,
+			ClosedOn: r.ClosedOn, ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
 			DeferralsUsed: r.DeferralsUsed, Note: r.Note, FailedDeductions: r.FailedDeductions,
 			Grade: r.Grade, Score: r.Score,
 			Cycle: billing.Cycle{

@@ -1,0 +1,167 @@
+// Package billing is the daily step of the credit line: statements,
+// installment plans, allocation of payments, fees, penalties, days past due,
+// the account lifecycle and the notices they call for. It is pure domain
+// code: plain Go values in and out, no I/O, no logging, no storage.
+//
+// # Units
+//
+// Money is int64 fen, rates int64 millionths, dates days since the epoch.
+// Every product that rounds (fees, penalties, revolving fees, the minimum's
+// share) is Money.MulRate: exact in 128 bits, rounded half away from zero.
+// Plan principal splits truncate to the fen with the residual in the last
+// period. The only floating point is the IRR search of the disclosed APR,
+// a rate, never money.
+//
+// # The daily step
+//
+// Close(cfg, account, D, events, out) takes the account as of D−1 and the
+// events of business date D (the event's local date in cfg.TimeZone; see
+// LocalDate) and leaves the account as of D. It must run for every account
+// on every business day, with or without events: fees, penalties, days past
+// due and notices move daily. cfg must have passed Config.Validate. The
+// steps, in order:
+//
+//  1. Events, in timestamp order across transactions, repayments and
+//     requests; on equal timestamps transactions first, then repayments,
+//     then requests, then by id.
+//
+//     Purchase: rejected on a closed account (account_closed) and on a
+//     pending or declined one (account_not_active), and when the policy
+//     does not offer its number of periods (installments_not_offered). A
+//     frozen account books it: upstream authorization decided. One period
+//     is paid in full on the next statement; more open a Plan (NewPlan) and
+//     a PlanRow with the disclosed APR (Plan.APR): flat fee = principal ×
+//     fee rate per period, periods on consecutive statements from the first
+//     statement after the purchase. Every purchase is remembered
+//     (Account.Purchases) for cfg.RefundWindowDays, or until refunded in
+//     full, to match refunds.
+//
+//     Refund: its reference must be a remembered purchase
+//     (refund_of_unknown_purchase) and the refunds may not exceed it
+//     (refund_exceeds_purchase). A purchase paid in full is credited like
+//     a payment. An installment purchase with its plan open: a full refund
+//     (the refunds reach the principal) cancels the plan, removes its
+//     unbilled principal and credits the billed principal and the billed
+//     fees (the fees as Flows.FeeReversal, printed as a waiver line); a
+//     partial refund reduces the unbilled principal, re-split over the
+//     periods left with the residual in the last and the period fee
+//     unchanged (flat on the original principal). A partial refund larger
+//     than the unbilled principal credits the excess and closes the plan,
+//     waiving its remaining fees. Once a plan has ended (all periods billed
+//     or paid off) a refund of its purchase is credited as principal; fees
+//     already billed are not reversed.
+//
+//     Repayment: a failed one moves no money; it counts
+//     (Account.FailedDeductions, Cycle.FailedDeductions) and sends
+//     deduction_failed. A successful one pays the issued statements oldest
+//     first, each in cfg.Waterfall order (Allocate); what exceeds
+//     everything they owe becomes Account.Credit, which pays the next
+//     statement's charges as it is issued. A repayment naming PayoffTxnID
+//     first pays off that plan early: its unbilled principal becomes due on
+//     the next statement (a payoff line), its remaining fees are waived
+//     (unbilled fees were never part of the exposure, so a waiver moves no
+//     flow) or, with cfg.PayoffChargesFees, charged. A payoff naming no open
+//     plan is rejected whole (payoff_of_unknown_plan): no money is booked.
+//
+//     Every payment or refund credited reduces the MinRemaining of every
+//     issued statement by its full amount, floored at 0. Minimums are
+//     cumulative (a statement's minimum includes the unpaid minimum before
+//     it), so catching up clears the oldest minimum first.
+//
+//     Money received by a charged-off account is a recovery
+//     (Flows.Recoveries, Account.Recovered): the exposure was written off
+//     already.
+//
+//     Requests move no money and are never rejects. close_account sets
+//     CloseRequested; closure completes in step 4. defer_plan adds N skipped
+//     statements to the plan (its fees move with it) while the deferrals
+//     granted over the account's life stay within cfg.MaxDeferralCycles.
+//     change_billing_day needs cfg.BillingDayChangeAfterMonths since
+//     activation and nothing past due; the next statement falls on the new
+//     day (the cycle in between is short or long). A refused request sets
+//     Account.Note and sends request_declined (reference: the request id).
+//     Notes about requests are cleared by the next statement.
+//
+//  2. Accrual, measured at the close of D, after D's events: a payment
+//     on the day after the due date still leaves the account current at
+//     the close. DPD = D − the due date of the oldest statement whose
+//     minimum is unpaid and whose due date has passed. The past-due amount
+//     is the unpaid minimum of the statements past due, without penalties:
+//     min(MinRemaining of the latest past-due statement − the penalties the
+//     past-due statements still owe, what they owe besides penalties). The
+//     penalty of the day is that amount × cfg.PenaltyDailyRate, so
+//     penalties never compound. The revolving fee of the day is the
+//     principal (installment principal and purchases) still owed on
+//     statements past their due date × cfg.RevolvingDailyRate, whether or
+//     not the minimum was paid. Both accrue into the cycle and are billed on
+//     the next statement. An account past due gets a DelinquencyRow (bucket
+//     M1 1–30 … M6 151–180, M7+; see Bucket).
+//
+//  3. Statement, when D+1 is the billing day of an active or frozen account.
+//     Dated D+1, due D+1+cfg.DueDays. Its charges: purchases paid in full,
+//     this period of every open plan (a deferred plan skips it), accrued
+//     revolving fees and penalties, and amounts made due by early payoff.
+//     new balance = previous balance + charges − payments − refunds, and it
+//     must equal what the account owes after the statement (ErrUnbalanced
+//     otherwise). The credit balance pays the new charges at once.
+//     Minimum, computed on what the statement still owes after that credit:
+//     the unpaid minimum carried from the latest older statement, plus this
+//     statement's penalties, revolving fees and installments (principal and
+//     fee), plus cfg.MinimumRate × (new purchases + the balance carried
+//     beyond the old minimum); at least cfg.MinimumFloor, never above the
+//     new balance, 0 when the new balance is not positive. The run emits a
+//     StatementRow, its numbered LineRows, a BureauRow and statement_issued,
+//     appends the cycle to Account.History (cfg.HistoryCycles kept) and
+//     starts a new cycle. Statements that owe nothing and whose minimum is
+//     paid are dropped from the state at the end of every day.
+//
+//     Line amounts are signed so that a statement's lines sum to new balance
+//     − previous balance: purchases, installment periods, fees, penalties
+//     and payoffs positive; payments, refunds and waivers negative. The
+//     principal a refund removes from a plan before it is billed is not a
+//     line: it shows as smaller periods.
+//
+//  4. Lifecycle. Charge-off at DPD ≥ cfg.ChargeOffDPD: the whole exposure is
+//     written off (Flows.ChargedOff), statements and plans cleared, the
+//     account closed, charged_off sent. Freeze when DPD > cfg.FreezeDPD or
+//     the account is flagged for fraud (account_frozen). Unfreeze when not
+//     flagged, nothing is past due, cfg.UnfreezeCleanDays have passed since
+//     the later of the last past-due day and the freeze, and the grade is
+//     not in cfg.NoUnfreezeGrades (account_unfrozen). A requested closure
+//     completes when no plan is open, nothing is owed, billed or not, and
+//     nothing waits to be billed (account_closed, and a bureau row C dated
+//     the closure); until then Account.Note says what it waits for. A credit
+//     balance does not block closure: it stays on the closed account, and
+//     the notice carries it, for the payout process.
+//
+//  5. Notices, at most one per (account, kind, reference): NoticeID is the
+//     first 16 bytes of SHA-256 of "account|kind|reference" in hex, so a
+//     re-run or a backfill produces the same ids. statement_issued
+//     (reference: statement date; not sent for a statement with no balance
+//     and no activity), due_reminder at cfg.ReminderDays (or
+//     cfg.ReminderDaysByGrade for the account's grade) before the due date
+//     while the minimum is unpaid (statement date + "/" + days),
+//     payment_missed the day after the due date (statement date), overdue at
+//     the DPDs of cfg.OverdueNoticeDPD (oldest unpaid statement date +
+//     "/dpd" + n), deduction_failed (repayment id), request_declined
+//     (request id), account_frozen, account_unfrozen, account_closed,
+//     charged_off (the day), and from ApplyLimit account_activated,
+//     application_declined (the day) and limit_changed (day + "/" + new
+//     limit). The channel is cfg.Channels[kind], else cfg.DefaultChannel.
+//
+//  6. Bureau status on each statement date: C when the account settles and
+//     closes, 1…7 by the delinquency bucket on D, N current with a balance
+//     or activity, * nothing due.
+//
+//  7. Conservation: the day's Flows must explain the change of the
+//     account's Exposure (everything owed, billed or not, including unbilled
+//     plan principal, net of credit) to the fen; otherwise Close returns an
+//     error wrapping ErrNotConserved that names the account and the
+//     difference. The flows are added to out.Flows. After an error the
+//     account's state is not usable and the run must fail.
+//
+// ApplyLimit applies scoring's decision: activate (pending → active, limit,
+// activation and limit-change dates), decline (pending → declined), increase
+// or decrease (active or frozen, a different limit), keep and freeze change
+// nothing (Close freezes).
+package billing
