@@ -14,9 +14,10 @@ import (
 // stored as INT64, so the value is exactly the unscaled integer.
 type Money int64
 
-// Rate is a fraction in millionths: DECIMAL(9,6) unscaled. 0.005 (0.5% a month)
+// Rate is a fraction in millionths: DECIMAL(9,6) unscaled, which the
+// Parquet spec stores as INT32 (precision ≤ 9), so ±2147.483647 at most. 0.005 (0.5% a month)
 // is Rate(5000); 0.0005 (0.05% a day) is Rate(500).
-type Rate int64
+type Rate int32
 
 // RateScale is the number of millionths in 1.
 const RateScale = 1_000_000
@@ -112,8 +113,8 @@ func RateFromDecimal(d decimal.Decimal) (Rate, error) {
 	if !f.IsInteger() {
 		return 0, fmt.Errorf("rate %s has more than 6 decimals", d)
 	}
-	if f.Abs().GreaterThan(decimal.New(1, 12)) {
-		return 0, fmt.Errorf("rate %s out of range", d)
+	if f.Abs().GreaterThan(decimal.New(999_999_999, 0)) {
+		return 0, fmt.Errorf("rate %s out of range: DECIMAL(9,6) holds at most 999.999999", d)
 	}
 	return Rate(f.IntPart()), nil
 }

@@ -60,19 +60,20 @@ func (e *engine) day(ctx context.Context, b *book, day billing.Date) (*Manifest,
 	if err != nil {
 		return nil, err
 	}
-	res := merge(outs)
+	res := sumBuckets(outs)
 	m.stage("step", t0)
 
 	// The whole book must reconcile with the day's events.
-	if got, want := res.after-res.before, res.Flows.Net(); got != want {
+	if got, want := res.after-res.before, res.flows.Net(); got != want {
 		return nil, fmt.Errorf("%w: book exposure moved %s, the day's flows explain %s", billing.ErrNotConserved, got, want)
 	}
-	rejects = append(rejects, e.convertRejects(res.Rejects)...)
+	rejects = append(rejects, e.convertRejects(res.rejects)...)
 	rejects = append(ev.rejects, rejects...)
 	sortRejects(rejects)
 	m.setRejects(rejects, len(ev.txns)+len(ev.repays)+len(ev.reqs))
 	e.log.Info().Str("stage", "step").Str("as_of", day.String()).Int("accounts", len(b.accounts)).
-		Int("statements", len(res.Statements)).Int("notices", len(res.Notices)).Int("past_due", len(res.Delinquency)).
+		Int64("statements", res.counts[TableStatements]).Int64("notices", res.counts[TableNotices]).
+		Int64("past_due", res.counts[TableDelinquency]).
 		Int("rejects", len(rejects)).Dur("took", time.Since(t0)).Msg("stage done")
 	if m.RejectRatio > e.opt.MaxRejectRatio {
 		for _, reason := range sortedKeys(m.Rejects) {
@@ -83,7 +84,7 @@ func (e *engine) day(ctx context.Context, b *book, day billing.Date) (*Manifest,
 	}
 
 	if b.baseline != nil {
-		m.PSI = scoring.PSI(res.dist, b.baseline)
+		m.PSI = e.opt.Policy.Scoring.PSI(res.dist, b.baseline)
 		for _, p := range m.PSI {
 			if p.Warn {
 				e.log.Warn().Str("as_of", day.String()).Str("characteristic", p.Name).Float64("psi", p.PSI).Msg("population shift above 0.25")
@@ -97,11 +98,11 @@ func (e *engine) day(ctx context.Context, b *book, day billing.Date) (*Manifest,
 		}
 		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: sum})
 	}
-	m.Book = bookTotals(b.accounts, res.Flows)
+	m.Book = bookTotals(b.accounts, res.flows)
 
 	t0 = time.Now()
 	err = publish(e.opt.Out, day, func(dir string) error {
-		if err := e.writeOutputs(dir, &res, rejects, m); err != nil {
+		if err := e.writeOutputs(dir, res, rejects, m); err != nil {
 			return err
 		}
 		crashpoint("outputs")
@@ -122,7 +123,9 @@ func (e *engine) day(ctx context.Context, b *book, day billing.Date) (*Manifest,
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	b.baseline = res.dist
+	if e.opt.Policy.Scoring.BaselineDistribution() == nil {
+		b.baseline = res.dist
+	}
 	b.from = filepath.Join(PartitionDir(e.opt.Out, day), "state")
 	e.log.Info().Str("stage", "publish").Str("as_of", day.String()).Str("dir", PartitionDir(e.opt.Out, day)).
 		Dur("took", time.Since(t0)).Msg("stage done")
@@ -228,7 +231,8 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *dayEve
 	}()
 	pol := e.opt.Policy
 	sc := &pol.Scoring
-	out = &bucketOut{dist: sc.NewDistribution()}
+	out = &bucketOut{dist: sc.NewDistribution(),
+		scores: make([]scoring.ScoreRow, 0, len(accounts)), decisions: make([]scoring.DecisionRow, 0, len(accounts))}
 	first := accounts[0].ID
 	ti := sort.Search(len(ev.txns), func(i int) bool { return ev.txns[i].AccountID >= first })
 	ri := sort.Search(len(ev.repays), func(i int) bool { return ev.repays[i].AccountID >= first })
@@ -271,29 +275,41 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *dayEve
 	return out, nil
 }
 
-// merge concatenates bucket outputs in bucket order.
-func merge(outs []*bucketOut) bucketOut {
-	var m bucketOut
+// dayResult is the day's outputs: the buckets' rows, kept apart and written
+// in bucket order, and their totals.
+type dayResult struct {
+	buckets []*bucketOut
+	flows   billing.Flows
+	dist    *scoring.Distribution
+	before  billing.Money
+	after   billing.Money
+	rejects []billing.EventReject
+	counts  map[string]int64
+}
+
+// sumBuckets totals the buckets without copying their rows.
+func sumBuckets(outs []*bucketOut) *dayResult {
+	r := &dayResult{buckets: outs, counts: map[string]int64{}}
 	for i, o := range outs {
 		if i == 0 {
-			m.dist = o.dist
+			r.dist = o.dist
 		} else {
-			m.dist.Merge(o.dist)
+			r.dist.Merge(o.dist)
 		}
-		m.Statements = append(m.Statements, o.Statements...)
-		m.Lines = append(m.Lines, o.Lines...)
-		m.Plans = append(m.Plans, o.Plans...)
-		m.Delinquency = append(m.Delinquency, o.Delinquency...)
-		m.Notices = append(m.Notices, o.Notices...)
-		m.Bureau = append(m.Bureau, o.Bureau...)
-		m.Rejects = append(m.Rejects, o.Output.Rejects...)
-		m.Flows.Add(o.Flows)
-		m.scores = append(m.scores, o.scores...)
-		m.decisions = append(m.decisions, o.decisions...)
-		m.before += o.before
-		m.after += o.after
+		r.flows.Add(o.Flows)
+		r.before += o.before
+		r.after += o.after
+		r.rejects = append(r.rejects, o.Output.Rejects...)
+		r.counts[TableStatements] += int64(len(o.Statements))
+		r.counts[TableStatementLines] += int64(len(o.Lines))
+		r.counts[TablePlans] += int64(len(o.Plans))
+		r.counts[TableDelinquency] += int64(len(o.Delinquency))
+		r.counts[TableNotices] += int64(len(o.Notices))
+		r.counts[TableBureau] += int64(len(o.Bureau))
+		r.counts[TableScores] += int64(len(o.scores))
+		r.counts[TableLimitDecisions] += int64(len(o.decisions))
 	}
-	return m
+	return r
 }
 
 func (e *engine) fileName(idx int32) string {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
@@ -215,8 +214,8 @@ func (e *engine) loadStart(ctx context.Context, from billing.Date) (*book, error
 		}
 		b.accounts = accounts
 	}
-	if b.baseline == nil && e.opt.Policy.Scoring.Baseline != nil {
-		b.baseline = e.opt.Policy.Scoring.Baseline
+	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
+		b.baseline = fixed // the policy's reference wins over the previous run
 	}
 	e.log.Info().Str("stage", "load_state").Str("from", path).Int("accounts", len(b.accounts)).
 		Dur("took", time.Since(start)).Msg("state loaded")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -206,7 +205,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"run", "--bogus"}, 2, "bogus"},
 		{"bad date", []string{"run", "--as-of", "2025-13-01", "--events", events, "--out", t.TempDir()}, 2, "2025-13-01"},
 		{"bad policy", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", accounts, "--policy", badPolicy}, 2, "due_dayz"},
-		{"policy check", []string{"policy", "check", badPolicy}, 2, "line 2"},
+		{"policy check", []string{"policy", "check", badPolicy}, 2, "bad.yaml:2:"},
 		{"mistyped column", []string{"run", "--as-of", start, "--events", mistyped, "--out", t.TempDir(), "--state", accounts}, 1, "amount"},
 		{"no state", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir()}, 1, "--state"},
 		{"ok", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", accounts}, 0, ""},
@@ -245,5 +244,3 @@ func TestLogsAreJSONLines(t *testing.T) {
 		}
 	}
 }
-
-var _ = context.Background

@@ -12,14 +12,15 @@ import (
 	"os"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/compress/snappy"
 )
 
-// Options every file is written with: zstd, and row groups small enough
+// Options every file is written with: snappy (cheap, and read by every
+// engine), and row groups small enough
 // that readers can stream them.
 func writerOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(&snappy.Codec{}),
 		parquet.MaxRowsPerRowGroup(256 << 10),
 		parquet.CreatedBy("creditrun", "", ""),
 	}

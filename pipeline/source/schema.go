@@ -178,6 +178,19 @@ func describe(p *schema.PrimitiveNode) string {
 		s += " STRING"
 	case schema.DateLogicalType:
 		s += " DATE"
+	case schema.TimestampLogicalType:
+		unit := map[schema.TimeUnitType]string{schema.TimeUnitMillis: "MILLIS", schema.TimeUnitMicros: "MICROS", schema.TimeUnitNanos: "NANOS"}[lt.TimeUnit()]
+		zone := "local"
+		if lt.IsAdjustedToUTC() {
+			zone = "UTC"
+		}
+		s += fmt.Sprintf(" TIMESTAMP(%s, %s)", unit, zone)
+	case schema.IntLogicalType:
+		sign := "unsigned"
+		if lt.IsSigned() {
+			sign = "signed"
+		}
+		s += fmt.Sprintf(" INT(%d, %s)", lt.BitWidth(), sign)
 	default:
 		s += " " + lt.String()
 	}

@@ -1,0 +1,69 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+)
+
+// benchDataset writes a Hive dataset of three UTC-cut partitions around
+// testDay, perPart transactions each, as a nightly run finds it.
+func benchDataset(b *testing.B, perPart int) string {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "transactions")
+	opts := []int64{1, 3, 6, 12, 24}
+	cats := []string{"grocery", "travel", "dining", "electronics", "fashion", "utilities"}
+	for p, day := range []int{29, 1, 2} { // 2024-02-29, 03-01, 03-02 UTC
+		month := 3
+		if day == 29 {
+			month = 2
+		}
+		start := micro(2024, time.Month(month), day, 0, 0, 0)
+		tb := table{cols: txnCols}
+		for i := range perPart {
+			n := p*perPart + i
+			row := []any{fmt.Sprintf("T%09d", n), int64(n*7919%1_000_000 + 1), start + int64(i)*(microsPerDay/int64(perPart)),
+				"purchase", int64(1000 + n%500000), opts[n%5], int64(n % 4 * 2500), cats[n%len(cats)], nil}
+			if n%10 == 9 {
+				row[3], row[5], row[6], row[8] = "refund", nil, nil, fmt.Sprintf("T%09d", n-1)
+			}
+			tb.rows = append(tb.rows, row)
+		}
+		dt := fmt.Sprintf("dt=2024-%02d-%02d", month, day)
+		writeParquet(b, filepath.Join(dir, dt, "part-00000.snappy.parquet"), tb, canonicalTxnForms(), 128<<10,
+			parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(true))
+	}
+	return dir
+}
+
+// BenchmarkReadTransactions reads the day's transactions (about 200k) out
+// of three partitions (600k rows), as the run for testDay does.
+func BenchmarkReadTransactions(b *testing.B) {
+	dir := benchDataset(b, 200_000)
+	files, err := List(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files = ForDay(files, testDay)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var kept int
+	for b.Loop() {
+		txns, _, err := ReadTransactions(ctx, files, testDay, shanghai)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kept = len(txns)
+	}
+	b.StopTimer()
+	perOp := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(kept), "kept/op")
+	b.ReportMetric(float64(kept)/perOp, "kept_rows/s")
+	b.ReportMetric(float64(600_000)/perOp, "scanned_rows/s")
+}

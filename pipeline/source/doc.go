@@ -1,0 +1,106 @@
+// Package source reads the contract's input datasets (accounts,
+// transactions, repayments, requests) from Parquet files written by any
+// writer — Spark, pyarrow, DuckDB, arrow-go — into billing's domain values,
+// with every row the contract refuses reported as a Reject.
+//
+// # Datasets and files
+//
+// A dataset is a Parquet file, a directory of them, or a Hive-partitioned
+// directory (dt=YYYY-MM-DD at any depth, other keys such as hour=/region=
+// allowed). List finds the files, skipping hidden and underscore entries
+// (_SUCCESS, _temporary, .crc) and *.crc files, and returns them sorted by
+// partition date then path, with size and SHA-256 for the run manifest. Any
+// other file that is not Parquet is an error, never silently skipped.
+// ForDay keeps the files that can hold events of a business day: every
+// unpartitioned file and the partitions within one day of it, since
+// upstream may cut dt by UTC date and the policy zone may be ahead of or
+// behind UTC.
+//
+// # Schema
+//
+// Each file's schema is checked before any row is read. Columns are matched
+// by exact name at the top level; extra columns are ignored; a missing
+// column, or one whose type cannot represent the contract type, is a
+// *SchemaError naming the file, the column, the expected and the found
+// type. Every column may be OPTIONAL or REQUIRED (REPEATED and groups are
+// refused). The accepted physical forms are:
+//
+//	STRING          BYTE_ARRAY, annotated STRING/UTF8, ENUM, or not at all
+//	INT64, INT32    INT32 or INT64, signed or unsigned INT annotations, or a
+//	                DECIMAL of scale 0 (any decimal form below); values that
+//	                do not fit the contract type reject the row (out_of_range)
+//	BOOLEAN         BOOLEAN
+//	DATE            INT32 annotated DATE
+//	DECIMAL(18,2)   DECIMAL on INT32, INT64, FIXED_LEN_BYTE_ARRAY or
+//	                BYTE_ARRAY (big-endian two's complement), any precision,
+//	                scale 0..2; converted exactly to fen (×10^(2−scale));
+//	                a scale above 2 is a schema error, never rounded
+//	DECIMAL(9,6)    the same forms, scale 0..6, converted exactly to
+//	                millionths
+//	TIMESTAMP       INT64 TIMESTAMP in MILLIS, MICROS or NANOS, adjusted to
+//	                UTC or not (both taken as UTC), and legacy INT96 (Impala/
+//	                Spark); read as microseconds since the epoch, nanoseconds
+//	                floored to the microsecond
+//
+// A decimal whose unscaled value does not fit int64 once scaled rejects the
+// row (out_of_range). DOUBLE/FLOAT are never accepted for money or rates.
+//
+// # Rows
+//
+// An event belongs to the business day of its timestamp's local date in the
+// policy's zone (billing.LocalDate). The event readers keep exactly the
+// events of the day asked for; events of other days are not errors, they
+// belong to other runs. In a dt= partitioned file an event whose local date
+// is more than one day from its partition is rejected (outside_partition),
+// since no run would read it. Rows that no run would keep — a null or
+// unreadable timestamp, an event outside its partition — are reported by
+// the run that owns the file: the run for its dt, or every run for an
+// unpartitioned file. Every other reject is reported by the run for the
+// row's day.
+//
+// Reject reasons (the Reason… constants), checked in contract column order,
+// null checks of always-required columns first, one reject per row:
+//
+//	null_required           a required column is null or an empty string
+//	out_of_range            a value beyond the contract type
+//	non_positive_amount     amount ≤ 0
+//	invalid_kind            kind outside purchase/refund, or outside
+//	                        close_account/defer_plan/change_billing_day
+//	invalid_status          account status outside pending/active/frozen/
+//	                        closed; repayment status outside succeeded/failed
+//	invalid_channel         channel outside auto_debit/app/bank_transfer
+//	missing_failure_reason  a failed repayment without failure_reason
+//	invalid_failure_reason  failure_reason outside insufficient_funds/
+//	                        card_invalid/card_unbound/other
+//	invalid_installments    a purchase's installments null or not 1, 3, 6,
+//	                        12, 24; a refund's installments not null
+//	invalid_fee_rate        a purchase's fee_rate null or negative; a
+//	                        refund's fee_rate neither null nor 0
+//	missing_ref             a refund without ref_txn_id, a defer_plan
+//	                        without txn_id
+//	invalid_periods         a defer_plan's periods null or ≤ 0
+//	invalid_billing_day     billing_day outside 1..28 (accounts,
+//	                        change_billing_day)
+//	negative_limit          credit_limit < 0 (null is allowed while pending)
+//	duplicate_id            the id was already kept for the day (accounts:
+//	                        in the master), in file then row order
+//	outside_partition       see above
+//
+// Columns a row's kind does not use are ignored (a succeeded repayment's
+// failure_reason, a close_account's txn_id). What needs the state — an
+// unknown account, a refund of an unknown purchase, a closed account, a
+// request the rules refuse — is left to the caller.
+//
+// Returned events are sorted by account, timestamp and id, each with its
+// billing.Source (File.Index, 0-based row within the file). Accounts are
+// sorted by id; active and frozen accounts are taken as activated (and
+// their limit last changed) on opened_on.
+//
+// # Reading
+//
+// Files are read with arrow-go's low-level column readers, column by column
+// and row group by row group, in parallel across row groups of all files.
+// The timestamp column is read first; a row group without a row of
+// interest is not read further. A file that fails to decode is an error
+// wrapping ErrCorrupt, never a panic.
+package source

@@ -1,0 +1,385 @@
+package source
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/creditrun/creditrun/billing"
+)
+
+// dataset describes one input dataset: its contract columns (the id first)
+// and how a row becomes a T.
+type dataset[T any, K comparable] struct {
+	name string
+	cols []column
+	ts   int // index of the event timestamp in cols; -1: no day filter (accounts)
+	// decode fills v from row i, or returns a reject reason and detail.
+	decode func(r *rowCtx, i int, v *T) (reason, detail string)
+	id     func(*T) K
+	idText func(*T) string
+	src    func(*T) *billing.Source
+	// order returns the sort key of a row: the rows are returned sorted by
+	// order, then by id.
+	order func(*T) (account, at int64)
+}
+
+// rowCtx is the row group being decoded.
+type rowCtx struct {
+	cols   []colData
+	intern map[string]string
+}
+
+// internStr returns row i of column c as a string shared with equal values
+// of the same row group (for low-cardinality columns).
+func (r *rowCtx) internStr(c, i int) string {
+	b, ok := r.cols[c].bytes(i)
+	if !ok {
+		return ""
+	}
+	if s, ok := r.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	r.intern[s] = s
+	return s
+}
+
+// openFile is a file whose schema has been checked.
+type openFile struct {
+	File
+	pos   int // position in the caller's slice
+	rdr   *file.Reader
+	binds []binding
+}
+
+// unit is one row group of one file.
+type unit struct {
+	f     *openFile
+	rg    int
+	first int64 // row number of the row group's first row within the file
+}
+
+type rejectAt struct {
+	pos int
+	Reject
+}
+
+type unitResult[T any] struct {
+	rows    []T
+	rowNums []int64 // each row's row number within its file
+	rejects []rejectAt
+}
+
+// read reads files of ds: the events of day (in loc) when ds has a
+// timestamp, every row otherwise.
+func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, loc *time.Location) ([]T, []Reject, error) {
+	if len(files) == 0 {
+		return nil, nil, nil
+	}
+	open, err := openAll(ctx, ds.name, ds.cols, files)
+	defer func() {
+		for _, f := range open {
+			if f != nil && f.rdr != nil {
+				f.rdr.Close()
+			}
+		}
+	}()
+	if err != nil {
+		return nil, nil, err
+	}
+	var units []unit
+	for _, f := range open {
+		var first int64
+		for rg := range f.rdr.NumRowGroups() {
+			units = append(units, unit{f: f, rg: rg, first: first})
+			first += f.rdr.MetaData().RowGroup(rg).NumRows()
+		}
+	}
+	d := newDater(loc, day)
+	results := make([]unitResult[T], len(units))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range units {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			w := workers.Get().(*worker)
+			defer workers.Put(w)
+			res, err := readUnit(ds, w, &units[i], day, &d)
+			if err != nil {
+				return fmt.Errorf("read %s %s: %w", ds.name, units[i].f.Path, err)
+			}
+			results[i] = res
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+
+	rows, rejects := merge(ds, units, results)
+	slices.SortStableFunc(rejects, func(a, b rejectAt) int {
+		return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.Row, b.Row))
+	})
+	out := make([]Reject, len(rejects))
+	for i := range rejects {
+		out[i] = rejects[i].Reject
+	}
+	return rows, out, nil
+}
+
+// merge rejects the second and later occurrences of an id, in file then row
+// order, and returns the other rows sorted by (account, timestamp, id). It
+// sorts small keys, then copies each row once into the result.
+func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T]) ([]T, []rejectAt) {
+	type key struct {
+		account, at int64
+		u, j        int32
+	}
+	n := 0
+	for i := range results {
+		n += len(results[i].rows)
+	}
+	var rejects []rejectAt
+	keys := make([]key, 0, n)
+	seen := make(map[K]struct{}, n)
+	for i := range results {
+		u := &units[i]
+		rejects = append(rejects, results[i].rejects...)
+		for j := range results[i].rows {
+			v := &results[i].rows[j]
+			id := ds.id(v)
+			if _, dup := seen[id]; dup {
+				rejects = append(rejects, rejectAt{u.f.pos, Reject{
+					Dataset: ds.name, File: u.f.Path, Row: results[i].rowNums[j], Key: ds.idText(v),
+					Reason: ReasonDuplicateID, Detail: ds.cols[0].name + "=" + ds.idText(v),
+				}})
+				continue
+			}
+			seen[id] = struct{}{}
+			a, t := ds.order(v)
+			keys = append(keys, key{a, t, int32(i), int32(j)})
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		switch {
+		case a.account < b.account:
+			return -1
+		case a.account > b.account:
+			return 1
+		case a.at < b.at:
+			return -1
+		case a.at > b.at:
+			return 1
+		}
+		return strings.Compare(ds.idText(&results[a.u].rows[a.j]), ds.idText(&results[b.u].rows[b.j]))
+	})
+	rows := make([]T, len(keys))
+	for i, k := range keys {
+		rows[i] = results[k.u].rows[k.j]
+	}
+	return rows, rejects
+}
+
+// openAll opens every file and checks its schema, before any row is read.
+func openAll(ctx context.Context, name string, cols []column, files []File) ([]*openFile, error) {
+	open := make([]*openFile, len(files))
+	errs := make([]error, len(files))
+	g := new(errgroup.Group)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range files {
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				errs[i] = ctx.Err()
+				return nil
+			}
+			f := &openFile{File: files[i], pos: i}
+			open[i] = f
+			errs[i] = openOne(f, cols)
+			return nil
+		})
+	}
+	g.Wait()
+	for i, err := range errs {
+		if err != nil {
+			if se := (*SchemaError)(nil); errors.As(err, &se) {
+				return open, fmt.Errorf("read %s: %w", name, err)
+			}
+			return open, fmt.Errorf("read %s %s: %w", name, files[i].Path, err)
+		}
+	}
+	return open, nil
+}
+
+func openOne(f *openFile, cols []column) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	props := parquet.NewReaderProperties(nil)
+	f.rdr, err = file.OpenParquetFile(f.Path, false, file.WithReadProps(props))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	f.binds, err = bind(f.Path, f.rdr.MetaData().Schema, cols)
+	return err
+}
+
+// worker holds the reusable buffers of one goroutine.
+type worker struct {
+	s    *scratch
+	cols []colData
+	act  []action
+}
+
+var workers = sync.Pool{New: func() any { return &worker{s: newScratch()} }}
+
+// action is what a row of a row group becomes.
+type action uint8
+
+const (
+	skip      action = iota // another day's event
+	keep                    // the day's event: decode it
+	nullTS                  // timestamp null: reject
+	badTS                   // timestamp out of range: reject
+	outsideDt               // local date more than a day from the partition: reject
+)
+
+func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day billing.Date, d *dater) (res unitResult[T], err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	f := u.f
+	rg := f.rdr.RowGroup(u.rg)
+	n := rg.NumRows()
+	if n <= 0 {
+		return res, nil
+	}
+	if len(w.cols) < len(ds.cols) {
+		w.cols = make([]colData, len(ds.cols))
+	}
+	cols := w.cols[:len(ds.cols)]
+	w.act = slicesGrow(w.act[:0], int(min(n, 1<<20)))
+	act := w.act
+
+	nkeep := 0
+	if ds.ts < 0 {
+		for range n {
+			act = append(act, keep)
+		}
+		nkeep = int(n)
+	} else {
+		if err := readColumn(rg, &f.binds[ds.ts], n, &cols[ds.ts], w.s); err != nil {
+			return res, err
+		}
+		// Rows that no run would keep (null timestamps, events outside
+		// their partition) are reported by the run that owns the file: the
+		// run for its dt, or every run for an unpartitioned file.
+		own := f.Dt == 0 || f.Dt == day
+		tc := &cols[ds.ts]
+		any := false
+		for i := range int(n) {
+			a := skip
+			switch v, st := tc.num(i); st {
+			case absent:
+				if own {
+					a = nullTS
+				}
+			case invalid:
+				if own {
+					a = badTS
+				}
+			default:
+				ld := d.date(v)
+				switch {
+				case f.Dt != 0 && (ld < f.Dt-1 || ld > f.Dt+1):
+					if own {
+						a = outsideDt
+					}
+				case ld == day:
+					a = keep
+					nkeep++
+				}
+			}
+			any = any || a != skip
+			act = append(act, a)
+		}
+		w.act = act
+		if !any {
+			return res, nil
+		}
+	}
+	w.act = act
+	for c := range ds.cols {
+		if c == ds.ts {
+			continue
+		}
+		if err := readColumn(rg, &f.binds[c], n, &cols[c], w.s); err != nil {
+			return res, err
+		}
+	}
+
+	rc := rowCtx{cols: cols, intern: make(map[string]string)}
+	res.rows = make([]T, 0, nkeep)
+	res.rowNums = make([]int64, 0, nkeep)
+	var zero T
+	for i, a := range act {
+		if a == skip {
+			continue
+		}
+		row := u.first + int64(i)
+		var reason, detail string
+		switch a {
+		case nullTS:
+			reason, detail = ReasonNullRequired, ds.cols[ds.ts].name
+		case badTS:
+			reason, detail = ReasonOutOfRange, ds.cols[ds.ts].name
+		case outsideDt:
+			v, _ := cols[ds.ts].num(i)
+			reason = ReasonOutsidePartition
+			detail = fmt.Sprintf("%s=%s: local date %s, partition dt=%s",
+				ds.cols[ds.ts].name, time.UnixMicro(v).UTC().Format(time.RFC3339Nano), d.date(v), f.Dt)
+		case keep:
+			res.rows = append(res.rows, zero)
+			v := &res.rows[len(res.rows)-1]
+			if reason, detail = ds.decode(&rc, i, v); reason == "" {
+				*ds.src(v) = billing.Source{File: f.Index, Row: row}
+				res.rowNums = append(res.rowNums, row)
+				continue
+			}
+			res.rows = res.rows[:len(res.rows)-1]
+		}
+		res.rejects = append(res.rejects, rejectAt{f.pos, Reject{
+			Dataset: ds.name, File: f.Path, Row: row, Key: keyText(ds.cols[0].kind, &cols[0], i),
+			Reason: reason, Detail: detail,
+		}})
+	}
+	return res, nil
+}
+
+// keyText is the id of row i for a reject ("" when null).
+func keyText(k kind, c *colData, i int) string {
+	if k == kString {
+		return c.str(i)
+	}
+	if v, st := c.num(i); st == present {
+		return strconv.FormatInt(v, 10)
+	}
+	return ""
+}

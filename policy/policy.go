@@ -1,0 +1,207 @@
+// Package policy reads the policy file: the one source of truth for every
+// setting risk and product teams may change (billing, collections, notices,
+// the scorecard and its scaling, grades, limit rules, monitoring). Parsing is
+// strict and reports every problem with its line. The package also holds the
+// what-if comparison of two policies on the same book (WhatIf).
+//
+// default.yaml, embedded, is the shipped policy; its comments are the
+// analysts' documentation of every setting.
+package policy
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/scoring"
+)
+
+// Policy is a parsed, validated policy file.
+type Policy struct {
+	Billing billing.Config
+	Scoring scoring.Config
+	// Version is the first 12 hex digits of the SHA-256 of the file's
+	// bytes: the policy_version and scorecard_version of the outputs.
+	Version string
+	// Source names the file.
+	Source string
+}
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the text of the shipped default policy.
+func DefaultYAML() []byte { return slices.Clone(defaultYAML) }
+
+// Default returns the shipped default policy (a fresh copy each call).
+func Default() *Policy {
+	p, err := Parse("default.yaml", defaultYAML)
+	if err != nil {
+		panic("policy: the embedded default.yaml is invalid: " + err.Error())
+	}
+	return p
+}
+
+// Load reads and parses the policy file at path.
+func Load(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	return Parse(path, data)
+}
+
+func version(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+// billingPaths maps the first word of a billing.Config.Validate error (the
+// setting's key) to the setting's path in the file.
+var billingPaths = map[string]string{
+	"time_zone": "billing.time_zone", "due_days": "billing.due_days",
+	"installment_options": "billing.installment_options", "apr_cap": "billing.apr_cap",
+	"minimum_rate": "billing.minimum_rate", "minimum_floor": "billing.minimum_floor",
+	"revolving_daily_rate": "billing.revolving_daily_rate", "waterfall": "billing.waterfall",
+	"max_deferral_cycles": "billing.max_deferral_cycles", "history_cycles": "billing.history_cycles",
+	"billing_day_change_after_months": "billing.billing_day_change_after_months",
+	"refund_window_days":              "billing.refund_window_days",
+	"penalty_daily_rate":              "collections.penalty_daily_rate", "freeze_dpd": "collections.freeze_dpd",
+	"unfreeze_clean_days": "collections.unfreeze_clean_days", "charge_off_dpd": "collections.charge_off_dpd",
+}
+
+// validate runs both configs' checks and the checks that span them, giving
+// each problem the line of the setting it names.
+func (p *parser) validate(pol *Policy) {
+	for _, err := range unjoin(pol.Billing.Validate()) {
+		msg := err.Error()
+		key, _, _ := strings.Cut(msg, " ")
+		key = strings.TrimSuffix(key, ":")
+		path := billingPaths[key]
+		if path != "" {
+			msg = strings.Replace(msg, key, path, 1)
+		}
+		p.errorf(p.line(path), "%s", msg)
+	}
+	sc := &pol.Scoring
+	for _, err := range unjoin(sc.Validate()) {
+		var ce *scoring.ConfigError
+		if errors.As(err, &ce) {
+			p.errorf(p.line(ce.Path), "%s: %s", ce.Path, ce.Msg)
+		} else {
+			p.errorf(0, "%v", err)
+		}
+	}
+
+	b := &pol.Billing
+	grade := func(path, g string) {
+		if sc.GradeIndex(g) < 0 {
+			p.errorf(p.line(path), "%s: unknown grade %q (not in grades)", path, g)
+		}
+	}
+	for i, g := range b.NoUnfreezeGrades {
+		grade(fmt.Sprintf("collections.no_unfreeze_grades[%d]", i), g)
+	}
+	for _, g := range sortedKeys(b.ReminderDaysByGrade) {
+		grade("notices.reminder_days_by_grade."+g, g)
+		days("notices.reminder_days_by_grade."+g, b.ReminderDaysByGrade[g], p)
+	}
+	days("notices.reminder_days", b.ReminderDays, p)
+	for i, d := range b.OverdueNoticeDPD {
+		if d < 1 || d >= b.ChargeOffDPD {
+			path := fmt.Sprintf("notices.overdue_notice_dpd[%d]", i)
+			p.errorf(p.line(path), "%s: %d: want 1..%d (below charge_off_dpd)", path, d, b.ChargeOffDPD-1)
+		}
+	}
+	for _, k := range sortedKeys(b.Channels) {
+		path := "notices.channels." + string(k)
+		if !slices.Contains(channelNames, b.Channels[k]) {
+			p.errorf(p.line(path), "%s: unknown channel %q (want one of %v)", path, b.Channels[k], channelNames)
+		}
+	}
+	if !slices.Contains(channelNames, b.DefaultChannel) {
+		p.errorf(p.line("notices.default_channel"), "notices.default_channel: unknown channel %q (want one of %v)", b.DefaultChannel, channelNames)
+	}
+	nonNeg := func(path string, v int) {
+		if v < 0 {
+			p.errorf(p.line(path), "%s: %d: want ≥ 0", path, v)
+		}
+	}
+	nonNeg("billing.refund_window_days", b.RefundWindowDays)
+	nonNeg("billing.billing_day_change_after_months", b.BillingDayChangeAfterMonths)
+	nonNeg("collections.unfreeze_clean_days", b.UnfreezeCleanDays)
+
+	// The state keeps history_cycles cycles: every window must fit.
+	need, by := 0, ""
+	for i, ch := range sc.Scorecard.Characteristics {
+		if id, ok := scoring.FeatureByName(ch.Feature); ok && id.Info().Window > need {
+			need, by = id.Info().Window, fmt.Sprintf("scorecard.characteristics[%d] (%s)", i, ch.Feature)
+		}
+	}
+	for _, w := range []struct {
+		n    int
+		path string
+	}{
+		{sc.Limits.UtilizationCycles, "limits.utilization_cycles"},
+		{sc.Limits.IncreaseCleanCycles, "limits.increase_clean_cycles"},
+		{sc.Limits.DelinquencyCycles, "limits.delinquency_cycles"},
+	} {
+		if w.n > need {
+			need, by = w.n, w.path
+		}
+	}
+	if b.HistoryCycles > 0 && need > b.HistoryCycles {
+		p.errorf(p.line("billing.history_cycles"), "billing.history_cycles: %d is shorter than the %d cycles %s needs",
+			b.HistoryCycles, need, by)
+	}
+}
+
+func days(path string, ds []int, p *parser) {
+	for i, d := range ds {
+		if d < 1 || d > 27 {
+			ip := fmt.Sprintf("%s[%d]", path, i)
+			p.errorf(p.line(ip), "%s: %d: want 1..27 days before the due date", ip, d)
+		}
+	}
+}
+
+// line returns the line of the setting at path, or of the nearest enclosing
+// setting the file has; 0 if none.
+func (p *parser) line(path string) int {
+	for path != "" {
+		if l, ok := p.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,205 @@
+package scoring
+
+import (
+	"math"
+	"strings"
+
+	"github.com/creditrun/creditrun/billing"
+)
+
+// ScoreRow is one row of the scores table: the score, its reason codes and
+// every feature (see doc.go), as of AsOf. Money is DECIMAL(18,2), ratios
+// DOUBLE; a missing feature is null.
+type ScoreRow struct {
+	AccountID int64        `parquet:"account_id"`
+	AsOf      billing.Date `parquet:"as_of,date"`
+	Score     int32        `parquet:"score"`
+	PD        float64      `parquet:"pd"`
+	Grade     string       `parquet:"grade"`
+	Reason1   string       `parquet:"reason_1,optional"`
+	Reason2   string       `parquet:"reason_2,optional"`
+	Reason3   string       `parquet:"reason_3,optional"`
+	Reason4   string       `parquet:"reason_4,optional"`
+
+	TenureMonths           int32         `parquet:"tenure_months"`
+	CyclesOnBook           int32         `parquet:"cycles_on_book"`
+	BureauScore            *int32        `parquet:"bureau_score,optional"`
+	Utilization            *float64      `parquet:"utilization,optional"`
+	CurrentDPD             int32         `parquet:"current_dpd"`
+	MonthsSinceDelinquency *int32        `parquet:"months_since_delinquency,optional"`
+	PayPattern3            string        `parquet:"pay_pattern_3"`
+	Spend1                 billing.Money `parquet:"spend_1,decimal(2:18)"`
+	Spend3                 billing.Money `parquet:"spend_3,decimal(2:18)"`
+	Spend6                 billing.Money `parquet:"spend_6,decimal(2:18)"`
+	Spend12                billing.Money `parquet:"spend_12,decimal(2:18)"`
+	Billed1                billing.Money `parquet:"billed_1,decimal(2:18)"`
+	Billed3                billing.Money `parquet:"billed_3,decimal(2:18)"`
+	Billed6                billing.Money `parquet:"billed_6,decimal(2:18)"`
+	Billed12               billing.Money `parquet:"billed_12,decimal(2:18)"`
+	Paid1                  billing.Money `parquet:"paid_1,decimal(2:18)"`
+	Paid3                  billing.Money `parquet:"paid_3,decimal(2:18)"`
+	Paid6                  billing.Money `parquet:"paid_6,decimal(2:18)"`
+	Paid12                 billing.Money `parquet:"paid_12,decimal(2:18)"`
+	PaymentRatio1          *float64      `parquet:"payment_ratio_1,optional"`
+	PaymentRatio3          *float64      `parquet:"payment_ratio_3,optional"`
+	PaymentRatio6          *float64      `parquet:"payment_ratio_6,optional"`
+	PaymentRatio12         *float64      `parquet:"payment_ratio_12,optional"`
+	UtilizationAvg1        *float64      `parquet:"utilization_avg_1,optional"`
+	UtilizationAvg3        *float64      `parquet:"utilization_avg_3,optional"`
+	UtilizationAvg6        *float64      `parquet:"utilization_avg_6,optional"`
+	UtilizationAvg12       *float64      `parquet:"utilization_avg_12,optional"`
+	MaxDPD1                int32         `parquet:"max_dpd_1"`
+	MaxDPD3                int32         `parquet:"max_dpd_3"`
+	MaxDPD6                int32         `parquet:"max_dpd_6"`
+	MaxDPD12               int32         `parquet:"max_dpd_12"`
+	OverdueEpisodes1       int32         `parquet:"overdue_episodes_1"`
+	OverdueEpisodes3       int32         `parquet:"overdue_episodes_3"`
+	OverdueEpisodes6       int32         `parquet:"overdue_episodes_6"`
+	OverdueEpisodes12      int32         `parquet:"overdue_episodes_12"`
+	FailedDeductions1      int32         `parquet:"failed_deductions_1"`
+	FailedDeductions3      int32         `parquet:"failed_deductions_3"`
+	FailedDeductions6      int32         `parquet:"failed_deductions_6"`
+	FailedDeductions12     int32         `parquet:"failed_deductions_12"`
+	InstallmentShare1      *float64      `parquet:"installment_share_1,optional"`
+	InstallmentShare3      *float64      `parquet:"installment_share_3,optional"`
+	InstallmentShare6      *float64      `parquet:"installment_share_6,optional"`
+	InstallmentShare12     *float64      `parquet:"installment_share_12,optional"`
+	MinPayCycles1          int32         `parquet:"min_pay_cycles_1"`
+	MinPayCycles3          int32         `parquet:"min_pay_cycles_3"`
+	MinPayCycles6          int32         `parquet:"min_pay_cycles_6"`
+	MinPayCycles12         int32         `parquet:"min_pay_cycles_12"`
+
+	ScorecardVersion string `parquet:"scorecard_version"`
+}
+
+// NewScoreRow builds the scores row of an account scored on day.
+func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, version string) ScoreRow {
+	// One allocation holds every nullable value.
+	opt := new(struct {
+		f [13]float64
+		i [2]int32
+	})
+	row := ScoreRow{
+		AccountID: a.ID, AsOf: day, Score: r.Score, PD: r.PD, Grade: r.Grade,
+		Reason1: r.Reasons[0], Reason2: r.Reasons[1], Reason3: r.Reasons[2], Reason4: r.Reasons[3],
+		ScorecardVersion: version,
+	}
+	row.TenureMonths = int32(f.Values[TenureMonths])
+	row.CyclesOnBook = int32(f.Values[CyclesOnBook])
+	if !f.Missing[BureauScore] {
+		opt.i[0] = int32(f.Values[BureauScore])
+		row.BureauScore = &opt.i[0]
+	}
+	if !f.Missing[Utilization] {
+		opt.f[0] = f.Values[Utilization]
+		row.Utilization = &opt.f[0]
+	}
+	row.CurrentDPD = int32(f.Values[CurrentDPD])
+	if !f.Missing[MonthsSinceDelinquency] {
+		opt.i[1] = int32(f.Values[MonthsSinceDelinquency])
+		row.MonthsSinceDelinquency = &opt.i[1]
+	}
+	row.PayPattern3 = f.Category(PayPattern3)
+	row.Spend1 = money(f.Values[Spend1])
+	row.Spend3 = money(f.Values[Spend3])
+	row.Spend6 = money(f.Values[Spend6])
+	row.Spend12 = money(f.Values[Spend12])
+	row.Billed1 = money(f.Values[Billed1])
+	row.Billed3 = money(f.Values[Billed3])
+	row.Billed6 = money(f.Values[Billed6])
+	row.Billed12 = money(f.Values[Billed12])
+	row.Paid1 = money(f.Values[Paid1])
+	row.Paid3 = money(f.Values[Paid3])
+	row.Paid6 = money(f.Values[Paid6])
+	row.Paid12 = money(f.Values[Paid12])
+	if !f.Missing[PaymentRatio1] {
+		opt.f[1] = f.Values[PaymentRatio1]
+		row.PaymentRatio1 = &opt.f[1]
+	}
+	if !f.Missing[PaymentRatio3] {
+		opt.f[2] = f.Values[PaymentRatio3]
+		row.PaymentRatio3 = &opt.f[2]
+	}
+	if !f.Missing[PaymentRatio6] {
+		opt.f[3] = f.Values[PaymentRatio6]
+		row.PaymentRatio6 = &opt.f[3]
+	}
+	if !f.Missing[PaymentRatio12] {
+		opt.f[4] = f.Values[PaymentRatio12]
+		row.PaymentRatio12 = &opt.f[4]
+	}
+	if !f.Missing[UtilizationAvg1] {
+		opt.f[5] = f.Values[UtilizationAvg1]
+		row.UtilizationAvg1 = &opt.f[5]
+	}
+	if !f.Missing[UtilizationAvg3] {
+		opt.f[6] = f.Values[UtilizationAvg3]
+		row.UtilizationAvg3 = &opt.f[6]
+	}
+	if !f.Missing[UtilizationAvg6] {
+		opt.f[7] = f.Values[UtilizationAvg6]
+		row.UtilizationAvg6 = &opt.f[7]
+	}
+	if !f.Missing[UtilizationAvg12] {
+		opt.f[8] = f.Values[UtilizationAvg12]
+		row.UtilizationAvg12 = &opt.f[8]
+	}
+	row.MaxDPD1 = int32(f.Values[MaxDPD1])
+	row.MaxDPD3 = int32(f.Values[MaxDPD3])
+	row.MaxDPD6 = int32(f.Values[MaxDPD6])
+	row.MaxDPD12 = int32(f.Values[MaxDPD12])
+	row.OverdueEpisodes1 = int32(f.Values[OverdueEpisodes1])
+	row.OverdueEpisodes3 = int32(f.Values[OverdueEpisodes3])
+	row.OverdueEpisodes6 = int32(f.Values[OverdueEpisodes6])
+	row.OverdueEpisodes12 = int32(f.Values[OverdueEpisodes12])
+	row.FailedDeductions1 = int32(f.Values[FailedDeductions1])
+	row.FailedDeductions3 = int32(f.Values[FailedDeductions3])
+	row.FailedDeductions6 = int32(f.Values[FailedDeductions6])
+	row.FailedDeductions12 = int32(f.Values[FailedDeductions12])
+	if !f.Missing[InstallmentShare1] {
+		opt.f[9] = f.Values[InstallmentShare1]
+		row.InstallmentShare1 = &opt.f[9]
+	}
+	if !f.Missing[InstallmentShare3] {
+		opt.f[10] = f.Values[InstallmentShare3]
+		row.InstallmentShare3 = &opt.f[10]
+	}
+	if !f.Missing[InstallmentShare6] {
+		opt.f[11] = f.Values[InstallmentShare6]
+		row.InstallmentShare6 = &opt.f[11]
+	}
+	if !f.Missing[InstallmentShare12] {
+		opt.f[12] = f.Values[InstallmentShare12]
+		row.InstallmentShare12 = &opt.f[12]
+	}
+	row.MinPayCycles1 = int32(f.Values[MinPayCycles1])
+	row.MinPayCycles3 = int32(f.Values[MinPayCycles3])
+	row.MinPayCycles6 = int32(f.Values[MinPayCycles6])
+	row.MinPayCycles12 = int32(f.Values[MinPayCycles12])
+	return row
+}
+
+// money converts a yuan feature value back to fen.
+func money(v float64) billing.Money { return billing.Money(math.Round(v * 100)) }
+
+// DecisionRow is one row of the limit_decisions table.
+type DecisionRow struct {
+	AccountID     int64         `parquet:"account_id"`
+	AsOf          billing.Date  `parquet:"as_of,date"`
+	Grade         string        `parquet:"grade"`
+	OldLimit      billing.Money `parquet:"old_limit,decimal(2:18)"`
+	NewLimit      billing.Money `parquet:"new_limit,decimal(2:18)"`
+	Action        string        `parquet:"action"`
+	Reasons       string        `parquet:"reasons"` // ';'-joined
+	BelowBalance  bool          `parquet:"below_balance"`
+	PolicyVersion string        `parquet:"policy_version"`
+}
+
+// NewDecisionRow builds the limit_decisions row of a decision taken on day.
+func NewDecisionRow(a *billing.Account, day billing.Date, d *Decision, version string) DecisionRow {
+	return DecisionRow{
+		AccountID: a.ID, AsOf: day, Grade: d.Grade, OldLimit: d.OldLimit, NewLimit: d.NewLimit,
+		Action: string(d.Action), Reasons: strings.Join(d.Reasons, ";"), BelowBalance: d.BelowBalance,
+		PolicyVersion: version,
+	}
+}
