@@ -31,7 +31,7 @@ interop: build scripts/node_modules
 	rm -rf .interop
 
 scripts/node_modules: scripts/package.json scripts/package-lock.json
-	cd scripts && npm ci --no-audit --no-fund --loglevel=error
+	cd scripts && npm install --no-audit --no-fund --loglevel=error
 	touch scripts/node_modules
 
 bench:

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,7 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
 	"github.com/creditrun/creditrun/pipeline/source"
-	"github.com/creditrun/creditrun/pipeline/state"
+
 	"github.com/creditrun/creditrun/scoring"
 )
 
@@ -31,65 +32,14 @@ type dayEvents struct {
 	files   []source.File // the files read
 }
 
-// bucketOut is what one bucket of accounts produced.
-type bucketOut struct {
-	billing.Output
-	scores    []scoring.ScoreRow
-	decisions []scoring.DecisionRow
-	dist      *scoring.Distribution
-	before    billing.Money // book exposure before the day
-	after     billing.Money // and after
-}
-
-// day runs one business date over b, advancing b to day, and publishes it.
-func (e *engine) day(ctx context.Context, b *book, day billing.Date) (*Manifest, error) {
-	m := newManifest(e.opt, day, b.from)
+// day runs one business date: it streams the book from src through the
+// daily step and publishes the outputs and the new state of day.
+func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, baseline *scoring.Distribution, day billing.Date) (*Manifest, error) {
+	m := newManifest(e.opt, day, stateFrom)
 	t0 := time.Now()
 	ev, err := e.readEvents(ctx, day)
 	if err != nil {
 		return nil, err
-	}
-	m.stage("read_events", t0)
-	e.log.Info().Str("stage", "read_events").Str("as_of", day.String()).Int("files", len(ev.files)).
-		Int("transactions", len(ev.txns)).Int("repayments", len(ev.repays)).Int("requests", len(ev.reqs)).
-		Int("rejects", len(ev.rejects)).Dur("took", time.Since(t0)).Msg("stage done")
-
-	t0 = time.Now()
-	rejects := e.unknownAccounts(b.accounts, ev)
-	outs, err := e.step(ctx, b.accounts, day, ev)
-	if err != nil {
-		return nil, err
-	}
-	res := sumBuckets(outs)
-	m.stage("step", t0)
-
-	// The whole book must reconcile with the day's events.
-	if got, want := res.after-res.before, res.flows.Net(); got != want {
-		return nil, fmt.Errorf("%w: book exposure moved %s, the day's flows explain %s", billing.ErrNotConserved, got, want)
-	}
-	rejects = append(rejects, e.convertRejects(res.rejects)...)
-	rejects = append(ev.rejects, rejects...)
-	sortRejects(rejects)
-	m.setRejects(rejects, len(ev.txns)+len(ev.repays)+len(ev.reqs))
-	e.log.Info().Str("stage", "step").Str("as_of", day.String()).Int("accounts", len(b.accounts)).
-		Int64("statements", res.counts[TableStatements]).Int64("notices", res.counts[TableNotices]).
-		Int64("past_due", res.counts[TableDelinquency]).
-		Int("rejects", len(rejects)).Dur("took", time.Since(t0)).Msg("stage done")
-	if m.RejectRatio > e.opt.MaxRejectRatio {
-		for _, reason := range sortedKeys(m.Rejects) {
-			e.log.Warn().Str("reason", reason).Int64("rows", m.Rejects[reason]).Msg("rejects")
-		}
-		return nil, fmt.Errorf("%w: %d of %d input rows rejected (%.4f%% > --max-reject-ratio %.4f%%)",
-			ErrTooManyRejects, len(rejects), m.RowsRead, 100*m.RejectRatio, 100*e.opt.MaxRejectRatio)
-	}
-
-	if b.baseline != nil {
-		m.PSI = e.opt.Policy.Scoring.PSI(res.dist, b.baseline)
-		for _, p := range m.PSI {
-			if p.Warn {
-				e.log.Warn().Str("as_of", day.String()).Str("characteristic", p.Name).Float64("psi", p.PSI).Msg("population shift above 0.25")
-			}
-		}
 	}
 	for _, f := range ev.files {
 		sum, err := e.hash(f.Path)
@@ -98,38 +48,85 @@ func (e *engine) day(ctx context.Context, b *book, day billing.Date) (*Manifest,
 		}
 		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: sum})
 	}
-	m.Book = bookTotals(b.accounts, res.flows)
+	m.stage("read_events", t0)
+	e.log.Info().Str("stage", "read_events").Str("as_of", day.String()).Int("files", len(ev.files)).
+		Int("transactions", len(ev.txns)).Int("repayments", len(ev.repays)).Int("requests", len(ev.reqs)).
+		Int("rejects", len(ev.rejects)).Dur("took", time.Since(t0)).Msg("stage done")
 
 	t0 = time.Now()
 	err = publish(e.opt.Out, day, func(dir string) error {
-		if err := e.writeOutputs(dir, res, rejects, m); err != nil {
+		w, err := e.newDayWriter(dir)
+		if err != nil {
+			return err
+		}
+		if err := e.process(ctx, src, day, ev, w); err != nil {
+			w.abort()
+			return err
+		}
+		if err := w.close(); err != nil {
 			return err
 		}
 		crashpoint("outputs")
-		if err := state.Write(filepath.Join(dir, "state"), b.accounts); err != nil {
+		if err := e.finish(dir, day, ev, w, baseline, m); err != nil {
 			return err
 		}
-		if err := pqfile.WriteFile(filepath.Join(dir, "state", distributionFile), res.dist.Rows()); err != nil {
-			return err
-		}
-		if err := writeJSON(filepath.Join(dir, "state", stateInfoFile), stateInfo{
-			AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, Accounts: len(b.accounts),
-		}); err != nil {
-			return err
-		}
-		m.stage("write", t0)
+		m.stage("process", t0)
+		e.log.Info().Str("stage", "process").Str("as_of", day.String()).Int("accounts", w.book.Accounts).
+			Int64("statements", w.rows[TableStatements]).Int64("notices", w.rows[TableNotices]).
+			Int64("past_due", w.rows[TableDelinquency]).Int64("rejects", m.Rows[TableRejects]).
+			Dur("took", time.Since(t0)).Msg("stage done")
 		return writeJSON(filepath.Join(dir, ManifestFile), m)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
+		return nil, err
 	}
-	if e.opt.Policy.Scoring.BaselineDistribution() == nil {
-		b.baseline = res.dist
-	}
-	b.from = filepath.Join(PartitionDir(e.opt.Out, day), "state")
-	e.log.Info().Str("stage", "publish").Str("as_of", day.String()).Str("dir", PartitionDir(e.opt.Out, day)).
-		Dur("took", time.Since(t0)).Msg("stage done")
+	e.log.Info().Str("stage", "publish").Str("as_of", day.String()).Dur("took", time.Since(t0)).Msg("stage done")
 	return m, nil
+}
+
+// finish checks the day as a whole and writes what needs all of it: the
+// book must reconcile with the day's flows and the rejects stay under the
+// threshold, or nothing is published.
+func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWriter, baseline *scoring.Distribution, m *Manifest) error {
+	if got, want := w.after-w.before, w.flows.Net(); got != want {
+		return fmt.Errorf("%w: book exposure moved %s, the day's flows explain %s", billing.ErrNotConserved, got, want)
+	}
+	rejects := append(ev.rejects, w.rejects...)
+	sortRejects(rejects)
+	m.setRejects(rejects, len(ev.txns)+len(ev.repays)+len(ev.reqs)-len(w.rejects))
+	if m.RejectRatio > e.opt.MaxRejectRatio {
+		for _, reason := range sortedKeys(m.Rejects) {
+			e.log.Warn().Str("as_of", day.String()).Str("reason", reason).Int64("rows", m.Rejects[reason]).Msg("rejects")
+		}
+		return fmt.Errorf("%w: %d of %d input rows rejected (%.4f%% > --max-reject-ratio %.4f%%)",
+			ErrTooManyRejects, len(rejects), m.RowsRead, 100*m.RejectRatio, 100*e.opt.MaxRejectRatio)
+	}
+	rr := make([]RejectRow, len(rejects))
+	for i, r := range rejects {
+		rr[i] = RejectRow{Dataset: r.Dataset, File: r.File, Row: r.Row, Key: r.Key, Reason: r.Reason, Detail: r.Detail}
+	}
+	if err := pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rr); err != nil {
+		return err
+	}
+	w.rows[TableRejects] = int64(len(rr))
+	m.Rows = w.rows
+	m.Book = w.book
+	m.Book.Exposure = w.after.String()
+	m.Book.Flows = flowStrings(w.flows)
+	if baseline != nil {
+		m.PSI = e.opt.Policy.Scoring.PSI(w.dist, baseline)
+		for _, p := range m.PSI {
+			if p.Warn {
+				e.log.Warn().Str("as_of", day.String()).Str("characteristic", p.Name).Float64("psi", p.PSI).Msg("population shift above the policy's threshold")
+			}
+		}
+	}
+	if err := pqfile.WriteFile(filepath.Join(dir, "state", distributionFile), w.dist.Rows()); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(dir, "state", stateInfoFile), stateInfo{
+		AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, Accounts: w.book.Accounts,
+	})
 }
 
 // readEvents reads the three event datasets of day in parallel.
@@ -154,76 +151,128 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 	return ev, nil
 }
 
-// unknownAccounts rejects the events of accounts the book does not have,
-// and removes them from ev.
-func (e *engine) unknownAccounts(accounts []billing.Account, ev *dayEvents) []source.Reject {
-	known := func(id int64) bool {
-		i := sort.Search(len(accounts), func(i int) bool { return accounts[i].ID >= id })
-		return i < len(accounts) && accounts[i].ID == id
-	}
-	var rejects []source.Reject
-	reject := func(ds, key string, src billing.Source) {
-		rejects = append(rejects, source.Reject{Dataset: ds, File: e.fileName(src.File), Row: src.Row, Key: key, Reason: RejectUnknownAccount})
-	}
-	ev.txns = filter(ev.txns, func(t *billing.Transaction) bool {
-		ok := known(t.AccountID)
-		if !ok {
-			reject(dsTransactions, t.TxnID, t.Src)
-		}
-		return ok
-	})
-	ev.repays = filter(ev.repays, func(r *billing.Repayment) bool {
-		ok := known(r.AccountID)
-		if !ok {
-			reject(dsRepayments, r.RepaymentID, r.Src)
-		}
-		return ok
-	})
-	ev.reqs = filter(ev.reqs, func(r *billing.Request) bool {
-		ok := known(r.AccountID)
-		if !ok {
-			reject(dsRequests, r.RequestID, r.Src)
-		}
-		return ok
-	})
-	return rejects
+// job is one bucket of consecutive accounts on its way through the day.
+type job struct {
+	accounts []billing.Account
+	ev       billing.Events // the events of the bucket's account-id range
+	out      *bucketOut
+	err      error
+	done     chan struct{}
 }
 
-func filter[T any](s []T, keep func(*T) bool) []T {
-	out := s[:0]
-	for i := range s {
-		if keep(&s[i]) {
-			out = append(out, s[i])
-		}
-	}
-	return out
+// bucketOut is what one bucket produced.
+type bucketOut struct {
+	billing.Output
+	scores    []scoring.ScoreRow
+	decisions []scoring.DecisionRow
+	dist      *scoring.Distribution
+	before    billing.Money // exposure before the day
+	after     billing.Money // and after
 }
 
-// step folds the day over every account, in buckets of consecutive accounts
-// processed by a bounded pool of workers. Each bucket owns its accounts and
-// its output, so no locking is needed; outputs come back in bucket order.
-func (e *engine) step(ctx context.Context, accounts []billing.Account, day billing.Date, ev *dayEvents) ([]*bucketOut, error) {
-	size := e.opt.BucketSize
-	n := (len(accounts) + size - 1) / size
-	outs := make([]*bucketOut, n)
+// process streams the book through the daily step. One goroutine reads
+// buckets of consecutive accounts from src and hands them to a bounded pool
+// of workers; one goroutine writes the buckets' outputs and new state in
+// bucket order as they finish. Memory is set by workers × bucket size, not
+// by the size of the book.
+func (e *engine) process(ctx context.Context, src accountSource, day billing.Date, ev *dayEvents, w *dayWriter) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.opt.Workers)
-	for k := 0; k < n; k++ {
-		lo, hi := k*size, min((k+1)*size, len(accounts))
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
+	work := make(chan *job)
+	queue := make(chan *job, e.opt.Workers)
+	send := func(ch chan *job, j *job) error {
+		select {
+		case ch <- j:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
+	g.Go(func() error { // reader: the only sender on work and queue
+		defer close(work)
+		defer close(queue)
+		var ti, ri, qi int
+		for {
+			accounts, err := src.Next(e.opt.BucketSize)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
 				return err
 			}
-			out, err := e.bucket(accounts[lo:hi], day, ev)
-			outs[k] = out
-			return err
+			last := accounts[len(accounts)-1].ID
+			j := &job{accounts: accounts, done: make(chan struct{})}
+			j.ev.Transactions, ti = upTo(ev.txns, ti, last, func(t *billing.Transaction) int64 { return t.AccountID })
+			j.ev.Repayments, ri = upTo(ev.repays, ri, last, func(r *billing.Repayment) int64 { return r.AccountID })
+			j.ev.Requests, qi = upTo(ev.reqs, qi, last, func(r *billing.Request) int64 { return r.AccountID })
+			if err := send(queue, j); err != nil {
+				return err
+			}
+			if err := send(work, j); err != nil {
+				return err
+			}
+		}
+		// Events after the last account belong to no account.
+		rest := &job{done: make(chan struct{})}
+		rest.ev = billing.Events{Transactions: ev.txns[ti:], Repayments: ev.repays[ri:], Requests: ev.reqs[qi:]}
+		rest.out = &bucketOut{dist: e.opt.Policy.Scoring.NewDistribution()}
+		rejectUnknown(&rest.ev, &rest.out.Output)
+		close(rest.done)
+		return send(queue, rest)
+	})
+	for i := 0; i < e.opt.Workers; i++ {
+		g.Go(func() error {
+			for j := range work {
+				j.out, j.err = e.bucket(j.accounts, day, &j.ev)
+				close(j.done)
+			}
+			return nil
 		})
 	}
-	return outs, g.Wait()
+	g.Go(func() error { // writer: bucket order
+		for j := range queue {
+			select {
+			case <-j.done:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if j.err != nil {
+				return j.err
+			}
+			if err := w.write(j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
-// bucket runs the day for a run of consecutive accounts.
-func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *dayEvents) (out *bucketOut, err error) {
+// upTo returns the events from i on whose account id is ≤ last, and the
+// index after them.
+func upTo[T any](s []T, i int, last int64, id func(*T) int64) ([]T, int) {
+	j := i
+	for j < len(s) && id(&s[j]) <= last {
+		j++
+	}
+	return s[i:j:j], j
+}
+
+// rejectUnknown rejects every event in ev: none of them has an account.
+func rejectUnknown(ev *billing.Events, out *billing.Output) {
+	for _, t := range ev.Transactions {
+		out.Rejects = append(out.Rejects, billing.EventReject{Dataset: dsTransactions, Key: t.TxnID, Reason: RejectUnknownAccount, Src: t.Src})
+	}
+	for _, r := range ev.Repayments {
+		out.Rejects = append(out.Rejects, billing.EventReject{Dataset: dsRepayments, Key: r.RepaymentID, Reason: RejectUnknownAccount, Src: r.Src})
+	}
+	for _, r := range ev.Requests {
+		out.Rejects = append(out.Rejects, billing.EventReject{Dataset: dsRequests, Key: r.RequestID, Reason: RejectUnknownAccount, Src: r.Src})
+	}
+}
+
+// bucket runs the day for a run of consecutive accounts; ev holds the
+// events of its account-id range, those of unknown accounts included.
+func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billing.Events) (out *bucketOut, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error in the daily step (accounts %d..%d): %v", accounts[0].ID, accounts[len(accounts)-1].ID, r)
@@ -233,28 +282,24 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *dayEve
 	sc := &pol.Scoring
 	out = &bucketOut{dist: sc.NewDistribution(),
 		scores: make([]scoring.ScoreRow, 0, len(accounts)), decisions: make([]scoring.DecisionRow, 0, len(accounts))}
-	first := accounts[0].ID
-	ti := sort.Search(len(ev.txns), func(i int) bool { return ev.txns[i].AccountID >= first })
-	ri := sort.Search(len(ev.repays), func(i int) bool { return ev.repays[i].AccountID >= first })
-	qi := sort.Search(len(ev.reqs), func(i int) bool { return ev.reqs[i].AccountID >= first })
+	var ti, ri, qi int
+	var unknown billing.Events
 	for i := range accounts {
 		a := &accounts[i]
 		var de billing.Events
-		tj := ti
-		for tj < len(ev.txns) && ev.txns[tj].AccountID == a.ID {
-			tj++
-		}
-		de.Transactions, ti = ev.txns[ti:tj:tj], tj
-		rj := ri
-		for rj < len(ev.repays) && ev.repays[rj].AccountID == a.ID {
-			rj++
-		}
-		de.Repayments, ri = ev.repays[ri:rj:rj], rj
-		qj := qi
-		for qj < len(ev.reqs) && ev.reqs[qj].AccountID == a.ID {
-			qj++
-		}
-		de.Requests, qi = ev.reqs[qi:qj:qj], qj
+		// Events of ids below this account's have no account.
+		var skipped []billing.Transaction
+		skipped, ti = below(ev.Transactions, ti, a.ID, func(t *billing.Transaction) int64 { return t.AccountID })
+		unknown.Transactions = append(unknown.Transactions, skipped...)
+		var skippedR []billing.Repayment
+		skippedR, ri = below(ev.Repayments, ri, a.ID, func(r *billing.Repayment) int64 { return r.AccountID })
+		unknown.Repayments = append(unknown.Repayments, skippedR...)
+		var skippedQ []billing.Request
+		skippedQ, qi = below(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
+		unknown.Requests = append(unknown.Requests, skippedQ...)
+		de.Transactions, ti = upTo(ev.Transactions, ti, a.ID, func(t *billing.Transaction) int64 { return t.AccountID })
+		de.Repayments, ri = upTo(ev.Repayments, ri, a.ID, func(r *billing.Repayment) int64 { return r.AccountID })
+		de.Requests, qi = upTo(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
 
 		out.before += a.Exposure()
 		if err := billing.Close(&pol.Billing, a, day, &de, &out.Output); err != nil {
@@ -272,44 +317,18 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *dayEve
 		}
 		out.after += a.Exposure()
 	}
+	rejectUnknown(&unknown, &out.Output)
 	return out, nil
 }
 
-// dayResult is the day's outputs: the buckets' rows, kept apart and written
-// in bucket order, and their totals.
-type dayResult struct {
-	buckets []*bucketOut
-	flows   billing.Flows
-	dist    *scoring.Distribution
-	before  billing.Money
-	after   billing.Money
-	rejects []billing.EventReject
-	counts  map[string]int64
-}
-
-// sumBuckets totals the buckets without copying their rows.
-func sumBuckets(outs []*bucketOut) *dayResult {
-	r := &dayResult{buckets: outs, counts: map[string]int64{}}
-	for i, o := range outs {
-		if i == 0 {
-			r.dist = o.dist
-		} else {
-			r.dist.Merge(o.dist)
-		}
-		r.flows.Add(o.Flows)
-		r.before += o.before
-		r.after += o.after
-		r.rejects = append(r.rejects, o.Output.Rejects...)
-		r.counts[TableStatements] += int64(len(o.Statements))
-		r.counts[TableStatementLines] += int64(len(o.Lines))
-		r.counts[TablePlans] += int64(len(o.Plans))
-		r.counts[TableDelinquency] += int64(len(o.Delinquency))
-		r.counts[TableNotices] += int64(len(o.Notices))
-		r.counts[TableBureau] += int64(len(o.Bureau))
-		r.counts[TableScores] += int64(len(o.scores))
-		r.counts[TableLimitDecisions] += int64(len(o.decisions))
+// below returns the events from i on whose account id is < id, and the
+// index after them.
+func below[T any](s []T, i int, id int64, idOf func(*T) int64) ([]T, int) {
+	j := i
+	for j < len(s) && idOf(&s[j]) < id {
+		j++
 	}
-	return r
+	return s[i:j], j
 }
 
 func (e *engine) fileName(idx int32) string {

@@ -67,18 +67,10 @@ func (m *Manifest) setRejects(rs []source.Reject, kept int) {
 	}
 }
 
-func bookTotals(accounts []billing.Account, f billing.Flows) BookTotals {
-	t := BookTotals{Accounts: len(accounts), ByStatus: map[string]int{}}
-	var exp billing.Money
-	for i := range accounts {
-		t.ByStatus[string(accounts[i].Status)]++
-		exp += accounts[i].Exposure()
-	}
-	t.Exposure = exp.String()
-	t.Flows = map[string]string{
+func flowStrings(f billing.Flows) map[string]string {
+	return map[string]string{
 		"purchases": f.Purchases.String(), "fees": f.Fees.String(), "revolving_fees": f.Revolving.String(),
 		"penalties": f.Penalties.String(), "payments": f.Payments.String(), "refunds": f.Refunds.String(),
 		"fee_reversals": f.FeeReversal.String(), "charged_off": f.ChargedOff.String(), "recoveries": f.Recoveries.String(),
 	}
-	return t
 }

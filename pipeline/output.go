@@ -1,15 +1,15 @@
 package pipeline
 
 import (
+	"errors"
 	"path/filepath"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/scoring"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/creditrun/creditrun/pipeline/pqfile"
 	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/pipeline/state"
 )
 
 // Output tables, one file each in OUT/as_of=D/.
@@ -46,57 +46,105 @@ type RejectRow struct {
 // does not have.
 const RejectUnknownAccount = "unknown_account"
 
-// writeOutputs writes every output table into dir, in parallel, each from
-// the buckets' slices in bucket order, and counts their rows into m.
-func (e *engine) writeOutputs(dir string, res *dayResult, rejects []source.Reject, m *Manifest) error {
-	rr := make([]RejectRow, len(rejects))
-	for i, r := range rejects {
-		rr[i] = RejectRow{Dataset: r.Dataset, File: r.File, Row: r.Row, Key: r.Key, Reason: r.Reason, Detail: r.Detail}
-	}
-	path := func(t string) string { return filepath.Join(dir, t+".parquet") }
-	b := res.buckets
-	var g errgroup.Group
-	g.Go(func() error {
-		return writeParts(path(TableStatements), b, func(o *bucketOut) []billing.StatementRow { return o.Statements })
-	})
-	g.Go(func() error {
-		return writeParts(path(TableStatementLines), b, func(o *bucketOut) []billing.LineRow { return o.Lines })
-	})
-	g.Go(func() error {
-		return writeParts(path(TablePlans), b, func(o *bucketOut) []billing.PlanRow { return o.Plans })
-	})
-	g.Go(func() error {
-		return writeParts(path(TableDelinquency), b, func(o *bucketOut) []billing.DelinquencyRow { return o.Delinquency })
-	})
-	g.Go(func() error {
-		return writeParts(path(TableScores), b, func(o *bucketOut) []scoring.ScoreRow { return o.scores })
-	})
-	g.Go(func() error {
-		return writeParts(path(TableLimitDecisions), b, func(o *bucketOut) []scoring.DecisionRow { return o.decisions })
-	})
-	g.Go(func() error {
-		return writeParts(path(TableNotices), b, func(o *bucketOut) []billing.Notice { return o.Notices })
-	})
-	g.Go(func() error {
-		return writeParts(path(TableBureau), b, func(o *bucketOut) []billing.BureauRow { return o.Bureau })
-	})
-	g.Go(func() error { return pqfile.WriteFile(path(TableRejects), rr) })
-	m.Rows = res.counts
-	m.Rows[TableRejects] = int64(len(rr))
-	return g.Wait()
+// dayWriter appends each bucket's rows to the day's tables and its
+// accounts to the new state, in bucket order, and keeps the day's totals.
+type dayWriter struct {
+	statements  *pqfile.Writer[billing.StatementRow]
+	lines       *pqfile.Writer[billing.LineRow]
+	plans       *pqfile.Writer[billing.PlanRow]
+	delinquency *pqfile.Writer[billing.DelinquencyRow]
+	scores      *pqfile.Writer[scoring.ScoreRow]
+	decisions   *pqfile.Writer[scoring.DecisionRow]
+	notices     *pqfile.Writer[billing.Notice]
+	bureau      *pqfile.Writer[billing.BureauRow]
+	state       *state.Writer
+
+	rows          map[string]int64
+	flows         billing.Flows
+	before, after billing.Money
+	dist          *scoring.Distribution
+	rejects       []source.Reject
+	book          BookTotals
+	e             *engine
 }
 
-// writeParts writes one table from every bucket's part, in bucket order.
-func writeParts[T any](path string, buckets []*bucketOut, part func(*bucketOut) []T) error {
-	w, err := pqfile.Create[T](path)
+func (e *engine) newDayWriter(dir string) (*dayWriter, error) {
+	w := &dayWriter{e: e, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
+		book: BookTotals{ByStatus: map[string]int{}}}
+	path := func(t string) string { return filepath.Join(dir, t+".parquet") }
+	var err error
+	if w.statements, err = pqfile.Create[billing.StatementRow](path(TableStatements)); err == nil {
+		if w.lines, err = pqfile.Create[billing.LineRow](path(TableStatementLines)); err == nil {
+			if w.plans, err = pqfile.Create[billing.PlanRow](path(TablePlans)); err == nil {
+				if w.delinquency, err = pqfile.Create[billing.DelinquencyRow](path(TableDelinquency)); err == nil {
+					if w.scores, err = pqfile.Create[scoring.ScoreRow](path(TableScores)); err == nil {
+						if w.decisions, err = pqfile.Create[scoring.DecisionRow](path(TableLimitDecisions)); err == nil {
+							if w.notices, err = pqfile.Create[billing.Notice](path(TableNotices)); err == nil {
+								if w.bureau, err = pqfile.Create[billing.BureauRow](path(TableBureau)); err == nil {
+									w.state, err = state.Create(filepath.Join(dir, "state"))
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if err != nil {
+		w.abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+// write appends one finished bucket.
+func (w *dayWriter) write(j *job) error {
+	o := j.out
+	err := errors.Join(
+		w.statements.Write(o.Statements), w.lines.Write(o.Lines), w.plans.Write(o.Plans),
+		w.delinquency.Write(o.Delinquency), w.scores.Write(o.scores), w.decisions.Write(o.decisions),
+		w.notices.Write(o.Notices), w.bureau.Write(o.Bureau), w.state.Write(j.accounts),
+	)
 	if err != nil {
 		return err
 	}
-	for _, o := range buckets {
-		if err := w.Write(part(o)); err != nil {
-			w.Abort()
-			return err
-		}
+	w.rows[TableStatements] += int64(len(o.Statements))
+	w.rows[TableStatementLines] += int64(len(o.Lines))
+	w.rows[TablePlans] += int64(len(o.Plans))
+	w.rows[TableDelinquency] += int64(len(o.Delinquency))
+	w.rows[TableScores] += int64(len(o.scores))
+	w.rows[TableLimitDecisions] += int64(len(o.decisions))
+	w.rows[TableNotices] += int64(len(o.Notices))
+	w.rows[TableBureau] += int64(len(o.Bureau))
+	w.flows.Add(o.Flows)
+	w.before += o.before
+	w.after += o.after
+	w.dist.Merge(o.dist)
+	w.rejects = append(w.rejects, w.e.convertRejects(o.Output.Rejects)...)
+	for i := range j.accounts {
+		w.book.ByStatus[string(j.accounts[i].Status)]++
 	}
-	return w.Close()
+	w.book.Accounts += len(j.accounts)
+	return nil
+}
+
+// close finishes every table durably.
+func (w *dayWriter) close() error {
+	return errors.Join(w.statements.Close(), w.lines.Close(), w.plans.Close(), w.delinquency.Close(),
+		w.scores.Close(), w.decisions.Close(), w.notices.Close(), w.bureau.Close(), w.state.Close())
+}
+
+// abort closes whatever is open; the temporary directory is removed.
+func (w *dayWriter) abort() {
+	w.statements.Abort()
+	w.lines.Abort()
+	w.plans.Abort()
+	w.delinquency.Abort()
+	w.scores.Abort()
+	w.decisions.Abort()
+	w.notices.Abort()
+	w.bureau.Abort()
+	if w.state != nil {
+		w.state.Abort()
+	}
 }

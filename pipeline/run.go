@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -94,13 +95,15 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	if err := e.listInputs(); err != nil {
 		return nil, err
 	}
-	book, err := e.loadStart(ctx, from)
-	if err != nil {
-		return nil, err
-	}
 	var out []*Manifest
 	for day := from; day <= to; day++ {
-		m, err := e.day(ctx, book, day)
+		// Every day starts from the state the day before published (the
+		// first from --state, if given): a backfill is chained runs.
+		explicit := ""
+		if day == from {
+			explicit = opt.State
+		}
+		m, err := e.runDay(ctx, day, explicit)
 		if err != nil {
 			return out, fmt.Errorf("as_of %s: %w", day, err)
 		}
@@ -112,18 +115,17 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	return out, nil
 }
 
-// book is the state carried from day to day.
-type book struct {
-	accounts []billing.Account
-	baseline *scoring.Distribution // the previous run's distribution (nil: none)
-	from     string                // where it was loaded from
-}
-
 type engine struct {
 	opt    Options
 	log    zerolog.Logger
 	inputs map[string][]source.File // dataset → every file
 	hashes map[string]string        // path → sha256, computed once per process
+}
+
+// accountSource yields the book as of D−1 in chunks of consecutive
+// accounts, ending with io.EOF.
+type accountSource interface {
+	Next(n int) ([]billing.Account, error)
 }
 
 // Input dataset names.
@@ -157,10 +159,11 @@ func (e *engine) listInputs() error {
 	return nil
 }
 
-// loadStart reads the book as of from−1.
-func (e *engine) loadStart(ctx context.Context, from billing.Date) (*book, error) {
-	prev := from - 1
-	path := e.opt.State
+// runDay opens the book as of day−1 and runs day. path, when set, is where
+// the book is (a state directory or an accounts master); otherwise it is
+// the state published for day−1 in Out.
+func (e *engine) runDay(ctx context.Context, day billing.Date, path string) (*Manifest, error) {
+	prev := day - 1
 	if path == "" {
 		if !Published(e.opt.Out, prev) {
 			last := LastPublished(e.opt.Out)
@@ -172,54 +175,83 @@ func (e *engine) loadStart(ctx context.Context, from billing.Date) (*book, error
 					ErrNoState, prev, e.opt.Out, last, filepath.Join(PartitionDir(e.opt.Out, prev), "state"))
 			}
 			return nil, fmt.Errorf("%w: no state as of %s in %s; the last date with state is %s: catch up with `creditrun backfill --from %s --to %s`",
-				ErrNoState, prev, e.opt.Out, last, last+1, from)
+				ErrNoState, prev, e.opt.Out, last, last+1, day)
 		}
 		path = filepath.Join(PartitionDir(e.opt.Out, prev), "state")
 	}
 	start := time.Now()
-	b := &book{from: path}
+	var baseline *scoring.Distribution
+	var src accountSource
 	if info, err := readStateInfo(path); err == nil {
 		if info.AsOf != prev.String() {
-			return nil, fmt.Errorf("%w: state %s is as of %s, the run for %s needs %s", ErrNoState, path, info.AsOf, from, prev)
+			return nil, fmt.Errorf("%w: state %s is as of %s, the run for %s needs %s", ErrNoState, path, info.AsOf, day, prev)
 		}
-		if b.accounts, err = state.Read(path); err != nil {
+		r, err := state.Open(path)
+		if err != nil {
 			return nil, err
 		}
+		defer r.Close()
+		src = r
 		dist, err := pqfile.ReadFile[scoring.DistributionRow](filepath.Join(path, distributionFile))
 		if err != nil {
 			return nil, fmt.Errorf("read state: %w", err)
 		}
 		if len(dist) > 0 {
-			b.baseline = scoring.DistributionFromRows(dist)
+			baseline = scoring.DistributionFromRows(dist)
 		}
+		e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
+			Dur("took", time.Since(start)).Msg("stage done")
 	} else {
-		files, err := source.List(path)
-		if err != nil {
-			return nil, fmt.Errorf("accounts master %s: %w", path, err)
-		}
-		accounts, rejects, err := source.ReadAccounts(ctx, files)
+		accounts, err := e.readMaster(ctx, path)
 		if err != nil {
 			return nil, err
 		}
-		if len(rejects) > 0 {
-			r := rejects[0]
-			return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d (%s): %s %s",
-				ErrBadInput, len(rejects), r.File, r.Row, r.Key, r.Reason, r.Detail)
-		}
-		sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
-		for i := 1; i < len(accounts); i++ {
-			if accounts[i].ID == accounts[i-1].ID {
-				return nil, fmt.Errorf("%w: accounts master: account_id %d appears twice", ErrBadInput, accounts[i].ID)
-			}
-		}
-		b.accounts = accounts
+		src = &sliceSource{accounts: accounts}
+		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(accounts)).
+			Dur("took", time.Since(start)).Msg("stage done")
 	}
 	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
-		b.baseline = fixed // the policy's reference wins over the previous run
+		baseline = fixed // the policy's reference wins over the previous run
 	}
-	e.log.Info().Str("stage", "load_state").Str("from", path).Int("accounts", len(b.accounts)).
-		Dur("took", time.Since(start)).Msg("state loaded")
-	return b, nil
+	return e.day(ctx, src, path, baseline, day)
+}
+
+// readMaster reads the accounts master of a first run, sorted by id. A bad
+// row in the master stops the run: every account must be known.
+func (e *engine) readMaster(ctx context.Context, path string) ([]billing.Account, error) {
+	files, err := source.List(path)
+	if err != nil {
+		return nil, fmt.Errorf("accounts master %s: %w", path, err)
+	}
+	accounts, rejects, err := source.ReadAccounts(ctx, files)
+	if err != nil {
+		return nil, err
+	}
+	if len(rejects) > 0 {
+		r := rejects[0]
+		return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d (%s): %s %s",
+			ErrBadInput, len(rejects), r.File, r.Row, r.Key, r.Reason, r.Detail)
+	}
+	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
+	for i := 1; i < len(accounts); i++ {
+		if accounts[i].ID == accounts[i-1].ID {
+			return nil, fmt.Errorf("%w: accounts master: account_id %d appears twice", ErrBadInput, accounts[i].ID)
+		}
+	}
+	return accounts, nil
+}
+
+// sliceSource serves accounts held in memory.
+type sliceSource struct{ accounts []billing.Account }
+
+func (s *sliceSource) Next(n int) ([]billing.Account, error) {
+	if len(s.accounts) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(s.accounts))
+	chunk := s.accounts[:n:n]
+	s.accounts = s.accounts[n:]
+	return chunk, nil
 }
 
 // stateInfo is state/_state.json.

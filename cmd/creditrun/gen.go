@@ -59,6 +59,9 @@ func generate(ctx context.Context, cfg fixtures.Config, dir string) (fixtures.St
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	cfg := fixtures.DefaultConfig()
+	// 185 days from 2025-01-01: the last night, 2025-07-04, issues the
+	// statements of billing day 5, so the summary shows a statement run.
+	cfg.Days = 185
 	dir := fs.String("dir", "demo", "working directory (replaced)")
 	fs.IntVar(&cfg.Accounts, "accounts", cfg.Accounts, "accounts in the sample book")
 	fs.IntVar(&cfg.Days, "days", cfg.Days, "days of events")

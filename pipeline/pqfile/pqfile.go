@@ -74,8 +74,12 @@ func (w *Writer[T]) Close() error {
 }
 
 // Abort closes the file without caring for its content (the caller removes
-// the temporary directory it is in).
-func (w *Writer[T]) Abort() { w.f.Close() }
+// the temporary directory it is in). It is safe on a nil writer.
+func (w *Writer[T]) Abort() {
+	if w != nil {
+		w.f.Close()
+	}
+}
 
 // WriteFile writes rows to path in one go.
 func WriteFile[T any](path string, rows []T) error {

@@ -29,7 +29,7 @@ var accounts = dataset[billing.Account, int64]{
 	decode: decodeAccount,
 	id:     func(a *billing.Account) int64 { return a.ID },
 	idText: func(a *billing.Account) string { return strconv.FormatInt(a.ID, 10) },
-	src:    func(a *billing.Account) *billing.Source { return new(billing.Source) }, // accounts carry no source
+	src:    nil, // accounts carry no source
 	order:  func(a *billing.Account) (int64, int64) { return a.ID, 0 },
 }
 

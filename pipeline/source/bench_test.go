@@ -67,3 +67,34 @@ func BenchmarkReadTransactions(b *testing.B) {
 	b.ReportMetric(float64(kept)/perOp, "kept_rows/s")
 	b.ReportMetric(float64(600_000)/perOp, "scanned_rows/s")
 }
+
+// BenchmarkReadAccounts reads an initial master of 250k accounts.
+func BenchmarkReadAccounts(b *testing.B) {
+	const n = 250_000
+	tb := table{cols: acctCols}
+	statuses := []string{"active", "active", "active", "frozen", "pending", "closed"}
+	for i := range n {
+		st := statuses[i%len(statuses)]
+		var limit any = int64(i % 50 * 100000)
+		if st == "pending" {
+			limit = nil
+		}
+		tb.rows = append(tb.rows, []any{int64(i + 1), fmt.Sprintf("C%08d", i), int64(19000 + i%700), st, limit, int64(1 + i%28), int64(300 + i%550), i%97 == 0})
+	}
+	path := filepath.Join(b.TempDir(), "accounts.parquet")
+	writeParquet(b, path, tb, acctForms(), 256<<10, parquet.WithCompression(compress.Codecs.Snappy))
+	tb.rows = nil
+	files, err := List(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		accts, _, err := ReadAccounts(context.Background(), files)
+		if err != nil || len(accts) != n {
+			b.Fatal(len(accts), err)
+		}
+	}
+	b.ReportMetric(float64(n)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
+}

@@ -3,6 +3,7 @@ package source
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -321,6 +322,7 @@ func TestOutsidePartition(t *testing.T) {
 	tb := table{cols: txnCols, rows: [][]any{
 		{"a", int64(1), micro(2024, 3, 1, 2, 0, 0), "purchase", int64(100), int64(1), int64(0), nil, nil},
 		{"far", int64(1), micro(2024, 3, 9, 2, 0, 0), "purchase", int64(100), int64(1), int64(0), nil, nil},
+		{"when", int64(1), nil, "purchase", int64(100), int64(1), int64(0), nil, nil},
 	}}
 	writeParquet(t, filepath.Join(dir, "dt=2024-03-01", "p.parquet"), tb, canonicalTxnForms(), 0)
 	files, err := List(dir)
@@ -335,8 +337,9 @@ func TestOutsidePartition(t *testing.T) {
 	if len(got) != 1 || got[0].TxnID != "a" {
 		t.Errorf("ReadTransactions(%s) = %+v", testDay, got)
 	}
-	if len(rejects) != 1 || rejects[0].Reason != ReasonOutsidePartition || rejects[0].Key != "far" || rejects[0].Row != 1 {
-		t.Errorf("rejects = %+v, want outside_partition of row 1", rejects)
+	if len(rejects) != 2 || rejects[0].Reason != ReasonOutsidePartition || rejects[0].Key != "far" || rejects[0].Row != 1 ||
+		rejects[1].Reason != ReasonNullRequired || rejects[1].Detail != "posted_at" || rejects[1].Key != "when" {
+		t.Errorf("rejects = %+v, want outside_partition of row 1, null_required posted_at of row 2", rejects)
 	}
 	// The run for the next day reads dt=2024-03-01 too, but does not own it.
 	_, rejects, err = ReadTransactions(ctx, ForDay(files, testDay+1), testDay+1, shanghai)
@@ -418,5 +421,16 @@ func TestConvertTimestamps(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("convert(%d, mul %d div %d) = %d, %v, want %d, %v", c.in, c.b.mul, c.b.div, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	tb, _ := txnCorpus()
+	writeParquet(t, path, tb, canonicalTxnForms(), 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := ReadTransactions(ctx, []File{{Path: path}}, testDay, shanghai); !errors.Is(err, context.Canceled) {
+		t.Errorf("ReadTransactions(canceled) error = %v, want context.Canceled", err)
 	}
 }

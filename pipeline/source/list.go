@@ -41,6 +41,27 @@ var parquetMagic = []byte("PAR1")
 // _SUCCESS, _temporary, .spark-staging) and *.crc files are skipped; every
 // other regular file must be Parquet.
 func List(path string) ([]File, error) {
+	files, err := walk(path)
+	if err != nil {
+		return nil, err
+	}
+	return checksums(path, files)
+}
+
+// ListDay is ForDay(List(path), day), except that it checksums only the
+// files it returns, numbered 0..n-1: a nightly run over years of partitions
+// reads three of them, not the whole history.
+func ListDay(path string, day billing.Date) ([]File, error) {
+	files, err := walk(path)
+	if err != nil {
+		return nil, err
+	}
+	return checksums(path, ForDay(files, day))
+}
+
+// walk returns the dataset's files sorted by Dt then Path, without
+// checksums.
+func walk(path string) ([]File, error) {
 	var files []File
 	info, err := os.Stat(path)
 	if err != nil {
@@ -85,6 +106,11 @@ func List(path string) ([]File, error) {
 	slices.SortFunc(files, func(a, b File) int {
 		return cmp.Or(cmp.Compare(a.Dt, b.Dt), strings.Compare(a.Path, b.Path))
 	})
+	return files, nil
+}
+
+// checksums numbers files and fills their sizes and checksums.
+func checksums(path string, files []File) ([]File, error) {
 	g := new(errgroup.Group)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range files {

@@ -70,6 +70,11 @@ func TestList(t *testing.T) {
 		t.Errorf("ForDay(2024-02-28) = %+v, want loose.parquet and dt=2024-02-29", got)
 	}
 
+	lazy, err := ListDay(dir, day)
+	if err != nil || len(lazy) != 2 || lazy[1].Path != files[4].Path || lazy[1].SHA256 != files[4].SHA256 || lazy[1].Index != 1 {
+		t.Errorf("ListDay(%s) = %+v, %v", day, lazy, err)
+	}
+
 	// A single file.
 	one, err := List(filepath.Join(dir, "dt=2024-03-02", "part-1.parquet"))
 	if err != nil || len(one) != 1 || one[0].Dt != billing.NewDate(2024, 3, 2) {
@@ -98,8 +103,8 @@ func TestListErrors(t *testing.T) {
 	if err := os.WriteFile(trunc, append(append([]byte(nil), data[:20]...), data[len(data)-8:]...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := ReadTransactions(t.Context(), []File{{Path: trunc}}, testDay, shanghai); err == nil {
-		t.Error("ReadTransactions(truncated file) succeeded")
+	if _, _, err := ReadTransactions(t.Context(), []File{{Path: trunc}}, testDay, shanghai); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("ReadTransactions(truncated file) error = %v, want ErrCorrupt", err)
 	}
 }
 

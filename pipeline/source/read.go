@@ -29,7 +29,7 @@ type dataset[T any, K comparable] struct {
 	decode func(r *rowCtx, i int, v *T) (reason, detail string)
 	id     func(*T) K
 	idText func(*T) string
-	src    func(*T) *billing.Source
+	src    func(*T) *billing.Source // nil when T carries no source
 	// order returns the sort key of a row: the rows are returned sorted by
 	// order, then by id.
 	order func(*T) (account, at int64)
@@ -286,7 +286,7 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 		nkeep = int(n)
 	} else {
 		if err := readColumn(rg, &f.binds[ds.ts], n, &cols[ds.ts], w.s); err != nil {
-			return res, err
+			return res, corrupt(err)
 		}
 		// Rows that no run would keep (null timestamps, events outside
 		// their partition) are reported by the run that owns the file: the
@@ -331,7 +331,7 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 			continue
 		}
 		if err := readColumn(rg, &f.binds[c], n, &cols[c], w.s); err != nil {
-			return res, err
+			return res, corrupt(err)
 		}
 	}
 
@@ -359,7 +359,9 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 			res.rows = append(res.rows, zero)
 			v := &res.rows[len(res.rows)-1]
 			if reason, detail = ds.decode(&rc, i, v); reason == "" {
-				*ds.src(v) = billing.Source{File: f.Index, Row: row}
+				if ds.src != nil {
+					*ds.src(v) = billing.Source{File: f.Index, Row: row}
+				}
 				res.rowNums = append(res.rowNums, row)
 				continue
 			}
@@ -371,6 +373,14 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 		}})
 	}
 	return res, nil
+}
+
+// corrupt marks a decoding error as ErrCorrupt.
+func corrupt(err error) error {
+	if errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
 // keyText is the id of row i for a reject ("" when null).

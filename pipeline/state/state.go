@@ -12,13 +12,11 @@
 package state
 
 import (
+	"errors"
 	"fmt"
-	"path/filepath"
-
-	"golang.org/x/sync/errgroup"
+	"io"
 
 	"github.com/creditrun/creditrun/billing"
-	"github.com/creditrun/creditrun/pipeline/pqfile"
 )
 
 // Table file names.
@@ -204,50 +202,33 @@ func (t *Tables) Unflatten() ([]billing.Account, error) {
 
 // Write writes the snapshot of accounts (sorted by ID) into dir.
 func Write(dir string, accounts []billing.Account) error {
-	var t Tables
-	t.Accounts = make([]AccountRow, 0, len(accounts))
-	for i := range accounts {
-		t.Flatten(&accounts[i])
+	w, err := Create(dir)
+	if err != nil {
+		return err
 	}
-	return t.Write(dir)
+	if err := w.Write(accounts); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
 }
 
-// Write writes t's tables into dir, in parallel.
-func (t *Tables) Write(dir string) error {
-	var g errgroup.Group
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, AccountsFile), t.Accounts) })
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, StatementsFile), t.Statements) })
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, PlansFile), t.Plans) })
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, PurchasesFile), t.Purchases) })
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, LinesFile), t.Lines) })
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, HistoryFile), t.History) })
-	return g.Wait()
-}
-
-// Read reads the snapshot in dir.
+// Read reads the whole snapshot in dir (Open streams it instead).
 func Read(dir string) ([]billing.Account, error) {
-	var t Tables
-	var g errgroup.Group
-	read := func(name string, dst func(string) error) {
-		g.Go(func() error {
-			if err := dst(filepath.Join(dir, name)); err != nil {
-				return fmt.Errorf("read state: %w", err)
-			}
-			return nil
-		})
-	}
-	read(AccountsFile, func(p string) (err error) { t.Accounts, err = pqfile.ReadFile[AccountRow](p); return })
-	read(StatementsFile, func(p string) (err error) { t.Statements, err = pqfile.ReadFile[StatementRow](p); return })
-	read(PlansFile, func(p string) (err error) { t.Plans, err = pqfile.ReadFile[PlanRow](p); return })
-	read(PurchasesFile, func(p string) (err error) { t.Purchases, err = pqfile.ReadFile[PurchaseRow](p); return })
-	read(LinesFile, func(p string) (err error) { t.Lines, err = pqfile.ReadFile[LineRow](p); return })
-	read(HistoryFile, func(p string) (err error) { t.History, err = pqfile.ReadFile[CycleRow](p); return })
-	if err := g.Wait(); err != nil {
+	r, err := Open(dir)
+	if err != nil {
 		return nil, err
 	}
-	accounts, err := t.Unflatten()
-	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", dir, err)
+	defer r.Close()
+	var out []billing.Account
+	for {
+		chunk, err := r.Next(65536)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read state %s: %w", dir, err)
+		}
+		out = append(out, chunk...)
 	}
-	return accounts, nil
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"io"
 	"reflect"
 	"testing"
 
@@ -96,5 +97,55 @@ func TestUnsortedStateIsAnError(t *testing.T) {
 	tb = Tables{Accounts: []AccountRow{{AccountID: 1}}, Plans: []PlanRow{{AccountID: 7}}}
 	if _, err := tb.Unflatten(); err == nil {
 		t.Fatal("Unflatten with a plan of an unknown account: no error")
+	}
+}
+
+func TestStreamChunksMatchWholeRead(t *testing.T) {
+	seed := int64(0)
+	var accounts []billing.Account
+	for i := 0; i < 50; i++ {
+		var a billing.Account
+		if i%3 != 0 { // every third account has no child rows at all
+			fill(reflect.ValueOf(&a).Elem(), &seed)
+		}
+		a.ID = int64(100 + 2*i)
+		accounts = append(accounts, a)
+	}
+	dir := t.TempDir()
+	w, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(accounts); i += 7 { // written in uneven chunks
+		if err := w.Write(accounts[i:min(i+7, len(accounts))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, chunk := range []int{1, 4, 49, 50, 1000} {
+		r, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []billing.Account
+		for {
+			c, err := r.Next(chunk)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Next(%d): %v", chunk, err)
+			}
+			if len(c) > chunk {
+				t.Fatalf("Next(%d) returned %d accounts", chunk, len(c))
+			}
+			got = append(got, c...)
+		}
+		r.Close()
+		if !reflect.DeepEqual(got, accounts) {
+			t.Errorf("streaming in chunks of %d does not give back the snapshot", chunk)
+		}
 	}
 }

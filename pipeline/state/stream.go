@@ -1,0 +1,273 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/pqfile"
+)
+
+// cursor reads one state table in batches and lets the reader take the
+// rows of a range of accounts.
+type cursor[T any] struct {
+	name string
+	f    *os.File
+	r    *parquet.GenericReader[T]
+	id   func(*T) int64
+	buf  []T
+	i, n int
+	eof  bool
+}
+
+func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) {
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read state %s: %w", path, err)
+	}
+	return &cursor[T]{name: name, f: f, r: parquet.NewGenericReader[T](pf), id: id, buf: make([]T, 4096)}, nil
+}
+
+// fill makes sure a row is buffered unless the table is exhausted.
+func (c *cursor[T]) fill() error {
+	if c.i < c.n || c.eof {
+		return nil
+	}
+	n, err := c.r.Read(c.buf)
+	c.i, c.n = 0, n
+	if errors.Is(err, io.EOF) {
+		c.eof = true
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("read state %s: %w", c.name, err)
+	}
+	if n == 0 && !c.eof {
+		return fmt.Errorf("read state %s: empty read", c.name)
+	}
+	return nil
+}
+
+// take appends to dst every row whose account id is ≤ last.
+func (c *cursor[T]) take(dst []T, last int64) ([]T, error) {
+	for {
+		if err := c.fill(); err != nil {
+			return dst, err
+		}
+		if c.i == c.n {
+			return dst, nil
+		}
+		j := c.i
+		for j < c.n && c.id(&c.buf[j]) <= last {
+			j++
+		}
+		dst = append(dst, c.buf[c.i:j]...)
+		c.i = j
+		if j < c.n {
+			return dst, nil
+		}
+	}
+}
+
+// close releases the file; it is safe on a nil cursor.
+func (c *cursor[T]) close() {
+	if c == nil {
+		return
+	}
+	c.r.Close()
+	c.f.Close()
+}
+
+// Reader streams a snapshot in chunks of consecutive accounts, joining the
+// six tables on account_id, so that memory is set by the chunk size, not
+// by the book.
+type Reader struct {
+	accounts   *cursor[AccountRow]
+	statements *cursor[StatementRow]
+	plans      *cursor[PlanRow]
+	purchases  *cursor[PurchaseRow]
+	lines      *cursor[LineRow]
+	history    *cursor[CycleRow]
+	t          Tables
+	lastID     int64
+	started    bool
+}
+
+// Open opens the snapshot in dir for streaming.
+func Open(dir string) (*Reader, error) {
+	r := &Reader{}
+	var err error
+	if r.accounts, err = openCursor(dir, AccountsFile, func(x *AccountRow) int64 { return x.AccountID }); err == nil {
+		if r.statements, err = openCursor(dir, StatementsFile, func(x *StatementRow) int64 { return x.AccountID }); err == nil {
+			if r.plans, err = openCursor(dir, PlansFile, func(x *PlanRow) int64 { return x.AccountID }); err == nil {
+				if r.purchases, err = openCursor(dir, PurchasesFile, func(x *PurchaseRow) int64 { return x.AccountID }); err == nil {
+					if r.lines, err = openCursor(dir, LinesFile, func(x *LineRow) int64 { return x.AccountID }); err == nil {
+						r.history, err = openCursor(dir, HistoryFile, func(x *CycleRow) int64 { return x.AccountID })
+					}
+				}
+			}
+		}
+	}
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Next returns up to n accounts following the previous chunk, or io.EOF
+// when the snapshot is exhausted. The accounts are freshly allocated: the
+// caller owns them.
+func (r *Reader) Next(n int) ([]billing.Account, error) {
+	t := &r.t
+	t.Accounts = t.Accounts[:0]
+	for len(t.Accounts) < n {
+		if err := r.accounts.fill(); err != nil {
+			return nil, err
+		}
+		c := r.accounts
+		if c.i == c.n {
+			break
+		}
+		k := min(c.n-c.i, n-len(t.Accounts))
+		t.Accounts = append(t.Accounts, c.buf[c.i:c.i+k]...)
+		c.i += k
+	}
+	if len(t.Accounts) == 0 {
+		// Every child row must have been taken by now.
+		for _, rest := range []struct {
+			name string
+			left bool
+		}{
+			{StatementsFile, r.statements.pending()}, {PlansFile, r.plans.pending()},
+			{PurchasesFile, r.purchases.pending()}, {LinesFile, r.lines.pending()}, {HistoryFile, r.history.pending()},
+		} {
+			if rest.left {
+				return nil, fmt.Errorf("read state: %s has rows after the last account", rest.name)
+			}
+		}
+		return nil, io.EOF
+	}
+	first := t.Accounts[0].AccountID
+	if r.started && first <= r.lastID {
+		return nil, fmt.Errorf("read state: account_id %d after %d: not sorted", first, r.lastID)
+	}
+	last := t.Accounts[len(t.Accounts)-1].AccountID
+	r.started, r.lastID = true, last
+	var err error
+	if t.Statements, err = r.statements.take(t.Statements[:0], last); err != nil {
+		return nil, err
+	}
+	if t.Plans, err = r.plans.take(t.Plans[:0], last); err != nil {
+		return nil, err
+	}
+	if t.Purchases, err = r.purchases.take(t.Purchases[:0], last); err != nil {
+		return nil, err
+	}
+	if t.Lines, err = r.lines.take(t.Lines[:0], last); err != nil {
+		return nil, err
+	}
+	if t.History, err = r.history.take(t.History[:0], last); err != nil {
+		return nil, err
+	}
+	return t.Unflatten()
+}
+
+func (c *cursor[T]) pending() bool {
+	if err := c.fill(); err != nil {
+		return true
+	}
+	return c.i < c.n
+}
+
+// Close releases the files (of a partly opened reader too).
+func (r *Reader) Close() {
+	r.accounts.close()
+	r.statements.close()
+	r.plans.close()
+	r.purchases.close()
+	r.lines.close()
+	r.history.close()
+}
+
+// Writer appends chunks of accounts, in account order, to a new snapshot.
+type Writer struct {
+	accounts   *pqfile.Writer[AccountRow]
+	statements *pqfile.Writer[StatementRow]
+	plans      *pqfile.Writer[PlanRow]
+	purchases  *pqfile.Writer[PurchaseRow]
+	lines      *pqfile.Writer[LineRow]
+	history    *pqfile.Writer[CycleRow]
+	t          Tables
+	n          int
+}
+
+// Create creates a snapshot in dir.
+func Create(dir string) (*Writer, error) {
+	w := &Writer{}
+	var err error
+	if w.accounts, err = pqfile.Create[AccountRow](filepath.Join(dir, AccountsFile)); err == nil {
+		if w.statements, err = pqfile.Create[StatementRow](filepath.Join(dir, StatementsFile)); err == nil {
+			if w.plans, err = pqfile.Create[PlanRow](filepath.Join(dir, PlansFile)); err == nil {
+				if w.purchases, err = pqfile.Create[PurchaseRow](filepath.Join(dir, PurchasesFile)); err == nil {
+					if w.lines, err = pqfile.Create[LineRow](filepath.Join(dir, LinesFile)); err == nil {
+						w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile))
+					}
+				}
+			}
+		}
+	}
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Write appends accounts (sorted by ID, after any written before).
+func (w *Writer) Write(accounts []billing.Account) error {
+	t := &w.t
+	*t = Tables{Accounts: t.Accounts[:0], Statements: t.Statements[:0], Plans: t.Plans[:0],
+		Purchases: t.Purchases[:0], Lines: t.Lines[:0], History: t.History[:0]}
+	for i := range accounts {
+		t.Flatten(&accounts[i])
+	}
+	w.n += len(accounts)
+	return errors.Join(w.accounts.Write(t.Accounts), w.statements.Write(t.Statements), w.plans.Write(t.Plans),
+		w.purchases.Write(t.Purchases), w.lines.Write(t.Lines), w.history.Write(t.History))
+}
+
+// Accounts returns how many accounts were written.
+func (w *Writer) Accounts() int { return w.n }
+
+// Close finishes every table durably.
+func (w *Writer) Close() error {
+	return errors.Join(w.accounts.Close(), w.statements.Close(), w.plans.Close(),
+		w.purchases.Close(), w.lines.Close(), w.history.Close())
+}
+
+// Abort closes whatever is open without finishing it.
+func (w *Writer) Abort() {
+	w.accounts.Abort()
+	w.statements.Abort()
+	w.plans.Abort()
+	w.purchases.Abort()
+	w.lines.Abort()
+	w.history.Abort()
+}
