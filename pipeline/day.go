@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,12 +39,11 @@ func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, b
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checksum(ev.files); err != nil {
+		return nil, err
+	}
 	for _, f := range ev.files {
-		sum, err := e.hash(f.Path)
-		if err != nil {
-			return nil, err
-		}
-		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: sum})
+		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
 	}
 	m.stage("read_events", t0)
 	e.log.Info().Str("stage", "read_events").Str("as_of", day.String()).Int("files", len(ev.files)).
@@ -363,23 +360,25 @@ func sortRejects(rs []source.Reject) {
 	})
 }
 
-// hash returns the sha256 of a file, once per process.
-func (e *engine) hash(path string) (string, error) {
-	if h, ok := e.hashes[path]; ok {
-		return h, nil
+// checksum hashes the files a day reads, each once per process (a
+// backfill reads every partition on three days).
+func (e *engine) checksum(files []source.File) error {
+	var todo []source.File
+	for _, f := range files {
+		if _, ok := e.hashes[f.Path]; !ok {
+			todo = append(todo, f)
+		}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
+	if err := source.Checksum(todo); err != nil {
+		return fmt.Errorf("input: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
+	for _, f := range todo {
+		e.hashes[f.Path] = f.SHA256
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	e.hashes[path] = sum
-	return sum, nil
+	for i := range files {
+		files[i].SHA256 = e.hashes[files[i].Path]
+	}
+	return nil
 }
 
 func writeJSON(path string, v any) error {

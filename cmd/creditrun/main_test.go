@@ -238,7 +238,7 @@ func TestLogsAreJSONLines(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"load_state", "read_events", "step", "publish"} {
+	for _, s := range []string{"read_master", "read_events", "process", "publish"} {
 		if !stages[s] {
 			t.Errorf("no log line for stage %s", s)
 		}

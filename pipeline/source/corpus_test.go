@@ -271,6 +271,9 @@ func TestHiveDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := Checksum(all); err != nil {
+		t.Fatal(err)
+	}
 	if len(all) != 2*len(parts) {
 		t.Fatalf("List: %d files, want %d", len(all), 2*len(parts))
 	}

@@ -36,8 +36,9 @@ var parquetMagic = []byte("PAR1")
 
 // List returns the Parquet files of the dataset at path: a single file, a
 // directory of them, or a Hive-partitioned directory (dt=YYYY-MM-DD, at any
-// depth, possibly with other partition keys), sorted by Dt then Path, with
-// their sizes and SHA-256 checksums. Hidden and underscore entries (.crc,
+// depth, possibly with other partition keys), sorted by Dt then Path and
+// numbered 0..n-1, with their sizes. It reads no file: Checksum hashes the
+// few a run reads, not years of history. Hidden and underscore entries (.crc,
 // _SUCCESS, _temporary, .spark-staging) and *.crc files are skipped; every
 // other regular file must be Parquet.
 func List(path string) ([]File, error) {
@@ -45,18 +46,40 @@ func List(path string) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return checksums(path, files)
+	for i := range files {
+		files[i].Index = int32(i)
+		if err := checkMagic(files[i].Path); err != nil {
+			return nil, fmt.Errorf("list %s: %w", path, err)
+		}
+	}
+	return files, nil
 }
 
-// ListDay is ForDay(List(path), day), except that it checksums only the
-// files it returns, numbered 0..n-1: a nightly run over years of partitions
-// reads three of them, not the whole history.
-func ListDay(path string, day billing.Date) ([]File, error) {
-	files, err := walk(path)
+// checkMagic checks that path is Parquet: "PAR1" at both ends.
+func checkMagic(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return checksums(path, ForDay(files, day))
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	var head, tail [4]byte
+	if st.Size() < 12 {
+		return fmt.Errorf("%s: %w", path, ErrNotParquet)
+	}
+	if _, err := f.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := f.ReadAt(tail[:], st.Size()-4); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if !bytes.Equal(head[:], parquetMagic) || !bytes.Equal(tail[:], parquetMagic) {
+		return fmt.Errorf("%s: %w", path, ErrNotParquet)
+	}
+	return nil
 }
 
 // walk returns the dataset's files sorted by Dt then Path, without
@@ -110,17 +133,15 @@ func walk(path string) ([]File, error) {
 }
 
 // checksums numbers files and fills their sizes and checksums.
-func checksums(path string, files []File) ([]File, error) {
+// Checksum fills in the SHA-256 of every file, in parallel, checking that
+// each is Parquet (the magic at both ends) and taking its size as read.
+func Checksum(files []File) error {
 	g := new(errgroup.Group)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range files {
-		files[i].Index = int32(i)
 		g.Go(func() error { return checksum(&files[i]) })
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("list %s: %w", path, err)
-	}
-	return files, nil
+	return g.Wait()
 }
 
 // skipName reports whether a directory entry is metadata rather than data.
@@ -149,7 +170,7 @@ func partitionDate(p string) (billing.Date, error) {
 	return dt, nil
 }
 
-// checksum fills f.SHA256 and checks the Parquet magic at both ends.
+// checksum fills f.SHA256 and f.Size from the bytes read.
 func checksum(f *File) error {
 	r, err := os.Open(f.Path)
 	if err != nil {
@@ -157,26 +178,9 @@ func checksum(f *File) error {
 	}
 	defer r.Close()
 	h := sha256.New()
-	var head [4]byte
-	n, err := io.ReadFull(r, head[:])
-	h.Write(head[:n])
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return fmt.Errorf("%s: %w", f.Path, err)
-	}
 	size, err := io.Copy(h, r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Path, err)
-	}
-	size += int64(n)
-	var tail [4]byte
-	if size < 12 || !bytes.Equal(head[:], parquetMagic) {
-		return fmt.Errorf("%s: %w", f.Path, ErrNotParquet)
-	}
-	if _, err := r.ReadAt(tail[:], size-4); err != nil {
-		return fmt.Errorf("%s: %w", f.Path, err)
-	}
-	if !bytes.Equal(tail[:], parquetMagic) {
-		return fmt.Errorf("%s: %w", f.Path, ErrNotParquet)
 	}
 	f.Size = size
 	f.SHA256 = hex.EncodeToString(h.Sum(nil))
