@@ -2,6 +2,7 @@
 #   make demo    generate a sample book, backfill it, run the next night, print a summary
 #   make test    vet, unit and integration tests, short fuzz runs, the DuckDB interop check
 #   make bench   Go benchmarks of every stage (one night of a generated book included)
+#   make bench-scale  the 1M-account scale scenario (minutes; see README)
 #   make lint    gofmt and go vet
 #   make build   bin/creditrun
 
@@ -36,6 +37,12 @@ scripts/node_modules: scripts/package.json scripts/package-lock.json
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The scale scenario: 100k/300k/1M-account nights, DuckDB beside the 1M
+# night, a 1M-account backfill; and the night against its I/O floor at 1M.
+bench-scale:
+	bench/scale.sh
+	CREDITRUN_BENCH_ACCOUNTS=1000000 $(GO) test -run '^$$' -bench 'BenchmarkNight|BenchmarkIOFloor' -benchtime 1x ./pipeline/
 
 lint:
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
