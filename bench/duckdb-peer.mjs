@@ -8,7 +8,7 @@
 // as snappy Parquet. It does none of the domain work. Prints its wall time.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 
 const [stateDir, events, asOf, outDir, threads = '2'] = process.argv.slice(2);
 if (!outDir) {
@@ -17,7 +17,8 @@ if (!outDir) {
 }
 const day = new Date(asOf + 'T00:00:00Z');
 const dts = [-1, 0, 1].map((k) => new Date(day.getTime() + k * 86400000).toISOString().slice(0, 10));
-const parts = (ds) => '[' + dts.map((d) => `'${join(events, ds, 'dt=' + d, '*.parquet')}'`).join(',') + ']';
+const parts = (ds) => '[' + dts.filter((d) => existsSync(join(events, ds, 'dt=' + d)))
+  .map((d) => `'${join(events, ds, 'dt=' + d, '*.parquet')}'`).join(',') + ']';
 
 const db = await DuckDBInstance.create(':memory:', { threads });
 const con = await db.connect();
