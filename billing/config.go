@@ -77,7 +77,7 @@ func DefaultConfig() Config {
 		Waterfall:                   []Component{Penalty, RevolvingFee, InstallmentFee, InstallmentPrincipal, PurchasePrincipal},
 		MaxDeferralCycles:           3,
 		BillingDayChangeAfterMonths: 3,
-		RefundWindowDays:            180,
+		RefundWindowDays:            90,
 		HistoryCycles:               12,
 		FreezeDPD:                   30,
 		UnfreezeCleanDays:           90,

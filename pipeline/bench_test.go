@@ -105,7 +105,10 @@ func BenchmarkIOFloor(b *testing.B) {
 		dir := b.TempDir()
 		os.MkdirAll(filepath.Join(dir, "state"), 0o755)
 		var g errgroup.Group
-		g.Go(func() error { _, _, err := source.ReadTransactions(ctx, files["transactions"], bb.night, loc); return err })
+		g.Go(func() error {
+			_, _, err := source.ReadTransactions(ctx, files["transactions"], bb.night, loc)
+			return err
+		})
 		g.Go(func() error { _, _, err := source.ReadRepayments(ctx, files["repayments"], bb.night, loc); return err })
 		g.Go(func() error { return copyState(stateIn, filepath.Join(dir, "state")) })
 		g.Go(func() error { return rows.write(dir) })

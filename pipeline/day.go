@@ -135,10 +135,10 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 	re := source.ForDay(e.inputs[dsRepayments], day)
 	rq := source.ForDay(e.inputs[dsRequests], day)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, loc); return })
-	g.Go(func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, loc); return })
+	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, loc); return }))
+	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, loc); return }))
 	if len(rq) > 0 {
-		g.Go(func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, loc); return })
+		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, loc); return }))
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -184,7 +184,7 @@ func (e *engine) process(ctx context.Context, src accountSource, day billing.Dat
 			return gctx.Err()
 		}
 	}
-	g.Go(func() error { // reader: the only sender on work and queue
+	g.Go(guard("reading the state", func() error { // the only sender on work and queue
 		defer close(work)
 		defer close(queue)
 		var ti, ri, qi int
@@ -215,17 +215,17 @@ func (e *engine) process(ctx context.Context, src accountSource, day billing.Dat
 		rejectUnknown(&rest.ev, &rest.out.Output)
 		close(rest.done)
 		return send(queue, rest)
-	})
+	}))
 	for i := 0; i < e.opt.Workers; i++ {
-		g.Go(func() error {
+		g.Go(guard("the daily step", func() error {
 			for j := range work {
 				j.out, j.err = e.bucket(j.accounts, day, &j.ev)
 				close(j.done)
 			}
 			return nil
-		})
+		}))
 	}
-	g.Go(func() error { // writer: bucket order
+	g.Go(guard("writing the outputs", func() error { // in bucket order
 		for j := range queue {
 			select {
 			case <-j.done:
@@ -240,7 +240,7 @@ func (e *engine) process(ctx context.Context, src accountSource, day billing.Dat
 			}
 		}
 		return nil
-	})
+	}))
 	return g.Wait()
 }
 

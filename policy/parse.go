@@ -296,7 +296,34 @@ func decode(data []byte) (*yaml.Node, *Problem) {
 	if len(doc.Content) == 0 {
 		return nil, &Problem{Msg: "empty policy file"}
 	}
+	budget := maxNodes
+	if line, ok := withinBudget(doc.Content[0], &budget); !ok {
+		return nil, &Problem{Line: line, Msg: fmt.Sprintf("more than %d YAML nodes once aliases are expanded: a policy file needs far fewer", maxNodes)}
+	}
 	return doc.Content[0], nil
+}
+
+// maxNodes bounds the nodes the parser visits once aliases are followed:
+// a few anchors that refer to each other can stand for billions of nodes in
+// a file of a few hundred bytes (the "billion laughs"). The shipped policy
+// has under 600.
+const maxNodes = 20_000
+
+// withinBudget counts the nodes under n, following aliases, against budget.
+// It stops as soon as the budget is spent, returning the line it reached.
+func withinBudget(n *yaml.Node, budget *int) (int, bool) {
+	if *budget--; *budget < 0 {
+		return n.Line, false
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return withinBudget(n.Alias, budget)
+	}
+	for _, c := range n.Content {
+		if line, ok := withinBudget(c, budget); !ok {
+			return line, false
+		}
+	}
+	return 0, true
 }
 
 func (p *parser) result(name string) error {

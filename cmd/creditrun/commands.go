@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -37,7 +38,12 @@ Run 'creditrun COMMAND -h' for a command's flags.
 
 // run is the whole program but for the process: it parses args, does the
 // work and returns an error that main maps to an exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: no command", pipeline.ErrUsage)
@@ -121,9 +127,10 @@ func loadPolicy(path string) (*policy.Policy, error) {
 
 // runFlags are the flags run and backfill share.
 type runFlags struct {
-	opt      pipeline.Options
-	policy   string
-	logLevel string
+	opt        pipeline.Options
+	policy     string
+	logLevel   string
+	cpuProfile string
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -135,6 +142,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&r.opt.BucketSize, "bucket-size", 16384, "accounts per bucket")
 	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", 0.001, "share of rejected input rows above which nothing is published (exit 3)")
 	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 }
 
 func (r *runFlags) complete(stderr io.Writer) error {
@@ -181,6 +189,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, backfi
 	}
 	if err := rf.complete(stderr); err != nil {
 		return err
+	}
+	if rf.cpuProfile != "" {
+		f, err := os.Create(rf.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	total := int(to.d-from.d) + 1
