@@ -1,6 +1,7 @@
 # creditrun — the Makefile is the menu.
 #   make demo    generate a sample book, backfill it, run the next night, print a summary
-#   make test    vet, unit and integration tests, short fuzz runs, the DuckDB interop check
+#   make test    lint, unit/golden/property/crash tests (fuzz seeds included), the DuckDB interop check
+#   make fuzz    every fuzz target for FUZZTIME (default 1m)
 #   make bench   Go benchmarks of every stage (one night of a generated book included)
 #   make bench-scale  the 1M-account scale scenario (minutes; see README)
 #   make lint    gofmt and go vet
@@ -34,6 +35,13 @@ interop: build scripts/node_modules
 scripts/node_modules: scripts/package.json scripts/package-lock.json
 	cd scripts && npm install --no-audit --no-fund --loglevel=error
 	touch scripts/node_modules
+
+# Every fuzz target for FUZZTIME each (CI runs 10s; go longer by hand).
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzReadTransactions$$' -fuzztime $(FUZZTIME) ./pipeline/source/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzClose$$' -fuzztime $(FUZZTIME) ./billing/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -244,3 +244,40 @@ func TestLogsAreJSONLines(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyDiff(t *testing.T) {
+	events := sample(t, "300", "3")
+	out := t.TempDir()
+	if code, stderr := creditrun(t, nil, "backfill", "--from", start, "--to", "2025-03-03", "--events", events, "--out", out,
+		"--state", filepath.Join(events, "accounts"), "--log-level", "warn"); code != 0 {
+		t.Fatalf("backfill: exit %d\n%s", code, stderr)
+	}
+	stateDir := filepath.Join(out, "as_of=2025-03-03", "state")
+	def, err := os.ReadFile("../../policy/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	same := filepath.Join(dir, "same.yaml")
+	os.WriteFile(same, def, 0o644)
+	cmd := exec.Command(bin, "policy", "diff", same, same, "--state", stateDir, "--out", filepath.Join(dir, "report"))
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("policy diff: %v", err)
+	}
+	if !strings.Contains(string(stdout), "no change") {
+		t.Errorf("policy diff of a policy against itself:\n%s\nwant \"no change\"", stdout)
+	}
+	for _, f := range []string{"grade_migration.parquet", "limit_actions.parquet", "changes.parquet"} {
+		if _, err := os.Stat(filepath.Join(dir, "report", f)); err != nil {
+			t.Errorf("report file: %v", err)
+		}
+	}
+	// OLD NEW may also follow the flags; a missing --state is a usage error.
+	if code, stderr := creditrun(t, nil, "policy", "diff", same, same); code != 2 || !strings.Contains(stderr, "--state") {
+		t.Errorf("policy diff without --state = exit %d (%s), want 2", code, stderr)
+	}
+	if code, stderr := creditrun(t, nil, "policy", "diff", "--state", stateDir, same, same); code != 0 {
+		t.Errorf("policy diff with flags first = exit %d\n%s", code, stderr)
+	}
+}
