@@ -44,8 +44,8 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	a.prunePurchases(day, cfg.RefundWindowDays)
 
 	if diff := a.Exposure() - before - r.flows.Net(); diff != 0 {
-		return fmt.Errorf("close %s: account %d exposure moved %s, flows explain %s (difference %s): %w",
-			day, a.ID, a.Exposure()-before, r.flows.Net(), diff, ErrNotConserved)
+		return &AccountError{AccountID: a.ID, Err: ErrNotConserved, Detail: fmt.Sprintf(
+			"close %s: exposure moved %s, flows explain %s (difference %s)", day, a.Exposure()-before, r.flows.Net(), diff)}
 	}
 	out.Flows.Add(r.flows)
 	return nil

@@ -1,6 +1,9 @@
 package billing
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors of the daily step. Close wraps them with the account id and
 // the amounts involved; test them with errors.Is.
@@ -13,3 +16,23 @@ var (
 	// refunds ≠ owed).
 	ErrUnbalanced = errors.New("statement does not balance")
 )
+
+// AccountError is an error about one account. Its Error text names the
+// account and the amounts involved, for the person who investigates;
+// Redacted says what went wrong without them, for logs above debug level.
+type AccountError struct {
+	AccountID int64
+	Detail    string // amounts and dates, without the account id
+	Err       error  // the sentinel: ErrNotConserved, ErrUnbalanced …
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("account %d: %s: %v", e.AccountID, e.Detail, e.Err)
+}
+
+// Redacted is the error without customer identifiers or amounts.
+func (e *AccountError) Redacted() string {
+	return fmt.Sprintf("one account (its id and amounts are logged at debug level): %v", e.Err)
+}
+
+func (e *AccountError) Unwrap() error { return e.Err }

@@ -140,8 +140,8 @@ func (r *run) issueStatement() error {
 	}
 
 	if owed := a.Owed(); owed != row.NewBalance {
-		return fmt.Errorf("account %d statement %s: new balance %s, account owes %s (difference %s): %w",
-			a.ID, date, row.NewBalance, owed, row.NewBalance-owed, ErrUnbalanced)
+		return &AccountError{AccountID: a.ID, Err: ErrUnbalanced, Detail: fmt.Sprintf(
+			"statement %s: new balance %s, account owes %s (difference %s)", date, row.NewBalance, owed, row.NewBalance-owed)}
 	}
 	r.out.Statements = append(r.out.Statements, row)
 

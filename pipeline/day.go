@@ -272,7 +272,9 @@ func rejectUnknown(ev *billing.Events, out *billing.Output) {
 func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billing.Events) (out *bucketOut, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error in the daily step (accounts %d..%d): %v", accounts[0].ID, accounts[len(accounts)-1].ID, r)
+			err = fmt.Errorf("internal error in the daily step: %w", &billing.AccountError{
+				AccountID: accounts[0].ID, Detail: fmt.Sprintf("the bucket of %d accounts from this one", len(accounts)),
+				Err: fmt.Errorf("%v", r)})
 		}
 	}()
 	pol := e.opt.Policy

@@ -229,13 +229,14 @@ func (e *engine) readMaster(ctx context.Context, path string) ([]billing.Account
 	}
 	if len(rejects) > 0 {
 		r := rejects[0]
-		return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d (%s): %s %s",
-			ErrBadInput, len(rejects), r.File, r.Row, r.Key, r.Reason, r.Detail)
+		return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d: %s",
+			ErrBadInput, len(rejects), r.File, r.Row, r.Reason)
 	}
 	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
 	for i := 1; i < len(accounts); i++ {
 		if accounts[i].ID == accounts[i-1].ID {
-			return nil, fmt.Errorf("%w: accounts master: account_id %d appears twice", ErrBadInput, accounts[i].ID)
+			return nil, fmt.Errorf("accounts master: %w", &billing.AccountError{
+				AccountID: accounts[i].ID, Detail: "appears twice", Err: ErrBadInput})
 		}
 	}
 	return accounts, nil

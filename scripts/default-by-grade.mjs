@@ -191,7 +191,7 @@ if (opt.labels) {
   const lab = resolve(opt.labels);
   const persona = `CASE WHEN l.persona IS NULL THEN '(no label)'
     WHEN l.persona = 'defaulter' AND l.stops_paying <= DATE ${sq(scoreDate)} THEN 'defaulter, stopped by score date'
-    WHEN l.persona = 'defaulter' AND l.stops_paying <= DATE ${sq(horizon)} - INTERVAL ${opt.dpd} DAY THEN 'defaulter, stops in window'
+    WHEN l.persona = 'defaulter' AND l.stops_paying <= DATE ${sq(horizon)} - INTERVAL ${opt.dpd + 30} DAY THEN 'defaulter, stops in window'
     WHEN l.persona = 'defaulter' THEN 'defaulter, stops too late / never'
     ELSE l.persona END`;
   await run(`CREATE TEMP TABLE pl AS SELECT p.*, ${persona} AS persona
@@ -210,7 +210,8 @@ if (opt.labels) {
   });
   const means = Object.fromEntries((await rows(`SELECT persona, avg(score) AS score FROM pl GROUP BY 1`)).map((r) => [r.persona, r.score]));
   console.log(`\n### Grade × persona (labels: ${lab})\n\nAccounts, with the share of the persona's accounts in each grade; defaulters split by their labelled stop day ` +
-    `("stops in window": labelled stop day after ${scoreDate} and at least ${opt.dpd} days before ${horizon}).\n`);
+    `("stops in window": after ${scoreDate} and at least ${opt.dpd} + 30 days before ${horizon}, time enough to be billed, ` +
+    `miss a due date and reach ${opt.dpd} DPD; "too late / never": a later stop day or none).\n`);
   console.log(table(['persona', ...gs, 'accounts', 'mean score', 'defaults', 'later default rate'],
     body.map((b) => [b.p, ...b.cells.map((c) => `${int(c)} (${pct(c / b.n, 0)})`), int(b.n), num(means[b.p]), int(b.bad), pct(b.bad / b.n)])));
   const colTot = gs.map((g) => body.reduce((s, b) => s + b.cells[gs.indexOf(g)], 0));

@@ -215,6 +215,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, backfi
 	}
 	ms, err := pipeline.Backfill(ctx, rf.opt, from.d, to.d, progress)
 	if err != nil {
+		rf.opt.Log.Debug().Str("error", err.Error()).Msg("failure in full")
 		return err
 	}
 	last := ms[len(ms)-1]

@@ -6,12 +6,13 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
 	"github.com/creditrun/creditrun/policy"
 )
@@ -34,14 +35,20 @@ const (
 	exitRejected = 3
 )
 
+// exitCode logs err as the run's last log line and maps it to an exit
+// code. An error about one account is logged without the account's id and
+// amounts (the commands log those at debug level).
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
 	}
-	if errors.Is(err, errHelp) {
-		return exitOK
+	msg := err.Error()
+	var ae *billing.AccountError
+	if errors.As(err, &ae) {
+		msg = strings.Replace(msg, ae.Error(), ae.Redacted(), 1)
 	}
-	fmt.Fprintln(stderr, "creditrun:", err)
+	log, _ := newLogger(stderr, "info")
+	log.Error().Str("error", msg).Msg("creditrun failed")
 	var perr *policy.ProblemsError
 	switch {
 	case errors.Is(err, pipeline.ErrUsage), errors.As(err, &perr):

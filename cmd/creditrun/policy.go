@@ -27,6 +27,11 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%w: policy check takes one FILE", pipeline.ErrUsage)
 		}
 		p, err := policy.Load(fs.Arg(0))
+		var perr *policy.ProblemsError
+		if errors.As(err, &perr) {
+			fmt.Fprintln(stderr, err) // every problem, one per line, for the analyst
+			return &checkFailed{file: fs.Arg(0), n: len(perr.Problems), err: perr}
+		}
 		if err != nil {
 			return err
 		}
@@ -72,3 +77,17 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return fmt.Errorf("%w: unknown policy command %q", pipeline.ErrUsage, args[0])
 }
+
+// checkFailed is the short log line of a policy check whose problems were
+// listed already.
+type checkFailed struct {
+	file string
+	n    int
+	err  *policy.ProblemsError
+}
+
+func (e *checkFailed) Error() string {
+	return fmt.Sprintf("%s: %d problem(s), listed above", e.file, e.n)
+}
+
+func (e *checkFailed) Unwrap() error { return e.err }

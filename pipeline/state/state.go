@@ -129,7 +129,7 @@ func (t *Tables) Unflatten() ([]billing.Account, error) {
 			a.ExternalScore, a.HasExternalScore = *r.ExternalScore, true
 		}
 		if i > 0 && t.Accounts[i-1].AccountID >= r.AccountID {
-			return nil, fmt.Errorf("accounts: account_id %d after %d: not sorted or duplicated", r.AccountID, t.Accounts[i-1].AccountID)
+			return nil, errors.New("accounts out of order or duplicated (not a state written by creditrun, or edited)")
 		}
 		j := is
 		for ; j < len(t.Statements) && t.Statements[j].AccountID == a.ID; j++ {

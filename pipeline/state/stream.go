@@ -175,7 +175,7 @@ func (r *Reader) Next(n int) ([]billing.Account, error) {
 	}
 	first := t.Accounts[0].AccountID
 	if r.started && first <= r.lastID {
-		return nil, fmt.Errorf("read state: account_id %d after %d: not sorted", first, r.lastID)
+		return nil, errors.New("read state: accounts out of order (not a state written by creditrun, or edited)")
 	}
 	last := t.Accounts[len(t.Accounts)-1].AccountID
 	r.started, r.lastID = true, last
