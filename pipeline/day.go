@@ -32,15 +32,15 @@ type dayEvents struct {
 
 // day runs one business date: it streams the book from src through the
 // daily step and publishes the outputs and the new state of day.
-func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, baseline *scoring.Distribution, day billing.Date) (*Manifest, error) {
+func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, baseline *scoring.Distribution, day billing.Date, keep bool) (*Manifest, *book, error) {
 	m := newManifest(e.opt, day, stateFrom)
 	t0 := time.Now()
 	ev, err := e.readEvents(ctx, day)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := e.checksum(ev.files); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, f := range ev.files {
 		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
@@ -51,9 +51,10 @@ func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, b
 		Int("rejects", len(ev.rejects)).Dur("took", time.Since(t0)).Msg("stage done")
 
 	t0 = time.Now()
+	var w *dayWriter
 	err = publish(e.opt.Out, day, func(dir string) error {
-		w, err := e.newDayWriter(dir)
-		if err != nil {
+		var err error
+		if w, err = e.newDayWriter(dir, keep); err != nil {
 			return err
 		}
 		if err := e.process(ctx, src, day, ev, w); err != nil {
@@ -64,21 +65,18 @@ func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, b
 			return err
 		}
 		crashpoint("outputs")
-		if err := e.finish(dir, day, ev, w, baseline, m); err != nil {
-			return err
-		}
-		m.stage("process", t0)
-		e.log.Info().Str("stage", "process").Str("as_of", day.String()).Int("accounts", w.book.Accounts).
-			Int64("statements", w.rows[TableStatements]).Int64("notices", w.rows[TableNotices]).
-			Int64("past_due", w.rows[TableDelinquency]).Int64("rejects", m.Rows[TableRejects]).
-			Dur("took", time.Since(t0)).Msg("stage done")
-		return writeJSON(filepath.Join(dir, ManifestFile), m)
+		m.started = t0
+		return e.finish(dir, day, ev, w, baseline, m)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e.log.Info().Str("stage", "publish").Str("as_of", day.String()).Dur("took", time.Since(t0)).Msg("stage done")
-	return m, nil
+	var next *book
+	if w.kept != nil {
+		next = &book{accounts: w.kept, dist: w.dist}
+	}
+	return m, next, nil
 }
 
 // finish checks the day as a whole and writes what needs all of it: the
@@ -102,9 +100,6 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	for i, r := range rejects {
 		rr[i] = RejectRow{Dataset: r.Dataset, File: r.File, Row: r.Row, Key: r.Key, Reason: r.Reason, Detail: r.Detail}
 	}
-	if err := pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rr); err != nil {
-		return err
-	}
 	w.rows[TableRejects] = int64(len(rr))
 	m.Rows = w.rows
 	m.Book = w.book
@@ -118,12 +113,22 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 			}
 		}
 	}
-	if err := pqfile.WriteFile(filepath.Join(dir, "state", distributionFile), w.dist.Rows()); err != nil {
-		return err
-	}
-	return writeJSON(filepath.Join(dir, "state", stateInfoFile), stateInfo{
-		AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, Accounts: w.book.Accounts,
+	e.log.Info().Str("stage", "process").Str("as_of", day.String()).Int("accounts", w.book.Accounts).
+		Int64("statements", w.rows[TableStatements]).Int64("notices", w.rows[TableNotices]).
+		Int64("past_due", w.rows[TableDelinquency]).Int64("rejects", m.Rows[TableRejects]).
+		Dur("took", time.Since(m.started)).Msg("stage done")
+	m.stage("process", m.started)
+	// The last files, in one round of fsyncs.
+	var g errgroup.Group
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rr) })
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, "state", distributionFile), w.dist.Rows()) })
+	g.Go(func() error {
+		return writeJSON(filepath.Join(dir, "state", stateInfoFile), stateInfo{
+			AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, Accounts: w.book.Accounts,
+		})
 	})
+	g.Go(func() error { return writeJSON(filepath.Join(dir, ManifestFile), m) })
+	return g.Wait()
 }
 
 // readEvents reads the three event datasets of day in parallel.

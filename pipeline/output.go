@@ -68,11 +68,17 @@ type dayWriter struct {
 	rejects       []source.Reject
 	book          BookTotals
 	e             *engine
+	// kept are the accounts written, while the book is small enough for a
+	// backfill to keep it in memory for the next day (nil past that).
+	kept []billing.Account
 }
 
-func (e *engine) newDayWriter(dir string) (*dayWriter, error) {
+func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
 	w := &dayWriter{e: e, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
 		book: BookTotals{ByStatus: map[string]int{}}}
+	if keep && e.opt.MemoryAccounts > 0 {
+		w.kept = []billing.Account{}
+	}
 	path := func(t string) string { return filepath.Join(dir, t+".parquet") }
 	var err error
 	if w.statements, err = pqfile.Create[billing.StatementRow](path(TableStatements)); err == nil {
@@ -127,6 +133,13 @@ func (w *dayWriter) write(j *job) error {
 		w.book.ByStatus[string(j.accounts[i].Status)]++
 	}
 	w.book.Accounts += len(j.accounts)
+	if w.kept != nil {
+		if w.book.Accounts <= w.e.opt.MemoryAccounts {
+			w.kept = append(w.kept, j.accounts...)
+		} else {
+			w.kept = nil // too big: the next day streams the published state
+		}
+	}
 	return nil
 }
 

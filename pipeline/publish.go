@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -65,10 +66,7 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 		return err
 	}
 	crashpoint("filled")
-	if err := syncDir(filepath.Join(tmp, "state")); err != nil {
-		return err
-	}
-	if err := syncDir(tmp); err != nil {
+	if err := errors.Join(syncDirs(filepath.Join(tmp, "state"), tmp)...); err != nil {
 		return err
 	}
 	final := PartitionDir(out, day)
@@ -94,12 +92,9 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 	if err := os.RemoveAll(old); err != nil {
 		return err
 	}
+	// _SUCCESS is empty: syncing the directory makes it durable.
 	f, err := os.Create(filepath.Join(final, SuccessFile))
 	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -138,6 +133,18 @@ func cleanTemporaries(out string) error {
 		}
 	}
 	return nil
+}
+
+// syncDirs syncs directories concurrently, one error per directory.
+func syncDirs(dirs ...string) []error {
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	for i, d := range dirs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = syncDir(d) }()
+	}
+	wg.Wait()
+	return errs
 }
 
 func syncDir(dir string) error {

@@ -45,6 +45,11 @@ type Options struct {
 	Workers int
 	// BucketSize is the number of accounts per bucket (default 16384).
 	BucketSize int
+	// MemoryAccounts is the largest book a backfill keeps in memory from one
+	// day to the next instead of reading back the state it just published
+	// (default 250000; negative: never). Larger books stream, so peak memory
+	// stays set by Workers × BucketSize.
+	MemoryAccounts int
 	// MaxRejectRatio is the share of rejected input rows above which the
 	// run publishes nothing (ErrTooManyRejects).
 	MaxRejectRatio float64
@@ -60,6 +65,9 @@ func (o *Options) defaults() {
 	}
 	if o.BucketSize <= 0 {
 		o.BucketSize = 16384
+	}
+	if o.MemoryAccounts == 0 {
+		o.MemoryAccounts = 250000
 	}
 }
 
@@ -96,17 +104,20 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 		return nil, err
 	}
 	var out []*Manifest
+	var kept *book
 	for day := from; day <= to; day++ {
 		// Every day starts from the state the day before published (the
-		// first from --state, if given): a backfill is chained runs.
+		// first from --state, if given): a backfill is chained runs. A
+		// small book comes from memory, exactly as it was written.
 		explicit := ""
 		if day == from {
 			explicit = opt.State
 		}
-		m, err := e.runDay(ctx, day, explicit)
+		m, next, err := e.runDay(ctx, day, explicit, kept, day < to)
 		if err != nil {
 			return out, fmt.Errorf("as_of %s: %w", day, err)
 		}
+		kept = next
 		out = append(out, m)
 		if progress != nil {
 			progress(m)
@@ -159,22 +170,38 @@ func (e *engine) listInputs() error {
 	return nil
 }
 
-// runDay opens the book as of day−1 and runs day. path, when set, is where
-// the book is (a state directory or an accounts master); otherwise it is
-// the state published for day−1 in Out.
-func (e *engine) runDay(ctx context.Context, day billing.Date, path string) (*Manifest, error) {
+// book is the state as of a day held in memory: the accounts a backfill's
+// previous day wrote, and their score distribution.
+type book struct {
+	accounts []billing.Account
+	dist     *scoring.Distribution
+}
+
+// runDay opens the book as of day−1 and runs day. kept, when set, is that
+// book in memory; otherwise path, when set, is where the book is (a state
+// directory or an accounts master), else the state published for day−1 in
+// Out. With keep, it returns the book as of day when it is small enough.
+func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept *book, keep bool) (*Manifest, *book, error) {
 	prev := day - 1
+	if kept != nil {
+		baseline := kept.dist
+		if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
+			baseline = fixed
+		}
+		from := filepath.Join(PartitionDir(e.opt.Out, prev), "state")
+		return e.day(ctx, &sliceSource{accounts: kept.accounts}, from, baseline, day, keep)
+	}
 	if path == "" {
 		if !Published(e.opt.Out, prev) {
 			last := LastPublished(e.opt.Out)
 			if last == 0 {
-				return nil, fmt.Errorf("%w: no state as of %s in %s: for the first run, give --state with the accounts master", ErrNoState, prev, e.opt.Out)
+				return nil, nil, fmt.Errorf("%w: no state as of %s in %s: for the first run, give --state with the accounts master", ErrNoState, prev, e.opt.Out)
 			}
 			if last > prev {
-				return nil, fmt.Errorf("%w: no state as of %s in %s (the latest is %s; to re-run an old date, give --state %s)",
+				return nil, nil, fmt.Errorf("%w: no state as of %s in %s (the latest is %s; to re-run an old date, give --state %s)",
 					ErrNoState, prev, e.opt.Out, last, filepath.Join(PartitionDir(e.opt.Out, prev), "state"))
 			}
-			return nil, fmt.Errorf("%w: no state as of %s in %s; the last date with state is %s: catch up with `creditrun backfill --from %s --to %s`",
+			return nil, nil, fmt.Errorf("%w: no state as of %s in %s; the last date with state is %s: catch up with `creditrun backfill --from %s --to %s`",
 				ErrNoState, prev, e.opt.Out, last, last+1, day)
 		}
 		path = filepath.Join(PartitionDir(e.opt.Out, prev), "state")
@@ -184,17 +211,17 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string) (*Ma
 	var src accountSource
 	if info, err := readStateInfo(path); err == nil {
 		if info.AsOf != prev.String() {
-			return nil, fmt.Errorf("%w: state %s is as of %s, the run for %s needs %s", ErrNoState, path, info.AsOf, day, prev)
+			return nil, nil, fmt.Errorf("%w: state %s is as of %s, the run for %s needs %s", ErrNoState, path, info.AsOf, day, prev)
 		}
 		r, err := state.Open(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer r.Close()
 		src = r
 		dist, err := pqfile.ReadFile[scoring.DistributionRow](filepath.Join(path, distributionFile))
 		if err != nil {
-			return nil, fmt.Errorf("read state: %w", err)
+			return nil, nil, fmt.Errorf("read state: %w", err)
 		}
 		if len(dist) > 0 {
 			baseline = scoring.DistributionFromRows(dist)
@@ -204,7 +231,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string) (*Ma
 	} else {
 		accounts, err := e.readMaster(ctx, path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		src = &sliceSource{accounts: accounts}
 		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(accounts)).
@@ -213,7 +240,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string) (*Ma
 	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
 		baseline = fixed // the policy's reference wins over the previous run
 	}
-	return e.day(ctx, src, path, baseline, day)
+	return e.day(ctx, src, path, baseline, day, keep)
 }
 
 // readMaster reads the accounts master of a first run, sorted by id. A bad

@@ -99,7 +99,7 @@ const run = (sql) => con.run(sql);
 // One row per scored account: grade, score, PD, whether it was already in
 // default on SCORE_DATE, and whether it defaulted in the window.
 await run(`CREATE TEMP TABLE s AS
-  SELECT s.account_id, s.grade, s.score, s.pd, s.bureau_score,
+  SELECT s.account_id, s.grade, s.score, s.pd, s.bureau_score, s.current_dpd, s.max_dpd_6,
          (coalesce(s.current_dpd, 0) >= ${opt.dpd} OR coalesce(a.charged_off, 0) > 0) AS bad_at_score
   FROM read_parquet(${sq(scoresFile)}) s
   LEFT JOIN read_parquet(${sq(stateAtScore)}) a USING (account_id)`);
@@ -124,6 +124,14 @@ const [{ tmin, tmax }] = await rows(`SELECT min(as_of)::VARCHAR AS tmin, max(as_
 const pct = (x, digits = 2) => (x == null ? '–' : `${(100 * Number(x)).toFixed(digits)}%`);
 const num = (x, digits = 1) => (x == null ? '–' : Number(x).toFixed(digits));
 const int = (x) => Number(x).toLocaleString('en-US');
+// Wilson 95% interval of a proportion k/n.
+function wilson(k, n) {
+  k = Number(k); n = Number(n);
+  if (n === 0) return '–';
+  const z = 1.96, ph = k / n, d = 1 + z * z / n;
+  const c = (ph + z * z / (2 * n)) / d, h = (z / d) * Math.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n));
+  return `${pct(Math.max(0, c - h))}–${pct(Math.min(1, c + h))}`;
+}
 function table(header, body, align) {
   const a = align ?? header.map((_, i) => (i === 0 ? 'l' : 'r'));
   const lines = [`| ${header.join(' | ')} |`, `|${a.map((x) => (x === 'l' ? ':---' : '---:')).join('|')}|`];
@@ -144,11 +152,14 @@ const grades = await rows(`SELECT grade, count(*) AS n, avg(score) AS score, min
   FROM p GROUP BY grade ORDER BY grade`);
 const already = await rows(`SELECT grade, count(*) AS n FROM s WHERE bad_at_score GROUP BY grade ORDER BY grade`);
 console.log(table(
-  ['grade', 'accounts', 'share of book', 'score range', 'mean score', 'mean PD', 'defaults', 'later default rate', 'observed / mean PD'],
+  ['grade', 'accounts', 'share of book', 'score range', 'mean score', 'mean PD', 'defaults', 'later default rate', '95% CI', 'observed / mean PD'],
   [...grades.map((g) => [g.grade, int(g.n), pct(g.n / tot.n, 1), `${g.smin}–${g.smax}`, num(g.score), pct(g.pd),
-    int(g.bad), `**${pct(g.rate)}**`, num(g.rate / g.pd, 2)]),
-  ['all', int(tot.n), '100%', '', num(tot.score), pct(tot.pd), int(tot.bad), `**${pct(tot.bad / tot.n)}**`, num(tot.bad / tot.n / tot.pd, 2)]],
+    int(g.bad), `**${pct(g.rate)}**`, wilson(g.bad, g.n), num(g.rate / g.pd, 2)]),
+  ['all', int(tot.n), '100%', '', num(tot.score), pct(tot.pd), int(tot.bad), `**${pct(tot.bad / tot.n)}**`, wilson(tot.bad, tot.n), num(tot.bad / tot.n / tot.pd, 2)]],
 ));
+const [fd] = await rows(`SELECT min(bad_on)::VARCHAR AS first, max(bad_on)::VARCHAR AS last,
+    (SELECT count(*) FROM co) AS charged_off, count(*) FILTER (WHERE bad AND account_id IN (SELECT account_id FROM co)) AS co_in_p FROM p`);
+console.log(`\nDefaults reached the threshold between ${fd.first ?? '–'} and ${fd.last ?? '–'}; ${int(fd.charged_off)} accounts were charged off in the window (${int(fd.co_in_p)} of them in the table).`);
 console.log(`\nScored on ${scoreDate}: ${int(book.n)} accounts; ${int(book.already)} already ${opt.dpd}+ DPD or charged off on that date ` +
   `(${already.map((r) => `${r.grade} ${int(r.n)}`).join(', ') || 'none'}) ${opt.includeDefaulted ? 'are kept in the table' : 'are left out of the table'}.`);
 
@@ -180,11 +191,25 @@ async function auc(expr, where = 'TRUE') {
 const aScore = await auc('score');
 const aGrade = await auc(`CASE grade ${grades.map((g, i) => `WHEN ${sq(g.grade)} THEN ${grades.length - i}`).join(' ')} END`);
 const aBureau = await auc('bureau_score');
+const aScoreB = await auc('score', 'bureau_score IS NOT NULL');
 console.log('\n' + table(['ranking', 'accounts', 'defaults', 'AUC', 'Gini', 'KS'], [
   ['score (= PD)', int(aScore.goods + aScore.bads), int(aScore.bads), num(aScore.auc, 3), num(2 * aScore.auc - 1, 3), num(aScore.ks, 3)],
   ['grade alone', int(aGrade.goods + aGrade.bads), int(aGrade.bads), num(aGrade.auc, 3), num(2 * aGrade.auc - 1, 3), num(aGrade.ks, 3)],
-  ['bureau score alone (accounts with one)', int(aBureau.goods + aBureau.bads), int(aBureau.bads), num(aBureau.auc, 3), num(2 * aBureau.auc - 1, 3), num(aBureau.ks, 3)],
+  ['score, accounts with a bureau score', int(aScoreB.goods + aScoreB.bads), int(aScoreB.bads), num(aScoreB.auc, 3), num(2 * aScoreB.auc - 1, 3), num(aScoreB.ks, 3)],
+  ['bureau score alone, same accounts', int(aBureau.goods + aBureau.bads), int(aBureau.bads), num(aBureau.auc, 3), num(2 * aBureau.auc - 1, 3), num(aBureau.ks, 3)],
 ]));
+
+// ---- by delinquency on SCORE_DATE: how much of the score's risk is lateness
+const dq = await rows(`SELECT CASE WHEN current_dpd >= 31 THEN 4 WHEN current_dpd >= 1 THEN 3
+      WHEN max_dpd_6 >= 8 THEN 2 WHEN max_dpd_6 >= 1 THEN 1 ELSE 0 END AS k,
+    count(*) AS n, sum(bad::INT) AS bad, avg(bad::INT) AS rate, avg(score) AS score, avg(pd) AS pd,
+    ${grades.map((g) => `count(*) FILTER (WHERE grade = ${sq(g.grade)}) AS "${g.grade}"`).join(', ')}
+  FROM p GROUP BY 1 ORDER BY 1`);
+const dqName = ['never past due in 6 cycles', 'was 1–7 DPD in 6 cycles, current now', 'was 8+ DPD in 6 cycles, current now',
+  '1–30 DPD now', '31+ DPD now'];
+console.log(`\n### Later default by delinquency on ${scoreDate}\n\n(current_dpd and max_dpd_6 from the scores table.)\n`);
+console.log(table(['on the score date', 'accounts', ...grades.map((g) => g.grade), 'mean score', 'mean PD', 'defaults', 'later default rate'],
+  dq.map((r) => [dqName[r.k], int(r.n), ...grades.map((g) => int(r[g.grade])), num(r.score), pct(r.pd), int(r.bad), pct(r.rate)])));
 
 // ---- personas (ground truth from the generator; not a run input)
 if (opt.labels) {
