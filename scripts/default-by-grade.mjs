@@ -19,11 +19,13 @@
 // counted on a line of their own. --include-defaulted keeps them in.
 //
 // Prints, as Markdown:
-//   - per grade: accounts, share of book, mean score, mean PD, defaults,
-//     later default rate, and observed / mean PD;
+//   - per grade: accounts, share of book, score range, mean score, mean PD,
+//     defaults, later default rate with its 95% Wilson interval, and
+//     observed / mean PD; whether the rates rank-order the grades;
 //   - AUC, Gini (= 2·AUC − 1) and KS of the score against later default
-//     (ties count half), and the AUC of the grade alone and of the bureau
-//     score alone (accounts with one) for comparison;
+//     (ties count half), and, for comparison, of the grade alone and of the
+//     score and the bureau score alone on the accounts that have one;
+//   - later default by delinquency on SCORE_DATE (current_dpd, max_dpd_6);
 //   - with --labels FILE (the generator's labels/personas.parquet, ground
 //     truth the run never reads): the grade × persona cross-tab and each
 //     persona's later default rate, defaulters split by when they stop paying.
