@@ -101,103 +101,116 @@ func (t *Tables) Flatten(a *billing.Account) {
 // capped so that appending to one account's never writes into another's.
 func (t *Tables) Unflatten() ([]billing.Account, error) {
 	out := make([]billing.Account, len(t.Accounts))
-	stmts := make([]billing.Statement, len(t.Statements))
-	plans := make([]billing.Plan, len(t.Plans))
-	purch := make([]billing.PurchaseRef, len(t.Purchases))
-	lines := make([]billing.Line, len(t.Lines))
-	hist := make([]billing.CycleStats, len(t.History))
-	var is, ip, iu, il, ih int
+	stmts := children(t.Statements, func(s *StatementRow) int64 { return s.AccountID }, statementOf)
+	plans := children(t.Plans, func(p *PlanRow) int64 { return p.AccountID }, planOf)
+	purch := children(t.Purchases, func(p *PurchaseRow) int64 { return p.AccountID }, func(p *PurchaseRow) billing.PurchaseRef {
+		return billing.PurchaseRef{TxnID: p.TxnID, Date: p.Date, Amount: p.Amount, Refunded: p.Refunded, Installments: p.Installments}
+	})
+	lines := children(t.Lines, func(l *LineRow) int64 { return l.AccountID }, func(l *LineRow) billing.Line {
+		return billing.Line{Kind: billing.LineKind(l.Kind), Date: l.Date, Ref: l.Ref, Period: l.Period, Amount: l.Amount}
+	})
+	hist := children(t.History, func(c *CycleRow) int64 { return c.AccountID }, func(c *CycleRow) billing.CycleStats {
+		return billing.CycleStats{StatementDate: c.StatementDate, Spend: c.Spend, InstallmentSpend: c.InstallmentSpend,
+			Billed: c.Billed, Paid: c.Paid, Balance: c.Balance, Limit: c.Limit, MinimumDue: c.MinimumDue,
+			MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions}
+	})
 	for i := range t.Accounts {
 		r := &t.Accounts[i]
-		a := &out[i]
-		*a = billing.Account{
-			ID: r.AccountID, CustomerID: r.CustomerID, OpenedOn: r.OpenedOn, Status: billing.Status(r.Status),
-			ActivatedOn: r.ActivatedOn, Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
-			Credit: r.Credit, LastStatement: r.LastStatement, LastBalance: r.LastBalance,
-			FrozenOn: r.FrozenOn, LastPastDue: r.LastPastDue, LimitChangedOn: r.LimitChangedOn,
-			ClosedOn: r.ClosedOn, ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
-			DeferralsUsed: r.DeferralsUsed, Note: r.Note, FailedDeductions: r.FailedDeductions,
-			Grade: r.Grade, Score: r.Score,
-			Cycle: billing.Cycle{
-				Purchases: r.CyclePurchases, InstallmentSpend: r.CycleInstallmentSpend,
-				Payments: r.CyclePayments, Refunds: r.CycleRefunds, RevolvingFees: r.CycleRevolvingFees,
-				Penalties: r.CyclePenalties, AcceleratedPrincipal: r.CycleAccelPrincipal,
-				AcceleratedFees: r.CycleAccelFees, FailedDeductions: r.CycleFailed, MaxDPD: r.CycleMaxDPD,
-			},
-		}
-		if r.ExternalScore != nil {
-			a.ExternalScore, a.HasExternalScore = *r.ExternalScore, true
-		}
 		if i > 0 && t.Accounts[i-1].AccountID >= r.AccountID {
 			return nil, errors.New("accounts out of order or duplicated (not a state written by creditrun, or edited)")
 		}
-		j := is
-		for ; j < len(t.Statements) && t.Statements[j].AccountID == a.ID; j++ {
-			s := &t.Statements[j]
-			st := &stmts[j]
-			*st = billing.Statement{Date: s.StatementDate, DueDate: s.DueDate, NewBalance: s.NewBalance,
-				MinimumDue: s.MinimumDue, MinRemaining: s.MinRemaining}
-			st.Owed[billing.Penalty] = s.OwedPenalty
-			st.Owed[billing.RevolvingFee] = s.OwedRevolvingFee
-			st.Owed[billing.InstallmentFee] = s.OwedInstallmentFee
-			st.Owed[billing.InstallmentPrincipal] = s.OwedInstallmentPrincipal
-			st.Owed[billing.PurchasePrincipal] = s.OwedPurchase
-		}
-		if j > is {
-			a.Statements = stmts[is:j:j]
-		}
-		is = j
-		j = ip
-		for ; j < len(t.Plans) && t.Plans[j].AccountID == a.ID; j++ {
-			p := &t.Plans[j]
-			plans[j] = billing.Plan{TxnID: p.TxnID, OpenedOn: p.OpenedOn, Principal: p.Principal, Periods: p.Periods,
-				FeeRate: p.FeeRate, PeriodPrincipal: p.PeriodPrincipal, PeriodFee: p.PeriodFee,
-				LastPeriodPrincipal: p.LastPeriodPrincipal, Billed: p.Billed, Skip: p.Skip, Remaining: p.Remaining,
-				BilledPrincipal: p.BilledPrincipal, BilledFees: p.BilledFees}
-		}
-		if j > ip {
-			a.Plans = plans[ip:j:j]
-		}
-		ip = j
-		j = iu
-		for ; j < len(t.Purchases) && t.Purchases[j].AccountID == a.ID; j++ {
-			p := &t.Purchases[j]
-			purch[j] = billing.PurchaseRef{TxnID: p.TxnID, Date: p.Date, Amount: p.Amount, Refunded: p.Refunded, Installments: p.Installments}
-		}
-		if j > iu {
-			a.Purchases = purch[iu:j:j]
-		}
-		iu = j
-		j = il
-		for ; j < len(t.Lines) && t.Lines[j].AccountID == a.ID; j++ {
-			l := &t.Lines[j]
-			lines[j] = billing.Line{Kind: billing.LineKind(l.Kind), Date: l.Date, Ref: l.Ref, Period: l.Period, Amount: l.Amount}
-		}
-		if j > il {
-			a.Pending = lines[il:j:j]
-		}
-		il = j
-		j = ih
-		for ; j < len(t.History) && t.History[j].AccountID == a.ID; j++ {
-			c := &t.History[j]
-			hist[j] = billing.CycleStats{StatementDate: c.StatementDate, Spend: c.Spend, InstallmentSpend: c.InstallmentSpend,
-				Billed: c.Billed, Paid: c.Paid, Balance: c.Balance, Limit: c.Limit, MinimumDue: c.MinimumDue,
-				MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions}
-		}
-		if j > ih {
-			a.History = hist[ih:j:j]
-		}
-		ih = j
+		a := &out[i]
+		*a = accountOf(r)
+		a.Statements = stmts.next(a.ID)
+		a.Plans = plans.next(a.ID)
+		a.Purchases = purch.next(a.ID)
+		a.Pending = lines.next(a.ID)
+		a.History = hist.next(a.ID)
 	}
 	for name, rest := range map[string]int{
-		StatementsFile: len(t.Statements) - is, PlansFile: len(t.Plans) - ip, PurchasesFile: len(t.Purchases) - iu,
-		LinesFile: len(t.Lines) - il, HistoryFile: len(t.History) - ih,
+		StatementsFile: stmts.left(), PlansFile: plans.left(), PurchasesFile: purch.left(),
+		LinesFile: lines.left(), HistoryFile: hist.left(),
 	} {
 		if rest != 0 {
 			return nil, fmt.Errorf("%s: %d rows of unknown accounts or out of account order", name, rest)
 		}
 	}
 	return out, nil
+}
+
+// grouped hands out, account by account, the converted rows of a child
+// table sorted by account id. The slices share one backing array and are
+// capped, so appending to one account's never writes into another's.
+type grouped[R any, V any] struct {
+	rows []R
+	vals []V
+	id   func(*R) int64
+	i    int
+}
+
+func children[R, V any](rows []R, id func(*R) int64, conv func(*R) V) *grouped[R, V] {
+	g := &grouped[R, V]{rows: rows, vals: make([]V, len(rows)), id: id}
+	for i := range rows {
+		g.vals[i] = conv(&rows[i])
+	}
+	return g
+}
+
+// next returns the values of account id (nil if none) and moves past them.
+func (g *grouped[R, V]) next(id int64) []V {
+	j := g.i
+	for j < len(g.rows) && g.id(&g.rows[j]) == id {
+		j++
+	}
+	if j == g.i {
+		return nil
+	}
+	v := g.vals[g.i:j:j]
+	g.i = j
+	return v
+}
+
+// left is the number of rows no account took.
+func (g *grouped[R, V]) left() int { return len(g.rows) - g.i }
+
+func accountOf(r *AccountRow) billing.Account {
+	a := billing.Account{
+		ID: r.AccountID, CustomerID: r.CustomerID, OpenedOn: r.OpenedOn, Status: billing.Status(r.Status),
+		ActivatedOn: r.ActivatedOn, Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
+		Credit: r.Credit, LastStatement: r.LastStatement, LastBalance: r.LastBalance,
+		FrozenOn: r.FrozenOn, LastPastDue: r.LastPastDue, LimitChangedOn: r.LimitChangedOn,
+		ClosedOn: r.ClosedOn, ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
+		DeferralsUsed: r.DeferralsUsed, Note: r.Note, FailedDeductions: r.FailedDeductions,
+		Grade: r.Grade, Score: r.Score,
+		Cycle: billing.Cycle{
+			Purchases: r.CyclePurchases, InstallmentSpend: r.CycleInstallmentSpend,
+			Payments: r.CyclePayments, Refunds: r.CycleRefunds, RevolvingFees: r.CycleRevolvingFees,
+			Penalties: r.CyclePenalties, AcceleratedPrincipal: r.CycleAccelPrincipal,
+			AcceleratedFees: r.CycleAccelFees, FailedDeductions: r.CycleFailed, MaxDPD: r.CycleMaxDPD,
+		},
+	}
+	if r.ExternalScore != nil {
+		a.ExternalScore, a.HasExternalScore = *r.ExternalScore, true
+	}
+	return a
+}
+
+func statementOf(s *StatementRow) billing.Statement {
+	st := billing.Statement{Date: s.StatementDate, DueDate: s.DueDate, NewBalance: s.NewBalance,
+		MinimumDue: s.MinimumDue, MinRemaining: s.MinRemaining}
+	st.Owed[billing.Penalty] = s.OwedPenalty
+	st.Owed[billing.RevolvingFee] = s.OwedRevolvingFee
+	st.Owed[billing.InstallmentFee] = s.OwedInstallmentFee
+	st.Owed[billing.InstallmentPrincipal] = s.OwedInstallmentPrincipal
+	st.Owed[billing.PurchasePrincipal] = s.OwedPurchase
+	return st
+}
+
+func planOf(p *PlanRow) billing.Plan {
+	return billing.Plan{TxnID: p.TxnID, OpenedOn: p.OpenedOn, Principal: p.Principal, Periods: p.Periods,
+		FeeRate: p.FeeRate, PeriodPrincipal: p.PeriodPrincipal, PeriodFee: p.PeriodFee,
+		LastPeriodPrincipal: p.LastPeriodPrincipal, Billed: p.Billed, Skip: p.Skip, Remaining: p.Remaining,
+		BilledPrincipal: p.BilledPrincipal, BilledFees: p.BilledFees}
 }
 
 // Write writes the snapshot of accounts (sorted by ID) into dir.
