@@ -65,8 +65,7 @@ func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, b
 			return err
 		}
 		crashpoint("outputs")
-		m.started = t0
-		return e.finish(dir, day, ev, w, baseline, m)
+		return e.finish(dir, day, ev, w, baseline, m, t0)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -82,7 +81,7 @@ func (e *engine) day(ctx context.Context, src accountSource, stateFrom string, b
 // finish checks the day as a whole and writes what needs all of it: the
 // book must reconcile with the day's flows and the rejects stay under the
 // threshold, or nothing is published.
-func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWriter, baseline *scoring.Distribution, m *Manifest) error {
+func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWriter, baseline *scoring.Distribution, m *Manifest, start time.Time) error {
 	if got, want := w.after-w.before, w.flows.Net(); got != want {
 		return fmt.Errorf("%w: book exposure moved %s, the day's flows explain %s", billing.ErrNotConserved, got, want)
 	}
@@ -116,8 +115,8 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	e.log.Info().Str("stage", "process").Str("as_of", day.String()).Int("accounts", w.book.Accounts).
 		Int64("statements", w.rows[TableStatements]).Int64("notices", w.rows[TableNotices]).
 		Int64("past_due", w.rows[TableDelinquency]).Int64("rejects", m.Rows[TableRejects]).
-		Dur("took", time.Since(m.started)).Msg("stage done")
-	m.stage("process", m.started)
+		Dur("took", time.Since(start)).Msg("stage done")
+	m.stage("process", start)
 	// The last files, in one round of fsyncs.
 	var g errgroup.Group
 	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rr) })

@@ -27,8 +27,6 @@ type Manifest struct {
 	Workers       int                 `json:"workers"`
 	BucketSize    int                 `json:"bucket_size"`
 	TimingsMS     map[string]int64    `json:"timings_ms"`
-
-	started time.Time // of the process stage
 }
 
 // InputFile is one input file the run read.

@@ -38,6 +38,5 @@ func ExampleConfig_Decide() {
 	}
 	// Output:
 	// activate 3000.00
-	// - grade C (score 625)
 	// - initial limit 3000.00 for grade C
 }

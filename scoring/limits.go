@@ -42,8 +42,15 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 		gi = len(c.Grades) - 1
 	}
 	gl := &l.Grades[cc.gradeLimit[gi]]
-	why := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
-	why("grade %s (score %d)", r.Grade, r.Score)
+	// Reasons read as sentences, without the grade and score (they are
+	// columns of their own), so that analysts can group decisions by them.
+	why := func(format string, args ...any) {
+		if len(args) == 0 {
+			d.Reasons = append(d.Reasons, format)
+			return
+		}
+		d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...))
+	}
 
 	switch a.Status {
 	case billing.Pending:
