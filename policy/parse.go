@@ -334,7 +334,22 @@ func (p *parser) result(name string) error {
 		}
 		return a < b
 	})
-	return &ProblemsError{Name: name, Problems: p.probs}
+	// A setting two validators check (billing's and scoring's freeze_dpd)
+	// is reported once: drop a problem that repeats one on the same line.
+	type key struct {
+		line int
+		msg  string
+	}
+	seen := map[key]bool{}
+	probs := p.probs[:0]
+	for _, pr := range p.probs {
+		k := key{pr.Line, strings.ReplaceAll(pr.Msg, ":", "")}
+		if !seen[k] {
+			seen[k] = true
+			probs = append(probs, pr)
+		}
+	}
+	return &ProblemsError{Name: name, Problems: probs}
 }
 
 // document decodes the root mapping.

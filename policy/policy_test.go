@@ -269,3 +269,20 @@ func TestParseBaseline(t *testing.T) {
 		t.Errorf("Parse(unknown baseline bin) = %v", err)
 	}
 }
+
+func TestSettingCheckedTwiceIsReportedOnce(t *testing.T) {
+	_, err := Parse("p.yaml", []byte("collections:\n  freeze_dpd: -1\n"))
+	var perr *ProblemsError
+	if !errors.As(err, &perr) {
+		t.Fatalf("Parse = %v, want *ProblemsError", err)
+	}
+	n := 0
+	for _, p := range perr.Problems {
+		if p.Line == 2 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("problems on line 2 = %d, want 1: %v", n, perr)
+	}
+}
