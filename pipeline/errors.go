@@ -10,6 +10,9 @@ var (
 	ErrNoState = errors.New("missing state")
 	// ErrBadInput is input that cannot be used at all (exit 1).
 	ErrBadInput = errors.New("bad input")
+	// ErrInputMissing means a partition the day needs is not there yet
+	// (exit 1; run again once upstream has landed it).
+	ErrInputMissing = errors.New("input not complete")
 	// ErrTooManyRejects means more rows were rejected than allowed (exit 3).
 	ErrTooManyRejects = errors.New("too many rejected rows")
 )

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,28 @@ func TestRejectThresholdPublishesNothing(t *testing.T) {
 	}
 	if m.Rejects["non_positive_amount"] != 20 {
 		t.Errorf("manifest rejects = %v, want 20 non_positive_amount", m.Rejects)
+	}
+}
+
+func TestMissingPartitionPublishesNothing(t *testing.T) {
+	events := genBook(t, 50, 3)
+	// The run for the third day needs dt=day-1 and dt=day (Shanghai is UTC+8).
+	day := bookStart + 2
+	if err := os.RemoveAll(filepath.Join(events, "repayments", "dt="+day.String())); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := pipeline.Backfill(context.Background(), firstRun(events, out), bookStart, bookStart+1, nil); err != nil {
+		t.Fatalf("the days before: %v", err)
+	}
+	_, err := pipeline.Run(context.Background(), options(events, out), day)
+	if !errors.Is(err, pipeline.ErrInputMissing) {
+		t.Fatalf("Run without dt=%s: err = %v, want ErrInputMissing", day, err)
+	}
+	if want := "repayments has no partition dt=" + day.String(); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if pipeline.Published(out, day) {
+		t.Error("published a day whose input is missing")
 	}
 }
