@@ -195,41 +195,24 @@ func (p *parser) float(dst *float64) func(*yaml.Node, string) {
 	}
 }
 
-func (p *parser) strs(dst *[]string) func(*yaml.Node, string) {
+// list reads a sequence into dst, each element with elem.
+func list[T any](p *parser, dst *[]T, elem func(*T) func(*yaml.Node, string)) func(*yaml.Node, string) {
 	return func(n *yaml.Node, path string) {
-		out := []string{}
+		out := []T{}
 		p.sequence(n, path, func(_ int, c *yaml.Node, ip string) {
-			var s string
-			p.str(&s)(c, ip)
-			out = append(out, s)
-		})
-		*dst = out
-	}
-}
-
-func (p *parser) ints(dst *[]int) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
-		out := []int{}
-		p.sequence(n, path, func(_ int, c *yaml.Node, ip string) {
-			var v int
-			p.int(&v)(c, ip)
+			var v T
+			elem(&v)(c, ip)
 			out = append(out, v)
 		})
 		*dst = out
 	}
 }
 
-func (p *parser) int32s(dst *[]int32) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
-		out := []int32{}
-		p.sequence(n, path, func(_ int, c *yaml.Node, ip string) {
-			var v int32
-			p.int32(&v)(c, ip)
-			out = append(out, v)
-		})
-		*dst = out
-	}
-}
+func (p *parser) strs(dst *[]string) func(*yaml.Node, string) { return list(p, dst, p.str) }
+
+func (p *parser) ints(dst *[]int) func(*yaml.Node, string) { return list(p, dst, p.int) }
+
+func (p *parser) int32s(dst *[]int32) func(*yaml.Node, string) { return list(p, dst, p.int32) }
 
 // Parse reads a policy file strictly: unknown keys, wrong types and invalid
 // settings are problems, all of them reported in one *ProblemsError whose

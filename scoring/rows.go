@@ -79,6 +79,20 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 		f [13]float64
 		i [2]int32
 	})
+	// optF and optI point a nullable column at feature id's value, kept in
+	// slot k of opt, unless the feature is missing (then it stays null).
+	optF := func(dst **float64, id FeatureID, k int) {
+		if !f.Missing[id] {
+			opt.f[k] = f.Values[id]
+			*dst = &opt.f[k]
+		}
+	}
+	optI := func(dst **int32, id FeatureID, k int) {
+		if !f.Missing[id] {
+			opt.i[k] = int32(f.Values[id])
+			*dst = &opt.i[k]
+		}
+	}
 	row := ScoreRow{
 		AccountID: a.ID, AsOf: day, Score: r.Score, PD: r.PD, Grade: r.Grade,
 		Reason1: r.Reasons[0], Reason2: r.Reasons[1], Reason3: r.Reasons[2], Reason4: r.Reasons[3],
@@ -86,19 +100,10 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	}
 	row.TenureMonths = int32(f.Values[TenureMonths])
 	row.CyclesOnBook = int32(f.Values[CyclesOnBook])
-	if !f.Missing[BureauScore] {
-		opt.i[0] = int32(f.Values[BureauScore])
-		row.BureauScore = &opt.i[0]
-	}
-	if !f.Missing[Utilization] {
-		opt.f[0] = f.Values[Utilization]
-		row.Utilization = &opt.f[0]
-	}
+	optI(&row.BureauScore, BureauScore, 0)
+	optF(&row.Utilization, Utilization, 0)
 	row.CurrentDPD = int32(f.Values[CurrentDPD])
-	if !f.Missing[MonthsSinceDelinquency] {
-		opt.i[1] = int32(f.Values[MonthsSinceDelinquency])
-		row.MonthsSinceDelinquency = &opt.i[1]
-	}
+	optI(&row.MonthsSinceDelinquency, MonthsSinceDelinquency, 1)
 	row.PayPattern3 = f.Category(PayPattern3)
 	row.Spend1 = money(f.Values[Spend1])
 	row.Spend3 = money(f.Values[Spend3])
@@ -112,38 +117,14 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	row.Paid3 = money(f.Values[Paid3])
 	row.Paid6 = money(f.Values[Paid6])
 	row.Paid12 = money(f.Values[Paid12])
-	if !f.Missing[PaymentRatio1] {
-		opt.f[1] = f.Values[PaymentRatio1]
-		row.PaymentRatio1 = &opt.f[1]
-	}
-	if !f.Missing[PaymentRatio3] {
-		opt.f[2] = f.Values[PaymentRatio3]
-		row.PaymentRatio3 = &opt.f[2]
-	}
-	if !f.Missing[PaymentRatio6] {
-		opt.f[3] = f.Values[PaymentRatio6]
-		row.PaymentRatio6 = &opt.f[3]
-	}
-	if !f.Missing[PaymentRatio12] {
-		opt.f[4] = f.Values[PaymentRatio12]
-		row.PaymentRatio12 = &opt.f[4]
-	}
-	if !f.Missing[UtilizationAvg1] {
-		opt.f[5] = f.Values[UtilizationAvg1]
-		row.UtilizationAvg1 = &opt.f[5]
-	}
-	if !f.Missing[UtilizationAvg3] {
-		opt.f[6] = f.Values[UtilizationAvg3]
-		row.UtilizationAvg3 = &opt.f[6]
-	}
-	if !f.Missing[UtilizationAvg6] {
-		opt.f[7] = f.Values[UtilizationAvg6]
-		row.UtilizationAvg6 = &opt.f[7]
-	}
-	if !f.Missing[UtilizationAvg12] {
-		opt.f[8] = f.Values[UtilizationAvg12]
-		row.UtilizationAvg12 = &opt.f[8]
-	}
+	optF(&row.PaymentRatio1, PaymentRatio1, 1)
+	optF(&row.PaymentRatio3, PaymentRatio3, 2)
+	optF(&row.PaymentRatio6, PaymentRatio6, 3)
+	optF(&row.PaymentRatio12, PaymentRatio12, 4)
+	optF(&row.UtilizationAvg1, UtilizationAvg1, 5)
+	optF(&row.UtilizationAvg3, UtilizationAvg3, 6)
+	optF(&row.UtilizationAvg6, UtilizationAvg6, 7)
+	optF(&row.UtilizationAvg12, UtilizationAvg12, 8)
 	row.MaxDPD1 = int32(f.Values[MaxDPD1])
 	row.MaxDPD3 = int32(f.Values[MaxDPD3])
 	row.MaxDPD6 = int32(f.Values[MaxDPD6])
@@ -156,22 +137,10 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	row.FailedDeductions3 = int32(f.Values[FailedDeductions3])
 	row.FailedDeductions6 = int32(f.Values[FailedDeductions6])
 	row.FailedDeductions12 = int32(f.Values[FailedDeductions12])
-	if !f.Missing[InstallmentShare1] {
-		opt.f[9] = f.Values[InstallmentShare1]
-		row.InstallmentShare1 = &opt.f[9]
-	}
-	if !f.Missing[InstallmentShare3] {
-		opt.f[10] = f.Values[InstallmentShare3]
-		row.InstallmentShare3 = &opt.f[10]
-	}
-	if !f.Missing[InstallmentShare6] {
-		opt.f[11] = f.Values[InstallmentShare6]
-		row.InstallmentShare6 = &opt.f[11]
-	}
-	if !f.Missing[InstallmentShare12] {
-		opt.f[12] = f.Values[InstallmentShare12]
-		row.InstallmentShare12 = &opt.f[12]
-	}
+	optF(&row.InstallmentShare1, InstallmentShare1, 9)
+	optF(&row.InstallmentShare3, InstallmentShare3, 10)
+	optF(&row.InstallmentShare6, InstallmentShare6, 11)
+	optF(&row.InstallmentShare12, InstallmentShare12, 12)
 	row.MinPayCycles1 = int32(f.Values[MinPayCycles1])
 	row.MinPayCycles3 = int32(f.Values[MinPayCycles3])
 	row.MinPayCycles6 = int32(f.Values[MinPayCycles6])
