@@ -4,7 +4,7 @@
 #   make fuzz    every fuzz target for FUZZTIME (default 1m)
 #   make bench   Go benchmarks of every stage (one night of a generated book included)
 #   make bench-scale  the 1M-account scale scenario (minutes; see README)
-#   make lint    gofmt and go vet
+#   make lint    gofmt, go vet and staticcheck
 #   make build   bin/creditrun
 
 GO      ?= go
@@ -52,9 +52,12 @@ bench-scale:
 	bench/scale.sh
 	CREDITRUN_BENCH_ACCOUNTS=1000000 $(GO) test -run '^$$' -bench 'BenchmarkNight|BenchmarkIOFloor' -benchtime 1x ./pipeline/
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin $(DEMO) .interop

@@ -3,7 +3,6 @@ package billing
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -321,16 +320,6 @@ func noteSummary(a *Account) string {
 		return ""
 	}
 	return "\n  note: " + a.Note
-}
-
-// sortedDates returns the script's event dates, for property tests.
-func (s *script) sortedDates() []Date {
-	var ds []Date
-	for d := range s.ev {
-		ds = append(ds, d)
-	}
-	slices.Sort(ds)
-	return ds
 }
 
 func timeParse(s string) (int64, error) {

@@ -117,7 +117,10 @@ func writeParquet(t testing.TB, path string, tb table, forms map[string]form, ro
 	}
 	for start := 0; start < len(tb.rows) || start == 0; start += rowGroup {
 		rows := tb.rows[start:min(start+rowGroup, len(tb.rows))]
-		rg := w.AppendRowGroup()
+		rg, err := w.AppendRowGroupChecked()
+		if err != nil {
+			t.Fatal(err)
+		}
 		for c, name := range tb.cols {
 			cw, err := rg.NextColumn()
 			if err != nil {
