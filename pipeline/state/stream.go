@@ -14,13 +14,18 @@ import (
 	"github.com/creditrun/creditrun/pipeline/pqfile"
 )
 
-// cursor reads one state table in batches and lets the reader take the
-// rows of a range of accounts.
+// cursor reads one state table in batches of rows, column by column, and
+// lets the reader take the rows of a range of accounts.
 type cursor[T any] struct {
 	name string
 	f    *os.File
-	r    *parquet.GenericReader[T]
 	id   func(*T) int64
+	rgs  []parquet.RowGroup
+	set  []setter
+	vals []parquet.Value
+	next int      // row group to open next
+	cols []column // of the open row group
+	left int64    // rows of the open row group not decoded yet
 	buf  []T
 	i, n int
 	eof  bool
@@ -43,25 +48,43 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 		f.Close()
 		return nil, fmt.Errorf("read state %s: %w", path, err)
 	}
-	return &cursor[T]{name: name, f: f, r: parquet.NewGenericReader[T](pf), id: id, buf: make([]T, 4096), rows: pf.NumRows()}, nil
+	set, err := columnSetters[T](pf.Schema())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read state %s: %w", path, err)
+	}
+	return &cursor[T]{name: name, f: f, id: id, rgs: pf.RowGroups(), set: set,
+		vals: make([]parquet.Value, 1024), buf: make([]T, batchRows), rows: pf.NumRows()}, nil
 }
+
+// batchRows is how many rows a cursor decodes at a time.
+const batchRows = 4096
 
 // fill makes sure a row is buffered unless the table is exhausted.
 func (c *cursor[T]) fill() error {
-	if c.i < c.n || c.eof {
-		return nil
-	}
-	n, err := c.r.Read(c.buf)
-	c.i, c.n = 0, n
-	if errors.Is(err, io.EOF) {
-		c.eof = true
-		err = nil
-	}
-	if err != nil {
-		return fmt.Errorf("read state %s: %w", c.name, err)
-	}
-	if n == 0 && !c.eof {
-		return fmt.Errorf("read state %s: empty read", c.name)
+	for c.i == c.n {
+		if c.left == 0 {
+			if c.cols != nil {
+				closeColumns(c.cols)
+				c.cols = nil
+			}
+			if c.next == len(c.rgs) {
+				c.eof = true
+				return nil
+			}
+			rg := c.rgs[c.next]
+			c.next++
+			c.cols, c.left = openColumns(rg, c.set), rg.NumRows()
+			continue
+		}
+		n := int(min(c.left, batchRows))
+		rows := c.buf[:n]
+		clear(rows) // a null leaves its field as it is
+		if err := readBatch(c.cols, rows, c.vals); err != nil {
+			return fmt.Errorf("read state %s: %w", c.name, err)
+		}
+		c.left -= int64(n)
+		c.i, c.n = 0, n
 	}
 	return nil
 }
@@ -99,7 +122,9 @@ func (c *cursor[T]) close() {
 	if c == nil {
 		return
 	}
-	c.r.Close()
+	if c.cols != nil {
+		closeColumns(c.cols)
+	}
 	c.f.Close()
 }
 
