@@ -36,7 +36,8 @@ type Decision struct {
 func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decision {
 	cc := c.mustCompiled()
 	l := &c.Limits
-	d := Decision{Action: billing.ActionKeep, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade}
+	d := Decision{Action: billing.ActionKeep, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade,
+		Reasons: make([]string, 0, 4)}
 	gi := c.GradeIndex(r.Grade)
 	if gi < 0 {
 		gi = len(c.Grades) - 1

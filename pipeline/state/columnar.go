@@ -19,6 +19,9 @@ import (
 // the row type's parquet tags; they handle exactly the field kinds the
 // state rows use, and anything else is an error at open, not a misread.
 
+// internMax bounds the distinct values a string column shares.
+const internMax = 64
+
 // setter stores v into the field at its offset in the row at p.
 type setter func(p unsafe.Pointer, v parquet.Value)
 
@@ -73,10 +76,23 @@ func setterOf(f reflect.StructField) (setter, error) {
 			}
 		}, nil
 	case reflect.String:
+		// Statuses, grades and kinds repeat a few values over millions of
+		// rows: the first distinct values of a column are shared, not copied
+		// again (the lookup by string(b) does not allocate).
+		seen := map[string]string{}
 		return func(p unsafe.Pointer, v parquet.Value) {
-			if !v.IsNull() {
-				*(*string)(unsafe.Add(p, off)) = string(v.ByteArray())
+			if v.IsNull() {
+				return
 			}
+			b := v.ByteArray()
+			s, ok := seen[string(b)]
+			if !ok {
+				s = string(b)
+				if len(seen) < internMax {
+					seen[s] = s
+				}
+			}
+			*(*string)(unsafe.Add(p, off)) = s
 		}, nil
 	case reflect.Pointer:
 		if f.Type.Elem().Kind() == reflect.Int32 {
