@@ -95,11 +95,7 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 		return fmt.Errorf("%w: %d of %d input rows rejected (%.4f%% > --max-reject-ratio %.4f%%)",
 			ErrTooManyRejects, len(rejects), m.RowsRead, 100*m.RejectRatio, 100*e.opt.MaxRejectRatio)
 	}
-	rr := make([]RejectRow, len(rejects))
-	for i, r := range rejects {
-		rr[i] = RejectRow{Dataset: r.Dataset, File: r.File, Row: r.Row, Key: r.Key, Reason: r.Reason, Detail: r.Detail}
-	}
-	w.rows[TableRejects] = int64(len(rr))
+	w.rows[TableRejects] = int64(len(rejects))
 	m.Rows = w.rows
 	m.Book = w.book
 	m.Book.Exposure = w.after.String()
@@ -119,7 +115,7 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	m.stage("process", start)
 	// The last files, in one round of fsyncs.
 	var g errgroup.Group
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rr) })
+	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rejects) })
 	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, "state", distributionFile), w.dist.Rows()) })
 	g.Go(func() error {
 		return writeJSON(filepath.Join(dir, "state", stateInfoFile), stateInfo{
@@ -368,12 +364,8 @@ func below[T any](s []T, i int, id int64, idOf func(*T) int64) ([]T, int) {
 }
 
 func (e *engine) fileName(idx int32) string {
-	for _, files := range e.inputs {
-		for _, f := range files {
-			if f.Index == idx {
-				return f.Path
-			}
-		}
+	if int(idx) < len(e.paths) {
+		return e.paths[idx]
 	}
 	return fmt.Sprintf("file#%d", idx)
 }

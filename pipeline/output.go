@@ -28,22 +28,6 @@ const (
 	ManifestFile        = "_manifest.json"
 )
 
-// Tables lists the output tables in the order the README documents them.
-var Tables = []string{
-	TableStatements, TableStatementLines, TablePlans, TableDelinquency, TableScores,
-	TableLimitDecisions, TableNotices, TableBureau, TableRejects,
-}
-
-// RejectRow is a rejected input row.
-type RejectRow struct {
-	Dataset string `parquet:"dataset"`
-	File    string `parquet:"file"`
-	Row     int64  `parquet:"row"`
-	Key     string `parquet:"key"`
-	Reason  string `parquet:"reason"`
-	Detail  string `parquet:"detail"`
-}
-
 // RejectUnknownAccount is the reason for an event of an account the book
 // does not have.
 const RejectUnknownAccount = "unknown_account"

@@ -14,6 +14,7 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
+	"github.com/creditrun/creditrun/pipeline/source"
 )
 
 // txnRow is the contract's transactions schema, as an upstream team writes it.
@@ -64,7 +65,7 @@ func TestUnknownAccountsAreRejectedWherever(t *testing.T) {
 	if _, err := pipeline.Run(context.Background(), opt, bookStart); err != nil {
 		t.Fatal(err)
 	}
-	rejects, err := pqfile.ReadFile[pipeline.RejectRow](filepath.Join(pipeline.PartitionDir(out, bookStart), "rejects.parquet"))
+	rejects, err := pqfile.ReadFile[source.Reject](filepath.Join(pipeline.PartitionDir(out, bookStart), "rejects.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,6 +130,7 @@ type engine struct {
 	opt    Options
 	log    zerolog.Logger
 	inputs map[string][]source.File // dataset → every file
+	paths  []string                 // input file paths by Index
 	hashes map[string]string        // path → sha256, computed once per process
 }
 
@@ -164,6 +165,7 @@ func (e *engine) listInputs() error {
 		for i := range files {
 			files[i].Index = idx
 			idx++
+			e.paths = append(e.paths, files[i].Path)
 		}
 		e.inputs[ds] = files
 	}

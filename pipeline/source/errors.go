@@ -69,12 +69,12 @@ const (
 // its 0-based row number within the file, Key the row's id when it has one
 // (account_id for accounts), Detail the column and value at fault.
 type Reject struct {
-	Dataset string
-	File    string
-	Row     int64
-	Key     string
-	Reason  string
-	Detail  string
+	Dataset string `parquet:"dataset"`
+	File    string `parquet:"file"`
+	Row     int64  `parquet:"row"`
+	Key     string `parquet:"key"`
+	Reason  string `parquet:"reason"`
+	Detail  string `parquet:"detail"`
 }
 
 func (r Reject) String() string {
