@@ -174,6 +174,29 @@ func TestFirstRunNeedsState(t *testing.T) {
 	}
 }
 
+// An account twice in the master stops the first run: the book would not
+// be known.
+func TestMasterWithRepeatedAccountPublishesNothing(t *testing.T) {
+	events := genBook(t, 20, 3)
+	master := filepath.Join(events, "accounts")
+	raw, err := os.ReadFile(filepath.Join(master, "accounts.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(master, "again.parquet"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	_, err = pipeline.Run(context.Background(), firstRun(events, out), bookStart)
+	if !errors.Is(err, pipeline.ErrBadInput) || !strings.Contains(err.Error(), "again.parquet") ||
+		!strings.Contains(err.Error(), "duplicate") {
+		t.Fatalf("master with every account twice: err = %v, want ErrBadInput naming again.parquet and the duplicate", err)
+	}
+	if pipeline.Published(out, bookStart) {
+		t.Error("a failed first run published its date")
+	}
+}
+
 func TestLockNamesHolderAndClearsStale(t *testing.T) {
 	events := genBook(t, 20, 3)
 	out := t.TempDir()

@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -235,7 +234,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 		if err != nil {
 			return nil, nil, err
 		}
-		src = &sliceSource{accounts: accounts}
+		src = &masterSource{master: accounts}
 		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(accounts)).
 			Dur("took", time.Since(start)).Msg("stage done")
 	}
@@ -246,8 +245,9 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 }
 
 // readMaster reads the accounts master of a first run, sorted by id. A bad
-// row in the master stops the run: every account must be known.
-func (e *engine) readMaster(ctx context.Context, path string) ([]billing.Account, error) {
+// row in the master (a repeated account_id included) stops the run: every
+// account must be known once.
+func (e *engine) readMaster(ctx context.Context, path string) ([]source.MasterAccount, error) {
 	files, err := source.List(path)
 	if err != nil {
 		return nil, fmt.Errorf("accounts master %s: %w", path, err)
@@ -260,13 +260,6 @@ func (e *engine) readMaster(ctx context.Context, path string) ([]billing.Account
 		r := rejects[0]
 		return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d: %s",
 			ErrBadInput, len(rejects), r.File, r.Row, r.Reason)
-	}
-	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
-	for i := 1; i < len(accounts); i++ {
-		if accounts[i].ID == accounts[i-1].ID {
-			return nil, fmt.Errorf("accounts master: %w", &billing.AccountError{
-				AccountID: accounts[i].ID, Detail: "appears twice", Err: ErrBadInput})
-		}
 	}
 	return accounts, nil
 }
@@ -281,6 +274,24 @@ func (s *sliceSource) Next(n int) ([]billing.Account, error) {
 	n = min(n, len(s.accounts))
 	chunk := s.accounts[:n:n]
 	s.accounts = s.accounts[n:]
+	return chunk, nil
+}
+
+// masterSource serves the accounts of a master held in its compact form,
+// building each bucket's accounts as it is asked for: the master costs
+// tens of bytes an account, the accounts of a bucket their full size.
+type masterSource struct{ master []source.MasterAccount }
+
+func (s *masterSource) Next(n int) ([]billing.Account, error) {
+	if len(s.master) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(s.master))
+	chunk := make([]billing.Account, n)
+	for i := range chunk {
+		chunk[i] = s.master[i].Account()
+	}
+	s.master = s.master[n:]
 	return chunk, nil
 }
 

@@ -19,7 +19,43 @@ const (
 	acFraud
 )
 
-var accounts = dataset[billing.Account, int64]{
+// MasterAccount is one row of the accounts master: what a first run knows
+// of an account before its first day. It is the master's compact form (a
+// billing.Account with its history slices is several times larger), so a
+// first run holds the whole master in memory and builds each bucket's
+// accounts only when the bucket is processed.
+type MasterAccount struct {
+	ID               int64
+	CustomerID       string
+	OpenedOn         billing.Date
+	Status           billing.Status
+	Limit            billing.Money
+	BillingDay       int32
+	ExternalScore    int32
+	HasExternalScore bool
+	Fraud            bool
+}
+
+// Account returns the account of the master row on its first day. Active
+// and frozen accounts are taken as activated (and their limit set) on
+// opened_on; closed accounts' activation date is unknown (0); a pending
+// account's limit is 0 whatever credit_limit says.
+func (m *MasterAccount) Account() billing.Account {
+	a := billing.Account{
+		ID: m.ID, CustomerID: m.CustomerID, OpenedOn: m.OpenedOn, Status: m.Status,
+		BillingDay: m.BillingDay, ExternalScore: m.ExternalScore, HasExternalScore: m.HasExternalScore, Fraud: m.Fraud,
+	}
+	if a.Status == billing.Active || a.Status == billing.Frozen {
+		a.ActivatedOn = a.OpenedOn
+		a.LimitChangedOn = a.OpenedOn // activation counts as a limit change
+	}
+	if a.Status != billing.Pending {
+		a.Limit = m.Limit
+	}
+	return a
+}
+
+var accounts = dataset[MasterAccount, int64]{
 	name: Accounts,
 	cols: []column{
 		{"account_id", kInt64}, {"customer_id", kString}, {"opened_on", kDate}, {"status", kString},
@@ -27,22 +63,20 @@ var accounts = dataset[billing.Account, int64]{
 	},
 	ts:     -1,
 	decode: decodeAccount,
-	id:     func(a *billing.Account) int64 { return a.ID },
-	idText: func(a *billing.Account) string { return strconv.FormatInt(a.ID, 10) },
+	id:     func(a *MasterAccount) int64 { return a.ID },
+	idText: func(a *MasterAccount) string { return strconv.FormatInt(a.ID, 10) },
 	src:    nil, // accounts carry no source
-	order:  func(a *billing.Account) (int64, int64) { return a.ID, 0 },
+	order:  func(a *MasterAccount) (int64, int64) { return a.ID, 0 },
 }
 
 // ReadAccounts reads the initial account master from files, sorted by
 // account_id, with the rows that fail the contract's row rules as rejects.
-// Active and frozen accounts are taken as activated (and their limit set) on
-// opened_on; closed accounts' activation date is unknown (0); a pending
-// account's limit is 0 whatever credit_limit says.
-func ReadAccounts(ctx context.Context, files []File) ([]billing.Account, []Reject, error) {
+// See MasterAccount.Account for the account each row becomes.
+func ReadAccounts(ctx context.Context, files []File) ([]MasterAccount, []Reject, error) {
 	return read(ctx, &accounts, files, 0, nil)
 }
 
-func decodeAccount(r *rowCtx, i int, a *billing.Account) (reason, detail string) {
+func decodeAccount(r *rowCtx, i int, a *MasterAccount) (reason, detail string) {
 	c := r.cols
 	id, reason, detail := need(&c[acID], i, "account_id")
 	if reason != "" {
@@ -97,13 +131,7 @@ func decodeAccount(r *rowCtx, i int, a *billing.Account) (reason, detail string)
 	a.ID = id
 	a.CustomerID = string(customer)
 	a.OpenedOn = billing.Date(opened)
-	if a.Status == billing.Active || a.Status == billing.Frozen {
-		a.ActivatedOn = a.OpenedOn
-		a.LimitChangedOn = a.OpenedOn // activation counts as a limit change
-	}
-	if a.Status != billing.Pending {
-		a.Limit = billing.Money(limit)
-	}
+	a.Limit = billing.Money(limit)
 	a.BillingDay = int32(day)
 	a.ExternalScore, a.HasExternalScore = int32(score), hasScore
 	a.Fraud = !c[acFraud].isNull(i) && c[acFraud].b[i]

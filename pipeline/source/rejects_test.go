@@ -245,9 +245,13 @@ func TestReadAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, rejects, err := ReadAccounts(context.Background(), files)
+	master, rejects, err := ReadAccounts(context.Background(), files)
 	if err != nil || len(rejects) != 0 {
 		t.Fatalf("ReadAccounts: %v, rejects %+v", err, rejects)
+	}
+	var got []billing.Account
+	for i := range master {
+		got = append(got, master[i].Account())
 	}
 	want := []billing.Account{
 		{ID: 1, CustomerID: "c1", OpenedOn: opened, Status: billing.Active, ActivatedOn: opened, LimitChangedOn: opened, Limit: 500000, BillingDay: 5, ExternalScore: 640, HasExternalScore: true},
