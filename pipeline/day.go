@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -190,14 +191,33 @@ type job struct {
 	done     chan struct{}
 }
 
-// bucketOut is what one bucket produced.
+// bucketOut is what one bucket produced. Once written it goes back to
+// the engine's pool, and its buffers serve a later bucket.
 type bucketOut struct {
 	billing.Output
 	scores    []scoring.ScoreRow
+	nulls     []scoring.Nullables // what the scores' nullable columns point at
 	decisions []scoring.DecisionRow
 	dist      *scoring.Distribution
 	before    billing.Money // exposure before the day
 	after     billing.Money // and after
+}
+
+// newBucketOut returns an empty bucketOut, recycled when one is free.
+func (e *engine) newBucketOut() *bucketOut {
+	if o, ok := e.outs.Get().(*bucketOut); ok {
+		return o
+	}
+	return &bucketOut{}
+}
+
+// recycle hands a written bucket's buffers back for a later bucket.
+func (e *engine) recycle(o *bucketOut) {
+	o.Output.Reset()
+	clear(o.scores) // drop the pointers into nulls and the strings
+	clear(o.decisions)
+	*o = bucketOut{Output: o.Output, scores: o.scores[:0], nulls: o.nulls, decisions: o.decisions[:0]}
+	e.outs.Put(o)
 }
 
 // process streams the book through the daily step. One goroutine reads
@@ -271,6 +291,7 @@ func (e *engine) process(ctx context.Context, src accountSource, day billing.Dat
 			if err := w.write(j); err != nil {
 				return err
 			}
+			e.recycle(j.out)
 		}
 		return nil
 	}))
@@ -312,8 +333,13 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 	}()
 	pol := e.opt.Policy
 	sc := &pol.Scoring
-	out = &bucketOut{dist: sc.NewDistribution(),
-		scores: make([]scoring.ScoreRow, 0, len(accounts)), decisions: make([]scoring.DecisionRow, 0, len(accounts))}
+	out = e.newBucketOut()
+	out.dist = sc.NewDistribution()
+	out.scores = slices.Grow(out.scores, len(accounts))
+	out.decisions = slices.Grow(out.decisions, len(accounts))
+	if len(out.nulls) < len(accounts) {
+		out.nulls = make([]scoring.Nullables, len(accounts))
+	}
 	var ti, ri, qi int
 	var unknown billing.Events
 	for i := range accounts {
@@ -344,7 +370,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &d, pol.Version))
 			billing.ApplyLimit(&pol.Billing, a, day, d.Action, d.NewLimit, &out.Output)
 			a.Grade, a.Score = r.Grade, r.Score
-			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &f, &r, pol.Version))
+			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &f, &r, pol.Version, &out.nulls[len(out.scores)]))
 			out.dist.Add(&f, &r)
 		}
 		out.after += a.Exposure()

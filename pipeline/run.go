@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -131,6 +132,10 @@ type engine struct {
 	inputs map[string][]source.File // dataset → every file
 	paths  []string                 // input file paths by Index
 	hashes map[string]string        // path → sha256, computed once per process
+	// outs recycles buckets' output buffers once they are written, so
+	// that a night allocates them for the buckets in flight, not for
+	// every bucket of the book.
+	outs sync.Pool
 }
 
 // accountSource yields the book as of D−1 in chunks of consecutive

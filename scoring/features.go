@@ -196,6 +196,9 @@ func FeatureByName(s string) (FeatureID, bool) {
 type Features struct {
 	Values  [NumFeatures]float64
 	Missing [NumFeatures]bool
+	// Spend, Billed and Paid are the money features exactly, in fen, by
+	// window: the scores table prints these, the scorecard reads Values.
+	Spend, Billed, Paid [numWindows]billing.Money
 }
 
 // Category returns the category name of a categorical feature's value.
@@ -312,6 +315,7 @@ func ComputeFeatures(a *billing.Account, day billing.Date) Features {
 				minPay++
 			}
 		}
+		f.Spend[wi], f.Billed[wi], f.Paid[wi] = spend, billed, paid
 		f.set(windowed(gSpend, wi), yuan(spend))
 		f.set(windowed(gBilled, wi), yuan(billed))
 		f.set(windowed(gPaid, wi), yuan(paid))

@@ -130,7 +130,7 @@ func TestNewScoreRow(t *testing.T) {
 	a := &billing.Account{ID: 7, Status: billing.Pending, OpenedOn: asOf}
 	f := ComputeFeatures(a, asOf)
 	r := c.Score(&f)
-	row := NewScoreRow(a, asOf, &f, &r, "v1")
+	row := NewScoreRow(a, asOf, &f, &r, "v1", new(Nullables))
 	if row.AccountID != 7 || row.AsOf != asOf || row.Score != r.Score || row.Grade != r.Grade || row.ScorecardVersion != "v1" {
 		t.Errorf("NewScoreRow = %+v", row)
 	}
@@ -144,7 +144,7 @@ func TestNewScoreRow(t *testing.T) {
 	a = minPayer()
 	f = ComputeFeatures(a, asOf)
 	r = c.Score(&f)
-	row = NewScoreRow(a, asOf, &f, &r, "v1")
+	row = NewScoreRow(a, asOf, &f, &r, "v1", new(Nullables))
 	if row.BureauScore == nil || *row.BureauScore != 650 {
 		t.Errorf("BureauScore = %v, want 650", row.BureauScore)
 	}

@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"math"
 	"strings"
 
 	"github.com/creditrun/creditrun/billing"
@@ -72,31 +71,38 @@ type ScoreRow struct {
 	ScorecardVersion string `parquet:"scorecard_version"`
 }
 
-// NewScoreRow builds the scores row of an account scored on day.
-func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, version string) ScoreRow {
-	// One allocation holds every nullable value.
-	opt := new(struct {
-		f [13]float64
-		i [2]int32
-	})
+// Nullables holds the values a ScoreRow's nullable columns point at, so
+// that a caller building many rows keeps them in one array (NewScoreRow
+// allocates nothing).
+type Nullables struct {
+	f [13]float64
+	i [2]int32
+}
+
+// NewScoreRow builds the scores row of an account scored on day; the
+// row's nullable columns point into nulls, which must outlive the row.
+func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, version string, nulls *Nullables) ScoreRow {
 	// optF and optI point a nullable column at feature id's value, kept in
-	// slot k of opt, unless the feature is missing (then it stays null).
+	// slot k of nulls, unless the feature is missing (then it stays null).
 	optF := func(dst **float64, id FeatureID, k int) {
 		if !f.Missing[id] {
-			opt.f[k] = f.Values[id]
-			*dst = &opt.f[k]
+			nulls.f[k] = f.Values[id]
+			*dst = &nulls.f[k]
 		}
 	}
 	optI := func(dst **int32, id FeatureID, k int) {
 		if !f.Missing[id] {
-			opt.i[k] = int32(f.Values[id])
-			*dst = &opt.i[k]
+			nulls.i[k] = int32(f.Values[id])
+			*dst = &nulls.i[k]
 		}
 	}
 	row := ScoreRow{
 		AccountID: a.ID, AsOf: day, Score: r.Score, PD: r.PD, Grade: r.Grade,
 		Reason1: r.Reasons[0], Reason2: r.Reasons[1], Reason3: r.Reasons[2], Reason4: r.Reasons[3],
 		ScorecardVersion: version,
+		Spend1: f.Spend[0], Spend3: f.Spend[1], Spend6: f.Spend[2], Spend12: f.Spend[3],
+		Billed1: f.Billed[0], Billed3: f.Billed[1], Billed6: f.Billed[2], Billed12: f.Billed[3],
+		Paid1: f.Paid[0], Paid3: f.Paid[1], Paid6: f.Paid[2], Paid12: f.Paid[3],
 	}
 	row.TenureMonths = int32(f.Values[TenureMonths])
 	row.CyclesOnBook = int32(f.Values[CyclesOnBook])
@@ -105,18 +111,6 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	row.CurrentDPD = int32(f.Values[CurrentDPD])
 	optI(&row.MonthsSinceDelinquency, MonthsSinceDelinquency, 1)
 	row.PayPattern3 = f.Category(PayPattern3)
-	row.Spend1 = money(f.Values[Spend1])
-	row.Spend3 = money(f.Values[Spend3])
-	row.Spend6 = money(f.Values[Spend6])
-	row.Spend12 = money(f.Values[Spend12])
-	row.Billed1 = money(f.Values[Billed1])
-	row.Billed3 = money(f.Values[Billed3])
-	row.Billed6 = money(f.Values[Billed6])
-	row.Billed12 = money(f.Values[Billed12])
-	row.Paid1 = money(f.Values[Paid1])
-	row.Paid3 = money(f.Values[Paid3])
-	row.Paid6 = money(f.Values[Paid6])
-	row.Paid12 = money(f.Values[Paid12])
 	optF(&row.PaymentRatio1, PaymentRatio1, 1)
 	optF(&row.PaymentRatio3, PaymentRatio3, 2)
 	optF(&row.PaymentRatio6, PaymentRatio6, 3)
@@ -147,9 +141,6 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	row.MinPayCycles12 = int32(f.Values[MinPayCycles12])
 	return row
 }
-
-// money converts a yuan feature value back to fen.
-func money(v float64) billing.Money { return billing.Money(math.Round(v * 100)) }
 
 // DecisionRow is one row of the limit_decisions table.
 type DecisionRow struct {
