@@ -161,7 +161,7 @@ func copyState(from, to string) error {
 		return err
 	}
 	for {
-		chunk, err := r.Next(16384)
+		chunk, err := r.Next(4096)
 		if errors.Is(err, io.EOF) {
 			return w.Close()
 		}

@@ -43,7 +43,7 @@ type Options struct {
 	Policy *policy.Policy
 	// Workers bounds the buckets processed at once (default: CPUs).
 	Workers int
-	// BucketSize is the number of accounts per bucket (default 16384).
+	// BucketSize is the number of accounts per bucket (default 4096).
 	BucketSize int
 	// MemoryAccounts is the largest book a backfill keeps in memory from one
 	// day to the next instead of reading back the state it just published
@@ -64,7 +64,7 @@ func (o *Options) defaults() {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	if o.BucketSize <= 0 {
-		o.BucketSize = 16384
+		o.BucketSize = 4096
 	}
 	if o.MemoryAccounts == 0 {
 		o.MemoryAccounts = 250000

@@ -139,7 +139,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (default OUT/as_of=D-1/state)")
 	fs.StringVar(&r.policy, "policy", "", "policy file (default: the built-in policy)")
 	fs.IntVar(&r.opt.Workers, "workers", runtime.NumCPU(), "buckets processed at once")
-	fs.IntVar(&r.opt.BucketSize, "bucket-size", 16384, "accounts per bucket: memory is about workers × bucket size")
+	fs.IntVar(&r.opt.BucketSize, "bucket-size", 4096, "accounts per bucket: memory is about workers × bucket size")
 	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", 250000, "backfill: keep books up to this many accounts in memory between days (-1: always stream the published state)")
 	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", 0.001, "share of rejected input rows above which nothing is published (exit 3)")
 	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
