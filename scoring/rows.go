@@ -99,8 +99,7 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	row := ScoreRow{
 		AccountID: a.ID, AsOf: day, Score: r.Score, PD: r.PD, Grade: r.Grade,
 		Reason1: r.Reasons[0], Reason2: r.Reasons[1], Reason3: r.Reasons[2], Reason4: r.Reasons[3],
-		ScorecardVersion: version,
-		Spend1: f.Spend[0], Spend3: f.Spend[1], Spend6: f.Spend[2], Spend12: f.Spend[3],
+		ScorecardVersion: version, Spend1: f.Spend[0], Spend3: f.Spend[1], Spend6: f.Spend[2], Spend12: f.Spend[3],
 		Billed1: f.Billed[0], Billed3: f.Billed[1], Billed6: f.Billed[2], Billed12: f.Billed[3],
 		Paid1: f.Paid[0], Paid3: f.Paid[1], Paid6: f.Paid[2], Paid12: f.Paid[3],
 	}
