@@ -182,6 +182,11 @@ func complete(ds string, files []source.File, day billing.Date, loc *time.Locati
 	return nil
 }
 
+// recycler is an accountSource that reuses the arrays of written buckets.
+type recycler interface {
+	Recycle(accounts []billing.Account)
+}
+
 // job is one bucket of consecutive accounts on its way through the day.
 type job struct {
 	accounts []billing.Account
@@ -292,6 +297,9 @@ func (e *engine) process(ctx context.Context, src accountSource, day billing.Dat
 				return err
 			}
 			e.recycle(j.out)
+			if r, ok := src.(recycler); ok && w.kept == nil {
+				r.Recycle(j.accounts)
+			}
 		}
 		return nil
 	}))

@@ -99,8 +99,15 @@ func (t *Tables) Flatten(a *billing.Account) {
 // Unflatten rebuilds the accounts from t, in t.Accounts' order. The child
 // tables must be sorted by account_id in the same order. Child slices are
 // capped so that appending to one account's never writes into another's.
-func (t *Tables) Unflatten() ([]billing.Account, error) {
-	out := make([]billing.Account, len(t.Accounts))
+func (t *Tables) Unflatten() ([]billing.Account, error) { return t.unflattenInto(nil) }
+
+// unflattenInto is Unflatten into out's array when it is large enough (a
+// recycled bucket's: every field of every account is overwritten).
+func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error) {
+	if cap(out) < len(t.Accounts) {
+		out = make([]billing.Account, len(t.Accounts))
+	}
+	out = out[:len(t.Accounts)]
 	stmts := children(t.Statements, func(s *StatementRow) int64 { return s.AccountID }, statementOf)
 	plans := children(t.Plans, func(p *PlanRow) int64 { return p.AccountID }, planOf)
 	purch := children(t.Purchases, func(p *PurchaseRow) int64 { return p.AccountID }, func(p *PurchaseRow) billing.PurchaseRef {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -141,6 +142,34 @@ type Reader struct {
 	t          Tables
 	lastID     int64
 	started    bool
+
+	mu   sync.Mutex
+	free [][]billing.Account // recycled buckets' arrays, for Next
+}
+
+// Recycle hands back accounts returned by Next once nothing refers to them
+// any more (their bucket is written), for Next to reuse their array: a
+// night then allocates accounts for the buckets in flight, not for the
+// whole book. It may be called from any goroutine.
+func (r *Reader) Recycle(accounts []billing.Account) {
+	if cap(accounts) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.free = append(r.free, accounts[:0])
+	r.mu.Unlock()
+}
+
+// recycled returns a recycled array, or nil.
+func (r *Reader) recycled() []billing.Account {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.free) == 0 {
+		return nil
+	}
+	a := r.free[len(r.free)-1]
+	r.free = r.free[:len(r.free)-1]
+	return a
 }
 
 // Open opens the snapshot in dir for streaming.
@@ -220,7 +249,7 @@ func (r *Reader) Next(n int) ([]billing.Account, error) {
 	if t.History, err = r.history.take(t.History[:0], last, n, r.accounts.rows); err != nil {
 		return nil, err
 	}
-	return t.Unflatten()
+	return t.unflattenInto(r.recycled())
 }
 
 func (c *cursor[T]) pending() bool {
