@@ -52,15 +52,15 @@ type dayWriter struct {
 	rejects       []source.Reject
 	book          BookTotals
 	e             *engine
-	// kept are the accounts written, while the book is small enough for a
-	// backfill to keep it in memory for the next day (nil past that).
+	// kept are the accounts written, when a backfill keeps this (small)
+	// book in memory for the next day; nil otherwise.
 	kept []billing.Account
 }
 
 func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
 	w := &dayWriter{e: e, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
 		book: BookTotals{ByStatus: map[string]int{}}}
-	if keep && e.opt.MemoryAccounts > 0 {
+	if keep {
 		w.kept = []billing.Account{}
 	}
 	path := func(t string) string { return filepath.Join(dir, t+".parquet") }
@@ -118,11 +118,7 @@ func (w *dayWriter) write(j *job) error {
 	}
 	w.book.Accounts += len(j.accounts)
 	if w.kept != nil {
-		if w.book.Accounts <= w.e.opt.MemoryAccounts {
-			w.kept = append(w.kept, j.accounts...)
-		} else {
-			w.kept = nil // too big: the next day streams the published state
-		}
+		w.kept = append(w.kept, j.accounts...)
 	}
 	return nil
 }

@@ -195,7 +195,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 			baseline = fixed
 		}
 		from := filepath.Join(PartitionDir(e.opt.Out, prev), "state")
-		return e.day(ctx, &sliceSource{accounts: kept.accounts}, from, baseline, day, keep)
+		return e.day(ctx, &sliceSource{accounts: kept.accounts}, from, baseline, day, e.keeps(keep, len(kept.accounts)))
 	}
 	if path == "" {
 		if !Published(e.opt.Out, prev) {
@@ -225,6 +225,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 		}
 		defer r.Close()
 		src = r
+		keep = e.keeps(keep, info.Accounts)
 		dist, err := pqfile.ReadFile[scoring.DistributionRow](filepath.Join(path, distributionFile))
 		if err != nil {
 			return nil, nil, fmt.Errorf("read state: %w", err)
@@ -240,6 +241,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 			return nil, nil, err
 		}
 		src = &masterSource{master: accounts}
+		keep = e.keeps(keep, len(accounts))
 		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(accounts)).
 			Dur("took", time.Since(start)).Msg("stage done")
 	}
@@ -298,6 +300,14 @@ func (s *masterSource) Next(n int) ([]billing.Account, error) {
 	}
 	s.master = s.master[n:]
 	return chunk, nil
+}
+
+// keeps says whether a backfill keeps the book of a day in memory for the
+// next: only when it has at most MemoryAccounts accounts. The book's size
+// is known before the day starts, so a larger one is never held even in
+// part (the day then recycles its buckets' memory as it writes them).
+func (e *engine) keeps(keep bool, accounts int) bool {
+	return keep && e.opt.MemoryAccounts > 0 && accounts <= e.opt.MemoryAccounts
 }
 
 // stateInfo is state/_state.json.
