@@ -3,7 +3,7 @@
 #   make test    lint, unit/golden/property/crash tests (fuzz seeds included), the DuckDB interop check
 #   make fuzz    every fuzz target for FUZZTIME (default 1m)
 #   make bench   Go benchmarks of every stage (one night of a generated book included)
-#   make bench-scale  the scale scenario: 1M-account nights, a 365-day backfill (~25 min; see README)
+#   make bench-scale  the scale scenario: 1M-account nights, a 365-day backfill (about an hour; see README)
 #   make lint    gofmt, go vet and staticcheck
 #   make build   bin/creditrun
 
@@ -48,7 +48,7 @@ bench:
 
 # The scale scenario (bench/scale.sh): 100k to 2M-account nights, DuckDB
 # beside the 1M night, the night against its I/O floor at 1M, and a
-# 365-day backfill of 1M accounts. About 25 minutes.
+# 365-day backfill of 1M accounts. About an hour.
 bench-scale:
 	bench/scale.sh
 
