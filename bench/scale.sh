@@ -102,7 +102,7 @@ out="$DIR/backfill-$BACKFILL_ACCOUNTS"
 if [ "${REUSE_BACKFILL:-0}" = 1 ] && [ -f "$out/as_of=$last/_SUCCESS" ]; then
   echo "not re-run (REUSE_BACKFILL=1): the book published by an earlier run is used below"
 else
-  # A published date holds its outputs and its state (some 0.5 GiB at 1M
+  # A published date holds its outputs and its state (some 0.7 GiB at 1M
   # accounts), so a year would not fit this machine's disk: the backfill
   # runs as one command per BACKFILL_CHUNK days, and between commands the
   # dates before the last two are deleted. Each command starts from the
