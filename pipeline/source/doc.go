@@ -9,8 +9,10 @@
 // directory (dt=YYYY-MM-DD at any depth, other keys such as hour=/region=
 // allowed). List finds the files, skipping hidden and underscore entries
 // (_SUCCESS, _temporary, .crc) and *.crc files, and returns them sorted by
-// partition date then path, with size and SHA-256 for the run manifest. Any
-// other file that is not Parquet is an error, never silently skipped.
+// partition date then path, with their sizes (Checksum adds the SHA-256 of
+// those a run reads, for its manifest). List opens no file, so listing does
+// not grow with the history kept; a file a run reads that is not Parquet is
+// an error (ErrNotParquet), never silently skipped.
 // ForDay keeps the files that can hold events of a business day: every
 // unpartitioned file and the partitions within one day of it, since
 // upstream may cut dt by UTC date and the policy zone may be ahead of or

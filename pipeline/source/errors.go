@@ -96,7 +96,7 @@ func (e *SchemaError) Error() string {
 }
 
 var (
-	// ErrNotParquet is returned by List for a file that is not Parquet.
+	// ErrNotParquet is returned by the readers for a file that is not Parquet.
 	ErrNotParquet = errors.New("not a parquet file")
 	// ErrCorrupt wraps a decoding failure of a Parquet file.
 	ErrCorrupt = errors.New("corrupt parquet file")

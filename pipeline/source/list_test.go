@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,8 +85,13 @@ func TestListErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeParquet(t, filepath.Join(dir, "ok", "a.parquet"), table{cols: txnCols}, canonicalTxnForms(), 0)
 	writeFile(t, filepath.Join(dir, "ok", "README.md"), "not parquet")
-	if _, err := List(filepath.Join(dir, "ok")); !errors.Is(err, ErrNotParquet) {
-		t.Errorf("List(dir with README.md) error = %v, want ErrNotParquet", err)
+	files, err := List(filepath.Join(dir, "ok"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("List(dir with README.md) = %+v, %v: want both files (List opens none)", files, err)
+	}
+	if _, _, err := ReadTransactions(t.Context(), files, testDay, shanghai); !errors.Is(err, ErrNotParquet) ||
+		!strings.Contains(err.Error(), "README.md") {
+		t.Errorf("ReadTransactions(README.md among the files) error = %v, want ErrNotParquet naming it", err)
 	}
 	writeFile(t, filepath.Join(dir, "baddt", "dt=2024-13-01", "a.parquet"), "PAR1")
 	if _, err := List(filepath.Join(dir, "baddt")); !errors.Is(err, ErrPartition) {

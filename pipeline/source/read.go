@@ -230,6 +230,9 @@ func openOne(f *openFile, cols []column) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
 		}
 	}()
+	if err := checkMagic(f.Path); err != nil {
+		return err
+	}
 	props := parquet.NewReaderProperties(nil)
 	f.rdr, err = file.OpenParquetFile(f.Path, false, file.WithReadProps(props))
 	if err != nil {
