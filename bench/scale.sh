@@ -41,16 +41,21 @@ gen() { # gen N DAYS → events dir
 }
 manifest() { node -e "const m=require('$1/_manifest.json'); console.log(m.rows_read, Object.values(m.rows).reduce((a,b)=>a+b,0))"; }
 median() { sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+# fresh OUT EVENTS NIGHT : times the run of NIGHT in OUT, published afresh
+# as a scheduler's run would be (not a re-run replacing a published date);
+# prints "wall_s peak_rss_MiB".
+fresh() {
+  rm -rf "$1/as_of=$3"
+  timed "$BIN" run --as-of "$3" --events "$2" --out "$1" --log-level warn
+}
 # night N : publishes the first day of book N (untimed) if needed, then
-# times its second night, published afresh as a scheduler's run would be
-# (not a re-run replacing a published date); prints "wall_s peak_rss_MiB".
+# times its second night afresh.
 night() {
   local ev out
   ev=$(gen "$1" 2)
   out="$DIR/out-$1"
   [ -f "$out/as_of=$START/_SUCCESS" ] || "$BIN" run --as-of "$START" --events "$ev" --out "$out" --state "$ev/accounts" --log-level warn
-  rm -rf "$out/as_of=$(day 1)"
-  timed "$BIN" run --as-of "$(day 1)" --events "$ev" --out "$out" --log-level warn
+  fresh "$out" "$ev" "$(day 1)"
 }
 
 # compare OUT EVENTS NIGHT : the night NIGHT of the book published in OUT
@@ -62,8 +67,7 @@ compare() {
   prev=$(date -u -d "$night - 1 day" +%F)
   : >"$DIR/.ours"; : >"$DIR/.peer"; : >"$DIR/.rss"
   for _ in $(seq "$PEER_RUNS"); do
-    rm -rf "$out/as_of=$night"
-    read -r wall rss <<<"$(timed "$BIN" run --as-of "$night" --events "$ev" --out "$out" --log-level warn)"
+    read -r wall rss <<<"$(fresh "$out" "$ev" "$night")"
     echo "$wall" >>"$DIR/.ours"; echo "$rss" >>"$DIR/.rss"
     rm -rf "$DIR/peer"
     (cd bench && node duckdb-peer.mjs "$out/as_of=$prev/state" "$ev" "$night" "$DIR/peer" 2) |
