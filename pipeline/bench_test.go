@@ -66,8 +66,8 @@ func setupNight(b *testing.B) *benchBook {
 // size and one worker per CPU (the tests' small buckets exercise bucket
 // boundaries, not speed).
 func benchOptions(events, out string) pipeline.Options {
-	o := options(events, out)
-	o.BucketSize, o.Workers = 0, 0
+	o := pipeline.DefaultOptions()
+	o.Events, o.Out, o.Version = events, out, "test"
 	return o
 }
 
@@ -177,26 +177,31 @@ func copyState(from, to string) error {
 		return err
 	}
 	chunks := make(chan []billing.Account, 2)
+	free := make(chan []billing.Account, 3)
+	for range cap(free) {
+		free <- make([]billing.Account, pipeline.DefaultBucketSize)
+	}
 	var g errgroup.Group
 	g.Go(func() error {
 		defer close(chunks)
 		for {
-			chunk, err := r.Next(4096)
-			if errors.Is(err, io.EOF) {
+			buf := <-free
+			n, err := r.Read(buf)
+			if n == 0 && errors.Is(err, io.EOF) {
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			chunks <- chunk
+			chunks <- buf[:n]
 		}
 	})
 	var werr error
 	for chunk := range chunks {
 		if werr == nil {
 			werr = w.Write(chunk)
-			r.Recycle(chunk)
 		}
+		free <- chunk[:cap(chunk)]
 	}
 	if err := errors.Join(g.Wait(), werr); err != nil {
 		w.Abort()

@@ -1,18 +1,135 @@
 package pipeline
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"syscall"
 
-// Sentinel errors; cmd maps them to exit codes.
-var (
-	// ErrUsage is a bad command line (exit 2).
-	ErrUsage = errors.New("bad usage")
-	// ErrNoState means the state the run starts from is missing (exit 1).
-	ErrNoState = errors.New("missing state")
-	// ErrBadInput is input that cannot be used at all (exit 1).
-	ErrBadInput = errors.New("bad input")
-	// ErrInputMissing means a partition the day needs is not there yet
-	// (exit 1; run again once upstream has landed it).
-	ErrInputMissing = errors.New("input not complete")
-	// ErrTooManyRejects means more rows were rejected than allowed (exit 3).
-	ErrTooManyRejects = errors.New("too many rejected rows")
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/pipeline/state"
 )
+
+// Sentinel errors. Every error a run returns wraps one of them or one of
+// the typed errors below, so that Classify can tell a scheduler what to do.
+var (
+	// ErrUsage is a bad command line or option.
+	ErrUsage = errors.New("bad usage")
+	// ErrNoState means the state the run starts from is not published.
+	ErrNoState = errors.New("missing state")
+	// ErrBadInput is input that cannot be used at all: unreadable, not
+	// Parquet, a schema the contract does not allow, a bad master row.
+	ErrBadInput = errors.New("bad input")
+	// ErrInputMissing means an input the day needs has not landed yet.
+	ErrInputMissing = errors.New("input not landed")
+	// ErrTooManyRejects means more rows were rejected than allowed.
+	ErrTooManyRejects = errors.New("too many rejected rows")
+	// ErrLocked means another run holds the output's lock.
+	ErrLocked = errors.New("output locked")
+	// ErrInternal is a bug: a panic turned into an error.
+	ErrInternal = errors.New("internal error")
+)
+
+// NoStateError says that the run for Day has no state to start from.
+// Last is the latest date published before Day (0 if none): a backfill
+// from Last+1 to Day catches up.
+type NoStateError struct {
+	Day  billing.Date
+	Last billing.Date
+	Out  string
+}
+
+func (e *NoStateError) Error() string {
+	if e.Last == 0 {
+		return fmt.Sprintf("no state as of %s in %s, and no earlier date is published there: a first run starts from the accounts master (--state)", e.Day-1, e.Out)
+	}
+	return fmt.Sprintf("no state as of %s in %s; the latest date published before %s is %s", e.Day-1, e.Out, e.Day, e.Last)
+}
+
+func (e *NoStateError) Unwrap() error { return ErrNoState }
+
+// Kind is the stable name of a class of failure: the last log line of a
+// failed run carries it, and it decides whether a retry can help.
+type Kind string
+
+// The kinds of failure.
+const (
+	KindUsage          Kind = "usage"
+	KindPolicy         Kind = "policy_invalid"
+	KindNoState        Kind = "no_state"
+	KindLocked         Kind = "locked"
+	KindNotLanded      Kind = "input_not_landed"
+	KindBadInput       Kind = "bad_input"
+	KindBadState       Kind = "bad_state"
+	KindInvariant      Kind = "invariant_broken"
+	KindTooManyRejects Kind = "too_many_rejects"
+	KindIO             Kind = "io"
+	KindInterrupted    Kind = "interrupted"
+	KindInternal       Kind = "internal"
+)
+
+// Retryable reports whether the same command may succeed later without
+// anyone changing anything: upstream may land, a lock holder may finish, a
+// transient I/O error may pass, an interrupted run may be started again.
+func (k Kind) Retryable() bool {
+	switch k {
+	case KindLocked, KindNotLanded, KindIO, KindInterrupted:
+		return true
+	}
+	return false
+}
+
+// Classify names the kind of a run's error (KindInternal for an error it
+// does not know, KindPolicy is told apart by the caller, which loads
+// policies).
+func Classify(err error) Kind {
+	var ae *billing.AccountError
+	var se *source.SchemaError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrUsage):
+		return KindUsage
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return KindInterrupted
+	case errors.Is(err, ErrInternal):
+		return KindInternal
+	case errors.Is(err, ErrNoState):
+		return KindNoState
+	case errors.Is(err, ErrLocked):
+		return KindLocked
+	case errors.Is(err, ErrInputMissing):
+		return KindNotLanded
+	case errors.Is(err, ErrTooManyRejects):
+		return KindTooManyRejects
+	case errors.Is(err, state.ErrBadState):
+		return KindBadState
+	case errors.As(err, &ae), errors.Is(err, billing.ErrNotConserved):
+		return KindInvariant
+	case errors.Is(err, ErrBadInput), errors.As(err, &se), errors.Is(err, source.ErrNotParquet), errors.Is(err, source.ErrCorrupt):
+		return KindBadInput
+	case transientIO(err):
+		return KindIO
+	}
+	return KindInternal
+}
+
+// transientIO reports an operating-system error that may pass on its own:
+// a full disk being cleaned, an I/O error of a network volume, a timeout.
+// A missing file or a permission problem is not transient.
+func transientIO(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		var pe *fs.PathError
+		return errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission)
+	}
+	switch errno {
+	case syscall.EIO, syscall.ENOSPC, syscall.EDQUOT, syscall.EAGAIN, syscall.EINTR, syscall.ETIMEDOUT,
+		syscall.EBUSY, syscall.ESTALE, syscall.ENFILE, syscall.EMFILE, syscall.ENOMEM, syscall.ECONNRESET,
+		syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH:
+		return true
+	}
+	return false
+}

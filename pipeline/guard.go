@@ -12,7 +12,7 @@ func guard(task string, fn func() error) func() error {
 	return func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				err = fmt.Errorf("internal error in %s: %v\n%s", task, r, debug.Stack())
+				err = fmt.Errorf("%w in %s: %v\n%s", ErrInternal, task, r, debug.Stack())
 			}
 		}()
 		return fn()

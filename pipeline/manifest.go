@@ -1,6 +1,10 @@
 package pipeline
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/creditrun/creditrun/billing"
@@ -73,4 +77,39 @@ func flowStrings(f billing.Flows) map[string]string {
 		"penalties": f.Penalties.String(), "payments": f.Payments.String(), "refunds": f.Refunds.String(),
 		"fee_reversals": f.FeeReversal.String(), "charged_off": f.ChargedOff.String(), "recoveries": f.Recoveries.String(),
 	}
+}
+
+// writeJSON writes v as indented JSON, durably.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ReadManifest reads the manifest of a published date.
+func ReadManifest(out string, day billing.Date) (*Manifest, error) {
+	var m Manifest
+	path := filepath.Join(PartitionDir(out, day), ManifestFile)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &m, nil
 }

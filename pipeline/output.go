@@ -28,10 +28,6 @@ const (
 	ManifestFile        = "_manifest.json"
 )
 
-// RejectUnknownAccount is the reason for an event of an account the book
-// does not have.
-const RejectUnknownAccount = "unknown_account"
-
 // dayWriter appends each bucket's rows to the day's tables and its
 // accounts to the new state, in bucket order, and keeps the day's totals.
 type dayWriter struct {

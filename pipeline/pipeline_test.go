@@ -9,14 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
-
-	"github.com/rs/zerolog"
+	"time"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/fixtures"
 	"github.com/creditrun/creditrun/pipeline"
-	"github.com/creditrun/creditrun/policy"
 )
 
 // book generates a small synthetic book once per test binary.
@@ -38,10 +37,9 @@ func genBook(t testing.TB, accounts, days int) string {
 }
 
 func options(events, out string) pipeline.Options {
-	return pipeline.Options{
-		Events: events, Out: out, Policy: policy.Default(), Workers: 2, BucketSize: 97,
-		MaxRejectRatio: 0.001, Version: "test", Log: zerolog.Nop(),
-	}
+	o := pipeline.DefaultOptions()
+	o.Events, o.Out, o.Version, o.Workers, o.BucketSize = events, out, "test", 2, 97
+	return o
 }
 
 func firstRun(events, out string) pipeline.Options {
@@ -145,24 +143,34 @@ func TestBackfillEqualsChainedRuns(t *testing.T) {
 	}
 }
 
-func TestCatchUpNamesLastDate(t *testing.T) {
+func TestNoStateNamesLastDate(t *testing.T) {
 	events := genBook(t, 50, 10)
 	out := t.TempDir()
 	ctx := context.Background()
-	if _, err := pipeline.Run(ctx, firstRun(events, out), bookStart); err != nil {
+	if _, err := pipeline.Backfill(ctx, firstRun(events, out), bookStart, bookStart+1, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err := pipeline.Run(ctx, options(events, out), bookStart+3)
-	if !errors.Is(err, pipeline.ErrNoState) {
-		t.Fatalf("Run 3 days ahead: err = %v, want ErrNoState", err)
+	// Behind, with a gap in the middle: the 1st, 2nd and 8th are
+	// published; for the 5th and the 7th the last date published before
+	// is the 2nd, whatever is published later.
+	if err := os.CopyFS(pipeline.PartitionDir(out, bookStart+7), os.DirFS(pipeline.PartitionDir(out, bookStart+1))); err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{bookStart.String(), "backfill --from " + (bookStart + 1).String()} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("catch-up error %q does not say %q", err, want)
+	for _, day := range []billing.Date{bookStart + 4, bookStart + 6} {
+		_, err := pipeline.Run(ctx, options(events, out), day)
+		var ns *pipeline.NoStateError
+		if !errors.As(err, &ns) || !errors.Is(err, pipeline.ErrNoState) {
+			t.Fatalf("Run %s: err = %v, want *NoStateError", day, err)
 		}
-	}
-	if pipeline.Published(out, bookStart+3) {
-		t.Error("a failed run published its date")
+		if ns.Last != bookStart+1 || ns.Day != day {
+			t.Errorf("Run %s: NoStateError{Day: %s, Last: %s}, want Last %s", day, ns.Day, ns.Last, bookStart+1)
+		}
+		if pipeline.Classify(err) != pipeline.KindNoState {
+			t.Errorf("Classify(%v) = %s, want %s", err, pipeline.Classify(err), pipeline.KindNoState)
+		}
+		if pipeline.Published(out, day) {
+			t.Error("a failed run published its date")
+		}
 	}
 }
 
@@ -197,40 +205,91 @@ func TestMasterWithRepeatedAccountPublishesNothing(t *testing.T) {
 	}
 }
 
-func TestLockNamesHolderAndClearsStale(t *testing.T) {
-	events := genBook(t, 20, 3)
-	out := t.TempDir()
-	host, _ := os.Hostname()
-	// A live holder: a sleeping child process.
-	sleeper := exec.Command("sleep", "30")
-	if err := sleeper.Start(); err != nil {
+// holdLock takes OUT/.lock as a run would (flock on its own open file),
+// recording holder as its content, and returns the release.
+func holdLock(t *testing.T, out string, holder string) func() {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(out, pipeline.LockFile), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer sleeper.Process.Kill()
-	writeLock := func(pid int) {
-		b, _ := json.Marshal(map[string]any{"host": host, "pid": pid, "started": "2026-01-02T03:04:05Z"})
-		if err := os.WriteFile(filepath.Join(out, ".lock"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
 	}
-	writeLock(sleeper.Process.Pid)
-	_, err := pipeline.Run(context.Background(), firstRun(events, out), bookStart)
+	if _, err := f.WriteString(holder); err != nil {
+		t.Fatal(err)
+	}
+	return func() { f.Close() }
+}
+
+func TestLockNamesHolderAndNeverBlocksAfterItsHolder(t *testing.T) {
+	events := genBook(t, 20, 3)
+	out := t.TempDir()
+	ctx := context.Background()
+	host, _ := os.Hostname()
+	b, _ := json.Marshal(map[string]any{"host": host, "pid": 4242, "started": "2026-01-02T03:04:05Z"})
+	release := holdLock(t, out, string(b))
+	_, err := pipeline.Run(ctx, firstRun(events, out), bookStart)
 	var le *pipeline.LockedError
-	if !errors.As(err, &le) {
-		t.Fatalf("Run with a live lock: err = %v, want *LockedError", err)
+	if !errors.As(err, &le) || !errors.Is(err, pipeline.ErrLocked) {
+		t.Fatalf("Run with a held lock: err = %v, want *LockedError", err)
 	}
-	for _, want := range []string{host, "2026-01-02T03:04:05Z"} {
+	for _, want := range []string{host, "4242", "2026-01-02T03:04:05Z"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("lock error %q does not name %q", err, want)
 		}
 	}
-	// A stale holder: the same child, dead.
-	sleeper.Process.Kill()
-	sleeper.Wait()
-	if _, err := pipeline.Run(context.Background(), firstRun(events, out), bookStart); err != nil {
-		t.Fatalf("Run with a stale lock: %v", err)
+	if k := pipeline.Classify(err); k != pipeline.KindLocked || !k.Retryable() {
+		t.Errorf("Classify(locked) = %s (retryable %v), want locked, retryable", k, k.Retryable())
 	}
-	if _, err := os.Stat(filepath.Join(out, ".lock")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("lock left behind after the run: %v", err)
+	// Held by a holder that has not recorded itself yet: still locked.
+	release()
+	release = holdLock(t, out, "")
+	if _, err := pipeline.Run(ctx, firstRun(events, out), bookStart); !errors.As(err, &le) {
+		t.Fatalf("Run with a held, empty lock: err = %v, want *LockedError", err)
+	}
+	release()
+	if pipeline.Published(out, bookStart) {
+		t.Fatal("a locked run published")
+	}
+	// The holder is gone (released, or killed: the kernel releases its
+	// flock either way). What it left in the file, an empty file as a run
+	// killed right after creating it would leave, or a record of a pid
+	// that is alive, blocks nothing.
+	for _, left := range []string{"", "{garbage", string(b)} {
+		if err := os.WriteFile(filepath.Join(out, pipeline.LockFile), []byte(left), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pipeline.Run(ctx, firstRun(events, out), bookStart); err != nil {
+			t.Fatalf("Run after the holder left %q: %v", left, err)
+		}
+	}
+}
+
+func TestLockOfAKilledProcessIsFree(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("no flock(1)")
+	}
+	events := genBook(t, 20, 3)
+	out := t.TempDir()
+	holder := exec.Command("flock", "--close", filepath.Join(out, pipeline.LockFile), "sleep", "30")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := pipeline.Run(context.Background(), firstRun(events, out), bookStart)
+		if errors.Is(err, pipeline.ErrLocked) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("flock(1) never held the lock: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	holder.Process.Signal(syscall.SIGKILL)
+	holder.Wait()
+	if _, err := pipeline.Run(context.Background(), firstRun(events, out), bookStart); err != nil {
+		t.Fatalf("Run after the holder was killed: %v", err)
 	}
 }

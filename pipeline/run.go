@@ -1,75 +1,33 @@
 // Package pipeline runs the nightly close: it is the one place that touches
 // storage and concurrency. A run for business date D reads the state as of
-// D−1 and the events of D, folds every account's day through billing and
-// scoring in parallel buckets, and publishes the outputs and the state as of
+// D−1 and the events of D, folds every account's day through the policy's
+// Night in parallel buckets, and publishes the outputs and the state as of
 // D atomically under OUT/as_of=D/. A backfill folds the same step over a
 // range of dates in one process, publishing each day as a run would.
+//
+// The package is split by concern: options.go (Options and their
+// defaults), run.go (Run, Backfill and where a day's book comes from),
+// events.go (the day's input files and events), process.go (buckets and
+// workers), output.go (the day's tables), day.go (one day from events to
+// publication), rejects.go, manifest.go, publish.go (atomic publication),
+// lock.go, crash.go (the crash tests' kill points), errors.go (typed
+// errors and their kinds), whatif.go and summary.go.
 package pipeline
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/creditrun/creditrun/billing"
-	"github.com/creditrun/creditrun/pipeline/pqfile"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
-	"github.com/creditrun/creditrun/policy"
 	"github.com/creditrun/creditrun/scoring"
 )
-
-// Options configure runs and backfills.
-type Options struct {
-	// Events is the root of the input datasets: transactions/, repayments/
-	// and, optionally, requests/ (each a file, a directory or a Hive tree).
-	Events string
-	// Out is the output root; each date is published as Out/as_of=D/.
-	Out string
-	// State is where the first date starts from: a state/ directory written
-	// by an earlier run, or an accounts master dataset. Empty means
-	// Out/as_of=D−1/state.
-	State string
-	// Policy is the policy in force.
-	Policy *policy.Policy
-	// Workers bounds the buckets processed at once (default: CPUs).
-	Workers int
-	// BucketSize is the number of accounts per bucket (default 4096).
-	BucketSize int
-	// MemoryAccounts is the largest book a backfill keeps in memory from one
-	// day to the next instead of reading back the state it just published
-	// (default 250000; negative: never). Larger books stream, so peak memory
-	// stays set by Workers × BucketSize.
-	MemoryAccounts int
-	// MaxRejectRatio is the share of rejected input rows above which the
-	// run publishes nothing (ErrTooManyRejects).
-	MaxRejectRatio float64
-	// Version is the program version written in manifests.
-	Version string
-	// Log receives one line per stage.
-	Log zerolog.Logger
-}
-
-func (o *Options) defaults() {
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
-	if o.BucketSize <= 0 {
-		o.BucketSize = 4096
-	}
-	if o.MemoryAccounts == 0 {
-		o.MemoryAccounts = 250000
-	}
-}
 
 // Run closes one business date and publishes it.
 func Run(ctx context.Context, opt Options, day billing.Date) (*Manifest, error) {
@@ -80,23 +38,22 @@ func Run(ctx context.Context, opt Options, day billing.Date) (*Manifest, error) 
 	return ms[0], nil
 }
 
-// Backfill closes every date from..to in order in one process, keeping the
-// book in memory between days, and publishes each day exactly as chained
-// runs would. progress, if not nil, is called after each published day.
+// Backfill closes every date from..to in order in one process and
+// publishes each day exactly as chained runs would. progress, if not nil,
+// is called after each published day.
 func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress func(*Manifest)) ([]*Manifest, error) {
-	opt.defaults()
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	if to < from {
 		return nil, fmt.Errorf("%w: --to %s is before --from %s", ErrUsage, to, from)
-	}
-	if opt.Policy == nil {
-		return nil, fmt.Errorf("%w: no policy", ErrUsage)
 	}
 	lock, err := acquireLock(opt.Out)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-	if err := cleanTemporaries(opt.Out); err != nil {
+	if err := cleanWork(opt.Out); err != nil {
 		return nil, err
 	}
 	e := &engine{opt: opt, log: opt.Log, hashes: map[string]string{}}
@@ -106,6 +63,9 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	var out []*Manifest
 	var kept *book
 	for day := from; day <= to; day++ {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
 		// Every day starts from the state the day before published (the
 		// first from --state, if given): a backfill is chained runs. A
 		// small book comes from memory, exactly as it was written.
@@ -136,44 +96,16 @@ type engine struct {
 	// that a night allocates them for the buckets in flight, not for
 	// every bucket of the book.
 	outs sync.Pool
+	// bufs recycles the account arrays of written buckets, for the
+	// book's stream to fill.
+	bufs sync.Pool
 }
 
-// accountSource yields the book as of D−1 in chunks of consecutive
-// accounts, ending with io.EOF.
-type accountSource interface {
-	Next(n int) ([]billing.Account, error)
-}
-
-// Input dataset names.
-const (
-	dsTransactions = "transactions"
-	dsRepayments   = "repayments"
-	dsRequests     = "requests"
-)
-
-func (e *engine) listInputs() error {
-	e.inputs = map[string][]source.File{}
-	var idx int32
-	for _, ds := range []string{dsTransactions, dsRepayments, dsRequests} {
-		path := filepath.Join(e.opt.Events, ds)
-		if _, err := os.Stat(path); err != nil {
-			if ds == dsRequests && errors.Is(err, os.ErrNotExist) {
-				continue // requests are optional
-			}
-			return fmt.Errorf("input %s: %w", ds, err)
-		}
-		files, err := source.List(path)
-		if err != nil {
-			return fmt.Errorf("list %s: %w", ds, err)
-		}
-		for i := range files {
-			files[i].Index = idx
-			idx++
-			e.paths = append(e.paths, files[i].Path)
-		}
-		e.inputs[ds] = files
-	}
-	return nil
+// accountStream yields the book as of D−1 in account order: Read fills
+// buf, which the caller owns, and returns how many accounts it filled; 0
+// and io.EOF at the end.
+type accountStream interface {
+	Read(buf []billing.Account) (int, error)
 }
 
 // book is the state as of a day held in memory: the accounts a backfill's
@@ -183,72 +115,79 @@ type book struct {
 	dist     *scoring.Distribution
 }
 
+// opened is the book a day starts from.
+type opened struct {
+	stream   accountStream
+	from     string                // where it was read, for the manifest
+	baseline *scoring.Distribution // the previous night's, for PSI
+	accounts int                   // its size
+	close    func()
+}
+
 // runDay opens the book as of day−1 and runs day. kept, when set, is that
 // book in memory; otherwise path, when set, is where the book is (a state
 // directory or an accounts master), else the state published for day−1 in
 // Out. With keep, it returns the book as of day when it is small enough.
 func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept *book, keep bool) (*Manifest, *book, error) {
+	b, err := e.openBook(ctx, day, path, kept)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.close()
+	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
+		b.baseline = fixed // the policy's reference wins over the previous night
+	}
+	keep = keep && e.opt.MemoryAccounts > 0 && b.accounts <= e.opt.MemoryAccounts
+	return e.day(ctx, b, day, keep)
+}
+
+// openBook opens the book as of day−1: from memory, from an explicit path
+// (a state directory or an accounts master), or from the state published
+// for day−1.
+func (e *engine) openBook(ctx context.Context, day billing.Date, path string, kept *book) (*opened, error) {
 	prev := day - 1
 	if kept != nil {
-		baseline := kept.dist
-		if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
-			baseline = fixed
-		}
-		from := filepath.Join(PartitionDir(e.opt.Out, prev), "state")
-		return e.day(ctx, &sliceSource{accounts: kept.accounts}, from, baseline, day, e.keeps(keep, len(kept.accounts)))
+		return &opened{stream: &sliceStream{accounts: kept.accounts}, from: StateDir(e.opt.Out, prev),
+			baseline: kept.dist, accounts: len(kept.accounts), close: func() {}}, nil
 	}
-	if path == "" {
+	explicit := path != ""
+	if !explicit {
 		if !Published(e.opt.Out, prev) {
-			last := LastPublished(e.opt.Out)
-			if last == 0 {
-				return nil, nil, fmt.Errorf("%w: no state as of %s in %s: for the first run, give --state with the accounts master", ErrNoState, prev, e.opt.Out)
-			}
-			if last > prev {
-				return nil, nil, fmt.Errorf("%w: no state as of %s in %s (the latest is %s; to re-run an old date, give --state %s)",
-					ErrNoState, prev, e.opt.Out, last, filepath.Join(PartitionDir(e.opt.Out, prev), "state"))
-			}
-			return nil, nil, fmt.Errorf("%w: no state as of %s in %s; the last date with state is %s: catch up with `creditrun backfill --from %s --to %s`",
-				ErrNoState, prev, e.opt.Out, last, last+1, day)
+			return nil, &NoStateError{Day: day, Last: LastPublishedBefore(e.opt.Out, day), Out: e.opt.Out}
 		}
-		path = filepath.Join(PartitionDir(e.opt.Out, prev), "state")
+		path = StateDir(e.opt.Out, prev)
 	}
 	start := time.Now()
-	var baseline *scoring.Distribution
-	var src accountSource
-	if info, err := readStateInfo(path); err == nil {
-		if info.AsOf != prev.String() {
-			return nil, nil, fmt.Errorf("%w: state %s is as of %s, the run for %s needs %s", ErrNoState, path, info.AsOf, day, prev)
-		}
-		r, err := state.Open(path)
+	if !state.IsSnapshot(path) {
+		master, err := e.readMaster(ctx, path)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		defer r.Close()
-		src = r
-		keep = e.keeps(keep, info.Accounts)
-		dist, err := pqfile.ReadFile[scoring.DistributionRow](filepath.Join(path, distributionFile))
-		if err != nil {
-			return nil, nil, fmt.Errorf("read state: %w", err)
-		}
-		if len(dist) > 0 {
-			baseline = scoring.DistributionFromRows(dist)
-		}
-		e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
+		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(master)).
 			Dur("took", time.Since(start)).Msg("stage done")
-	} else {
-		accounts, err := e.readMaster(ctx, path)
-		if err != nil {
-			return nil, nil, err
+		return &opened{stream: &masterStream{master: master}, from: path, accounts: len(master), close: func() {}}, nil
+	}
+	info, err := state.ReadInfo(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.AsOf != prev.String() {
+		if explicit {
+			return nil, fmt.Errorf("%w: --state %s is the state as of %s; the run for %s starts from the state as of %s", ErrUsage, path, info.AsOf, day, prev)
 		}
-		src = &masterSource{master: accounts}
-		keep = e.keeps(keep, len(accounts))
-		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(accounts)).
-			Dur("took", time.Since(start)).Msg("stage done")
+		return nil, fmt.Errorf("%w: %s says it is the state as of %s, where the state as of %s was published", state.ErrBadState, path, info.AsOf, prev)
 	}
-	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
-		baseline = fixed // the policy's reference wins over the previous run
+	dist, err := state.ReadDistribution(path)
+	if err != nil {
+		return nil, err
 	}
-	return e.day(ctx, src, path, baseline, day, keep)
+	r, err := state.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
+		Dur("took", time.Since(start)).Msg("stage done")
+	return &opened{stream: r, from: path, baseline: dist, accounts: info.Accounts, close: r.Close}, nil
 }
 
 // readMaster reads the accounts master of a first run, sorted by id. A bad
@@ -257,7 +196,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 func (e *engine) readMaster(ctx context.Context, path string) ([]source.MasterAccount, error) {
 	files, err := source.List(path)
 	if err != nil {
-		return nil, fmt.Errorf("accounts master %s: %w", path, err)
+		return nil, fmt.Errorf("%w: accounts master %s: %w", ErrBadInput, path, err)
 	}
 	accounts, rejects, err := source.ReadAccounts(ctx, files)
 	if err != nil {
@@ -265,68 +204,37 @@ func (e *engine) readMaster(ctx context.Context, path string) ([]source.MasterAc
 	}
 	if len(rejects) > 0 {
 		r := rejects[0]
-		return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d: %s",
-			ErrBadInput, len(rejects), r.File, r.Row, r.Reason)
+		return nil, fmt.Errorf("%w: accounts master has %d bad rows; first: %s row %d: %s %s",
+			ErrBadInput, len(rejects), r.File, r.Row, r.Reason, r.Detail)
 	}
 	return accounts, nil
 }
 
-// sliceSource serves accounts held in memory.
-type sliceSource struct{ accounts []billing.Account }
+// sliceStream serves accounts held in memory.
+type sliceStream struct{ accounts []billing.Account }
 
-func (s *sliceSource) Next(n int) ([]billing.Account, error) {
+func (s *sliceStream) Read(buf []billing.Account) (int, error) {
 	if len(s.accounts) == 0 {
-		return nil, io.EOF
+		return 0, io.EOF
 	}
-	n = min(n, len(s.accounts))
-	chunk := s.accounts[:n:n]
+	n := copy(buf, s.accounts)
 	s.accounts = s.accounts[n:]
-	return chunk, nil
+	return n, nil
 }
 
-// masterSource serves the accounts of a master held in its compact form,
-// building each bucket's accounts as it is asked for: the master costs
-// tens of bytes an account, the accounts of a bucket their full size.
-type masterSource struct{ master []source.MasterAccount }
+// masterStream serves the accounts of a master held in its compact form,
+// building each bucket's accounts as they are read: the master costs tens
+// of bytes an account, the accounts of a bucket their full size.
+type masterStream struct{ master []source.MasterAccount }
 
-func (s *masterSource) Next(n int) ([]billing.Account, error) {
+func (s *masterStream) Read(buf []billing.Account) (int, error) {
 	if len(s.master) == 0 {
-		return nil, io.EOF
+		return 0, io.EOF
 	}
-	n = min(n, len(s.master))
-	chunk := make([]billing.Account, n)
-	for i := range chunk {
-		chunk[i] = s.master[i].Account()
+	n := min(len(buf), len(s.master))
+	for i := range buf[:n] {
+		buf[i] = s.master[i].Account()
 	}
 	s.master = s.master[n:]
-	return chunk, nil
-}
-
-// keeps says whether a backfill keeps the book of a day in memory for the
-// next: only when it has at most MemoryAccounts accounts. The book's size
-// is known before the day starts, so a larger one is never held even in
-// part (the day then recycles its buckets' memory as it writes them).
-func (e *engine) keeps(keep bool, accounts int) bool {
-	return keep && e.opt.MemoryAccounts > 0 && accounts <= e.opt.MemoryAccounts
-}
-
-// stateInfo is state/_state.json.
-type stateInfo struct {
-	AsOf          string `json:"as_of"`
-	PolicyVersion string `json:"policy_version"`
-	Accounts      int    `json:"accounts"`
-}
-
-const (
-	stateInfoFile    = "_state.json"
-	distributionFile = "distribution.parquet"
-)
-
-func readStateInfo(dir string) (stateInfo, error) {
-	var s stateInfo
-	raw, err := os.ReadFile(filepath.Join(dir, stateInfoFile))
-	if err != nil {
-		return s, err
-	}
-	return s, json.Unmarshal(raw, &s)
+	return n, nil
 }

@@ -85,8 +85,8 @@ func Summarize(out string, day billing.Date) (*Summary, error) {
 	for _, r := range notices {
 		s.Notices[r.Kind]++
 	}
-	var m Manifest
-	if err := readJSON(filepath.Join(dir, ManifestFile), &m); err != nil {
+	m, err := ReadManifest(out, day)
+	if err != nil {
 		return nil, err
 	}
 	s.Rejects = m.Rejects

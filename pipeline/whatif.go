@@ -1,7 +1,10 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -14,43 +17,74 @@ import (
 )
 
 // WhatIf applies two policies to the same book — the state in stateDir, as
-// of its date — and returns what would change. With out set, it also writes
-// the report as Parquet: grade_migration, limit_actions and changes.
-// Nothing in the state is modified.
-func WhatIf(oldP, newP *policy.Policy, stateDir, out string, workers int) (*policy.Report, billing.Date, error) {
-	info, err := readStateInfo(stateDir)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %s is not a state directory written by a run: %v", ErrUsage, stateDir, err)
+// of its date — and returns what would change. The book is streamed in
+// buckets through workers, in the memory of a night (workers × bucket
+// size accounts), whatever its size. With out set, it also writes the
+// report as Parquet: grade_migration, limit_actions and changes. Nothing
+// in the state is modified.
+func WhatIf(ctx context.Context, oldP, newP *policy.Policy, stateDir, out string, opt Options) (*policy.Report, billing.Date, error) {
+	if opt.Workers < 1 || opt.BucketSize < 1 {
+		return nil, 0, fmt.Errorf("%w: workers and bucket size must be at least 1", ErrUsage)
 	}
-	day, err := billing.ParseDate(info.AsOf)
-	if err != nil {
-		return nil, 0, fmt.Errorf("state %s: %w", stateDir, err)
+	if !state.IsSnapshot(stateDir) {
+		return nil, 0, fmt.Errorf("%w: %s is not a state directory written by a run (it has no %s)", ErrUsage, stateDir, state.InfoFile)
 	}
-	accounts, err := state.Read(stateDir)
+	info, err := state.ReadInfo(stateDir)
 	if err != nil {
 		return nil, 0, err
 	}
-	if workers < 1 {
-		workers = 1
+	day, _ := info.Date()
+	r, err := state.Open(stateDir)
+	if err != nil {
+		return nil, 0, err
 	}
-	parts := make([]*policy.WhatIf, workers)
-	var g errgroup.Group
-	chunk := (len(accounts) + workers - 1) / workers
+	defer r.Close()
+
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan []billing.Account)
+	free := make(chan []billing.Account, opt.Workers+1)
+	for range opt.Workers + 1 {
+		free <- make([]billing.Account, opt.BucketSize)
+	}
+	g.Go(guard("reading the state", func() error { // the only sender on work
+		defer close(work)
+		for {
+			var buf []billing.Account
+			select {
+			case buf = <-free:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			n, err := r.Read(buf)
+			if n == 0 && errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			select {
+			case work <- buf[:n]:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	}))
+	parts := make([]*policy.WhatIf, opt.Workers)
 	for k := range parts {
 		parts[k] = policy.NewWhatIf(oldP, newP)
-		lo, hi := min(k*chunk, len(accounts)), min((k+1)*chunk, len(accounts))
-		g.Go(func() error {
-			for i := lo; i < hi; i++ {
-				a := &accounts[i]
-				if a.Status == billing.Closed || a.Status == billing.Declined {
-					continue
+		g.Go(guard("the what-if", func() error {
+			for accounts := range work {
+				for i := range accounts {
+					parts[k].Add(&accounts[i], day)
 				}
-				parts[k].Add(a, day)
+				free <- accounts[:cap(accounts)]
 			}
 			return nil
-		})
+		}))
 	}
-	g.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
+	}
 	for _, p := range parts[1:] {
 		parts[0].Merge(p)
 	}

@@ -39,12 +39,17 @@ var defaultYAML []byte
 // DefaultYAML returns the text of the shipped default policy.
 func DefaultYAML() []byte { return slices.Clone(defaultYAML) }
 
-// Default returns the shipped default policy (a fresh copy each call).
+// BuiltIn is the Source of the default policy: the copy of default.yaml
+// compiled into the program, whatever the file in a checkout says now.
+const BuiltIn = "built-in"
+
+// Default returns the built-in default policy (a fresh copy each call).
 func Default() *Policy {
 	p, err := Parse("default.yaml", defaultYAML)
 	if err != nil {
 		panic("policy: the embedded default.yaml is invalid: " + err.Error())
 	}
+	p.Source = BuiltIn
 	return p
 }
 

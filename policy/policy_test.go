@@ -29,7 +29,7 @@ func TestDefault(t *testing.T) {
 	if p.Scoring.Limits.FreezeDPD != p.Billing.FreezeDPD {
 		t.Errorf("limits FreezeDPD %d, want collections.freeze_dpd %d", p.Scoring.Limits.FreezeDPD, p.Billing.FreezeDPD)
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(p.Version) || p.Source != "default.yaml" {
+	if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(p.Version) || p.Source != BuiltIn {
 		t.Errorf("Version %q Source %q", p.Version, p.Source)
 	}
 	if err := p.Scoring.Validate(); err != nil {

@@ -76,18 +76,17 @@ func NewWhatIf(old, new *Policy) *WhatIf {
 	return w
 }
 
-// Add scores and decides one account on day under both policies. Features
-// are computed once; the account is only read. Closed and declined accounts
-// are not scored and are skipped.
+// Add scores and decides one account on day under both policies, each
+// through its Assess, as a night would; the account is only read. Closed
+// and declined accounts are not scored and are skipped.
 func (w *WhatIf) Add(a *billing.Account, day billing.Date) {
-	if a.Status != billing.Pending && a.Status != billing.Active && a.Status != billing.Frozen {
+	if !a.Status.Live() {
 		return
 	}
-	f := scoring.ComputeFeatures(a, day)
-	ro := w.old.Scoring.Score(&f)
-	rn := w.new.Scoring.Score(&f)
-	do := w.old.Scoring.Decide(a, day, &ro)
-	dn := w.new.Scoring.Decide(a, day, &rn)
+	var ao, an Assessment
+	w.old.Assess(a, day, &ao)
+	w.new.Assess(a, day, &an)
+	ro, rn, do, dn := ao.Result, an.Result, ao.Decision, an.Decision
 	exp := a.Exposure()
 
 	w.accounts++

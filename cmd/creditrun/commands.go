@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -18,75 +17,206 @@ import (
 	"github.com/creditrun/creditrun/policy"
 )
 
+// errHelp is returned once a usage text was printed on request (exit 0).
 var errHelp = errors.New("help shown")
 
-const usage = `creditrun — the nightly batch of a revolving "buy now, pay later" credit line
+// command is one of creditrun's commands.
+type command struct {
+	name    string // "run", "policy check"
+	args    string // its synopsis after the name
+	summary string // one line
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists every command, in the order usage shows them.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "--as-of D --events DIR --out DIR [--state DIR] [--policy FILE]",
+			"close one business date and publish OUT/as_of=D/", cmdRun},
+		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE]",
+			"close every date D1..D2 in one process, as chained runs would", cmdBackfill},
+		{"gen", "--accounts N --days N --start D --seed S --out DIR",
+			"generate a synthetic book of inputs", cmdGen},
+		{"demo", "[--dir DIR] [--accounts N] [--days N]",
+			"generate a sample book, backfill it, run its last night, print a summary", cmdDemo},
+		{"policy check", "FILE", "validate a policy file strictly, every problem with its line", cmdPolicyCheck},
+		{"policy diff", "OLD NEW --state DIR [--out DIR]", "what-if: both policies on the same book", cmdPolicyDiff},
+		{"policy show", "", "print the built-in policy (a starting point for your own)", cmdPolicyShow},
+		{"version", "", "print the version", cmdVersion},
+	}
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString(`creditrun — the nightly batch of a revolving "buy now, pay later" credit line
 
 Usage:
-  creditrun demo     [--dir DIR]                 generate a sample book, run it, print a summary
-  creditrun gen      --accounts N --days N --start D --seed S --out DIR
-  creditrun run      --as-of D --events DIR --out DIR [--state DIR] [--policy FILE]
-  creditrun backfill --from D1 --to D2 --events DIR --out DIR [--state DIR] [--policy FILE]
-  creditrun policy   check FILE
-  creditrun policy   diff OLD NEW --state DIR [--out DIR]
-  creditrun version
-
-Exit status: 0 published; 1 failed, nothing published; 2 bad usage or policy file;
-3 input rejected beyond --max-reject-ratio, nothing published.
-Run 'creditrun COMMAND -h' for a command's flags.
-`
+`)
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  creditrun %-13s %s\n", c.name, c.summary)
+	}
+	b.WriteString(`
+Run 'creditrun help COMMAND' or 'creditrun COMMAND -h' for a command's flags.
+Exit status: 0 published; 1 failed, retry will not help; 2 bad usage or policy file;
+3 input rejected beyond --max-reject-ratio; 4 behind, catch up with backfill;
+75 temporary (input not landed, output locked, I/O), retry later.
+`)
+	return b.String()
+}
 
 // run is the whole program but for the process: it parses args, does the
 // work and returns an error that main maps to an exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error: %v", r)
+			err = fmt.Errorf("%w: %v", pipeline.ErrInternal, r)
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return fmt.Errorf("%w: no command", pipeline.ErrUsage)
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return cmdRun(ctx, rest, stdout, stderr, false)
-	case "backfill":
-		return cmdRun(ctx, rest, stdout, stderr, true)
-	case "gen":
-		return cmdGen(ctx, rest, stdout, stderr)
-	case "demo":
-		return cmdDemo(ctx, rest, stdout, stderr)
-	case "policy":
-		return cmdPolicy(ctx, rest, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "creditrun", version)
-		return nil
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage())
 		return errHelp
+	case "--version", "-version":
+		return cmdVersion(ctx, nil, stdout, stderr)
+	case "help":
+		if len(args) == 1 {
+			fmt.Fprint(stdout, usage())
+			return errHelp
+		}
+		c, _, err := find(args[1:])
+		if err != nil {
+			return err
+		}
+		return c.run(ctx, []string{"-h"}, stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("%w: unknown command %q", pipeline.ErrUsage, cmd)
+	c, rest, err := find(args)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx, rest, stdout, stderr)
 }
 
-// newFlags returns a flag set whose errors are usage errors.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// find returns the command args start with, and the arguments after its
+// name. An unknown name is a usage error that suggests the nearest.
+func find(args []string) (*command, []string, error) {
+	for i := range commands {
+		c := &commands[i]
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return c, args[len(words):], nil
+		}
+	}
+	name := args[0]
+	if name == "policy" {
+		if len(args) > 1 {
+			name = "policy " + args[1]
+		} else {
+			return nil, nil, fmt.Errorf("%w: policy needs a subcommand: check, diff or show", pipeline.ErrUsage)
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := nearest(name); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return nil, nil, fmt.Errorf("%w: %s (creditrun help lists the commands)", pipeline.ErrUsage, msg)
+}
+
+// nearest returns the command name closest to s, if it is close enough to
+// be a misspelling of it.
+func nearest(s string) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		if d := editDistance(s, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+		if first, _, ok := strings.Cut(c.name, " "); ok {
+			if d := editDistance(s, first); d < bestD {
+				best, bestD = first, d
+			}
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// newFlags returns the flag set of command name; parse prints its usage.
+func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // parse prints usage where it belongs
 	return fs
 }
 
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
+// commandUsage is the usage text of command name with the flags of fs.
+func commandUsage(name string, fs *flag.FlagSet) string {
+	var b strings.Builder
+	for _, c := range commands {
+		if c.name == name {
+			fmt.Fprintf(&b, "Usage: creditrun %s %s\n\n%s.\n", c.name, c.args, strings.ToUpper(c.summary[:1])+c.summary[1:])
 		}
-		return fmt.Errorf("%w: %v", pipeline.ErrUsage, err)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", pipeline.ErrUsage, fs.Arg(0))
+	has := false
+	fs.VisitAll(func(*flag.Flag) { has = true })
+	if has {
+		b.WriteString("\nFlags:\n")
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return b.String()
+}
+
+// parse parses a command's flags, allowing positional arguments between
+// them; it returns the positional ones. -h prints the usage on stdout
+// (errHelp, exit 0); a bad flag prints it on stderr (a usage error).
+func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, commandUsage(fs.Name(), fs))
+				return nil, errHelp
+			}
+			fmt.Fprint(stderr, commandUsage(fs.Name(), fs))
+			return nil, fmt.Errorf("%w: creditrun %s: %v", pipeline.ErrUsage, fs.Name(), err)
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// noArgs fails on positional arguments.
+func noArgs(fs *flag.FlagSet, pos []string) error {
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: creditrun %s: unexpected argument %q", pipeline.ErrUsage, fs.Name(), pos[0])
 	}
 	return nil
 }
@@ -103,123 +233,59 @@ func (f *dateFlag) String() string {
 
 func (f *dateFlag) Set(s string) (err error) { f.d, err = billing.ParseDate(s); return }
 
-// newLogger logs JSON lines to stderr, or readable lines on a terminal.
-func newLogger(stderr io.Writer, level string) (zerolog.Logger, error) {
-	lvl, err := zerolog.ParseLevel(level)
-	if err != nil {
-		return zerolog.Logger{}, fmt.Errorf("%w: --log-level %q", pipeline.ErrUsage, level)
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	w := stderr
-	if f, ok := stderr.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			w = zerolog.ConsoleWriter{Out: f, TimeFormat: time.TimeOnly}
-		}
-	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// parseLevel checks a --log-level.
+func parseLevel(level string) (zerolog.Level, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return 0, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", pipeline.ErrUsage, level)
+	}
+	return lvl, nil
+}
+
+// newLogger logs JSON lines to stderr, or readable lines on a terminal.
+// level must have been checked with parseLevel.
+func newLogger(stderr io.Writer, level string) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	w := stderr
+	if isTerminal(stderr) {
+		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// loadPolicy loads the policy file at path, or the built-in policy when
+// path is empty. An unreadable file is a usage error; an invalid one a
+// *policy.ProblemsError.
 func loadPolicy(path string) (*policy.Policy, error) {
 	if path == "" {
 		return policy.Default(), nil
 	}
-	return policy.Load(path)
+	p, err := policy.Load(path)
+	var perr *policy.ProblemsError
+	if err != nil && !errors.As(err, &perr) {
+		return nil, fmt.Errorf("%w: --policy %s: %w", pipeline.ErrUsage, path, err)
+	}
+	return p, err
 }
 
-// runFlags are the flags run and backfill share.
-type runFlags struct {
-	opt        pipeline.Options
-	policy     string
-	logLevel   string
-	cpuProfile string
-}
-
-func (r *runFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.opt.Events, "events", "", "input root holding transactions/, repayments/ and optionally requests/ (required)")
-	fs.StringVar(&r.opt.Out, "out", "", "output root; each date is published as OUT/as_of=D/ (required)")
-	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (default OUT/as_of=D-1/state)")
-	fs.StringVar(&r.policy, "policy", "", "policy file (default: the built-in policy)")
-	fs.IntVar(&r.opt.Workers, "workers", runtime.NumCPU(), "buckets processed at once")
-	fs.IntVar(&r.opt.BucketSize, "bucket-size", 4096, "accounts per bucket: memory is about workers × bucket size")
-	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", 250000, "backfill: keep books up to this many accounts in memory between days (-1: always stream the published state)")
-	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", 0.001, "share of rejected input rows above which nothing is published (exit 3)")
-	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
-}
-
-func (r *runFlags) complete(stderr io.Writer) error {
-	if r.opt.Events == "" || r.opt.Out == "" {
-		return fmt.Errorf("%w: --events and --out are required", pipeline.ErrUsage)
+func cmdVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprint(stdout, "Usage: creditrun version\n\nPrint the version.\n")
+		return errHelp
 	}
-	if r.opt.MaxRejectRatio < 0 || r.opt.MaxRejectRatio > 1 {
-		return fmt.Errorf("%w: --max-reject-ratio %v: want 0..1", pipeline.ErrUsage, r.opt.MaxRejectRatio)
-	}
-	var err error
-	if r.opt.Log, err = newLogger(stderr, r.logLevel); err != nil {
-		return err
-	}
-	if r.opt.Policy, err = loadPolicy(r.policy); err != nil {
-		return err
-	}
-	r.opt.Version = version
-	return nil
-}
-
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, backfill bool) error {
-	name := "run"
-	if backfill {
-		name = "backfill"
-	}
-	fs := newFlags(name, stderr)
-	var rf runFlags
-	rf.register(fs)
-	var asOf, from, to dateFlag
-	if backfill {
-		fs.Var(&from, "from", "first business date YYYY-MM-DD (required)")
-		fs.Var(&to, "to", "last business date YYYY-MM-DD (required)")
-	} else {
-		fs.Var(&asOf, "as-of", "business date to close, YYYY-MM-DD (required)")
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if !backfill {
-		from, to = asOf, asOf
-	}
-	if from.d == 0 || to.d == 0 {
-		return fmt.Errorf("%w: the business date is required (--as-of, or --from and --to)", pipeline.ErrUsage)
-	}
-	if err := rf.complete(stderr); err != nil {
-		return err
-	}
-	if rf.cpuProfile != "" {
-		f, err := os.Create(rf.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	start := time.Now()
-	total := int(to.d-from.d) + 1
-	done := 0
-	progress := func(m *pipeline.Manifest) {
-		done++
-		if total > 1 {
-			el := time.Since(start)
-			eta := time.Duration(float64(el) / float64(done) * float64(total-done))
-			rf.opt.Log.Info().Str("as_of", m.AsOf).Int("day", done).Int("days", total).
-				Dur("elapsed", el).Dur("eta", eta).Msg("backfill progress")
-		}
-	}
-	ms, err := pipeline.Backfill(ctx, rf.opt, from.d, to.d, progress)
-	if err != nil {
-		rf.opt.Log.Debug().Str("error", err.Error()).Msg("failure in full")
-		return err
-	}
-	last := ms[len(ms)-1]
-	rf.opt.Log.Info().Str("as_of", last.AsOf).Int("days", len(ms)).Dur("took", time.Since(start)).Msg("published")
+	fmt.Fprintln(stdout, "creditrun", version)
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("gen", stderr)
+	fs := newFlags("gen")
 	cfg := fixtures.DefaultConfig()
 	out := fs.String("out", "", "directory to write the book into (required; must hold no dataset yet)")
 	start := dateFlag{cfg.Start}
@@ -21,15 +21,19 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.Days, "days", cfg.Days, "days of events")
 	fs.Var(&start, "start", "first business date with events")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed: same seed, same bytes")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
 		return err
 	}
 	if *out == "" {
-		return fmt.Errorf("%w: --out is required", pipeline.ErrUsage)
+		return fmt.Errorf("%w: creditrun gen: --out is required", pipeline.ErrUsage)
 	}
 	cfg.Start = start.d
 	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", pipeline.ErrUsage, err)
+		return fmt.Errorf("%w: creditrun gen: %v", pipeline.ErrUsage, err)
 	}
 	stats, err := generate(ctx, cfg, *out)
 	if err != nil {
@@ -56,8 +60,10 @@ func generate(ctx context.Context, cfg fixtures.Config, dir string) (fixtures.St
 
 // cmdDemo generates a sample book, backfills all but its last day, runs
 // the last night as a scheduler would, and prints what that night did.
+// It shows progress, not log lines: those are for schedulers (--log-level
+// info shows them).
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", stderr)
+	fs := newFlags("demo")
 	cfg := fixtures.DefaultConfig()
 	// 185 days from 2025-01-01: the last night, 2025-07-04, issues the
 	// statements of billing day 5, so the summary shows a statement run.
@@ -65,20 +71,25 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dir := fs.String("dir", "demo", "working directory (replaced)")
 	fs.IntVar(&cfg.Accounts, "accounts", cfg.Accounts, "accounts in the sample book")
 	fs.IntVar(&cfg.Days, "days", cfg.Days, "days of events")
-	quiet := fs.Bool("quiet", false, "log warnings only")
-	if err := parseFlags(fs, args); err != nil {
+	quiet := fs.Bool("quiet", false, "print only the summary")
+	level := fs.String("log-level", "warn", "log level of the runs' JSON lines on stderr")
+	pos, err := parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
 		return err
 	}
 	if cfg.Days < 2 {
-		return fmt.Errorf("%w: --days must be at least 2", pipeline.ErrUsage)
+		return fmt.Errorf("%w: creditrun demo: --days must be at least 2", pipeline.ErrUsage)
 	}
-	level := "info"
-	if *quiet {
-		level = "warn"
-	}
-	log, err := newLogger(stderr, level)
-	if err != nil {
+	if _, err := parseLevel(*level); err != nil {
 		return err
+	}
+	say := func(format string, a ...any) {
+		if !*quiet {
+			fmt.Fprintf(stdout, format, a...)
+		}
 	}
 	if err := os.RemoveAll(*dir); err != nil {
 		return err
@@ -89,29 +100,53 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Generated a sample book in %s (%.1fs):\n%s\n\n", events, time.Since(t0).Seconds(), stats)
+	say("Generated a sample book in %s (%.1fs):\n%s\n\n", events, time.Since(t0).Seconds(), stats)
 
-	opt := pipeline.Options{
-		Events: events, Out: out, State: filepath.Join(events, fixtures.AccountsPath),
-		Policy: policyOrDefault(), MaxRejectRatio: 0.001, Version: version, Log: log,
-	}
+	opt := pipeline.DefaultOptions()
+	opt.Events, opt.Out, opt.State = events, out, filepath.Join(events, fixtures.AccountsPath)
+	opt.Version, opt.Log = version, newLogger(stderr, *level)
 	last := cfg.End()
 	t0 = time.Now()
-	if _, err := pipeline.Backfill(ctx, opt, cfg.Start, last-1, nil); err != nil {
+	days, done := int(last-cfg.Start), 0
+	progress := func(m *pipeline.Manifest) {
+		done++
+		if done%30 == 0 || done == days {
+			say("  backfill: %s published (%d/%d days, %.1fs)\n", m.AsOf, done, days, time.Since(t0).Seconds())
+		}
+	}
+	if _, err := pipeline.Backfill(ctx, opt, cfg.Start, last-1, progress); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Backfilled %s .. %s into %s (%.1fs).\n", cfg.Start, last-1, out, time.Since(t0).Seconds())
+	say("Backfilled %s .. %s into %s (%.1fs).\n", cfg.Start, last-1, out, time.Since(t0).Seconds())
 	opt.State = ""
 	t0 = time.Now()
 	if _, err := pipeline.Run(ctx, opt, last); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Ran the night of %s from the published state (%.1fs).\n\n", last, time.Since(t0).Seconds())
+	say("Ran the night of %s from the published state (%.1fs).\n\n", last, time.Since(t0).Seconds())
 	s, err := pipeline.Summarize(out, last)
 	if err != nil {
 		return err
 	}
 	s.WriteText(stdout)
-	fmt.Fprintf(stdout, "\nOpen them with DuckDB, e.g.: SELECT grade, count(*) FROM '%s/scores.parquet' GROUP BY ALL;\n", s.Dir)
+	size, _ := dirSize(*dir)
+	say("\n%s holds %.0f MiB (inputs and every published date).\n", *dir, float64(size)/(1<<20))
+	say("Open the outputs with DuckDB, e.g.: SELECT grade, count(*) FROM '%s/scores.parquet' GROUP BY ALL;\n", s.Dir)
 	return nil
+}
+
+// dirSize is the total size of the files under dir.
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	return n, err
 }

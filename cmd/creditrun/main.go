@@ -27,34 +27,76 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-// Exit codes, as the data contract defines them.
+// Exit codes. 0, 2 and 3 are the data contract's; 1 splits into what a
+// retry cannot fix (1), a book that is behind (4) and what may pass on its
+// own (75, sysexits' EX_TEMPFAIL).
 const (
-	exitOK       = 0
-	exitFailed   = 1
-	exitUsage    = 2
-	exitRejected = 3
+	exitOK        = 0
+	exitFailed    = 1
+	exitUsage     = 2
+	exitRejected  = 3
+	exitBehind    = 4
+	exitTemporary = 75
 )
 
-// exitCode logs err as the run's last log line and maps it to an exit
-// code. An error about one account is logged without the account's id and
-// amounts (the commands log those at debug level).
+// codeOf maps a kind of failure to its exit code.
+func codeOf(k pipeline.Kind) int {
+	switch k {
+	case "":
+		return exitOK
+	case pipeline.KindUsage, pipeline.KindPolicy:
+		return exitUsage
+	case pipeline.KindTooManyRejects:
+		return exitRejected
+	case pipeline.KindNoState:
+		return exitBehind
+	}
+	if k.Retryable() {
+		return exitTemporary
+	}
+	return exitFailed
+}
+
+// kindOf classifies err: the pipeline's kinds, and an invalid policy file.
+func kindOf(err error) pipeline.Kind {
+	var perr *policy.ProblemsError
+	if errors.As(err, &perr) {
+		return pipeline.KindPolicy
+	}
+	return pipeline.Classify(err)
+}
+
+// hinted is an error with the command that fixes it.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + ": run `" + h.hint + "`" }
+func (h *hinted) Unwrap() error { return h.err }
+
+// exitCode logs err as the run's last log line, one JSON object with a
+// stable kind, whether a retry may help, the exit code and any hint, and
+// returns the exit code. An error about one account is logged without the
+// account's id and amounts (the commands log those at debug level).
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
 	}
+	kind := kindOf(err)
+	code := codeOf(kind)
 	msg := err.Error()
 	var ae *billing.AccountError
 	if errors.As(err, &ae) {
 		msg = strings.Replace(msg, ae.Error(), ae.Redacted(), 1)
 	}
-	log, _ := newLogger(stderr, "info")
-	log.Error().Str("error", msg).Msg("creditrun failed")
-	var perr *policy.ProblemsError
-	switch {
-	case errors.Is(err, pipeline.ErrUsage), errors.As(err, &perr):
-		return exitUsage
-	case errors.Is(err, pipeline.ErrTooManyRejects):
-		return exitRejected
+	log := newLogger(stderr, "info")
+	ev := log.Error().Str("kind", string(kind)).Bool("retryable", kind.Retryable()).
+		Int("exit_code", code).Str("error", msg)
+	var h *hinted
+	if errors.As(err, &h) {
+		ev = ev.Str("hint", h.hint)
 	}
-	return exitFailed
+	ev.Msg("creditrun failed")
+	return code
 }

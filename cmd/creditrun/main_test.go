@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/creditrun/creditrun/pipeline"
 )
 
 var bin string // the creditrun binary, built once
@@ -110,8 +112,12 @@ func TestCrashAnywhereLeavesNothingPartial(t *testing.T) {
 	}
 	refDay := filepath.Join(ref, "as_of="+day)
 
-	check := func(t *testing.T, out string, killed func() int) {
-		if code := killed(); code != -int(syscall.SIGKILL) && code != 0 {
+	check := func(t *testing.T, out string, killed func() int, mustDie bool) {
+		code := killed()
+		if mustDie && code != -int(syscall.SIGKILL) {
+			t.Fatalf("run at a crash point: exit %d, want death by SIGKILL", code)
+		}
+		if code != -int(syscall.SIGKILL) && code != 0 {
 			t.Fatalf("killed run: exit %d", code)
 		}
 		dayDir := filepath.Join(out, "as_of="+day)
@@ -124,27 +130,37 @@ func TestCrashAnywhereLeavesNothingPartial(t *testing.T) {
 		equalTrees(t, refDay, dayDir)
 		entries, _ := os.ReadDir(out)
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".as_of=") {
-				t.Errorf("left behind: %s", e.Name())
+			if n := e.Name(); n != ".lock" && !strings.HasPrefix(n, "as_of=") {
+				t.Errorf("left behind: %s", n)
 			}
 		}
 	}
-	// At every step of publishing, first run of the date and re-run alike.
-	for _, point := range []string{"outputs", "filled", "unpublished", "renamed", "published"} {
+	// At every crash point of a night, first run of the date and re-run
+	// alike, with the atomic exchange and without it: the run must die
+	// there (a point renamed or no longer reached fails), and leave either
+	// the earlier publication or the new one, whole.
+	for _, point := range pipeline.CrashPoints {
 		for _, rerun := range []bool{false, true} {
-			name := point
-			src := base
-			if rerun {
-				name, src = point+"/rerun", ref
-			}
-			t.Run(name, func(t *testing.T) {
-				out := t.TempDir()
-				os.CopyFS(out, os.DirFS(src))
-				check(t, out, func() int {
-					code, _ := creditrun(t, []string{"CREDITRUN_CRASHPOINT=" + point}, "run", "--as-of", day, "--events", events, "--out", out)
-					return code
+			for _, noExchange := range []bool{false, true} {
+				reached := point != pipeline.CrashAside || (rerun && noExchange)
+				name, src := point, base
+				if rerun {
+					name, src = point+"/rerun", ref
+				}
+				env := []string{"CREDITRUN_CRASHPOINT=" + point}
+				if noExchange {
+					name += "/no-exchange"
+					env = append(env, "CREDITRUN_PUBLISH_NO_EXCHANGE=1")
+				}
+				t.Run(name, func(t *testing.T) {
+					out := t.TempDir()
+					os.CopyFS(out, os.DirFS(src))
+					check(t, out, func() int {
+						code, _ := creditrun(t, env, "run", "--as-of", day, "--events", events, "--out", out)
+						return code
+					}, reached)
 				})
-			})
+			}
 		}
 	}
 	// And at arbitrary moments: SIGKILL after a growing delay (bounded count and time).
@@ -168,7 +184,7 @@ func TestCrashAnywhereLeavesNothingPartial(t *testing.T) {
 					return ee.ExitCode()
 				}
 				return 0
-			})
+			}, false)
 		})
 	}
 }
@@ -195,27 +211,179 @@ func TestExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A day with a rejected row (a purchase of 0.00): above a ratio of 0.
+	rejected := t.TempDir()
+	os.CopyFS(rejected, os.DirFS(events))
+	type txnRow struct {
+		TxnID        string  `parquet:"txn_id"`
+		AccountID    int64   `parquet:"account_id"`
+		PostedAt     int64   `parquet:"posted_at,timestamp(microsecond)"`
+		Kind         string  `parquet:"kind"`
+		Amount       int64   `parquet:"amount,decimal(2:18)"`
+		Installments *int32  `parquet:"installments,optional"`
+		FeeRate      *int32  `parquet:"fee_rate,decimal(6:9),optional"`
+		Merchant     *string `parquet:"merchant_category,optional"`
+		Ref          *string `parquet:"ref_txn_id,optional"`
+	}
+	one, zero := int32(1), int32(0)
+	noon := time.Date(2025, 3, 1, 4, 0, 0, 0, time.UTC).UnixMicro()
+	if err := parquet.WriteFile(filepath.Join(rejected, "transactions", "dt="+start, "part-extra.parquet"),
+		[]txnRow{{"BAD-1", 10_000_001, noon, "purchase", 0, &one, &zero, nil, nil}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A day whose repayments partition has not landed.
+	unlanded := t.TempDir()
+	os.CopyFS(unlanded, os.DirFS(events))
+	os.RemoveAll(filepath.Join(unlanded, "repayments", "dt="+start))
+
+	// An output whose lock a live process holds.
+	locked := t.TempDir()
+	lf, err := os.OpenFile(filepath.Join(locked, ".lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+
+	// A book published up to 2025-03-01, and a run of 2025-03-03.
+	behind := t.TempDir()
+	if code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", events, "--out", behind, "--state", accounts); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+
 	for _, tc := range []struct {
-		name   string
-		args   []string
-		code   int
-		stderr string
+		name      string
+		args      []string
+		code      int
+		kind      string
+		retryable bool
+		stderr    string
 	}{
-		{"no command", nil, 2, "no command"},
-		{"unknown flag", []string{"run", "--bogus"}, 2, "bogus"},
-		{"bad date", []string{"run", "--as-of", "2025-13-01", "--events", events, "--out", t.TempDir()}, 2, "2025-13-01"},
-		{"bad policy", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", accounts, "--policy", badPolicy}, 2, "due_dayz"},
-		{"policy check", []string{"policy", "check", badPolicy}, 2, "bad.yaml:2:"},
-		{"mistyped column", []string{"run", "--as-of", start, "--events", mistyped, "--out", t.TempDir(), "--state", accounts}, 1, "amount"},
-		{"no state", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir()}, 1, "--state"},
-		{"ok", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", accounts}, 0, ""},
+		{"no command", nil, 2, "usage", false, "no command"},
+		{"misspelt command", []string{"rn"}, 2, "usage", false, `did you mean \"run\"`},
+		{"unknown flag", []string{"run", "--bogus"}, 2, "usage", false, "bogus"},
+		{"bad date", []string{"run", "--as-of", "2025-13-01", "--events", events, "--out", t.TempDir()}, 2, "usage", false, "2025-13-01"},
+		{"no policy file", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", accounts, "--policy", "/nonexistent.yaml"}, 2, "usage", false, "nonexistent.yaml"},
+		{"bad policy", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", accounts, "--policy", badPolicy}, 2, "policy_invalid", false, "due_dayz"},
+		{"policy check", []string{"policy", "check", badPolicy}, 2, "policy_invalid", false, "bad.yaml:2:"},
+		{"mistyped column", []string{"run", "--as-of", start, "--events", mistyped, "--out", t.TempDir(), "--state", accounts}, 1, "bad_input", false, "amount"},
+		{"too many rejects", []string{"run", "--as-of", start, "--events", rejected, "--out", t.TempDir(), "--state", accounts, "--max-reject-ratio", "0"}, 3, "too_many_rejects", false, "rejected"},
+		{"no state, first run", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir()}, 4, "no_state", false, "--state"},
+		{"behind", []string{"run", "--as-of", "2025-03-03", "--events", events, "--out", behind}, 4, "no_state", false,
+			"creditrun backfill --from 2025-03-02 --to 2025-03-03 --events " + events + " --out " + behind},
+		{"not landed", []string{"run", "--as-of", start, "--events", unlanded, "--out", t.TempDir(), "--state", accounts}, 75, "input_not_landed", true, "repayments"},
+		{"locked", []string{"run", "--as-of", start, "--events", events, "--out", locked, "--state", accounts}, 75, "locked", true, "locked"},
+		{"ok", []string{"run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", accounts}, 0, "", false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stderr := creditrun(t, nil, tc.args...)
 			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
 				t.Errorf("creditrun %v = exit %d, want %d with %q in:\n%s", tc.args, code, tc.code, tc.stderr, stderr)
 			}
+			if tc.code == 0 {
+				return
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			var last struct {
+				Kind      string `json:"kind"`
+				Retryable bool   `json:"retryable"`
+				ExitCode  int    `json:"exit_code"`
+				Message   string `json:"message"`
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+				t.Fatalf("last line is not JSON: %q", lines[len(lines)-1])
+			}
+			if last.Kind != tc.kind || last.Retryable != tc.retryable || last.ExitCode != code || last.Message != "creditrun failed" {
+				t.Errorf("last line %+v, want kind %s, retryable %v, exit_code %d", last, tc.kind, tc.retryable, code)
+			}
 		})
+	}
+}
+
+// The hint of a book that is behind is a command that works as pasted.
+func TestCatchUpHintWorksPasted(t *testing.T) {
+	events := sample(t, "50", "5")
+	out := t.TempDir()
+	if code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", events, "--out", out, "--state", filepath.Join(events, "accounts")); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	code, stderr := creditrun(t, nil, "run", "--as-of", "2025-03-04", "--events", events, "--out", out)
+	if code != 4 {
+		t.Fatalf("run behind: exit %d, want 4\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	var last struct {
+		Hint string `json:"hint"`
+	}
+	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	args, ok := strings.CutPrefix(last.Hint, "creditrun ")
+	if !ok {
+		t.Fatalf("hint %q is not a creditrun command", last.Hint)
+	}
+	if code, stderr := creditrun(t, nil, strings.Fields(args)...); code != 0 {
+		t.Fatalf("the hint %q: exit %d\n%s", last.Hint, code, stderr)
+	}
+	for _, d := range []string{"2025-03-02", "2025-03-03", "2025-03-04"} {
+		if _, err := os.Stat(filepath.Join(out, "as_of="+d, "_SUCCESS")); err != nil {
+			t.Errorf("as_of=%s not published by the hint: %v", d, err)
+		}
+	}
+	// What a scheduler runs: catch up to a date, whatever was missed.
+	if code, stderr := creditrun(t, nil, "backfill", "--catch-up", "--to", "2025-03-05", "--events", events, "--out", out); code != 0 {
+		t.Fatalf("backfill --catch-up: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "as_of=2025-03-05", "_SUCCESS")); err != nil {
+		t.Errorf("as_of=2025-03-05 not published by the catch-up: %v", err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"help", "run"}, {"run", "-h"}, {"run", "--help"}, {"help", "backfill"}, {"backfill", "-h"},
+		{"help", "gen"}, {"gen", "-h"}, {"help", "demo"}, {"demo", "-h"},
+		{"help", "policy", "check"}, {"policy", "check", "-h"}, {"policy", "diff", "-h"}, {"help", "policy", "diff"},
+		{"policy", "show", "-h"},
+	} {
+		cmd := exec.Command(bin, args...)
+		stdout, err := cmd.Output()
+		if err != nil {
+			t.Errorf("creditrun %v: %v", args, err)
+			continue
+		}
+		name := args[0]
+		if name == "help" {
+			name = strings.Join(args[1:], " ")
+		} else if name == "policy" {
+			name = "policy " + args[1]
+		}
+		if !strings.HasPrefix(string(stdout), "Usage: creditrun "+name) {
+			t.Errorf("creditrun %v printed:\n%s\nwant the usage of %s", args, stdout, name)
+		}
+		if name != "policy show" && name != "policy check" && !strings.Contains(string(stdout), "Flags:") {
+			t.Errorf("creditrun %v lists no flags:\n%s", args, stdout)
+		}
+	}
+	for _, flag := range []string{"--as-of", "--events", "--out", "--state", "--policy", "--workers", "--max-reject-ratio"} {
+		out, _ := exec.Command(bin, "run", "-h").Output()
+		if !strings.Contains(string(out), strings.TrimPrefix(flag, "-")) {
+			t.Errorf("run -h does not list %s", flag)
+		}
+	}
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil || !strings.HasPrefix(string(out), "creditrun ") {
+			t.Errorf("creditrun %v = %q, %v", args, out, err)
+		}
+	}
+	// On a pipe, run prints nothing on stdout.
+	events := sample(t, "30", "2")
+	cmd := exec.Command(bin, "run", "--as-of", start, "--events", events, "--out", t.TempDir(), "--state", filepath.Join(events, "accounts"))
+	stdout, err := cmd.Output()
+	if err != nil || len(stdout) != 0 {
+		t.Errorf("run on a pipe: stdout %q, err %v; want nothing", stdout, err)
 	}
 }
 

@@ -241,14 +241,15 @@ func Read(dir string) ([]billing.Account, error) {
 	}
 	defer r.Close()
 	var out []billing.Account
+	buf := make([]billing.Account, 65536)
 	for {
-		chunk, err := r.Next(65536)
+		n, err := r.Read(buf)
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read state %s: %w", dir, err)
+			return nil, err
 		}
-		out = append(out, chunk...)
+		out = append(out, buf[:n]...)
 	}
 }

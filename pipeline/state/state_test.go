@@ -130,18 +130,22 @@ func TestStreamChunksMatchWholeRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []billing.Account
+		buf := make([]billing.Account, chunk)
 		for {
-			c, err := r.Next(chunk)
+			n, err := r.Read(buf)
 			if err == io.EOF {
+				if n != 0 {
+					t.Fatalf("Read(%d) = %d, io.EOF", chunk, n)
+				}
 				break
 			}
 			if err != nil {
-				t.Fatalf("Next(%d): %v", chunk, err)
+				t.Fatalf("Read(%d): %v", chunk, err)
 			}
-			if len(c) > chunk {
-				t.Fatalf("Next(%d) returned %d accounts", chunk, len(c))
+			if n == 0 || n > chunk {
+				t.Fatalf("Read(%d) filled %d accounts", chunk, n)
 			}
-			got = append(got, c...)
+			got = append(got, buf[:n]...)
 		}
 		r.Close()
 		if !reflect.DeepEqual(got, accounts) {

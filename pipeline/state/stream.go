@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -37,7 +36,7 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrBadState, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -47,12 +46,12 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("read state %s: %w", path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
 	}
 	set, err := columnSetters[T](pf.Schema())
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("read state %s: %w", path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
 	}
 	return &cursor[T]{name: name, f: f, id: id, rgs: pf.RowGroups(), set: set,
 		vals: make([]parquet.Value, 1024), buf: make([]T, batchRows), rows: pf.NumRows()}, nil
@@ -82,7 +81,7 @@ func (c *cursor[T]) fill() error {
 		rows := c.buf[:n]
 		clear(rows) // a null leaves its field as it is
 		if err := readBatch(c.cols, rows, c.vals); err != nil {
-			return fmt.Errorf("read state %s: %w", c.name, err)
+			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		c.left -= int64(n)
 		c.i, c.n = 0, n
@@ -142,39 +141,12 @@ type Reader struct {
 	t          Tables
 	lastID     int64
 	started    bool
-
-	mu   sync.Mutex
-	free [][]billing.Account // recycled buckets' arrays, for Next
-}
-
-// Recycle hands back accounts returned by Next once nothing refers to them
-// any more (their bucket is written), for Next to reuse their array: a
-// night then allocates accounts for the buckets in flight, not for the
-// whole book. It may be called from any goroutine.
-func (r *Reader) Recycle(accounts []billing.Account) {
-	if cap(accounts) == 0 {
-		return
-	}
-	r.mu.Lock()
-	r.free = append(r.free, accounts[:0])
-	r.mu.Unlock()
-}
-
-// recycled returns a recycled array, or nil.
-func (r *Reader) recycled() []billing.Account {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.free) == 0 {
-		return nil
-	}
-	a := r.free[len(r.free)-1]
-	r.free = r.free[:len(r.free)-1]
-	return a
+	dir        string
 }
 
 // Open opens the snapshot in dir for streaming.
 func Open(dir string) (*Reader, error) {
-	r := &Reader{}
+	r := &Reader{dir: dir}
 	var err error
 	if r.accounts, err = openCursor(dir, AccountsFile, func(x *AccountRow) int64 { return x.AccountID }); err == nil {
 		if r.statements, err = openCursor(dir, StatementsFile, func(x *StatementRow) int64 { return x.AccountID }); err == nil {
@@ -194,10 +166,27 @@ func Open(dir string) (*Reader, error) {
 	return r, nil
 }
 
-// Next returns up to n accounts following the previous chunk, or io.EOF
-// when the snapshot is exhausted. The accounts are freshly allocated: the
-// caller owns them.
-func (r *Reader) Next(n int) ([]billing.Account, error) {
+// Read fills buf with the accounts that follow those of the previous call,
+// in account order, and returns how many it filled; 0 and io.EOF once the
+// snapshot is exhausted. buf is the caller's: every field of every account
+// filled is overwritten, and the accounts' child slices are allocated
+// afresh on each call, so nothing a caller kept from an earlier call is
+// touched.
+func (r *Reader) Read(buf []billing.Account) (int, error) {
+	out, err := r.next(len(buf), buf)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, io.EOF
+		}
+		return 0, fmt.Errorf("%w: %s: %w", ErrBadState, r.dir, err)
+	}
+	return len(out), nil
+}
+
+func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
+	if n == 0 {
+		return nil, nil
+	}
 	t := &r.t
 	t.Accounts = t.Accounts[:0]
 	for len(t.Accounts) < n {
@@ -222,14 +211,14 @@ func (r *Reader) Next(n int) ([]billing.Account, error) {
 			{PurchasesFile, r.purchases.pending()}, {LinesFile, r.lines.pending()}, {HistoryFile, r.history.pending()},
 		} {
 			if rest.left {
-				return nil, fmt.Errorf("read state: %s has rows after the last account", rest.name)
+				return nil, fmt.Errorf("%s has rows after the last account", rest.name)
 			}
 		}
 		return nil, io.EOF
 	}
 	first := t.Accounts[0].AccountID
 	if r.started && first <= r.lastID {
-		return nil, errors.New("read state: accounts out of order (not a state written by creditrun, or edited)")
+		return nil, errors.New("accounts out of order (not a state written by creditrun, or edited)")
 	}
 	last := t.Accounts[len(t.Accounts)-1].AccountID
 	r.started, r.lastID = true, last
@@ -249,7 +238,7 @@ func (r *Reader) Next(n int) ([]billing.Account, error) {
 	if t.History, err = r.history.take(t.History[:0], last, n, r.accounts.rows); err != nil {
 		return nil, err
 	}
-	return t.unflattenInto(r.recycled())
+	return t.unflattenInto(buf)
 }
 
 func (c *cursor[T]) pending() bool {
@@ -279,11 +268,13 @@ type Writer struct {
 	history    *pqfile.Writer[CycleRow]
 	t          Tables
 	n          int
+	dir        string
 }
 
-// Create creates a snapshot in dir.
+// Create creates a snapshot in dir. Close finishes its tables and Finish
+// completes it.
 func Create(dir string) (*Writer, error) {
-	w := &Writer{}
+	w := &Writer{dir: dir}
 	var err error
 	if w.accounts, err = pqfile.Create[AccountRow](filepath.Join(dir, AccountsFile)); err == nil {
 		if w.statements, err = pqfile.Create[StatementRow](filepath.Join(dir, StatementsFile)); err == nil {

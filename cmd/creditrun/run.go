@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline"
+)
+
+// runFlags are the flags run and backfill share, bound to the library's
+// defaults so that the two cannot disagree.
+type runFlags struct {
+	opt        pipeline.Options
+	policy     string
+	logLevel   string
+	cpuProfile string
+}
+
+func (r *runFlags) register(fs *flag.FlagSet) {
+	r.opt = pipeline.DefaultOptions()
+	fs.StringVar(&r.opt.Events, "events", "", "input root holding transactions/, repayments/ and optionally requests/ (required)")
+	fs.StringVar(&r.opt.Out, "out", "", "output root; each date is published as OUT/as_of=D/ (required)")
+	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (default OUT/as_of=D-1/state)")
+	fs.StringVar(&r.policy, "policy", "", "policy file (default: the built-in policy, see 'creditrun policy show')")
+	fs.IntVar(&r.opt.Workers, "workers", r.opt.Workers, "buckets processed at once")
+	fs.IntVar(&r.opt.BucketSize, "bucket-size", r.opt.BucketSize, "accounts per bucket: memory is about workers × bucket size")
+	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: always read the published state back)")
+	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", r.opt.MaxRejectRatio, "share of rejected input rows above which nothing is published (exit 3)")
+	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+}
+
+// complete checks the flags and builds the options.
+func (r *runFlags) complete(stderr io.Writer) error {
+	if _, err := parseLevel(r.logLevel); err != nil {
+		return err
+	}
+	r.opt.Log = newLogger(stderr, r.logLevel)
+	r.opt.Version = version
+	if err := r.opt.Validate(); err != nil {
+		return err
+	}
+	p, err := loadPolicy(r.policy)
+	if err != nil {
+		return err
+	}
+	r.opt.Policy = p
+	return nil
+}
+
+// repeat returns the flags of this invocation that a hint's command must
+// repeat, as a string to paste: the roots, the policy, the tuning that was
+// changed from its default.
+func (r *runFlags) repeat() string {
+	args := []string{"--events", quote(r.opt.Events), "--out", quote(r.opt.Out)}
+	if r.policy != "" {
+		args = append(args, "--policy", quote(r.policy))
+	}
+	return strings.Join(args, " ")
+}
+
+// quote quotes s for a POSIX shell when it needs it.
+func quote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c == '/' || c == '.' || c == '-' || c == '_' || c == '=' || c == ':' || c == '+' ||
+			('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run")
+	var rf runFlags
+	rf.register(fs)
+	var asOf dateFlag
+	fs.Var(&asOf, "as-of", "business date to close, YYYY-MM-DD (required)")
+	pos, err := parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if asOf.d == 0 {
+		return fmt.Errorf("%w: creditrun run: --as-of is required", pipeline.ErrUsage)
+	}
+	return backfill(ctx, &rf, asOf.d, asOf.d, stdout, stderr)
+}
+
+func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("backfill")
+	var rf runFlags
+	rf.register(fs)
+	var from, to dateFlag
+	fs.Var(&from, "from", "first business date YYYY-MM-DD")
+	fs.Var(&to, "to", "last business date YYYY-MM-DD (required)")
+	catchUp := fs.Bool("catch-up", false, "start the day after the latest date published before --to (instead of --from): what a scheduler runs to close --to whatever it missed")
+	pos, err := parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	switch {
+	case to.d == 0:
+		return fmt.Errorf("%w: creditrun backfill: --to is required", pipeline.ErrUsage)
+	case *catchUp && from.d != 0:
+		return fmt.Errorf("%w: creditrun backfill: give --from or --catch-up, not both", pipeline.ErrUsage)
+	case !*catchUp && from.d == 0:
+		return fmt.Errorf("%w: creditrun backfill: --from (or --catch-up) is required", pipeline.ErrUsage)
+	}
+	if *catchUp {
+		if rf.opt.Out == "" {
+			return fmt.Errorf("%w: creditrun backfill: --out is required", pipeline.ErrUsage)
+		}
+		last := pipeline.LastPublishedBefore(rf.opt.Out, to.d)
+		if last == 0 && rf.opt.State == "" {
+			return rf.noState(&pipeline.NoStateError{Day: to.d, Out: rf.opt.Out})
+		}
+		from.d = last + 1
+		if last == 0 {
+			from.d = to.d // with --state: a first run
+		}
+	}
+	return backfill(ctx, &rf, from.d, to.d, stdout, stderr)
+}
+
+// backfill runs from..to and reports it: log lines always, a summary on
+// a terminal's stdout.
+func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, stderr io.Writer) error {
+	if err := rf.complete(stderr); err != nil {
+		return err
+	}
+	if rf.cpuProfile != "" {
+		f, err := os.Create(rf.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("%w: --cpuprofile: %w", pipeline.ErrUsage, err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	total := int(to-from) + 1
+	done := 0
+	progress := func(m *pipeline.Manifest) {
+		done++
+		if total > 1 {
+			el := time.Since(start)
+			eta := time.Duration(float64(el) / float64(done) * float64(total-done))
+			rf.opt.Log.Info().Str("as_of", m.AsOf).Int("day", done).Int("days", total).
+				Dur("elapsed", el).Dur("eta", eta).Msg("backfill progress")
+		}
+	}
+	ms, err := pipeline.Backfill(ctx, rf.opt, from, to, progress)
+	if err != nil {
+		rf.opt.Log.Debug().Str("error", err.Error()).Msg("failure in full")
+		if ns, ok := asNoState(err); ok {
+			return rf.noState(ns)
+		}
+		return err
+	}
+	last := ms[len(ms)-1]
+	rf.opt.Log.Info().Str("as_of", last.AsOf).Int("days", len(ms)).Dur("took", time.Since(start)).Msg("published")
+	if isTerminal(stdout) {
+		if total > 1 {
+			fmt.Fprintf(stdout, "Published %s .. %s (%d days) into %s in %.1fs.\n\n", from, to, total, rf.opt.Out, time.Since(start).Seconds())
+		}
+		s, err := pipeline.Summarize(rf.opt.Out, to)
+		if err != nil {
+			return err
+		}
+		s.WriteText(stdout)
+	}
+	return nil
+}
+
+// noState adds to a missing state the command that fixes it.
+func (rf *runFlags) noState(ns *pipeline.NoStateError) error {
+	if ns.Last != 0 {
+		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s", ns.Last+1, ns.Day, rf.repeat())}
+	}
+	master := filepath.Join(rf.opt.Events, billing.DatasetAccounts)
+	if _, err := os.Stat(master); err == nil {
+		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s --state %s", ns.Day, ns.Day, rf.repeat(), quote(master))}
+	}
+	return ns
+}
+
+func asNoState(err error) (*pipeline.NoStateError, bool) {
+	var ns *pipeline.NoStateError
+	ok := errors.As(err, &ns)
+	return ns, ok
+}

@@ -1,0 +1,89 @@
+package pipeline
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/rs/zerolog"
+
+	"github.com/creditrun/creditrun/policy"
+)
+
+// Defaults of Options; the command line's flags take theirs from here.
+const (
+	// DefaultBucketSize is the number of consecutive accounts processed
+	// together: memory is about Workers × BucketSize accounts.
+	DefaultBucketSize = 4096
+	// DefaultMemoryAccounts is the largest book a backfill keeps in memory
+	// from one day to the next.
+	DefaultMemoryAccounts = 250000
+	// DefaultMaxRejectRatio is the share of rejected input rows above which
+	// a night is not published.
+	DefaultMaxRejectRatio = 0.001
+)
+
+// Options configure runs and backfills. Start from DefaultOptions.
+type Options struct {
+	// Events is the root of the input datasets: transactions/, repayments/
+	// and, optionally, requests/ (each a file, a directory or a Hive tree).
+	Events string
+	// Out is the output root; each date is published as Out/as_of=D/.
+	Out string
+	// State is where the first date starts from: a state/ directory written
+	// by an earlier run, or an accounts master dataset. Empty means
+	// Out/as_of=D−1/state.
+	State string
+	// Policy is the policy in force.
+	Policy *policy.Policy
+	// Workers bounds the buckets processed at once.
+	Workers int
+	// BucketSize is the number of accounts per bucket.
+	BucketSize int
+	// MemoryAccounts is the largest book a backfill keeps in memory from one
+	// day to the next instead of reading back the state it just published
+	// (negative: never). Larger books stream, so peak memory stays set by
+	// Workers × BucketSize. It changes no output.
+	MemoryAccounts int
+	// MaxRejectRatio is the share of rejected input rows above which the
+	// run publishes nothing (ErrTooManyRejects).
+	MaxRejectRatio float64
+	// Version is the program version written in manifests.
+	Version string
+	// Log receives one line per stage.
+	Log zerolog.Logger
+}
+
+// DefaultOptions returns the options of a production run: the built-in
+// policy, one worker per CPU, the default bucket size, memory threshold
+// and reject ratio. Events and Out are left for the caller.
+func DefaultOptions() Options {
+	return Options{
+		Policy:         policy.Default(),
+		Workers:        runtime.GOMAXPROCS(0),
+		BucketSize:     DefaultBucketSize,
+		MemoryAccounts: DefaultMemoryAccounts,
+		MaxRejectRatio: DefaultMaxRejectRatio,
+		Version:        "dev",
+		Log:            zerolog.Nop(),
+	}
+}
+
+// Validate reports the first option that cannot run, as an ErrUsage error
+// that names it.
+func (o *Options) Validate() error {
+	switch {
+	case o.Events == "":
+		return fmt.Errorf("%w: the events root is required (--events)", ErrUsage)
+	case o.Out == "":
+		return fmt.Errorf("%w: the output root is required (--out)", ErrUsage)
+	case o.Policy == nil:
+		return fmt.Errorf("%w: no policy", ErrUsage)
+	case o.Workers < 1:
+		return fmt.Errorf("%w: --workers %d: want at least 1", ErrUsage, o.Workers)
+	case o.BucketSize < 1:
+		return fmt.Errorf("%w: --bucket-size %d: want at least 1", ErrUsage, o.BucketSize)
+	case o.MaxRejectRatio < 0 || o.MaxRejectRatio > 1 || o.MaxRejectRatio != o.MaxRejectRatio:
+		return fmt.Errorf("%w: --max-reject-ratio %v: want 0..1", ErrUsage, o.MaxRejectRatio)
+	}
+	return nil
+}

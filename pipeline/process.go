@@ -1,0 +1,224 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/scoring"
+)
+
+// job is one bucket of consecutive accounts on its way through the day.
+type job struct {
+	buf      []billing.Account // the array accounts is in, the stream's to fill again
+	accounts []billing.Account
+	ev       billing.Events // the events of the bucket's account-id range
+	out      *bucketOut
+	err      error
+	done     chan struct{}
+}
+
+// bucketOut is what one bucket produced. Once written it goes back to
+// the engine's pool, and its buffers serve a later bucket.
+type bucketOut struct {
+	billing.Output
+	scores    []scoring.ScoreRow
+	nulls     []scoring.Nullables // what the scores' nullable columns point at
+	decisions []scoring.DecisionRow
+	dist      *scoring.Distribution
+	before    billing.Money // exposure before the day
+	after     billing.Money // and after
+}
+
+// newBucketOut returns an empty bucketOut, recycled when one is free.
+func (e *engine) newBucketOut() *bucketOut {
+	if o, ok := e.outs.Get().(*bucketOut); ok {
+		return o
+	}
+	return &bucketOut{}
+}
+
+// recycle hands a written bucket's buffers back for a later bucket.
+func (e *engine) recycle(o *bucketOut) {
+	o.Output.Reset()
+	clear(o.scores) // drop the pointers into nulls and the strings
+	clear(o.decisions)
+	*o = bucketOut{Output: o.Output, scores: o.scores[:0], nulls: o.nulls, decisions: o.decisions[:0]}
+	e.outs.Put(o)
+}
+
+// accountBuf returns an array of BucketSize accounts for the stream to
+// fill, recycled from a written bucket when one is free.
+func (e *engine) accountBuf() []billing.Account {
+	if b, ok := e.bufs.Get().(*[]billing.Account); ok {
+		return *b
+	}
+	return make([]billing.Account, e.opt.BucketSize)
+}
+
+// process streams the book through the daily step. One goroutine reads
+// buckets of consecutive accounts from src and hands them to a bounded pool
+// of workers; one goroutine writes the buckets' outputs and new state in
+// bucket order as they finish. Memory is set by workers × bucket size, not
+// by the size of the book.
+func (e *engine) process(ctx context.Context, src accountStream, day billing.Date, ev *dayEvents, w *dayWriter) error {
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan *job)
+	queue := make(chan *job, e.opt.Workers)
+	send := func(ch chan *job, j *job) error {
+		select {
+		case ch <- j:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
+	g.Go(guard("reading the state", func() error { // the only sender on work and queue
+		defer close(work)
+		defer close(queue)
+		var ti, ri, qi int
+		for {
+			buf := e.accountBuf()
+			n, err := src.Read(buf)
+			if n == 0 && errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			accounts := buf[:n]
+			last := accounts[n-1].ID
+			j := &job{buf: buf, accounts: accounts, done: make(chan struct{})}
+			j.ev.Transactions, ti = upTo(ev.txns, ti, last, func(t *billing.Transaction) int64 { return t.AccountID })
+			j.ev.Repayments, ri = upTo(ev.repays, ri, last, func(r *billing.Repayment) int64 { return r.AccountID })
+			j.ev.Requests, qi = upTo(ev.reqs, qi, last, func(r *billing.Request) int64 { return r.AccountID })
+			if err := send(queue, j); err != nil {
+				return err
+			}
+			if err := send(work, j); err != nil {
+				return err
+			}
+		}
+		// Events after the last account belong to no account.
+		rest := &job{done: make(chan struct{})}
+		rest.ev = billing.Events{Transactions: ev.txns[ti:], Repayments: ev.repays[ri:], Requests: ev.reqs[qi:]}
+		rest.out = &bucketOut{dist: e.opt.Policy.Scoring.NewDistribution()}
+		rejectUnknown(&rest.ev, &rest.out.Output)
+		close(rest.done)
+		return send(queue, rest)
+	}))
+	for i := 0; i < e.opt.Workers; i++ {
+		g.Go(guard("the daily step", func() error {
+			for j := range work {
+				j.out, j.err = e.bucket(j.accounts, day, &j.ev)
+				close(j.done)
+			}
+			return nil
+		}))
+	}
+	g.Go(guard("writing the outputs", func() error { // in bucket order
+		for j := range queue {
+			select {
+			case <-j.done:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if j.err != nil {
+				return j.err
+			}
+			if err := w.write(j); err != nil {
+				return err
+			}
+			e.recycle(j.out)
+			if j.buf != nil {
+				// The writer copied what it keeps; the array is free.
+				e.bufs.Put(&j.buf)
+			}
+		}
+		return nil
+	}))
+	return g.Wait()
+}
+
+// upTo returns the events from i on whose account id is ≤ last, and the
+// index after them.
+func upTo[T any](s []T, i int, last int64, id func(*T) int64) ([]T, int) {
+	j := i
+	for j < len(s) && id(&s[j]) <= last {
+		j++
+	}
+	return s[i:j:j], j
+}
+
+// below returns the events from i on whose account id is < id, and the
+// index after them.
+func below[T any](s []T, i int, id int64, idOf func(*T) int64) ([]T, int) {
+	j := i
+	for j < len(s) && idOf(&s[j]) < id {
+		j++
+	}
+	return s[i:j], j
+}
+
+// bucket runs the day for a run of consecutive accounts; ev holds the
+// events of its account-id range, those of unknown accounts included.
+func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billing.Events) (out *bucketOut, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w in the daily step: %w", ErrInternal, &billing.AccountError{
+				AccountID: accounts[0].ID, Detail: fmt.Sprintf("the bucket of %d accounts from this one", len(accounts)),
+				Err: fmt.Errorf("%v", r)})
+		}
+	}()
+	pol := e.opt.Policy
+	out = e.newBucketOut()
+	out.dist = pol.Scoring.NewDistribution()
+	out.scores = slices.Grow(out.scores, len(accounts))
+	out.decisions = slices.Grow(out.decisions, len(accounts))
+	if len(out.nulls) < len(accounts) {
+		out.nulls = make([]scoring.Nullables, len(accounts))
+	}
+	var ti, ri, qi int
+	var unknown billing.Events
+	var as policy.Assessment
+	for i := range accounts {
+		a := &accounts[i]
+		var de billing.Events
+		// Events of ids below this account's have no account.
+		var skipped []billing.Transaction
+		skipped, ti = below(ev.Transactions, ti, a.ID, func(t *billing.Transaction) int64 { return t.AccountID })
+		unknown.Transactions = append(unknown.Transactions, skipped...)
+		var skippedR []billing.Repayment
+		skippedR, ri = below(ev.Repayments, ri, a.ID, func(r *billing.Repayment) int64 { return r.AccountID })
+		unknown.Repayments = append(unknown.Repayments, skippedR...)
+		var skippedQ []billing.Request
+		skippedQ, qi = below(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
+		unknown.Requests = append(unknown.Requests, skippedQ...)
+		de.Transactions, ti = upTo(ev.Transactions, ti, a.ID, func(t *billing.Transaction) int64 { return t.AccountID })
+		de.Repayments, ri = upTo(ev.Repayments, ri, a.ID, func(r *billing.Repayment) int64 { return r.AccountID })
+		de.Requests, qi = upTo(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
+
+		out.before += a.Exposure()
+		assessed, err := pol.Night(a, day, &de, &out.Output, &as)
+		if err != nil {
+			return nil, err
+		}
+		if assessed {
+			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &as.Decision, pol.Version))
+			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, &out.nulls[len(out.scores)]))
+			out.dist.Add(&as.Features, &as.Result)
+		}
+		out.after += a.Exposure()
+	}
+	rejectUnknown(&unknown, &out.Output)
+	return out, nil
+}
