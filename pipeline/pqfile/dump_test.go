@@ -162,3 +162,26 @@ func TestAppendDecimal(t *testing.T) {
 		}
 	}
 }
+
+// A file as DuckDB writes it (testdata/gen.js): every column nullable,
+// DECIMAL(38,2) as FIXED_LEN_BYTE_ARRAY(16), TIMESTAMP_NS without zone and
+// a LIST.
+func TestDumpDuckDBFile(t *testing.T) {
+	var got bytes.Buffer
+	if err := DumpFile(&got, "testdata/duckdb.parquet"); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join([]string{
+		"id INT64 nullable\tname STRING nullable\tamount DECIMAL(18,2) INT64 nullable\trate DECIMAL(9,6) INT32 nullable\t" +
+			"wide DECIMAL(38,2) FIXED_LEN_BYTE_ARRAY nullable\tday DATE nullable\tposted_at TIMESTAMP(MICROS,UTC) nullable\t" +
+			"posted_ns TIMESTAMP(NANOS,LOCAL) nullable\tok BOOLEAN nullable\tpd DOUBLE nullable\tn INT32 nullable\t" +
+			"periods.list.element INT32 repeated",
+		"1\t\"a\"\t1234.50\t0.005000\t-12345678901234567890.12\t2025-01-31\t2025-01-31T04:00:00.000001Z\t" +
+			"2025-01-31T04:00:00.000000001\ttrue\t0.1\t7\t[1, 3]",
+		"2\tNULL\t-0.05\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\t[NULL(def=0)]",
+		"",
+	}, "\n")
+	if got.String() != want {
+		t.Errorf("Dump =\n%s\nwant\n%s", got.String(), want)
+	}
+}
