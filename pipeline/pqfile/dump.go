@@ -3,6 +3,7 @@ package pqfile
 import (
 	"bufio"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -49,7 +50,8 @@ func DumpFile(w io.Writer, path string) error {
 //
 //	DECIMAL      exact, with its scale: -1234.50
 //	DATE         2025-01-31
-//	TIMESTAMP    RFC 3339 in UTC: 2025-01-31T04:00:00.000001Z
+//	TIMESTAMP    RFC 3339 in UTC: 2025-01-31T04:00:00.000001Z (no Z when
+//	             the column is not adjusted to UTC)
 //	TIME         15:04:05.000001
 //	STRING       Go-quoted: "a\tb"
 //	INT, BOOLEAN decimal, true/false
@@ -107,7 +109,7 @@ func Dump(w io.Writer, f *parquet.File) error {
 					return err
 				}
 			}
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
