@@ -33,7 +33,7 @@ interop: build scripts/node_modules
 	rm -rf .interop
 
 scripts/node_modules: scripts/package.json scripts/package-lock.json
-	cd scripts && npm install --no-audit --no-fund --loglevel=error
+	cd scripts && npm ci --no-audit --no-fund --loglevel=error
 	touch scripts/node_modules
 
 # Every fuzz target for FUZZTIME each (go longer by hand: FUZZTIME=30m).
