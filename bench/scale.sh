@@ -25,7 +25,7 @@ START=2025-01-01
 mkdir -p "$DIR"
 make -s build
 BIN=$PWD/bin/creditrun
-(cd bench && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+(cd bench && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 day() { date -u -d "$START + $1 day" +%F; }
 # timed CMD… : runs CMD, prints "wall_s peak_rss_MiB" (GNU time). A failure
