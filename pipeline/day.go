@@ -18,6 +18,7 @@ import (
 // day. With keep it also returns the new book, held in memory.
 func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool) (*Manifest, *book, error) {
 	m := newManifest(e.opt, day, b.from)
+	m.PolicyChangeFrom = b.policyChange
 	t0 := time.Now()
 	ev, err := e.readEvents(ctx, day)
 	if err != nil {
@@ -63,6 +64,10 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 // book must reconcile with the day's flows and the rejects stay under the
 // threshold, or nothing is published.
 func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWriter, b *opened, m *Manifest, start time.Time) error {
+	if b.verified && (w.before != b.exposure || w.book.Accounts != b.accounts) {
+		return fmt.Errorf("%w: %s: its accounts sum to %d accounts and %s of exposure, its %s says %d and %s",
+			state.ErrBadState, b.from, w.book.Accounts, w.before, state.InfoFile, b.accounts, b.exposure)
+	}
 	if got, want := w.after-w.before, w.flows.Net(); got != want {
 		return fmt.Errorf("%w: book exposure moved %s, the day's flows explain %s", billing.ErrNotConserved, got, want)
 	}
@@ -94,7 +99,8 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	var g errgroup.Group
 	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rejects) })
 	g.Go(func() error {
-		return w.state.Finish(state.Info{AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, Accounts: w.book.Accounts}, w.dist)
+		return w.state.Finish(state.Info{AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, PolicyChange: b.policyChange,
+			Accounts: w.book.Accounts, Exposure: w.after.String()}, w.dist)
 	})
 	g.Go(func() error { return writeJSON(filepath.Join(dir, ManifestFile), m) })
 	return g.Wait()

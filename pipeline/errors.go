@@ -28,6 +28,9 @@ var (
 	ErrTooManyRejects = errors.New("too many rejected rows")
 	// ErrLocked means another run holds the output's lock.
 	ErrLocked = errors.New("output locked")
+	// ErrPolicyChanged means the run's policy is not the one the state was
+	// written under, and the change was not declared (Options.PolicyChange).
+	ErrPolicyChanged = errors.New("policy changed")
 	// ErrInternal is a bug: a panic turned into an error.
 	ErrInternal = errors.New("internal error")
 )
@@ -90,7 +93,7 @@ func Classify(err error) Kind {
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, ErrUsage):
+	case errors.Is(err, ErrUsage), errors.Is(err, ErrPolicyChanged):
 		return KindUsage
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return KindInterrupted

@@ -15,22 +15,25 @@ import (
 // Manifest is OUT/as_of=D/_manifest.json: what a run read, what it wrote and
 // how long it took. Everything but TimingsMS is a function of the inputs.
 type Manifest struct {
-	Program       string              `json:"program"`
-	Version       string              `json:"version"`
-	AsOf          string              `json:"as_of"`
-	PolicyVersion string              `json:"policy_version"`
-	PolicySource  string              `json:"policy_source"`
-	StateFrom     string              `json:"state_from"`
-	Inputs        []InputFile         `json:"inputs"`
-	RowsRead      int64               `json:"rows_read"`
-	Rows          map[string]int64    `json:"rows"`
-	Rejects       map[string]int64    `json:"rejects"`
-	RejectRatio   float64             `json:"reject_ratio"`
-	Book          BookTotals          `json:"book"`
-	PSI           []scoring.PSIResult `json:"psi,omitempty"`
-	Workers       int                 `json:"workers"`
-	BucketSize    int                 `json:"bucket_size"`
-	TimingsMS     map[string]int64    `json:"timings_ms"`
+	Program       string `json:"program"`
+	Version       string `json:"version"`
+	AsOf          string `json:"as_of"`
+	PolicyVersion string `json:"policy_version"`
+	PolicySource  string `json:"policy_source"`
+	// PolicyChangeFrom is the policy version of the state the night
+	// started from, when the night changed policy on purpose.
+	PolicyChangeFrom string              `json:"policy_change_from,omitempty"`
+	StateFrom        string              `json:"state_from"`
+	Inputs           []InputFile         `json:"inputs"`
+	RowsRead         int64               `json:"rows_read"`
+	Rows             map[string]int64    `json:"rows"`
+	Rejects          map[string]int64    `json:"rejects"`
+	RejectRatio      float64             `json:"reject_ratio"`
+	Book             BookTotals          `json:"book"`
+	PSI              []scoring.PSIResult `json:"psi,omitempty"`
+	Workers          int                 `json:"workers"`
+	BucketSize       int                 `json:"bucket_size"`
+	TimingsMS        map[string]int64    `json:"timings_ms"`
 }
 
 // InputFile is one input file the run read.

@@ -47,6 +47,10 @@ type Options struct {
 	// MaxRejectRatio is the share of rejected input rows above which the
 	// run publishes nothing (ErrTooManyRejects).
 	MaxRejectRatio float64
+	// PolicyChange allows the first day to run under another policy version
+	// than the state it starts from was written with (without it, such a
+	// night is refused: ErrPolicyChanged). The manifest records the change.
+	PolicyChange bool
 	// Version is the program version written in manifests.
 	Version string
 	// Log receives one line per stage.

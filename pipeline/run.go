@@ -122,6 +122,10 @@ type opened struct {
 	baseline *scoring.Distribution // the previous night's, for PSI
 	accounts int                   // its size
 	close    func()
+	// A published state's totals, which the accounts read must match.
+	verified     bool
+	exposure     billing.Money
+	policyChange string // the state's policy version, when the night changes it on purpose
 }
 
 // runDay opens the book as of day−1 and runs day. kept, when set, is that
@@ -177,6 +181,24 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 		}
 		return nil, fmt.Errorf("%w: %s says it is the state as of %s, where the state as of %s was published", state.ErrBadState, path, info.AsOf, prev)
 	}
+	var change string
+	if info.PolicyVersion != e.opt.Policy.Version {
+		if !e.opt.PolicyChange {
+			return nil, fmt.Errorf("%w: %s was written under policy version %s, this run's policy is version %s (%s); to change policy on purpose, run with --policy-change",
+				ErrPolicyChanged, path, info.PolicyVersion, e.opt.Policy.Version, e.opt.Policy.Source)
+		}
+		change = info.PolicyVersion
+	}
+	t0 := time.Now()
+	if err := state.Verify(path, info); err != nil {
+		return nil, err
+	}
+	e.log.Info().Str("stage", "verify_state").Str("from", path).Int("files", len(info.Files)).
+		Dur("took", time.Since(t0)).Msg("stage done")
+	exposure, err := info.BookExposure()
+	if err != nil {
+		return nil, err
+	}
 	dist, err := state.ReadDistribution(path)
 	if err != nil {
 		return nil, err
@@ -187,7 +209,8 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	}
 	e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
 		Dur("took", time.Since(start)).Msg("stage done")
-	return &opened{stream: r, from: path, baseline: dist, accounts: info.Accounts, close: r.Close}, nil
+	return &opened{stream: r, from: path, baseline: dist, accounts: info.Accounts, close: r.Close,
+		verified: true, exposure: exposure, policyChange: change}, nil
 }
 
 // readMaster reads the accounts master of a first run, sorted by id. A bad

@@ -35,6 +35,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&r.opt.BucketSize, "bucket-size", r.opt.BucketSize, "accounts per bucket: memory is about workers × bucket size")
 	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: always read the published state back)")
 	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", r.opt.MaxRejectRatio, "share of rejected input rows above which nothing is published (exit 3)")
+	fs.BoolVar(&r.opt.PolicyChange, "policy-change", false, "run under another policy than the state was written with, on purpose (recorded in the manifest)")
 	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 }

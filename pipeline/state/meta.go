@@ -1,11 +1,15 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/creditrun/creditrun/billing"
@@ -23,12 +27,33 @@ const (
 	DistributionFile = "distribution.parquet"
 )
 
-// Info is the snapshot's _state.json.
+// Info is the snapshot's _state.json: what it is (its date and the
+// policy that wrote it), the book's totals, and every file it consists of,
+// so that the next run can prove it reads the snapshot that was written.
 type Info struct {
 	AsOf          string `json:"as_of"`
 	PolicyVersion string `json:"policy_version"`
-	Accounts      int    `json:"accounts"`
+	// PolicyChange records the policy version of the snapshot the night
+	// started from, when it ran under another one on purpose.
+	PolicyChange string `json:"policy_change_from,omitempty"`
+	Accounts     int    `json:"accounts"`
+	// Exposure is the book's exposure (what all accounts owe, less credit
+	// balances): the next night's accounts must sum to it.
+	Exposure string     `json:"exposure"`
+	Files    []FileInfo `json:"files"`
 }
+
+// FileInfo describes one file of a snapshot.
+type FileInfo struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Rows   int64  `json:"rows"`
+	Schema string `json:"schema"`
+}
+
+// snapshotFiles are the files of a snapshot that _state.json lists.
+var snapshotFiles = []string{AccountsFile, StatementsFile, PlansFile, PurchasesFile, LinesFile, HistoryFile, DistributionFile}
 
 // Date returns the business date the snapshot is as of.
 func (i Info) Date() (billing.Date, error) { return billing.ParseDate(i.AsOf) }
@@ -72,12 +97,104 @@ func ReadDistribution(dir string) (*scoring.Distribution, error) {
 }
 
 // Finish writes what completes a snapshot whose tables are closed: the
-// score distribution, then _state.json, each durably.
+// score distribution, then _state.json with every file's size, checksum,
+// rows and schema, each durably. It fills info.Files.
 func (w *Writer) Finish(info Info, dist *scoring.Distribution) error {
+	if err := pqfile.WriteFile(filepath.Join(w.dir, DistributionFile), dist.Rows()); err != nil {
+		return err
+	}
+	files, err := describeAll(w.dir)
+	if err != nil {
+		return err
+	}
+	info.Files = files
+	return writeJSON(filepath.Join(w.dir, InfoFile), info)
+}
+
+// describeAll describes every file of the snapshot in dir, concurrently.
+func describeAll(dir string) ([]FileInfo, error) {
+	files := make([]FileInfo, len(snapshotFiles))
 	var g errgroup.Group
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(w.dir, DistributionFile), dist.Rows()) })
-	g.Go(func() error { return writeJSON(filepath.Join(w.dir, InfoFile), info) })
-	return g.Wait()
+	g.SetLimit(4)
+	for i, name := range snapshotFiles {
+		g.Go(func() (err error) { files[i], err = describe(dir, name); return })
+	}
+	return files, g.Wait()
+}
+
+// describe reads file name of dir whole: its size, SHA-256, and, from its
+// footer, its rows and schema.
+func describe(dir, name string) (fi FileInfo, err error) {
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return fi, fmt.Errorf("%w: %w", ErrBadState, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
+	}
+	pf, err := openParquet(f, size)
+	if err != nil {
+		return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
+	}
+	return FileInfo{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: pf.NumRows(), Schema: schemaText(pf.Schema())}, nil
+}
+
+// openParquet opens a Parquet file; a corrupt footer is an error, never a
+// panic.
+func openParquet(f *os.File, size int64) (pf *parquet.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("corrupt footer: %v", r)
+		}
+	}()
+	return parquet.OpenFile(f, size)
+}
+
+// BookExposure returns the exposure _state.json records.
+func (i Info) BookExposure() (billing.Money, error) {
+	m, err := billing.ParseMoney(i.Exposure)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s: exposure %q: %w", ErrBadState, InfoFile, i.Exposure, err)
+	}
+	return m, nil
+}
+
+// Verify proves that the snapshot in dir is the one its _state.json
+// describes: every file listed, of the same size, checksum, rows and
+// schema, and no table missing from the list. A snapshot changed,
+// truncated, or assembled from files of other snapshots is refused, naming
+// the file.
+func Verify(dir string, info Info) error {
+	want := map[string]FileInfo{}
+	for _, f := range info.Files {
+		want[f.Name] = f
+	}
+	for _, name := range snapshotFiles {
+		if _, ok := want[name]; !ok {
+			return fmt.Errorf("%w: %s: %s lists no %s", ErrBadState, dir, InfoFile, name)
+		}
+	}
+	got, err := describeAll(dir)
+	if err != nil {
+		return err
+	}
+	for _, g := range got {
+		w := want[g.Name]
+		path := filepath.Join(dir, g.Name)
+		switch {
+		case g.Size != w.Size:
+			return fmt.Errorf("%w: %s: %d bytes, written with %d (truncated or replaced)", ErrBadState, path, g.Size, w.Size)
+		case g.SHA256 != w.SHA256:
+			return fmt.Errorf("%w: %s: checksum %s, written with %s (changed or replaced since it was published)", ErrBadState, path, g.SHA256, w.SHA256)
+		case g.Rows != w.Rows || g.Schema != w.Schema:
+			return fmt.Errorf("%w: %s: rows or schema differ from %s", ErrBadState, path, InfoFile)
+		}
+	}
+	return nil
 }
 
 // writeJSON writes v as indented JSON, durably.

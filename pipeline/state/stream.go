@@ -43,8 +43,12 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 		f.Close()
 		return nil, err
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
+	pf, err := openParquet(f, st.Size())
 	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
+	}
+	if err := checkSchema[T](pf.Schema()); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
 	}
@@ -60,8 +64,14 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 // batchRows is how many rows a cursor decodes at a time.
 const batchRows = 4096
 
-// fill makes sure a row is buffered unless the table is exhausted.
-func (c *cursor[T]) fill() error {
+// fill makes sure a row is buffered unless the table is exhausted. A
+// corrupt page is an error naming the table, never a panic.
+func (c *cursor[T]) fill() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: corrupt page: %v", c.name, r)
+		}
+	}()
 	for c.i == c.n {
 		if c.left == 0 {
 			if c.cols != nil {
