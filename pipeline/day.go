@@ -75,7 +75,13 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	sortRejects(rejects)
 	m.setRejects(rejects, ev.rows()-len(w.rejects))
 	if err := e.checkRejects(day, m, len(rejects)); err != nil {
-		return err
+		// Refused: the rows go where an operator can read them, outside
+		// the published dates.
+		path, werr := writeRefusedRejects(e.opt.Out, day, rejects)
+		if werr != nil {
+			return fmt.Errorf("%w (and writing them failed: %v)", err, werr)
+		}
+		return fmt.Errorf("%w; the rejected rows are in %s", err, path)
 	}
 	w.rows[TableRejects] = int64(len(rejects))
 	m.Rows = w.rows

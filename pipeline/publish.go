@@ -135,6 +135,8 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 		return err
 	}
 	os.Remove(work)
+	os.RemoveAll(RejectedDir(out, day)) // an earlier refusal of D is history now
+	os.Remove(filepath.Dir(RejectedDir(out, day)))
 	crashpoint(CrashPublished)
 	return nil
 }

@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/pqfile"
 	"github.com/creditrun/creditrun/pipeline/source"
 )
 
@@ -69,4 +72,31 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// RejectedDir is OUT/_rejects/as_of=D: the rejects of a night refused for
+// them (ErrTooManyRejects), outside the published dates. A later
+// publication of D removes it.
+func RejectedDir(out string, day billing.Date) string {
+	return filepath.Join(out, "_rejects", "as_of="+day.String())
+}
+
+// writeRefusedRejects writes the rejects of a refused night to
+// RejectedDir(out, day)/rejects.parquet, replacing an earlier refusal's.
+func writeRefusedRejects(out string, day billing.Date, rejects []source.Reject) (string, error) {
+	dir := RejectedDir(out, day)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, TableRejects+".parquet")
+	tmp := path + fmt.Sprintf(".tmp-%d", os.Getpid())
+	if err := pqfile.WriteFile(tmp, rejects); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return path, syncDir(dir)
 }

@@ -97,10 +97,18 @@ func TestRejectThresholdPublishesNothing(t *testing.T) {
 		t.Fatalf("Run with 20 bad rows: err = %v, want ErrTooManyRejects", err)
 	}
 	entries, _ := os.ReadDir(out)
-	for _, e := range entries { // no partition, no temporary: only the (free) lock file
-		if e.Name() != pipeline.LockFile {
+	for _, e := range entries { // no partition, no temporary: the (free) lock file and the refused rows
+		if e.Name() != pipeline.LockFile && e.Name() != "_rejects" {
 			t.Errorf("left in OUT after a refused run: %s", e.Name())
 		}
+	}
+	refused := filepath.Join(pipeline.RejectedDir(out, bookStart), "rejects.parquet")
+	if !strings.Contains(err.Error(), refused) {
+		t.Errorf("error %q does not say where the rejected rows are", err)
+	}
+	rows, rerr := pqfile.ReadFile[source.Reject](refused)
+	if rerr != nil || len(rows) != 20 || rows[0].Reason != "non_positive_amount" {
+		t.Fatalf("refused rows: %d rows (%v), want the 20 non_positive_amount rows", len(rows), rerr)
 	}
 	// Allowed by a looser threshold, the same day publishes with the rejects listed.
 	opt := firstRun(events, out)
@@ -111,6 +119,9 @@ func TestRejectThresholdPublishesNothing(t *testing.T) {
 	}
 	if m.Rejects["non_positive_amount"] != 20 {
 		t.Errorf("manifest rejects = %v, want 20 non_positive_amount", m.Rejects)
+	}
+	if _, err := os.Stat(pipeline.RejectedDir(out, bookStart)); err == nil {
+		t.Error("the refused rows stay after the date was published")
 	}
 }
 
