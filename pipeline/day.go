@@ -130,16 +130,32 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 // readEvents reads the three event datasets of day in parallel.
 func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
-	for _, ds := range []string{dsTransactions, dsRepayments} {
-		if err := complete(ds, e.inputs[ds], day, loc); err != nil {
-			return nil, err
+	var lists [3][]source.File
+	e.paths = nil
+	for i, ds := range []string{dsTransactions, dsRepayments, dsRequests} {
+		d := e.inputs[ds]
+		if d == nil {
+			continue // no requests dataset
 		}
+		files, warns, err := d.ForDay(day, loc)
+		for _, w := range warns {
+			e.log.Warn().Str("as_of", day.String()).Str("dataset", w.Dataset).Str("path", w.Path).Str("warning", w.What).Msg("input skipped")
+		}
+		if errors.Is(err, source.ErrNotLanded) {
+			return nil, fmt.Errorf("%w: %w", ErrInputMissing, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", ds, err)
+		}
+		for j := range files {
+			files[j].Index = int32(len(e.paths))
+			e.paths = append(e.paths, files[j].Path)
+		}
+		lists[i] = files
 	}
 	ev := &dayEvents{}
 	var rTx, rRe, rRq []source.Reject
-	tx := source.ForDay(e.inputs[dsTransactions], day)
-	re := source.ForDay(e.inputs[dsRepayments], day)
-	rq := source.ForDay(e.inputs[dsRequests], day)
+	tx, re, rq := lists[0], lists[1], lists[2]
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, loc); return }))
 	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, loc); return }))
@@ -152,34 +168,6 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 	ev.rejects = append(append(append(ev.rejects, rTx...), rRe...), rRq...)
 	ev.files = append(append(append(ev.files, tx...), re...), rq...)
 	return ev, nil
-}
-
-// complete checks that a Hive-partitioned dataset has every dt= partition
-// that can hold events of day: those of the UTC dates the local day spans
-// (2025-03-10 in Shanghai is 2025-03-09T16:00Z to 2025-03-10T16:00Z, so
-// dt=2025-03-09 and dt=2025-03-10). A missing one means upstream has not
-// landed the day yet: running would publish a night without its events.
-// Unpartitioned datasets are taken as they are.
-func complete(ds string, files []source.File, day billing.Date, loc *time.Location) error {
-	have := map[billing.Date]bool{}
-	for _, f := range files {
-		if f.Dt != 0 {
-			have[f.Dt] = true
-		}
-	}
-	if len(have) == 0 {
-		return nil
-	}
-	y, m, d := day.YMD()
-	first := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	last := first.AddDate(0, 0, 1).Add(-time.Nanosecond)
-	for dt := billing.NewDate(first.UTC().Date()); dt <= billing.NewDate(last.UTC().Date()); dt++ {
-		if !have[dt] {
-			return fmt.Errorf("%w: %s has no partition dt=%s, which holds events of %s: upstream has not landed them (an empty day is an empty file, not a missing one)",
-				ErrInputMissing, ds, dt, day)
-		}
-	}
-	return nil
 }
 
 // recycler is an accountSource that reuses the arrays of written buckets.

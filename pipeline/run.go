@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -55,6 +56,13 @@ type Options struct {
 	MaxRejectRatio float64
 	// Version is the program version written in manifests.
 	Version string
+	// RequireMarker refuses a night unless every input partition it needs
+	// holds _SUCCESS (source.Landing.RequireMarker).
+	RequireMarker bool
+	// SparsePartitions takes a missing input partition as a day without
+	// rows, for writers that make none for an empty day
+	// (source.Landing.Sparse).
+	SparsePartitions bool
 	// Log receives one line per stage.
 	Log zerolog.Logger
 }
@@ -129,9 +137,9 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 type engine struct {
 	opt    Options
 	log    zerolog.Logger
-	inputs map[string][]source.File // dataset → every file
-	paths  []string                 // input file paths by Index
-	hashes map[string]string        // path → sha256, computed once per process
+	inputs map[string]*source.Dataset // dataset → its layout; no requests when absent
+	paths  []string                   // the day's input file paths by Index
+	hashes map[string]string          // path → sha256, computed once per process
 	// outs recycles buckets' output buffers once they are written, so
 	// that a night allocates them for the buckets in flight, not for
 	// every bucket of the book.
@@ -152,26 +160,20 @@ const (
 )
 
 func (e *engine) listInputs() error {
-	e.inputs = map[string][]source.File{}
-	var idx int32
+	e.inputs = map[string]*source.Dataset{}
+	landing := source.Landing{RequireMarker: e.opt.RequireMarker, Sparse: e.opt.SparsePartitions}
 	for _, ds := range []string{dsTransactions, dsRepayments, dsRequests} {
-		path := filepath.Join(e.opt.Events, ds)
-		if _, err := os.Stat(path); err != nil {
-			if ds == dsRequests && errors.Is(err, os.ErrNotExist) {
-				continue // requests are optional
-			}
+		d, err := source.OpenDataset(ds, filepath.Join(e.opt.Events, ds), landing)
+		if ds == dsRequests && errors.Is(err, fs.ErrNotExist) {
+			continue // requests are optional
+		}
+		if errors.Is(err, source.ErrNotLanded) {
+			return fmt.Errorf("%w: %w", ErrInputMissing, err)
+		}
+		if err != nil {
 			return fmt.Errorf("input %s: %w", ds, err)
 		}
-		files, err := source.List(path)
-		if err != nil {
-			return fmt.Errorf("list %s: %w", ds, err)
-		}
-		for i := range files {
-			files[i].Index = idx
-			idx++
-			e.paths = append(e.paths, files[i].Path)
-		}
-		e.inputs[ds] = files
+		e.inputs[ds] = d
 	}
 	return nil
 }
@@ -255,9 +257,19 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 // row in the master (a repeated account_id included) stops the run: every
 // account must be known once.
 func (e *engine) readMaster(ctx context.Context, path string) ([]source.MasterAccount, error) {
-	files, err := source.List(path)
-	if err != nil {
+	d, err := source.OpenDataset("accounts master", path, source.Landing{})
+	if err != nil && !errors.Is(err, source.ErrNotLanded) {
 		return nil, fmt.Errorf("accounts master %s: %w", path, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	files, warns, err := d.Files()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warns {
+		e.log.Warn().Str("dataset", w.Dataset).Str("path", w.Path).Str("warning", w.What).Msg("input skipped")
 	}
 	accounts, rejects, err := source.ReadAccounts(ctx, files)
 	if err != nil {
