@@ -260,7 +260,7 @@ func (d *Dataset) ForDay(day billing.Date, loc *time.Location) ([]File, []Warnin
 			}
 		}
 	}
-	return number(files), warns, nil
+	return number(files), dedup(warns), nil
 }
 
 // Files returns every file of the dataset, sorted and numbered as ForDay's:
@@ -298,7 +298,7 @@ func (d *Dataset) Files() ([]File, []Warning, error) {
 	if len(files) == 0 {
 		return nil, warns, &NotLandedError{Dataset: d.name, Path: d.path, Reason: "holds no Parquet file: upstream has not landed it"}
 	}
-	return number(files), warns, nil
+	return number(files), dedup(warns), nil
 }
 
 // checkUnpartitioned checks that a dataset without date partitions has
@@ -320,7 +320,7 @@ func (d *Dataset) notLanded(pt *partition) string {
 	case len(pt.files) == 0 && len(temps) > 0:
 		return fmt.Sprintf("holds no Parquet file, only a writer's temporary output (%s): a job is still writing it; run once it has committed",
 			strings.Join(temps, ", "))
-	case len(pt.files) == 0 && pt.meta:
+	case len(pt.files) == 0 && (pt.meta || pt.marker):
 		return "holds no Parquet file, only metadata (_SUCCESS, hidden files): upstream has not landed it; " + emptyHint
 	case len(pt.files) == 0:
 		return "holds no Parquet file: upstream has not landed it; " + emptyHint
@@ -625,6 +625,18 @@ func number(files []File) []File {
 		files[i].Index = int32(i)
 	}
 	return files
+}
+
+// dedup drops the repeats of a warning (a month= directory is consulted
+// for each of the night's dates).
+func dedup(warns []Warning) []Warning {
+	var out []Warning
+	for _, w := range warns {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[int]V) []int {
