@@ -134,6 +134,19 @@ func (d *Dataset) scan(dir string, rootDt billing.Date, anc []fs.FileInfo) error
 			}
 			continue
 		}
+		// A date partition is known by its name: a link to one is followed
+		// only by a night that needs it.
+		key, val, _ := strings.Cut(name, "=")
+		if (dateKeys[key] || key == "year") && (e.IsDir() || e.Type()&fs.ModeSymlink != 0) {
+			if root == nil {
+				root = &dateRoot{dir: dir, flat: map[billing.Date][]string{}, years: map[int][]string{}}
+				d.roots = append(d.roots, root)
+			}
+			if err := d.addPartition(root, key, val, p); err != nil {
+				return err
+			}
+			continue
+		}
 		info, isDir, err := follow(p, e)
 		if err != nil {
 			return err
@@ -141,17 +154,6 @@ func (d *Dataset) scan(dir string, rootDt billing.Date, anc []fs.FileInfo) error
 		if !isDir {
 			if info.Mode().IsRegular() {
 				d.loose = append(d.loose, File{Path: p, Size: info.Size(), Dt: rootDt})
-			}
-			continue
-		}
-		key, val, _ := strings.Cut(name, "=")
-		if dateKeys[key] || key == "year" {
-			if root == nil {
-				root = &dateRoot{dir: dir, flat: map[billing.Date][]string{}, years: map[int][]string{}}
-				d.roots = append(d.roots, root)
-			}
-			if err := d.addPartition(root, key, val, p); err != nil {
-				return err
 			}
 			continue
 		}

@@ -181,6 +181,7 @@ func TestDatasetReadsOnlyTheNightsPartitions(t *testing.T) {
 		entries []string
 	}{
 		{"dt", []string{"dt=2024-02-29/a.parquet", "dt=2024-03-01/a.parquet", "dt=2023-01-01/broken -> nowhere", "dt=2024-03-05/broken -> nowhere"}},
+		{"linked dt", []string{"dt=2024-02-29/a.parquet", "dt=2024-03-01 -> .store", ".store/a.parquet", "dt=2023-01-01 -> nowhere"}},
 		{"compact", []string{"date=20240229/a.parquet", "date=20240301/a.parquet", "date=20230101/broken -> nowhere"}},
 		{"nested", []string{
 			"year=2024/month=02/day=29/a.parquet", "year=2024/month=03/day=01/a.parquet",
