@@ -23,7 +23,8 @@ demo: build
 
 test: lint unit interop
 
-unit:
+# The end-to-end tests write books with DuckDB, as upstream teams do.
+unit: scripts/node_modules
 	$(GO) test -count=1 ./...
 
 # Every output table of a real run must open in DuckDB with the contract's types.

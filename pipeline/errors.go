@@ -103,7 +103,7 @@ func Classify(err error) Kind {
 		return KindNoState
 	case errors.Is(err, ErrLocked):
 		return KindLocked
-	case errors.Is(err, ErrInputMissing):
+	case errors.Is(err, ErrInputMissing), errors.Is(err, source.ErrNotLanded):
 		return KindNotLanded
 	case errors.Is(err, ErrTooManyRejects):
 		return KindTooManyRejects

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -31,47 +30,62 @@ func (ev *dayEvents) rows() int { return len(ev.txns) + len(ev.repays) + len(ev.
 // input file list; requests are optional.
 var eventDatasets = []string{billing.DatasetTransactions, billing.DatasetRepayments, billing.DatasetRequests}
 
+// listInputs opens the day's input datasets once per process; each day
+// then lists only the partitions it needs.
 func (e *engine) listInputs() error {
-	e.inputs = map[string][]source.File{}
-	var idx int32
+	e.inputs = map[string]*source.Dataset{}
+	landing := source.Landing{RequireMarker: e.opt.RequireMarker, Sparse: e.opt.SparsePartitions}
 	for _, ds := range eventDatasets {
-		path := filepath.Join(e.opt.Events, ds)
-		if _, err := os.Stat(path); err != nil {
-			if ds == billing.DatasetRequests && errors.Is(err, os.ErrNotExist) {
-				continue // requests are optional
-			}
-			if errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("%w: input %s: %w", ErrInputMissing, ds, err)
-			}
-			return fmt.Errorf("input %s: %w", ds, err)
+		d, err := source.OpenDataset(ds, filepath.Join(e.opt.Events, ds), landing)
+		if ds == billing.DatasetRequests && errors.Is(err, fs.ErrNotExist) {
+			continue // requests are optional
 		}
-		files, err := source.List(path)
 		if err != nil {
-			return fmt.Errorf("%w: list %s: %w", ErrBadInput, ds, err)
+			return inputError(ds, err)
 		}
-		for i := range files {
-			files[i].Index = idx
-			idx++
-			e.paths = append(e.paths, files[i].Path)
-		}
-		e.inputs[ds] = files
+		e.inputs[ds] = d
 	}
 	return nil
 }
 
-// readEvents reads the three event datasets of day in parallel.
+// inputError classifies an error opening or listing dataset ds.
+func inputError(ds string, err error) error {
+	switch {
+	case errors.Is(err, source.ErrNotLanded):
+		return fmt.Errorf("%w: %w", ErrInputMissing, err)
+	case errors.Is(err, source.ErrPartition):
+		return fmt.Errorf("%w: input %s: %w", ErrBadInput, ds, err)
+	}
+	return fmt.Errorf("input %s: %w", ds, err)
+}
+
+// readEvents lists the files of the partitions day needs, proving they
+// landed, and reads the three event datasets of day in parallel.
 func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
-	for _, ds := range eventDatasets[:2] {
-		if err := complete(ds, e.inputs[ds], day, loc); err != nil {
-			return nil, err
+	var lists [3][]source.File
+	e.paths = nil
+	for i, ds := range eventDatasets {
+		d := e.inputs[ds]
+		if d == nil {
+			continue // no requests dataset
 		}
+		files, warns, err := d.ForDay(day, loc)
+		for _, w := range warns {
+			e.log.Warn().Str("as_of", day.String()).Str("dataset", w.Dataset).Str("path", w.Path).Str("warning", w.What).Msg("input skipped")
+		}
+		if err != nil {
+			return nil, inputError(ds, err)
+		}
+		for j := range files {
+			files[j].Index = int32(len(e.paths))
+			e.paths = append(e.paths, files[j].Path)
+		}
+		lists[i] = files
 	}
 	ev := &dayEvents{}
 	var rTx, rRe, rRq []source.Reject
-	tx := source.ForDay(e.inputs[billing.DatasetTransactions], day)
-	re := source.ForDay(e.inputs[billing.DatasetRepayments], day)
-	rq := source.ForDay(e.inputs[billing.DatasetRequests], day)
+	tx, re, rq := lists[0], lists[1], lists[2]
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, loc); return }))
 	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, loc); return }))
@@ -87,34 +101,6 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 		return nil, err
 	}
 	return ev, nil
-}
-
-// complete checks that a Hive-partitioned dataset has every dt= partition
-// that can hold events of day: those of the UTC dates the local day spans
-// (2025-03-10 in Shanghai is 2025-03-09T16:00Z to 2025-03-10T16:00Z, so
-// dt=2025-03-09 and dt=2025-03-10). A missing one means upstream has not
-// landed the day yet: running would publish a night without its events.
-// Unpartitioned datasets are taken as they are.
-func complete(ds string, files []source.File, day billing.Date, loc *time.Location) error {
-	have := map[billing.Date]bool{}
-	for _, f := range files {
-		if f.Dt != 0 {
-			have[f.Dt] = true
-		}
-	}
-	if len(have) == 0 {
-		return nil
-	}
-	y, m, d := day.YMD()
-	first := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	last := first.AddDate(0, 0, 1).Add(-time.Nanosecond)
-	for dt := billing.NewDate(first.UTC().Date()); dt <= billing.NewDate(last.UTC().Date()); dt++ {
-		if !have[dt] {
-			return fmt.Errorf("%w: %s has no partition dt=%s, which holds events of %s: upstream has not landed them (an empty day is an empty file, not a missing one)",
-				ErrInputMissing, ds, dt, day)
-		}
-	}
-	return nil
 }
 
 // checksum hashes the files a day reads, each once per process (a

@@ -47,6 +47,13 @@ type Options struct {
 	// MaxRejectRatio is the share of rejected input rows above which the
 	// run publishes nothing (ErrTooManyRejects).
 	MaxRejectRatio float64
+	// RequireMarker refuses a night unless every input partition it needs
+	// holds _SUCCESS (source.Landing.RequireMarker).
+	RequireMarker bool
+	// SparsePartitions takes a missing input partition as a day without
+	// rows, for writers that make none for an empty day
+	// (source.Landing.Sparse).
+	SparsePartitions bool
 	// PolicyChange allows the first day to run under another policy version
 	// than the state it starts from was written with (without it, such a
 	// night is refused: ErrPolicyChanged). The manifest records the change.

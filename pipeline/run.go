@@ -89,9 +89,9 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 type engine struct {
 	opt    Options
 	log    zerolog.Logger
-	inputs map[string][]source.File // dataset → every file
-	paths  []string                 // input file paths by Index
-	hashes map[string]string        // path → sha256, computed once per process
+	inputs map[string]*source.Dataset // dataset → its layout; no requests when absent
+	paths  []string                   // the day's input file paths by Index
+	hashes map[string]string          // path → sha256, computed once per process
 	// outs recycles buckets' output buffers once they are written, so
 	// that a night allocates them for the buckets in flight, not for
 	// every bucket of the book.
@@ -217,9 +217,16 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 // row in the master (a repeated account_id included) stops the run: every
 // account must be known once.
 func (e *engine) readMaster(ctx context.Context, path string) ([]source.MasterAccount, error) {
-	files, err := source.List(path)
+	d, err := source.OpenDataset("accounts master", path, source.Landing{})
 	if err != nil {
-		return nil, fmt.Errorf("%w: accounts master %s: %w", ErrBadInput, path, err)
+		return nil, inputError("accounts master", err)
+	}
+	files, warns, err := d.Files()
+	if err != nil {
+		return nil, inputError("accounts master", err)
+	}
+	for _, w := range warns {
+		e.log.Warn().Str("dataset", w.Dataset).Str("path", w.Path).Str("warning", w.What).Msg("input skipped")
 	}
 	accounts, rejects, err := source.ReadAccounts(ctx, files)
 	if err != nil {

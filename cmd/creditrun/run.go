@@ -35,6 +35,8 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&r.opt.BucketSize, "bucket-size", r.opt.BucketSize, "accounts per bucket: memory is about workers × bucket size")
 	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: always read the published state back)")
 	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", r.opt.MaxRejectRatio, "share of rejected input rows above which nothing is published (exit 3)")
+	fs.BoolVar(&r.opt.RequireMarker, "require-success-marker", false, "refuse a night unless every input partition it needs holds _SUCCESS")
+	fs.BoolVar(&r.opt.SparsePartitions, "sparse-partitions", false, "take a missing input partition as a day without rows (DuckDB PARTITION_BY, Spark partitionBy)")
 	fs.BoolVar(&r.opt.PolicyChange, "policy-change", false, "run under another policy than the state was written with, on purpose (recorded in the manifest)")
 	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")

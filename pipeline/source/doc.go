@@ -5,18 +5,72 @@
 //
 // # Datasets and files
 //
-// A dataset is a Parquet file, a directory of them, or a Hive-partitioned
-// directory (dt=YYYY-MM-DD at any depth, other keys such as hour=/region=
-// allowed). List finds the files, skipping hidden and underscore entries
-// (_SUCCESS, _temporary, .crc) and *.crc files, and returns them sorted by
-// partition date then path, with their sizes (Checksum adds the SHA-256 of
-// those a run reads, for its manifest). List opens no file, so listing does
-// not grow with the history kept; a file a run reads that is not Parquet is
-// an error (ErrNotParquet), never silently skipped.
-// ForDay keeps the files that can hold events of a business day: every
-// unpartitioned file and the partitions within one day of it, since
-// upstream may cut dt by UTC date and the policy zone may be ahead of or
-// behind UTC.
+// A dataset is a Parquet file, a directory of them, or a directory of date
+// partitions. OpenDataset detects the layout once; a night then asks
+// Dataset.ForDay for exactly the files it needs, and a dataset read whole
+// (the accounts master) asks Dataset.Files. The layouts:
+//
+//	DIR/part-0.parquet                       unpartitioned: every night reads every file
+//	DIR/dt=2025-03-10/part-0.parquet         dt=, ds= or date=, valued YYYY-MM-DD
+//	DIR/ds=20250310/part-0.parquet           or YYYYMMDD
+//	DIR/year=2025/month=3/day=10/x.parquet   nested, month and day with or without a leading zero
+//	DIR/region=cn/dt=2025-03-10/hour=23/…    other partition keys above or below the date
+//
+// Opening reads the directories above the date partitions and the names of
+// the partitions, never their contents, so a night costs the same with a
+// year of history as with a week; ForDay reads only the partitions it
+// needs (year= and month= directories only for the night's dates). Hidden
+// and underscore entries (_SUCCESS, _temporary, .spark-staging, .crc) and
+// *.crc files are metadata; every other regular file is data and must be
+// Parquet (the readers check, ErrNotParquet). Symbolic links to
+// directories, the dataset's root and its partitions included, are
+// followed; a link back to a directory above it is skipped with a Warning.
+// A __HIVE_DEFAULT_PARTITION__ date partition (rows whose key was null)
+// belongs to no night: it is skipped with a Warning. A partition value
+// that is not a date is ErrPartition. Files are sorted by partition date
+// then path and numbered 0..n-1; each carries its partition date (Dt) for
+// the outside_partition check. Checksum adds the SHA-256 of the files a
+// run reads, for its manifest.
+//
+// # Which partitions a night needs
+//
+// Upstream may cut partitions by UTC date while a business day is a local
+// date in the policy's zone: the night of D needs the partitions of the UTC
+// dates its local day spans (2025-03-10 in Shanghai runs from
+// 2025-03-09T16:00Z to 2025-03-10T16:00Z: dt=2025-03-09 and dt=2025-03-10).
+// It also reads the partitions of D−1 and D+1 when they have landed, since
+// the readers accept an event within one day of its partition; one that is
+// there but has not landed is skipped with a Warning.
+//
+// # Landed or not
+//
+// A night that runs on input that has not landed publishes a night without
+// its events, so ForDay returns a *NotLandedError (wrapping ErrNotLanded;
+// naming the dataset, the directory and the partition at fault, and what to
+// do) when:
+//
+//   - the dataset does not exist (the error also wraps fs.ErrNotExist, so an
+//     optional dataset can be taken as absent) or is a link to nothing;
+//   - it, or a partition the night needs, holds no Parquet file: an empty
+//     directory, or only metadata, or only a writer's temporary output
+//     (_temporary/, .spark-staging-*, .hive-staging*: a job still writing);
+//     an empty day is an empty Parquet file, not an empty directory;
+//   - a partition the night needs does not exist, unless Landing.Sparse;
+//   - with Landing.RequireMarker, a partition the night needs (or an
+//     unpartitioned directory) has no _SUCCESS in its own directory.
+//
+// Landing.RequireMarker is the Hadoop, Spark and Airflow convention: a
+// writer adds _SUCCESS to a partition once it is complete. Without it, a
+// partition holding a Parquet file has landed, with or without _SUCCESS.
+// Landing.Sparse is the documented way to run layouts that write no
+// partition for a day without rows (DuckDB COPY … PARTITION_BY, Spark
+// partitionBy): a missing partition is an empty day. A dataset with no
+// data at all, or one with a writer's temporary output at its root, is
+// still not landed in sparse mode.
+//
+// List is Files with the default Landing, for callers that want every file
+// of a path. ForDay, the function, keeps the files of a night from an
+// already listed dataset.
 //
 // # Schema
 //
@@ -52,7 +106,7 @@
 // An event belongs to the business day of its timestamp's local date in the
 // policy's zone (billing.LocalDate). The event readers keep exactly the
 // events of the day asked for; events of other days are not errors, they
-// belong to other runs. In a dt= partitioned file an event whose local date
+// belong to other runs. In a date-partitioned file an event whose local date
 // is more than one day from its partition is rejected (outside_partition),
 // since no run would read it. Rows that no run would keep — a null or
 // unreadable timestamp, an event outside its partition — are reported by

@@ -100,7 +100,10 @@ var (
 	ErrNotParquet = errors.New("not a parquet file")
 	// ErrCorrupt wraps a decoding failure of a Parquet file.
 	ErrCorrupt = errors.New("corrupt parquet file")
-	// ErrPartition is returned by List for a malformed or conflicting dt=
-	// directory.
-	ErrPartition = errors.New("bad dt= partition")
+	// ErrPartition is returned by OpenDataset and List for a malformed or
+	// conflicting date partition directory.
+	ErrPartition = errors.New("bad date partition")
+	// ErrNotLanded is wrapped by *NotLandedError: a dataset does not yet
+	// hold what a night needs.
+	ErrNotLanded = errors.New("input not landed")
 )
