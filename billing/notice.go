@@ -38,6 +38,10 @@ func (c *Config) reminderDays(grade string) []int {
 }
 
 func notify(cfg *Config, out *Output, a *Account, day Date, kind NoticeKind, ref string, amount Money, due Date) {
+	var dueDate *Date
+	if due != 0 {
+		dueDate = &due
+	}
 	out.Notices = append(out.Notices, Notice{
 		NoticeID:  NoticeID(a.ID, kind, ref),
 		AccountID: a.ID,
@@ -46,7 +50,7 @@ func notify(cfg *Config, out *Output, a *Account, day Date, kind NoticeKind, ref
 		Channel:   cfg.channel(kind),
 		Reference: ref,
 		Amount:    amount,
-		DueDate:   due,
+		DueDate:   dueDate,
 	})
 }
 

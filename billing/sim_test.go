@@ -267,8 +267,8 @@ func logDay(w io.Writer, a *Account, d Date, ev *Events, out *Output, before Mon
 	}
 	for _, n := range out.Notices {
 		fmt.Fprintf(&b, "  notice %s %s via %s ref %s amount %s", n.NoticeID[:8], n.Kind, n.Channel, n.Reference, n.Amount)
-		if n.DueDate != 0 {
-			fmt.Fprintf(&b, " due %s", n.DueDate)
+		if n.DueDate != nil {
+			fmt.Fprintf(&b, " due %s", *n.DueDate)
 		}
 		b.WriteString("\n")
 	}
