@@ -27,16 +27,19 @@ type StatementRow struct {
 	MinimumDue           Money `parquet:"minimum_due,decimal(2:18)"`
 }
 
-// LineRow is one line of a statement.
+// LineRow is one line of a statement. ref is the txn_id, repayment_id or
+// the plan's txn_id, NULL for a line of no event or plan (the cycle's
+// revolving fee, its penalty); period is the plan's period, NULL unless
+// the line is a plan's.
 type LineRow struct {
-	AccountID     int64  `parquet:"account_id"`
-	StatementDate Date   `parquet:"statement_date,date"`
-	Seq           int32  `parquet:"line_no"`
-	Kind          string `parquet:"kind,dict"`
-	EventDate     Date   `parquet:"event_date,date"`
-	Ref           string `parquet:"ref"` // txn_id, repayment_id or the plan's txn_id
-	Period        int32  `parquet:"period"`
-	Amount        Money  `parquet:"amount,decimal(2:18)"`
+	AccountID     int64   `parquet:"account_id"`
+	StatementDate Date    `parquet:"statement_date,date"`
+	Seq           int32   `parquet:"line_no"`
+	Kind          string  `parquet:"kind,dict"`
+	EventDate     Date    `parquet:"event_date,date"`
+	Ref           *string `parquet:"ref,optional"`
+	Period        *int32  `parquet:"period,optional"`
+	Amount        Money   `parquet:"amount,decimal(2:18)"`
 }
 
 // PlanRow is an installment plan opened by the run, with its disclosure.

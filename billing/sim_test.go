@@ -252,9 +252,12 @@ func logDay(w io.Writer, a *Account, d Date, ev *Events, out *Output, before Mon
 			if l.StatementDate != s.StatementDate {
 				continue
 			}
-			ref := l.Ref
-			if l.Period > 0 {
-				ref += fmt.Sprintf("#%d", l.Period)
+			ref := ""
+			if l.Ref != nil {
+				ref = *l.Ref
+			}
+			if l.Period != nil {
+				ref += fmt.Sprintf("#%d", *l.Period)
 			}
 			fmt.Fprintf(&b, "    line %2d %s %-21s %-12s %10s\n", l.Seq, l.EventDate, l.Kind, ref, l.Amount)
 		}
