@@ -5,7 +5,11 @@
 // what-if comparison of two policies on the same book (WhatIf).
 //
 // default.yaml, embedded, is the shipped policy; its comments are the
-// analysts' documentation of every setting.
+// analysts' documentation of every setting. A policy file is either full
+// (every section and setting, so that a file cut short is an error) or
+// partial, saying `extends: default` at its top level, and then whatever it
+// leaves out takes the default. A file above MaxBytes (1 MiB) is refused
+// before it is parsed.
 package policy
 
 import (
@@ -14,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -48,11 +53,24 @@ func Default() *Policy {
 	return p
 }
 
-// Load reads and parses the policy file at path.
+// Load reads and parses the policy file at path. A file above MaxBytes is
+// refused before it is read whole.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	if len(data) > MaxBytes {
+		size := int64(len(data))
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		return nil, &ProblemsError{Name: path, Problems: []Problem{tooLarge(size)}}
 	}
 	return Parse(path, data)
 }
