@@ -80,8 +80,8 @@ func version(data []byte) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
-// billingPaths maps the first word of a billing.Config.Validate error (the
-// setting's key) to the setting's path in the file.
+// billingPaths maps the key of a billing.ConfigError to the setting's path
+// in the file (billing's settings live in three sections).
 var billingPaths = map[string]string{
 	"time_zone": "billing.time_zone", "due_days": "billing.due_days",
 	"installment_options": "billing.installment_options", "apr_cap": "billing.apr_cap",
@@ -98,14 +98,16 @@ var billingPaths = map[string]string{
 // each problem the line of the setting it names.
 func (p *parser) validate(pol *Policy) {
 	for _, err := range unjoin(pol.Billing.Validate()) {
-		msg := err.Error()
-		key, _, _ := strings.Cut(msg, " ")
-		key = strings.TrimSuffix(key, ":")
-		path := billingPaths[key]
-		if path != "" {
-			msg = strings.Replace(msg, key, path, 1)
+		var ce *billing.ConfigError
+		if !errors.As(err, &ce) {
+			p.errorf(0, "%v", err)
+			continue
 		}
-		p.errorf(p.line(path), "%s", msg)
+		path, ok := billingPaths[ce.Key]
+		if !ok {
+			path = "billing." + ce.Key
+		}
+		p.errorf(p.line(path), "%s: %s", path, ce.Msg)
 	}
 	sc := &pol.Scoring
 	for _, err := range unjoin(sc.Validate()) {

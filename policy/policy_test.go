@@ -122,7 +122,7 @@ func TestParseProblems(t *testing.T) {
 		{"wrong type: list for a mapping", "limits: [1, 2]\n", 1, "limits: want a mapping"},
 		{"rate with too many decimals", "billing:\n  apr_cap: 0.1234567\n", 2, "at most 6 decimals"},
 		{"money with 3 decimals", "billing:\n  minimum_floor: 10.005\n", 2, "at most 2 decimals"},
-		{"rate out of range (billing)", "billing:\n  due_days: 9\n  revolving_daily_rate: 0.5\n", 3, "billing.revolving_daily_rate 0.500000: want 0..0.010000"},
+		{"rate out of range (billing)", "billing:\n  due_days: 9\n  revolving_daily_rate: 0.5\n", 3, "billing.revolving_daily_rate: 0.500000: want 0..0.010000"},
 		{"rate out of range (limits)", "limits:\n  delinquency_cut: 1.5\n", 2, "limits.delinquency_cut: 1.500000: rate out of range"},
 		{"rate out of range (grade rule)", `limits:
   grades:
@@ -184,7 +184,7 @@ func TestParseProblems(t *testing.T) {
 		{"invalid YAML", "billing:\n  due_days: 9\n   x: 1\n", 3, "invalid YAML: mapping values are not allowed"},
 		{"empty file", "", 0, "empty policy file"},
 		{"unknown time zone", "billing:\n  time_zone: Mars/Olympus\n", 2, "unknown zone"},
-		{"charge-off before freeze", "collections:\n  freeze_dpd: 200\n", 1, "charge_off_dpd 180: want above freeze_dpd 200"},
+		{"charge-off before freeze", "collections:\n  freeze_dpd: 200\n", 1, "collections.charge_off_dpd: 180: want above freeze_dpd 200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
