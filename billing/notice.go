@@ -42,6 +42,10 @@ func notify(cfg *Config, out *Output, a *Account, day Date, kind NoticeKind, ref
 	if due != 0 {
 		dueDate = &due
 	}
+	var amt *Money
+	if kind.HasAmount() {
+		amt = &amount
+	}
 	out.Notices = append(out.Notices, Notice{
 		NoticeID:  NoticeID(a.ID, kind, ref),
 		AccountID: a.ID,
@@ -49,7 +53,7 @@ func notify(cfg *Config, out *Output, a *Account, day Date, kind NoticeKind, ref
 		Kind:      string(kind),
 		Channel:   cfg.channel(kind),
 		Reference: ref,
-		Amount:    amount,
+		Amount:    amt,
 		DueDate:   dueDate,
 	})
 }

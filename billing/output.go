@@ -89,10 +89,22 @@ const (
 	NoticeRequestDeclined NoticeKind = "request_declined"
 )
 
+// HasAmount reports whether a notice of kind names an amount (its amount
+// column is NULL otherwise).
+func (k NoticeKind) HasAmount() bool {
+	switch k {
+	case NoticeFrozen, NoticeUnfrozen, NoticeDeclined, NoticeRequestDeclined:
+		return false
+	}
+	return true
+}
+
 // Notice is a message for the downstream messaging system. NoticeID is a
 // pure function of (account, kind, reference), so a re-run or a backfill
-// never creates a second notice. due_date is NULL for a notice about no
-// statement (frozen, closed, a limit change…).
+// never creates a second notice. amount is NULL for a notice that names
+// none (account frozen or unfrozen, application or request declined);
+// due_date is NULL for a notice about no statement (frozen, closed, a
+// limit change…).
 type Notice struct {
 	NoticeID  string `parquet:"notice_id"`
 	AccountID int64  `parquet:"account_id"`
@@ -100,7 +112,7 @@ type Notice struct {
 	Kind      string `parquet:"kind,dict"`
 	Channel   string `parquet:"channel,dict"`
 	Reference string `parquet:"reference"`
-	Amount    Money  `parquet:"amount,decimal(2:18)"`
+	Amount    *Money `parquet:"amount,decimal(2:18),optional"`
 	DueDate   *Date  `parquet:"due_date,date,optional"`
 }
 

@@ -269,7 +269,11 @@ func logDay(w io.Writer, a *Account, d Date, ev *Events, out *Output, before Mon
 		fmt.Fprintf(&b, "  delinquency dpd %d %s past due %s penalty today %s total %s\n", r.DPD, r.Bucket, r.PastDueAmount, r.PenaltyToday, r.PenaltyTotal)
 	}
 	for _, n := range out.Notices {
-		fmt.Fprintf(&b, "  notice %s %s via %s ref %s amount %s", n.NoticeID[:8], n.Kind, n.Channel, n.Reference, n.Amount)
+		amount := "none"
+		if n.Amount != nil {
+			amount = n.Amount.String()
+		}
+		fmt.Fprintf(&b, "  notice %s %s via %s ref %s amount %s", n.NoticeID[:8], n.Kind, n.Channel, n.Reference, amount)
 		if n.DueDate != nil {
 			fmt.Fprintf(&b, " due %s", *n.DueDate)
 		}
