@@ -74,7 +74,7 @@ func TestReminders(t *testing.T) {
 		for _, n := range out.Notices {
 			if n.Kind == string(NoticeDueReminder) {
 				ref = n.Reference
-				if n.Channel != "push" || n.Amount != min || n.NoticeID != NoticeID(a.ID, NoticeDueReminder, ref) {
+				if n.Channel != "push" || n.Amount == nil || *n.Amount != min || n.NoticeID != NoticeID(a.ID, NoticeDueReminder, ref) {
 					t.Errorf("reminder %+v: want push, amount %s, stable id", n, min)
 				}
 			}

@@ -107,27 +107,30 @@ func (c *Config) Location() *time.Location {
 	return c.loc
 }
 
-// Validate checks every setting and returns all problems joined.
+// Validate checks every setting and returns all problems joined, each a
+// *ConfigError naming the setting's key.
 func (c *Config) Validate() error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, &ConfigError{Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil || c.TimeZone == "" {
-		bad("time_zone %q: unknown zone", c.TimeZone)
+		bad("time_zone", "%q: unknown zone", c.TimeZone)
 	} else {
 		c.loc = loc
 	}
 	if c.DueDays < 1 || c.DueDays > 27 {
-		bad("due_days %d: want 1..27", c.DueDays)
+		bad("due_days", "%d: want 1..27", c.DueDays)
 	}
 	for _, n := range c.InstallmentOptions {
 		if n < 1 || n > 60 {
-			bad("installment_options: %d periods, want 1..60", n)
+			bad("installment_options", "%d periods, want 1..60", n)
 		}
 	}
 	rate := func(name string, r Rate, max Rate) {
 		if r < 0 || r > max {
-			bad("%s %s: want 0..%s", name, r, max)
+			bad(name, "%s: want 0..%s", r, max)
 		}
 	}
 	rate("apr_cap", c.APRCap, 10*RateScale)
@@ -135,31 +138,31 @@ func (c *Config) Validate() error {
 	rate("revolving_daily_rate", c.RevolvingDailyRate, RateScale/100)
 	rate("penalty_daily_rate", c.PenaltyDailyRate, RateScale/100)
 	if c.MinimumFloor < 0 {
-		bad("minimum_floor %s: want ≥ 0", c.MinimumFloor)
+		bad("minimum_floor", "%s: want ≥ 0", c.MinimumFloor)
 	}
 	if len(c.Waterfall) != int(NumComponents) {
-		bad("waterfall: want each of %v once", componentNames)
+		bad("waterfall", "want each of %v once", componentNames)
 	} else {
 		var seen [NumComponents]bool
 		for _, k := range c.Waterfall {
 			if k >= NumComponents || seen[k] {
-				bad("waterfall: want each of %v once", componentNames)
+				bad("waterfall", "want each of %v once", componentNames)
 				break
 			}
 			seen[k] = true
 		}
 	}
 	if c.MaxDeferralCycles < 0 {
-		bad("max_deferral_cycles %d: want ≥ 0", c.MaxDeferralCycles)
+		bad("max_deferral_cycles", "%d: want ≥ 0", c.MaxDeferralCycles)
 	}
 	if c.HistoryCycles < 1 || c.HistoryCycles > 36 {
-		bad("history_cycles %d: want 1..36", c.HistoryCycles)
+		bad("history_cycles", "%d: want 1..36", c.HistoryCycles)
 	}
 	if c.FreezeDPD < 1 {
-		bad("freeze_dpd %d: want ≥ 1", c.FreezeDPD)
+		bad("freeze_dpd", "%d: want ≥ 1", c.FreezeDPD)
 	}
 	if c.ChargeOffDPD <= c.FreezeDPD {
-		bad("charge_off_dpd %d: want above freeze_dpd %d", c.ChargeOffDPD, c.FreezeDPD)
+		bad("charge_off_dpd", "%d: want above freeze_dpd %d", c.ChargeOffDPD, c.FreezeDPD)
 	}
 	if len(errs) == 0 {
 		return nil

@@ -36,3 +36,20 @@ func (e *AccountError) Redacted() string {
 }
 
 func (e *AccountError) Unwrap() error { return e.Err }
+
+// ErrInvalidConfig is what every ConfigError wraps: a setting of Config is
+// out of its range.
+var ErrInvalidConfig = errors.New("invalid billing setting")
+
+// A ConfigError is one problem Config.Validate found. Key names the setting
+// as the policy file's billing, collections and notices sections spell it
+// ("due_days", "penalty_daily_rate"); Msg says what is wrong with its value.
+type ConfigError struct {
+	Key string
+	Msg string
+}
+
+func (e *ConfigError) Error() string { return e.Key + ": " + e.Msg }
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }

@@ -38,6 +38,14 @@ func (c *Config) reminderDays(grade string) []int {
 }
 
 func notify(cfg *Config, out *Output, a *Account, day Date, kind NoticeKind, ref string, amount Money, due Date) {
+	var dueDate *Date
+	if due != 0 {
+		dueDate = &due
+	}
+	var amt *Money
+	if kind.HasAmount() {
+		amt = &amount
+	}
 	out.Notices = append(out.Notices, Notice{
 		NoticeID:  NoticeID(a.ID, kind, ref),
 		AccountID: a.ID,
@@ -45,8 +53,8 @@ func notify(cfg *Config, out *Output, a *Account, day Date, kind NoticeKind, ref
 		Kind:      string(kind),
 		Channel:   cfg.channel(kind),
 		Reference: ref,
-		Amount:    amount,
-		DueDate:   due,
+		Amount:    amt,
+		DueDate:   dueDate,
 	})
 }
 

@@ -3,7 +3,10 @@ package billing
 // The row types below are the contract's output tables. Their parquet tags
 // are plain struct tags (billing imports no storage): the pipeline writes the
 // rows as they are. Money is DECIMAL(18,2) on INT64, rates DECIMAL(9,6),
-// dates DATE.
+// dates DATE. A column that can be "none" is nullable (a pointer field,
+// nil for NULL), never a sentinel (1970-01-01, an empty string, period 0);
+// each type says when. Codes, kinds, channels and statuses carry few
+// distinct values and are dictionary-encoded (`dict`).
 
 // StatementRow is one statement issued by the run (dated as_of+1).
 // previous_balance + purchases + installment_principal + installment_fees +
@@ -24,16 +27,19 @@ type StatementRow struct {
 	MinimumDue           Money `parquet:"minimum_due,decimal(2:18)"`
 }
 
-// LineRow is one line of a statement.
+// LineRow is one line of a statement. ref is the txn_id, repayment_id or
+// the plan's txn_id, NULL for a line of no event or plan (the cycle's
+// revolving fee, its penalty); period is the plan's period, NULL unless
+// the line is a plan's.
 type LineRow struct {
-	AccountID     int64  `parquet:"account_id"`
-	StatementDate Date   `parquet:"statement_date,date"`
-	Seq           int32  `parquet:"line_no"`
-	Kind          string `parquet:"kind"`
-	EventDate     Date   `parquet:"event_date,date"`
-	Ref           string `parquet:"ref"` // txn_id, repayment_id or the plan's txn_id
-	Period        int32  `parquet:"period"`
-	Amount        Money  `parquet:"amount,decimal(2:18)"`
+	AccountID     int64   `parquet:"account_id"`
+	StatementDate Date    `parquet:"statement_date,date"`
+	Seq           int32   `parquet:"line_no"`
+	Kind          string  `parquet:"kind,dict"`
+	EventDate     Date    `parquet:"event_date,date"`
+	Ref           *string `parquet:"ref,optional"`
+	Period        *int32  `parquet:"period,optional"`
+	Amount        Money   `parquet:"amount,decimal(2:18)"`
 }
 
 // PlanRow is an installment plan opened by the run, with its disclosure.
@@ -58,7 +64,7 @@ type DelinquencyRow struct {
 	AccountID     int64  `parquet:"account_id"`
 	AsOf          Date   `parquet:"as_of,date"`
 	DPD           int32  `parquet:"dpd"`
-	Bucket        string `parquet:"bucket"` // M1 … M7+
+	Bucket        string `parquet:"bucket,dict"` // M1 … M7+
 	PastDueAmount Money  `parquet:"past_due_amount,decimal(2:18)"`
 	PenaltyToday  Money  `parquet:"penalty_today,decimal(2:18)"`
 	PenaltyTotal  Money  `parquet:"penalty_total,decimal(2:18)"` // billed unpaid + accrued unbilled
@@ -83,25 +89,38 @@ const (
 	NoticeRequestDeclined NoticeKind = "request_declined"
 )
 
+// HasAmount reports whether a notice of kind names an amount (its amount
+// column is NULL otherwise).
+func (k NoticeKind) HasAmount() bool {
+	switch k {
+	case NoticeFrozen, NoticeUnfrozen, NoticeDeclined, NoticeRequestDeclined:
+		return false
+	}
+	return true
+}
+
 // Notice is a message for the downstream messaging system. NoticeID is a
 // pure function of (account, kind, reference), so a re-run or a backfill
-// never creates a second notice.
+// never creates a second notice. amount is NULL for a notice that names
+// none (account frozen or unfrozen, application or request declined);
+// due_date is NULL for a notice about no statement (frozen, closed, a
+// limit change…).
 type Notice struct {
 	NoticeID  string `parquet:"notice_id"`
 	AccountID int64  `parquet:"account_id"`
 	AsOf      Date   `parquet:"as_of,date"`
-	Kind      string `parquet:"kind"`
-	Channel   string `parquet:"channel"`
+	Kind      string `parquet:"kind,dict"`
+	Channel   string `parquet:"channel,dict"`
 	Reference string `parquet:"reference"`
-	Amount    Money  `parquet:"amount,decimal(2:18)"`
-	DueDate   Date   `parquet:"due_date,date,optional"` // zero value written as null
+	Amount    *Money `parquet:"amount,decimal(2:18),optional"`
+	DueDate   *Date  `parquet:"due_date,date,optional"`
 }
 
 // BureauRow is the monthly credit-bureau status on a statement date.
 type BureauRow struct {
 	AccountID int64  `parquet:"account_id"`
 	Period    Date   `parquet:"period,date"` // the statement date
-	Status    string `parquet:"status"`      // N, 1..7, C, *
+	Status    string `parquet:"status,dict"` // N, 1..7, C, *
 }
 
 // Reject reasons found by the domain step (the pipeline adds its own).

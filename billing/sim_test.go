@@ -252,9 +252,12 @@ func logDay(w io.Writer, a *Account, d Date, ev *Events, out *Output, before Mon
 			if l.StatementDate != s.StatementDate {
 				continue
 			}
-			ref := l.Ref
-			if l.Period > 0 {
-				ref += fmt.Sprintf("#%d", l.Period)
+			ref := ""
+			if l.Ref != nil {
+				ref = *l.Ref
+			}
+			if l.Period != nil {
+				ref += fmt.Sprintf("#%d", *l.Period)
 			}
 			fmt.Fprintf(&b, "    line %2d %s %-21s %-12s %10s\n", l.Seq, l.EventDate, l.Kind, ref, l.Amount)
 		}
@@ -266,9 +269,13 @@ func logDay(w io.Writer, a *Account, d Date, ev *Events, out *Output, before Mon
 		fmt.Fprintf(&b, "  delinquency dpd %d %s past due %s penalty today %s total %s\n", r.DPD, r.Bucket, r.PastDueAmount, r.PenaltyToday, r.PenaltyTotal)
 	}
 	for _, n := range out.Notices {
-		fmt.Fprintf(&b, "  notice %s %s via %s ref %s amount %s", n.NoticeID[:8], n.Kind, n.Channel, n.Reference, n.Amount)
-		if n.DueDate != 0 {
-			fmt.Fprintf(&b, " due %s", n.DueDate)
+		amount := "none"
+		if n.Amount != nil {
+			amount = n.Amount.String()
+		}
+		fmt.Fprintf(&b, "  notice %s %s via %s ref %s amount %s", n.NoticeID[:8], n.Kind, n.Channel, n.Reference, amount)
+		if n.DueDate != nil {
+			fmt.Fprintf(&b, " due %s", *n.DueDate)
 		}
 		b.WriteString("\n")
 	}

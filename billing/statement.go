@@ -36,10 +36,14 @@ func (r *run) issueStatement() error {
 	seq := int32(0)
 	line := func(kind LineKind, on Date, ref string, period int32, amount Money) {
 		seq++
-		r.out.Lines = append(r.out.Lines, LineRow{
-			AccountID: a.ID, StatementDate: date, Seq: seq, Kind: string(kind),
-			EventDate: on, Ref: ref, Period: period, Amount: amount,
-		})
+		l := LineRow{AccountID: a.ID, StatementDate: date, Seq: seq, Kind: string(kind), EventDate: on, Amount: amount}
+		if ref != "" {
+			l.Ref = &ref
+		}
+		if period != 0 {
+			l.Period = &period
+		}
+		r.out.Lines = append(r.out.Lines, l)
 	}
 	for _, l := range a.Pending {
 		line(l.Kind, l.Date, l.Ref, l.Period, l.Amount)

@@ -24,6 +24,10 @@ import (
 type parser struct {
 	probs []Problem
 	lines map[string]int
+	// complete: the file is a full policy (no `extends: default`), so
+	// every mapping must set every one of its keys; a file cut short is
+	// then an error, not a policy whose missing part takes the defaults.
+	complete bool
 }
 
 func (p *parser) errorf(line int, format string, args ...any) {
@@ -58,6 +62,67 @@ func (p *parser) mapping(n *yaml.Node, path string, f fields) {
 		dec(v, full)
 	}
 }
+
+// section decodes a mapping that a full policy must set whole: the root
+// (every section) and the sections of plain settings. optional are the
+// keys it may leave out all the same (a baseline).
+func (p *parser) section(n *yaml.Node, path string, f fields, optional ...string) {
+	p.mapping(n, path, f)
+	n = deref(n)
+	if !p.complete || n.Kind != yaml.MappingNode {
+		return
+	}
+	var missing []string
+	for key := range f {
+		if key == extendsKey || slices.Contains(optional, key) {
+			continue
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			found = found || n.Content[i].Value == key
+		}
+		if !found {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	sort.Strings(missing)
+	line := n.Line
+	if path == "" {
+		line = lastLine(n)
+	}
+	p.errorf(line, "%s: missing %s: a full policy sets every section and setting (a file cut short?); "+
+		"a partial one says `%s: default` and takes the default of what it leaves out",
+		orRoot(path), strings.Join(missing, ", "), extendsKey)
+}
+
+// extendsKey is the top-level key of a partial policy: `extends: default`.
+const extendsKey = "extends"
+
+// lastLine is the line of the last node under n.
+func lastLine(n *yaml.Node) int {
+	for len(n.Content) > 0 {
+		n = n.Content[len(n.Content)-1]
+	}
+	return n.Line
+}
+
+// extends reports whether the root mapping says `extends: default`.
+func extends(root *yaml.Node) bool {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == extendsKey {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxBytes is the largest policy file read: the shipped one is some 20 KiB,
+// and a file of megabytes (a pasted list, a wrong file) would cost memory
+// and time out of proportion before being refused anyway.
+const MaxBytes = 1 << 20
 
 // required reports each of keys that a mapping node lacks.
 func (p *parser) required(n *yaml.Node, path string, keys ...string) {
@@ -219,6 +284,9 @@ func (p *parser) int32s(dst *[]int32) func(*yaml.Node, string) { return list(p, 
 // lines read "name:line: message". A setting the file leaves out takes the
 // shipped default. Version is the first 12 hex digits of the file's SHA-256.
 func Parse(name string, data []byte) (*Policy, error) {
+	if len(data) > MaxBytes {
+		return nil, &ProblemsError{Name: name, Problems: []Problem{tooLarge(int64(len(data)))}}
+	}
 	pol := &Policy{
 		Billing: billing.DefaultConfig(),
 		Scoring: scoring.DefaultConfig(),
@@ -231,6 +299,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 		p.probs = append(p.probs, *err)
 		return nil, p.result(name)
 	}
+	p.complete = !extends(root)
 	p.document(root, pol)
 	pol.Scoring.Limits.FreezeDPD = pol.Billing.FreezeDPD
 	// A setting that did not decode keeps its previous value; validation
@@ -252,6 +321,11 @@ func Parse(name string, data []byte) (*Policy, error) {
 		return nil, p.result(name)
 	}
 	return pol, nil
+}
+
+// tooLarge is the problem of a file above MaxBytes.
+func tooLarge(size int64) Problem {
+	return Problem{Msg: fmt.Sprintf("%d bytes: a policy file is at most %d bytes (%d KiB); not parsed", size, MaxBytes, MaxBytes>>10)}
 }
 
 var lineRE = regexp.MustCompile(`line (\d+): `)
@@ -339,9 +413,14 @@ func (p *parser) result(name string) error {
 func (p *parser) document(root *yaml.Node, pol *Policy) {
 	b := &pol.Billing
 	s := &pol.Scoring
-	p.mapping(root, "", fields{
+	p.section(root, "", fields{
+		extendsKey: func(n *yaml.Node, path string) {
+			if v, ok := p.scalar(n, path, "default", "!!str"); ok && v.Value != "default" {
+				p.errorf(v.Line, "%s: %q: the only policy a file extends is default", path, v.Value)
+			}
+		},
 		"billing": func(n *yaml.Node, path string) {
-			p.mapping(n, path, fields{
+			p.section(n, path, fields{
 				"time_zone":                       p.str(&b.TimeZone),
 				"due_days":                        p.int(&b.DueDays),
 				"installment_options":             p.int32s(&b.InstallmentOptions),
@@ -358,7 +437,7 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 			})
 		},
 		"collections": func(n *yaml.Node, path string) {
-			p.mapping(n, path, fields{
+			p.section(n, path, fields{
 				"penalty_daily_rate":  p.rate(&b.PenaltyDailyRate),
 				"freeze_dpd":          p.int32(&b.FreezeDPD),
 				"unfreeze_clean_days": p.int(&b.UnfreezeCleanDays),
@@ -367,7 +446,7 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 			})
 		},
 		"notices": func(n *yaml.Node, path string) {
-			p.mapping(n, path, fields{
+			p.section(n, path, fields{
 				"reminder_days":          p.ints(&b.ReminderDays),
 				"reminder_days_by_grade": p.reminderByGrade(&b.ReminderDaysByGrade),
 				"overdue_notice_dpd":     p.int32s(&b.OverdueNoticeDPD),
@@ -376,7 +455,7 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 			})
 		},
 		"scaling": func(n *yaml.Node, path string) {
-			p.mapping(n, path, fields{
+			p.section(n, path, fields{
 				"pdo":        p.float(&s.Scaling.PDO),
 				"base_score": p.float(&s.Scaling.BaseScore),
 				"base_odds":  p.float(&s.Scaling.BaseOdds),
@@ -387,11 +466,11 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 		"limits":    p.limits(&s.Limits),
 		"monitoring": func(n *yaml.Node, path string) {
 			m := &s.Monitoring
-			p.mapping(n, path, fields{
+			p.section(n, path, fields{
 				"psi_warn":    p.float(&m.PSIWarn),
 				"score_bands": p.int32s(&m.ScoreBands),
 				"baseline":    p.baseline(&m.Baseline),
-			})
+			}, "baseline")
 		},
 	})
 }

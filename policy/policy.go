@@ -5,7 +5,11 @@
 // what-if comparison of two policies on the same book (WhatIf).
 //
 // default.yaml, embedded, is the shipped policy; its comments are the
-// analysts' documentation of every setting.
+// analysts' documentation of every setting. A policy file is either full
+// (every section and setting, so that a file cut short is an error) or
+// partial, saying `extends: default` at its top level, and then whatever it
+// leaves out takes the default. A file above MaxBytes (1 MiB) is refused
+// before it is parsed.
 package policy
 
 import (
@@ -14,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -53,11 +58,24 @@ func Default() *Policy {
 	return p
 }
 
-// Load reads and parses the policy file at path.
+// Load reads and parses the policy file at path. A file above MaxBytes is
+// refused before it is read whole.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	if len(data) > MaxBytes {
+		size := int64(len(data))
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		return nil, &ProblemsError{Name: path, Problems: []Problem{tooLarge(size)}}
 	}
 	return Parse(path, data)
 }
@@ -67,8 +85,8 @@ func version(data []byte) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
-// billingPaths maps the first word of a billing.Config.Validate error (the
-// setting's key) to the setting's path in the file.
+// billingPaths maps the key of a billing.ConfigError to the setting's path
+// in the file (billing's settings live in three sections).
 var billingPaths = map[string]string{
 	"time_zone": "billing.time_zone", "due_days": "billing.due_days",
 	"installment_options": "billing.installment_options", "apr_cap": "billing.apr_cap",
@@ -85,14 +103,16 @@ var billingPaths = map[string]string{
 // each problem the line of the setting it names.
 func (p *parser) validate(pol *Policy) {
 	for _, err := range unjoin(pol.Billing.Validate()) {
-		msg := err.Error()
-		key, _, _ := strings.Cut(msg, " ")
-		key = strings.TrimSuffix(key, ":")
-		path := billingPaths[key]
-		if path != "" {
-			msg = strings.Replace(msg, key, path, 1)
+		var ce *billing.ConfigError
+		if !errors.As(err, &ce) {
+			p.errorf(0, "%v", err)
+			continue
 		}
-		p.errorf(p.line(path), "%s", msg)
+		path, ok := billingPaths[ce.Key]
+		if !ok {
+			path = "billing." + ce.Key
+		}
+		p.errorf(p.line(path), "%s: %s", path, ce.Msg)
 	}
 	sc := &pol.Scoring
 	for _, err := range unjoin(sc.Validate()) {

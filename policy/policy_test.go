@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestParseValues(t *testing.T) {
-	p, err := Parse("p.yaml", []byte(`
+	p, err := Parse("p.yaml", partial(`
 billing:
   apr_cap: 0.1
   minimum_floor: 12.5
@@ -121,7 +122,7 @@ func TestParseProblems(t *testing.T) {
 		{"wrong type: list for a mapping", "limits: [1, 2]\n", 1, "limits: want a mapping"},
 		{"rate with too many decimals", "billing:\n  apr_cap: 0.1234567\n", 2, "at most 6 decimals"},
 		{"money with 3 decimals", "billing:\n  minimum_floor: 10.005\n", 2, "at most 2 decimals"},
-		{"rate out of range (billing)", "billing:\n  due_days: 9\n  revolving_daily_rate: 0.5\n", 3, "billing.revolving_daily_rate 0.500000: want 0..0.010000"},
+		{"rate out of range (billing)", "billing:\n  due_days: 9\n  revolving_daily_rate: 0.5\n", 3, "billing.revolving_daily_rate: 0.500000: want 0..0.010000"},
 		{"rate out of range (limits)", "limits:\n  delinquency_cut: 1.5\n", 2, "limits.delinquency_cut: 1.500000: rate out of range"},
 		{"rate out of range (grade rule)", `limits:
   grades:
@@ -183,11 +184,11 @@ func TestParseProblems(t *testing.T) {
 		{"invalid YAML", "billing:\n  due_days: 9\n   x: 1\n", 3, "invalid YAML: mapping values are not allowed"},
 		{"empty file", "", 0, "empty policy file"},
 		{"unknown time zone", "billing:\n  time_zone: Mars/Olympus\n", 2, "unknown zone"},
-		{"charge-off before freeze", "collections:\n  freeze_dpd: 200\n", 1, "charge_off_dpd 180: want above freeze_dpd 200"},
+		{"charge-off before freeze", "collections:\n  freeze_dpd: 200\n", 1, "collections.charge_off_dpd: 180: want above freeze_dpd 200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("p.yaml", []byte(tt.yaml))
+			_, err := Parse("p.yaml", partial(tt.yaml))
 			var pe *ProblemsError
 			if !errors.As(err, &pe) {
 				t.Fatalf("Parse = %v, want a *ProblemsError", err)
@@ -223,7 +224,7 @@ grades:
   - {grade: D, min_score: 520}
   - {grade: E}
 `
-	_, err := Parse("bad.yaml", []byte(src))
+	_, err := Parse("bad.yaml", partial(src))
 	var pe *ProblemsError
 	if !errors.As(err, &pe) {
 		t.Fatalf("Parse = %v, want a *ProblemsError", err)
@@ -242,7 +243,7 @@ grades:
 
 	// Validation problems alone.
 	src = strings.NewReplacer("nine", "9", "0.1234567", "12", "freze", "freeze").Replace(src)
-	_, err = Parse("bad.yaml", []byte(src))
+	_, err = Parse("bad.yaml", partial(src))
 	if !errors.As(err, &pe) || len(pe.Problems) != 2 {
 		t.Fatalf("Parse = %v, want 2 problems (apr_cap and the cut-off)", err)
 	}
@@ -252,7 +253,7 @@ grades:
 }
 
 func TestParseBaseline(t *testing.T) {
-	p, err := Parse("p.yaml", []byte(`monitoring:
+	p, err := Parse("p.yaml", partial(`monitoring:
   baseline:
     score: {"[-inf, 400)": 10, "[600, 650)": 30}
     tenure_months: {"[-inf, 3)": 5}
@@ -264,14 +265,14 @@ func TestParseBaseline(t *testing.T) {
 	if !reflect.DeepEqual(p.Scoring.Monitoring.Baseline, want) {
 		t.Errorf("baseline = %+v, want %+v", p.Scoring.Monitoring.Baseline, want)
 	}
-	_, err = Parse("p.yaml", []byte("monitoring:\n  baseline:\n    score: {\"[1, 2)\": 3}\n"))
+	_, err = Parse("p.yaml", partial("monitoring:\n  baseline:\n    score: {\"[1, 2)\": 3}\n"))
 	if err == nil || !strings.Contains(err.Error(), `p.yaml:3: monitoring.baseline[0]: score has no bin "[1, 2)"`) {
 		t.Errorf("Parse(unknown baseline bin) = %v", err)
 	}
 }
 
 func TestSettingCheckedTwiceIsReportedOnce(t *testing.T) {
-	_, err := Parse("p.yaml", []byte("collections:\n  freeze_dpd: -1\n"))
+	_, err := Parse("p.yaml", partial("collections:\n  freeze_dpd: -1\n"))
 	var perr *ProblemsError
 	if !errors.As(err, &perr) {
 		t.Fatalf("Parse = %v, want *ProblemsError", err)
@@ -284,5 +285,52 @@ func TestSettingCheckedTwiceIsReportedOnce(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("problems on line 2 = %d, want 1: %v", n, perr)
+	}
+}
+
+// partial makes src a partial policy: it extends the default (at its end,
+// so that the lines the tests expect stay where they are); an empty file
+// stays empty.
+func partial(src string) []byte {
+	if strings.TrimSpace(src) == "" {
+		return []byte(src)
+	}
+	return []byte(src + "\nextends: default\n")
+}
+
+// A file cut short, a partial file that does not say it extends the
+// default, and one above the size cap are refused; `extends: default`
+// is the explicit way to a partial policy.
+func TestFullOrExtendsAndBounded(t *testing.T) {
+	full := DefaultYAML()
+	cut := full[:bytes.Index(full, []byte("\nmonitoring:"))+1]
+	if _, err := Parse("cut.yaml", cut); err == nil || !strings.Contains(err.Error(), "missing monitoring") {
+		t.Errorf("Parse(a default cut before monitoring) = %v, want an error naming the missing section", err)
+	}
+	mid := full[:bytes.Index(full, []byte("\n  score_bands:"))+1]
+	if _, err := Parse("mid.yaml", mid); err == nil || !strings.Contains(err.Error(), "monitoring: missing score_bands") {
+		t.Errorf("Parse(a default cut inside monitoring) = %v, want an error naming score_bands", err)
+	}
+	if _, err := Parse("p.yaml", []byte("collections:\n  freeze_dpd: 20\n")); err == nil || !strings.Contains(err.Error(), "extends: default") {
+		t.Errorf("Parse(partial without extends) = %v, want an error saying how to extend the default", err)
+	}
+	p, err := Parse("p.yaml", []byte("extends: default\ncollections:\n  freeze_dpd: 20\n"))
+	if err != nil || p.Billing.FreezeDPD != 20 || p.Billing.DueDays != 9 {
+		t.Fatalf("Parse(extends: default) = %v, %v", p, err)
+	}
+	if _, err := Parse("p.yaml", []byte("extends: other\ncollections:\n  freeze_dpd: 20\n")); err == nil {
+		t.Error("Parse(extends: other) = nil error")
+	}
+	big := append(DefaultYAML(), bytes.Repeat([]byte("# padding\n"), MaxBytes/10)...)
+	_, err = Parse("big.yaml", big)
+	if err == nil || !strings.Contains(err.Error(), strconv.Itoa(MaxBytes)) {
+		t.Errorf("Parse(%d bytes) = %v, want a refusal naming the cap", len(big), err)
+	}
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(path, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), strconv.Itoa(MaxBytes)) {
+		t.Errorf("Load(%d bytes) = %v, want a refusal naming the cap", len(big), err)
 	}
 }

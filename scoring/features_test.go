@@ -154,7 +154,13 @@ func TestNewScoreRow(t *testing.T) {
 	if row.UtilizationAvg3 == nil || math.Abs(*row.UtilizationAvg3-0.8) > 1e-12 {
 		t.Errorf("UtilizationAvg3 = %v, want 0.8", row.UtilizationAvg3)
 	}
-	if row.Reason1 != r.Reasons[0] || row.Reason1 == "" {
-		t.Errorf("Reason1 = %q, want %q", row.Reason1, r.Reasons[0])
+	if row.Reason1 == nil || *row.Reason1 != r.Reasons[0] || *row.Reason1 == "" {
+		t.Errorf("Reason1 = %v, want %q", row.Reason1, r.Reasons[0])
+	}
+	// A reason the score does not have is NULL, not an empty string.
+	r.Reasons[3] = ""
+	row = NewScoreRow(a, asOf, &f, &r, "v1", new(Nullables))
+	if row.Reason4 != nil {
+		t.Errorf("Reason4 = %q for a score with three reasons, want NULL (nil)", *row.Reason4)
 	}
 }

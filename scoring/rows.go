@@ -8,17 +8,20 @@ import (
 
 // ScoreRow is one row of the scores table: the score, its reason codes and
 // every feature (see doc.go), as of AsOf. Money is DECIMAL(18,2), ratios
-// DOUBLE; a missing feature is null.
+// DOUBLE; a missing feature is NULL, and so is a reason code the score
+// does not have (reason_4 of a score with three, every reason of a score
+// that lost no points), never an empty string. Grades, reason codes,
+// patterns and versions are dictionary-encoded (`dict`).
 type ScoreRow struct {
 	AccountID int64        `parquet:"account_id"`
 	AsOf      billing.Date `parquet:"as_of,date"`
 	Score     int32        `parquet:"score"`
 	PD        float64      `parquet:"pd"`
-	Grade     string       `parquet:"grade"`
-	Reason1   string       `parquet:"reason_1,optional"`
-	Reason2   string       `parquet:"reason_2,optional"`
-	Reason3   string       `parquet:"reason_3,optional"`
-	Reason4   string       `parquet:"reason_4,optional"`
+	Grade     string       `parquet:"grade,dict"`
+	Reason1   *string      `parquet:"reason_1,optional,dict"`
+	Reason2   *string      `parquet:"reason_2,optional,dict"`
+	Reason3   *string      `parquet:"reason_3,optional,dict"`
+	Reason4   *string      `parquet:"reason_4,optional,dict"`
 
 	TenureMonths           int32         `parquet:"tenure_months"`
 	CyclesOnBook           int32         `parquet:"cycles_on_book"`
@@ -26,7 +29,7 @@ type ScoreRow struct {
 	Utilization            *float64      `parquet:"utilization,optional"`
 	CurrentDPD             int32         `parquet:"current_dpd"`
 	MonthsSinceDelinquency *int32        `parquet:"months_since_delinquency,optional"`
-	PayPattern3            string        `parquet:"pay_pattern_3"`
+	PayPattern3            string        `parquet:"pay_pattern_3,dict"`
 	Spend1                 billing.Money `parquet:"spend_1,decimal(2:18)"`
 	Spend3                 billing.Money `parquet:"spend_3,decimal(2:18)"`
 	Spend6                 billing.Money `parquet:"spend_6,decimal(2:18)"`
@@ -68,7 +71,7 @@ type ScoreRow struct {
 	MinPayCycles6          int32         `parquet:"min_pay_cycles_6"`
 	MinPayCycles12         int32         `parquet:"min_pay_cycles_12"`
 
-	ScorecardVersion string `parquet:"scorecard_version"`
+	ScorecardVersion string `parquet:"scorecard_version,dict"`
 }
 
 // Nullables holds the values a ScoreRow's nullable columns point at, so
@@ -77,6 +80,7 @@ type ScoreRow struct {
 type Nullables struct {
 	f [13]float64
 	i [2]int32
+	s [NumReasons]string
 }
 
 // NewScoreRow builds the scores row of an account scored on day; the
@@ -98,10 +102,15 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	}
 	row := ScoreRow{
 		AccountID: a.ID, AsOf: day, Score: r.Score, PD: r.PD, Grade: r.Grade,
-		Reason1: r.Reasons[0], Reason2: r.Reasons[1], Reason3: r.Reasons[2], Reason4: r.Reasons[3],
 		ScorecardVersion: version, Spend1: f.Spend[0], Spend3: f.Spend[1], Spend6: f.Spend[2], Spend12: f.Spend[3],
 		Billed1: f.Billed[0], Billed3: f.Billed[1], Billed6: f.Billed[2], Billed12: f.Billed[3],
 		Paid1: f.Paid[0], Paid3: f.Paid[1], Paid6: f.Paid[2], Paid12: f.Paid[3],
+	}
+	for k, dst := range [NumReasons]**string{&row.Reason1, &row.Reason2, &row.Reason3, &row.Reason4} {
+		if r.Reasons[k] != "" {
+			nulls.s[k] = r.Reasons[k]
+			*dst = &nulls.s[k]
+		}
 	}
 	row.TenureMonths = int32(f.Values[TenureMonths])
 	row.CyclesOnBook = int32(f.Values[CyclesOnBook])
@@ -145,13 +154,13 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 type DecisionRow struct {
 	AccountID     int64         `parquet:"account_id"`
 	AsOf          billing.Date  `parquet:"as_of,date"`
-	Grade         string        `parquet:"grade"`
+	Grade         string        `parquet:"grade,dict"`
 	OldLimit      billing.Money `parquet:"old_limit,decimal(2:18)"`
 	NewLimit      billing.Money `parquet:"new_limit,decimal(2:18)"`
-	Action        string        `parquet:"action"`
-	Reasons       string        `parquet:"reasons"` // ';'-joined
+	Action        string        `parquet:"action,dict"`
+	Reasons       string        `parquet:"reasons,dict"` // ';'-joined
 	BelowBalance  bool          `parquet:"below_balance"`
-	PolicyVersion string        `parquet:"policy_version"`
+	PolicyVersion string        `parquet:"policy_version,dict"`
 }
 
 // NewDecisionRow builds the limit_decisions row of a decision taken on day.

@@ -1,10 +1,14 @@
 // check-outputs.mjs DIR — opens every output table of one published date
 // (DIR = OUT/as_of=D) with DuckDB and checks what a data scientist relies on:
-// the contract's logical types (DECIMAL, DATE, TIMESTAMP), readable rows, and
-// the statement balance equation recomputed independently in SQL.
+// the contract's logical types (DECIMAL, DATE, TIMESTAMP), readable rows, the
+// statement balance equation recomputed independently in SQL, and "none" as
+// NULL, never a sentinel (an empty string, 1970-01-01). Then every table,
+// outputs and state, is read again with polars (another Parquet reader, the
+// Rust one), which must find the same rows and the same NULLs.
 // Exits 1 with every problem listed.
 import { DuckDBInstance } from '@duckdb/node-api';
-import { existsSync } from 'node:fs';
+import pl from 'nodejs-polars';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2];
@@ -76,6 +80,47 @@ for (const t of ['accounts', 'statements', 'plans', 'purchases', 'lines', 'histo
   if (!existsSync(f)) problems.push(`state/${t}.parquet missing`);
   else await rows(`SELECT count(*) FROM read_parquet('${f}')`);
 }
+
+// "None" is NULL: no empty string and no 1970-01-01 in any table.
+const parquetFiles = [
+  ...readdirSync(dir).filter((f) => f.endsWith('.parquet')),
+  ...readdirSync(join(dir, 'state')).filter((f) => f.endsWith('.parquet')).map((f) => join('state', f)),
+];
+for (const rel of parquetFiles) {
+  const file = join(dir, rel);
+  const cols = await rows(`DESCRIBE SELECT * FROM read_parquet('${file}', hive_partitioning = false)`);
+  for (const { column_name: c, column_type: t } of cols) {
+    let sentinel = null;
+    if (t === 'VARCHAR') sentinel = `"${c}" = ''`;
+    else if (t === 'DATE') sentinel = `"${c}" = DATE '1970-01-01'`;
+    if (!sentinel) continue;
+    const [{ n }] = await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet('${file}', hive_partitioning = false) WHERE ${sentinel}`);
+    if (n > 0n) problems.push(`${rel}.${c}: ${n} rows hold a sentinel (${t === 'DATE' ? '1970-01-01' : 'empty string'}) where NULL means none`);
+  }
+}
+
+// polars reads every table too, with the same rows and the same NULLs.
+let polarsTables = 0;
+for (const rel of parquetFiles) {
+  const file = join(dir, rel);
+  let df;
+  try {
+    df = pl.readParquet(file);
+  } catch (e) {
+    problems.push(`${rel}: polars cannot read it: ${e.message}`);
+    continue;
+  }
+  polarsTables++;
+  const counts = await rows(`SELECT * FROM (SUMMARIZE SELECT * FROM read_parquet('${file}', hive_partitioning = false))`);
+  const [{ n }] = await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet('${file}', hive_partitioning = false)`);
+  if (BigInt(df.height) !== n) problems.push(`${rel}: polars reads ${df.height} rows, DuckDB ${n}`);
+  for (const { column_name: c, null_percentage: pct } of counts) {
+    const nulls = df.getColumn(c).nullCount();
+    const duck = Math.round((Number(pct) / 100) * Number(n));
+    if (Math.abs(nulls - duck) > 0) problems.push(`${rel}.${c}: polars finds ${nulls} NULLs, DuckDB about ${duck}`);
+  }
+}
+summary.push(`polars=${polarsTables}/${parquetFiles.length}`);
 
 if (problems.length) {
   console.error(`DuckDB check of ${dir}: ${problems.length} problem(s)`);

@@ -14,6 +14,7 @@ import (
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/pipeline/pqfile"
 	"github.com/creditrun/creditrun/policy"
 )
 
@@ -21,6 +22,7 @@ import (
 var version = "dev"
 
 func main() {
+	pqfile.SetVersion(version)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

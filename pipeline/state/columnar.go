@@ -22,6 +22,9 @@ import (
 // internMax bounds the distinct values a string column shares.
 const internMax = 64
 
+// slabValues is how many values of a nullable column one allocation holds.
+const slabValues = 1024
+
 // setter stores v into the field at its offset in the row at p.
 type setter func(p unsafe.Pointer, v parquet.Value)
 
@@ -95,12 +98,37 @@ func setterOf(f reflect.StructField) (setter, error) {
 			*(*string)(unsafe.Add(p, off)) = s
 		}, nil
 	case reflect.Pointer:
-		if f.Type.Elem().Kind() == reflect.Int32 {
+		// A nullable column: a non-null value is stored in a slab of its
+		// column and the field points at it. A slab is never reused, so a
+		// row copied out of the batch keeps its value whatever is decoded
+		// next; it is freed with the last row pointing into it.
+		switch f.Type.Elem().Kind() {
+		case reflect.Int32:
+			var slab []int32
 			return func(p unsafe.Pointer, v parquet.Value) {
-				if !v.IsNull() {
-					x := v.Int32()
-					*(**int32)(unsafe.Add(p, off)) = &x
+				if v.IsNull() {
+					return
 				}
+				if len(slab) == 0 {
+					slab = make([]int32, slabValues)
+				}
+				slab[0] = v.Int32()
+				*(**int32)(unsafe.Add(p, off)) = &slab[0]
+				slab = slab[1:]
+			}, nil
+		case reflect.String:
+			str, _ := setterOf(reflect.StructField{Name: f.Name, Type: reflect.TypeFor[string]()})
+			var slab []string
+			return func(p unsafe.Pointer, v parquet.Value) {
+				if v.IsNull() {
+					return
+				}
+				if len(slab) == 0 {
+					slab = make([]string, slabValues)
+				}
+				str(unsafe.Pointer(&slab[0]), v)
+				*(**string)(unsafe.Add(p, off)) = &slab[0]
+				slab = slab[1:]
 			}, nil
 		}
 	}

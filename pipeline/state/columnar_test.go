@@ -18,11 +18,18 @@ func TestCursorAcrossPagesAndRowGroups(t *testing.T) {
 	var accounts []AccountRow
 	for i := 0; i < 10007; i++ {
 		r := AccountRow{AccountID: int64(i + 1), CustomerID: "c" + string(rune('a'+i%26)), Status: "active",
-			Limit: billing.Money(i * 100), BillingDay: int32(i%28 + 1), Fraud: i%7 == 0, Note: ""}
+			Limit: billing.Money(i * 100), BillingDay: int32(i%28 + 1), Fraud: i%7 == 0, Grade: nil}
 		if i%3 == 0 { // optional columns: some rows null
 			s := int32(500 + i%400)
 			r.ExternalScore = &s
-			r.ActivatedOn = billing.Date(19000 + i%365)
+			d := billing.Date(19000 + i%365)
+			r.ActivatedOn = &d
+			note := "waits " + string(rune('a'+i%5))
+			r.Note = &note
+		}
+		if i%5 == 0 {
+			g := "B"
+			r.Grade = &g
 		}
 		accounts = append(accounts, r)
 	}

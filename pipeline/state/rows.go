@@ -6,33 +6,43 @@ import "github.com/creditrun/creditrun/billing"
 // by its own sequence), so that a run reads it in one pass and a person can
 // open it in DuckDB. Every field of billing.Account lands in exactly one of
 // them; the round-trip test fails if a field is forgotten.
+//
+// A column that can be "none" is nullable (a pointer field, nil for NULL),
+// never a sentinel such as 1970-01-01, an empty string or period 0; each
+// says below when it is NULL. Codes, statuses, grades and kinds are
+// dictionary-encoded (`dict`): a few distinct values over every row.
 
-// AccountRow is the scalar part of billing.Account.
+// AccountRow is the scalar part of billing.Account. activated_on is NULL
+// for an account never activated, last_statement_date before its first
+// statement, frozen_on unless frozen, last_past_due if it never was,
+// limit_changed_on if its limit never changed, closed_on unless closed;
+// note is NULL when the account carries no note, grade and score before
+// it is first scored.
 type AccountRow struct {
 	AccountID        int64         `parquet:"account_id"`
 	CustomerID       string        `parquet:"customer_id"`
 	OpenedOn         billing.Date  `parquet:"opened_on,date"`
-	Status           string        `parquet:"status"`
-	ActivatedOn      billing.Date  `parquet:"activated_on,date,optional"`
+	Status           string        `parquet:"status,dict"`
+	ActivatedOn      *billing.Date `parquet:"activated_on,date,optional"`
 	Limit            billing.Money `parquet:"credit_limit,decimal(2:18)"`
 	BillingDay       int32         `parquet:"billing_day"`
 	ExternalScore    *int32        `parquet:"external_score,optional"`
 	Fraud            bool          `parquet:"fraud_flag"`
 	Credit           billing.Money `parquet:"credit_balance,decimal(2:18)"`
-	LastStatement    billing.Date  `parquet:"last_statement_date,date,optional"`
+	LastStatement    *billing.Date `parquet:"last_statement_date,date,optional"`
 	LastBalance      billing.Money `parquet:"last_balance,decimal(2:18)"`
-	FrozenOn         billing.Date  `parquet:"frozen_on,date,optional"`
-	LastPastDue      billing.Date  `parquet:"last_past_due,date,optional"`
-	LimitChangedOn   billing.Date  `parquet:"limit_changed_on,date,optional"`
-	ClosedOn         billing.Date  `parquet:"closed_on,date,optional"`
+	FrozenOn         *billing.Date `parquet:"frozen_on,date,optional"`
+	LastPastDue      *billing.Date `parquet:"last_past_due,date,optional"`
+	LimitChangedOn   *billing.Date `parquet:"limit_changed_on,date,optional"`
+	ClosedOn         *billing.Date `parquet:"closed_on,date,optional"`
 	ChargedOff       billing.Money `parquet:"charged_off,decimal(2:18)"`
 	Recovered        billing.Money `parquet:"recovered,decimal(2:18)"`
 	CloseRequested   bool          `parquet:"close_requested"`
 	DeferralsUsed    int32         `parquet:"deferrals_used"`
-	Note             string        `parquet:"note"`
+	Note             *string       `parquet:"note,optional,dict"`
 	FailedDeductions int32         `parquet:"failed_deductions"`
-	Grade            string        `parquet:"grade"`
-	Score            int32         `parquet:"score"`
+	Grade            *string       `parquet:"grade,optional,dict"`
+	Score            *int32        `parquet:"score,optional"`
 
 	CyclePurchases        billing.Money `parquet:"cycle_purchases,decimal(2:18)"`
 	CycleInstallmentSpend billing.Money `parquet:"cycle_installment_spend,decimal(2:18)"`
@@ -89,14 +99,16 @@ type PurchaseRow struct {
 	Installments int32         `parquet:"installments"`
 }
 
-// LineRow is a line waiting for the next statement.
+// LineRow is a line waiting for the next statement. ref is NULL for a
+// line of no event or plan (a fee or a penalty), period unless the line
+// is a plan's.
 type LineRow struct {
 	AccountID int64         `parquet:"account_id"`
 	Seq       int32         `parquet:"seq"`
-	Kind      string        `parquet:"kind"`
+	Kind      string        `parquet:"kind,dict"`
 	Date      billing.Date  `parquet:"event_date,date"`
-	Ref       string        `parquet:"ref"`
-	Period    int32         `parquet:"period"`
+	Ref       *string       `parquet:"ref,optional"`
+	Period    *int32        `parquet:"period,optional"`
 	Amount    billing.Money `parquet:"amount,decimal(2:18)"`
 }
 

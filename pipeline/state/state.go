@@ -43,21 +43,23 @@ type Tables struct {
 func (t *Tables) Flatten(a *billing.Account) {
 	r := AccountRow{
 		AccountID: a.ID, CustomerID: a.CustomerID, OpenedOn: a.OpenedOn, Status: string(a.Status),
-		ActivatedOn: a.ActivatedOn, Limit: a.Limit, BillingDay: a.BillingDay, Fraud: a.Fraud,
-		Credit: a.Credit, LastStatement: a.LastStatement, LastBalance: a.LastBalance,
-		FrozenOn: a.FrozenOn, LastPastDue: a.LastPastDue, LimitChangedOn: a.LimitChangedOn,
-		ClosedOn: a.ClosedOn, ChargedOff: a.ChargedOff, Recovered: a.Recovered, CloseRequested: a.CloseRequested,
-		DeferralsUsed: a.DeferralsUsed, Note: a.Note, FailedDeductions: a.FailedDeductions,
-		Grade: a.Grade, Score: a.Score,
+		ActivatedOn: date(&a.ActivatedOn), Limit: a.Limit, BillingDay: a.BillingDay, Fraud: a.Fraud,
+		Credit: a.Credit, LastStatement: date(&a.LastStatement), LastBalance: a.LastBalance,
+		FrozenOn: date(&a.FrozenOn), LastPastDue: date(&a.LastPastDue), LimitChangedOn: date(&a.LimitChangedOn),
+		ClosedOn: date(&a.ClosedOn), ChargedOff: a.ChargedOff, Recovered: a.Recovered, CloseRequested: a.CloseRequested,
+		DeferralsUsed: a.DeferralsUsed, Note: text(&a.Note), FailedDeductions: a.FailedDeductions,
+		Grade:          text(&a.Grade),
 		CyclePurchases: a.Cycle.Purchases, CycleInstallmentSpend: a.Cycle.InstallmentSpend,
 		CyclePayments: a.Cycle.Payments, CycleRefunds: a.Cycle.Refunds,
 		CycleRevolvingFees: a.Cycle.RevolvingFees, CyclePenalties: a.Cycle.Penalties,
 		CycleAccelPrincipal: a.Cycle.AcceleratedPrincipal, CycleAccelFees: a.Cycle.AcceleratedFees,
 		CycleFailed: a.Cycle.FailedDeductions, CycleMaxDPD: a.Cycle.MaxDPD,
 	}
+	if a.Grade != "" {
+		r.Score = &a.Score
+	}
 	if a.HasExternalScore {
-		s := a.ExternalScore
-		r.ExternalScore = &s
+		r.ExternalScore = &a.ExternalScore
 	}
 	t.Accounts = append(t.Accounts, r)
 	for _, s := range a.Statements {
@@ -82,9 +84,10 @@ func (t *Tables) Flatten(a *billing.Account) {
 			AccountID: a.ID, TxnID: p.TxnID, Date: p.Date, Amount: p.Amount, Refunded: p.Refunded, Installments: p.Installments,
 		})
 	}
-	for i, l := range a.Pending {
+	for i := range a.Pending {
+		l := &a.Pending[i]
 		t.Lines = append(t.Lines, LineRow{
-			AccountID: a.ID, Seq: int32(i), Kind: string(l.Kind), Date: l.Date, Ref: l.Ref, Period: l.Period, Amount: l.Amount,
+			AccountID: a.ID, Seq: int32(i), Kind: string(l.Kind), Date: l.Date, Ref: text(&l.Ref), Period: period(&l.Period), Amount: l.Amount,
 		})
 	}
 	for _, c := range a.History {
@@ -114,7 +117,7 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 		return billing.PurchaseRef{TxnID: p.TxnID, Date: p.Date, Amount: p.Amount, Refunded: p.Refunded, Installments: p.Installments}
 	})
 	lines := children(t.Lines, func(l *LineRow) int64 { return l.AccountID }, func(l *LineRow) billing.Line {
-		return billing.Line{Kind: billing.LineKind(l.Kind), Date: l.Date, Ref: l.Ref, Period: l.Period, Amount: l.Amount}
+		return billing.Line{Kind: billing.LineKind(l.Kind), Date: l.Date, Ref: deref(l.Ref), Period: deref(l.Period), Amount: l.Amount}
 	})
 	hist := children(t.History, func(c *CycleRow) int64 { return c.AccountID }, func(c *CycleRow) billing.CycleStats {
 		return billing.CycleStats{StatementDate: c.StatementDate, Spend: c.Spend, InstallmentSpend: c.InstallmentSpend,
@@ -183,12 +186,12 @@ func (g *grouped[R, V]) left() int { return len(g.rows) - g.i }
 func accountOf(r *AccountRow) billing.Account {
 	a := billing.Account{
 		ID: r.AccountID, CustomerID: r.CustomerID, OpenedOn: r.OpenedOn, Status: billing.Status(r.Status),
-		ActivatedOn: r.ActivatedOn, Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
-		Credit: r.Credit, LastStatement: r.LastStatement, LastBalance: r.LastBalance,
-		FrozenOn: r.FrozenOn, LastPastDue: r.LastPastDue, LimitChangedOn: r.LimitChangedOn,
-		ClosedOn: r.ClosedOn, ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
-		DeferralsUsed: r.DeferralsUsed, Note: r.Note, FailedDeductions: r.FailedDeductions,
-		Grade: r.Grade, Score: r.Score,
+		ActivatedOn: deref(r.ActivatedOn), Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
+		Credit: r.Credit, LastStatement: deref(r.LastStatement), LastBalance: r.LastBalance,
+		FrozenOn: deref(r.FrozenOn), LastPastDue: deref(r.LastPastDue), LimitChangedOn: deref(r.LimitChangedOn),
+		ClosedOn: deref(r.ClosedOn), ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
+		DeferralsUsed: r.DeferralsUsed, Note: deref(r.Note), FailedDeductions: r.FailedDeductions,
+		Grade: deref(r.Grade), Score: deref(r.Score),
 		Cycle: billing.Cycle{
 			Purchases: r.CyclePurchases, InstallmentSpend: r.CycleInstallmentSpend,
 			Payments: r.CyclePayments, Refunds: r.CycleRefunds, RevolvingFees: r.CycleRevolvingFees,
@@ -200,6 +203,42 @@ func accountOf(r *AccountRow) billing.Account {
 		a.ExternalScore, a.HasExternalScore = *r.ExternalScore, true
 	}
 	return a
+}
+
+// date is a nullable date column's value: NULL for the zero date, which
+// billing.Account uses for "none". The row points into the account, which
+// outlives the write of its rows.
+func date(d *billing.Date) *billing.Date {
+	if *d == 0 {
+		return nil
+	}
+	return d
+}
+
+// text is a nullable string column's value: NULL for "".
+func text(s *string) *string {
+	if *s == "" {
+		return nil
+	}
+	return s
+}
+
+// period is a line's plan period: NULL for 0, a line of no plan.
+func period(p *int32) *int32 {
+	if *p == 0 {
+		return nil
+	}
+	return p
+}
+
+// deref is a nullable column's value in billing.Account: the zero value
+// for NULL.
+func deref[T any](p *T) T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return v
 }
 
 func statementOf(s *StatementRow) billing.Statement {
