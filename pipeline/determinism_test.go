@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"os"
@@ -41,7 +42,8 @@ func TestOutputsIndependentOfTuning(t *testing.T) {
 	for _, tu := range tunings {
 		out := t.TempDir()
 		opt := firstRun(events, out)
-		opt.Workers, opt.BucketSize, opt.MemoryAccounts = tu.workers, tu.bucket, tu.memoryAccount
+		def := pipeline.DefaultOptions() // zero: the default
+		opt.Workers, opt.BucketSize, opt.MemoryAccounts = cmp.Or(tu.workers, def.Workers), cmp.Or(tu.bucket, def.BucketSize), cmp.Or(tu.memoryAccount, def.MemoryAccounts)
 		if _, err := pipeline.Backfill(ctx, opt, bookStart, last, nil); err != nil {
 			t.Fatalf("%s: backfill: %v", tu.name, err)
 		}

@@ -17,13 +17,11 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/rs/zerolog"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/fixtures"
 	"github.com/creditrun/creditrun/pipeline"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
-	"github.com/creditrun/creditrun/policy"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -47,10 +45,9 @@ var (
 func TestGoldenRun(t *testing.T) {
 	events := goldenBook(t)
 	out := t.TempDir()
-	opt := pipeline.Options{
-		Events: events, Out: out, State: filepath.Join(events, "accounts"), Policy: policy.Default(),
-		Workers: 2, BucketSize: 64, MaxRejectRatio: 0.5, Version: "golden", Log: zerolog.Nop(),
-	}
+	opt := pipeline.DefaultOptions()
+	opt.Events, opt.Out, opt.State, opt.Version = events, out, filepath.Join(events, "accounts"), "golden"
+	opt.Workers, opt.BucketSize, opt.MaxRejectRatio = 2, 64, 0.5
 	if _, err := pipeline.Backfill(context.Background(), opt, goldenStart, goldenLast, nil); err != nil {
 		t.Fatal(err)
 	}

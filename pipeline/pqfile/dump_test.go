@@ -37,7 +37,7 @@ func TestDumpFormatsByLogicalType(t *testing.T) {
 		{ID: 2, Name: "", Amount: -5, Rate: -108964, Day: 0, At: 0, PD: 1.0 / 3},
 	}
 	path := filepath.Join(t.TempDir(), "t.parquet")
-	if err := WriteFile(path, rows); err != nil {
+	if err := parquet.WriteFile(path, rows); err != nil { // repeated columns: not a row type pqfile writes
 		t.Fatal(err)
 	}
 	var got bytes.Buffer

@@ -9,13 +9,11 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
-	"github.com/rs/zerolog"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/fixtures"
 	"github.com/creditrun/creditrun/pipeline"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
-	"github.com/creditrun/creditrun/policy"
 )
 
 // Every table a run publishes, outputs and state, is written the way
@@ -37,8 +35,8 @@ func TestEveryTableReadsEverywhere(t *testing.T) {
 	defer pqfile.SetVersion("")
 	pqfile.SetVersion("v9.8.7-test")
 	out := t.TempDir()
-	opt := pipeline.Options{Events: events, Out: out, State: filepath.Join(events, "accounts"), Policy: policy.Default(),
-		MaxRejectRatio: 1, Version: "v9.8.7-test", Log: zerolog.Nop()}
+	opt := pipeline.DefaultOptions()
+	opt.Events, opt.Out, opt.State, opt.MaxRejectRatio, opt.Version = events, out, filepath.Join(events, "accounts"), 1, "v9.8.7-test"
 	last := start + 34
 	if _, err := pipeline.Backfill(context.Background(), opt, start, last, nil); err != nil {
 		t.Fatal(err)
