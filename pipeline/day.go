@@ -141,10 +141,10 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 	re := source.ForDay(e.inputs[dsRepayments], day)
 	rq := source.ForDay(e.inputs[dsRequests], day)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, loc); return }))
-	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, loc); return }))
+	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, source.RulesFrom(&e.opt.Policy.Billing)); return }))
+	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, source.RulesFrom(&e.opt.Policy.Billing)); return }))
 	if len(rq) > 0 {
-		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, loc); return }))
+		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, source.RulesFrom(&e.opt.Policy.Billing)); return }))
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
