@@ -151,7 +151,10 @@ func BenchmarkIOFloor(b *testing.B) {
 			_, _, err := source.ReadTransactions(ctx, files["transactions"], bb.night, rules)
 			return err
 		})
-		g.Go(func() error { _, _, err := source.ReadRepayments(ctx, files["repayments"], bb.night, rules); return err })
+		g.Go(func() error {
+			_, _, err := source.ReadRepayments(ctx, files["repayments"], bb.night, rules)
+			return err
+		})
 		g.Go(func() error { return copyState(stateIn, filepath.Join(dir, "state")) })
 		g.Go(func() error { return rows.write(dir) })
 		if err := g.Wait(); err != nil {

@@ -130,6 +130,7 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 // readEvents reads the three event datasets of day in parallel.
 func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
+	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	for _, ds := range []string{dsTransactions, dsRepayments} {
 		if err := complete(ds, e.inputs[ds], day, loc); err != nil {
 			return nil, err
@@ -141,10 +142,10 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 	re := source.ForDay(e.inputs[dsRepayments], day)
 	rq := source.ForDay(e.inputs[dsRequests], day)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, source.RulesFrom(&e.opt.Policy.Billing)); return }))
-	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, source.RulesFrom(&e.opt.Policy.Billing)); return }))
+	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, rules); return }))
+	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, rules); return }))
 	if len(rq) > 0 {
-		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, source.RulesFrom(&e.opt.Policy.Billing)); return }))
+		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, rules); return }))
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
