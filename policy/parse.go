@@ -346,6 +346,8 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 				"due_days":                        p.int(&b.DueDays),
 				"installment_options":             p.int32s(&b.InstallmentOptions),
 				"apr_cap":                         p.rate(&b.APRCap),
+				"max_fee_rate":                    p.rate(&b.MaxFeeRate),
+				"local_timestamps_zone":           p.str(&b.LocalTimestampsZone),
 				"minimum_rate":                    p.rate(&b.MinimumRate),
 				"minimum_floor":                   p.money(&b.MinimumFloor),
 				"revolving_daily_rate":            p.rate(&b.RevolvingDailyRate),
