@@ -254,14 +254,17 @@ func (r *run) repayment(p *Repayment) error {
 			return nil
 		}
 	}
-	if err := r.spend("repayment", p.RepaymentID, p.Amount, 0); err != nil {
-		return err
-	}
-	if p.Status != Succeeded {
+	if p.Status != Succeeded { // moves no money: its amount is only a notice's
+		if !p.Amount.InRange() {
+			return r.outOfRange("failed repayment %s of %s beyond ±%s", p.RepaymentID, p.Amount, MaxMoney)
+		}
 		a.FailedDeductions = satInc(a.FailedDeductions)
 		a.Cycle.FailedDeductions = satInc(a.Cycle.FailedDeductions)
 		r.notify(NoticeDeductFailed, p.RepaymentID, p.Amount, 0)
 		return nil
+	}
+	if err := r.spend("repayment", p.RepaymentID, p.Amount, 0); err != nil {
+		return err
 	}
 	if a.chargedOff() {
 		r.recover(p.Amount)

@@ -38,6 +38,17 @@
 // true. The readers refuse fee rates above Config.MaxFeeRate (default
 // 0.05 a month, 5%), so a night from real inputs never has one.
 //
+// # Settings for the readers
+//
+// Some settings are facts about input rows, which the pipeline's readers
+// apply (pipeline/source.RulesFrom): InstallmentOptions (a purchase with
+// another count is a rejected row, invalid_installments), MaxFeeRate (a
+// purchase above it is invalid_fee_rate), LocalTimestampsZone (the zone
+// of input timestamps written without one; empty refuses such files).
+// The spellings of kinds, statuses, channels and failure reasons are
+// billing's (ParseTxnKind, ParseRequestKind, ParseRepaymentStatus,
+// ParseChannel, ParseFailureReason, ParseMasterStatus).
+//
 // # The daily step
 //
 // Close(cfg, account, D, events, out) takes the account as of D−1 and the

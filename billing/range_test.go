@@ -23,14 +23,15 @@ func TestCloseRefusesOutOfRange(t *testing.T) {
 		}
 		return ev
 	}
-	payments := func(n int, amount Money) Events {
+	repayments := func(n int, amount Money, st RepaymentStatus) Events {
 		var ev Events
 		for i := range n {
 			ev.Repayments = append(ev.Repayments, Repayment{RepaymentID: "P" + itoa(i), AccountID: 7, PaidAt: at + int64(i),
-				Amount: amount, Channel: ChannelApp, Status: Succeeded})
+				Amount: amount, Channel: ChannelApp, Status: st, FailureReason: FailureOther})
 		}
 		return ev
 	}
+	payments := func(n int, amount Money) Events { return repayments(n, amount, Succeeded) }
 	active := func() *Account {
 		return &Account{ID: 7, Status: Active, Limit: 1000000, BillingDay: 20, OpenedOn: day - 400, ActivatedOn: day - 400}
 	}
@@ -47,6 +48,7 @@ func TestCloseRefusesOutOfRange(t *testing.T) {
 		{"installment fees beyond the range", active, purchases(1, MaxMoney/2, 24, 50000), true},
 		{"fee rate of 200 a month within the range", active, purchases(1, 100_000_000_000_00, 3, 200*RateScale), false},
 		{"ten repayments of MaxMoney", active, payments(10, MaxMoney), true},
+		{"ten failed repayments of MaxMoney: no money moves", active, repayments(10, MaxMoney, Failed), false},
 		{"a purchase beyond the range", active, purchases(1, MaxMoney+1, 1, 0), true},
 		{"an account already beyond the range", func() *Account { a := active(); a.Credit = MaxMoney + 1; return a }, Events{}, true},
 		{"an account whose amounts add up beyond the range", func() *Account {
