@@ -11,6 +11,20 @@ const (
 	Declined Status = "declined"
 )
 
+// MasterStatuses are the statuses an account may have in the accounts
+// master and feed; declined is the run's own outcome of an application.
+var MasterStatuses = []Status{Pending, Active, Frozen, Closed}
+
+// ParseMasterStatus returns the master status spelled s.
+func ParseMasterStatus(s string) (Status, bool) {
+	for _, st := range MasterStatuses {
+		if string(st) == s {
+			return st, true
+		}
+	}
+	return "", false
+}
+
 // Component is a part of what a statement asks for, in allocation order
 // (the default waterfall: penalties first, purchases paid in full last).
 type Component uint8

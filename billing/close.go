@@ -2,6 +2,7 @@ package billing
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -13,6 +14,9 @@ type run struct {
 	out   *Output
 	flows Flows
 	ov    Overdue // the position after the day's events (step 2)
+	// room is what the day's events may still add to the account's gross
+	// (bounds.go).
+	room uint64
 }
 
 // Close runs one account's business day: it applies the day's events
@@ -21,16 +25,25 @@ type run struct {
 // moves the account through its lifecycle, and appends the resulting rows
 // and notices to out. It does no I/O. It returns an error (wrapping
 // ErrNotConserved) if the account's exposure does not move exactly as the
-// day's flows say, or (wrapping ErrUnbalanced) if a statement does not
-// balance; the account's state is then unusable and the run must fail.
+// day's flows say, (wrapping ErrUnbalanced) if a statement does not
+// balance, or (wrapping ErrOutOfRange) if the account's amounts are, or
+// would be, beyond ±MaxMoney (see bounds.go); the account's state is then
+// unusable and the run must fail. Every error is an *AccountError.
 //
 // Close must run for every account on every business day, with or without
 // events: fees, penalties, days past due and notices move daily.
 func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	r := run{cfg: cfg, a: a, day: day, out: out}
+	gross, why := a.measure()
+	if why != "" {
+		return r.outOfRange("the account as of %s: %s", day-1, why)
+	}
+	r.room = uint64(MaxMoney) - gross
 	before := a.Exposure()
 	if ev != nil {
-		r.applyEvents(ev)
+		if err := r.applyEvents(ev); err != nil {
+			return err
+		}
 	}
 	if a.Status != Closed {
 		r.accrue()
@@ -43,18 +56,23 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	a.dropSettled()
 	a.prunePurchases(day, cfg.RefundWindowDays)
 
+	if _, why := a.measure(); why != "" {
+		return r.outOfRange("the account as of %s: %s", day, why)
+	}
 	if diff := a.Exposure() - before - r.flows.Net(); diff != 0 {
 		return &AccountError{AccountID: a.ID, Err: ErrNotConserved, Detail: fmt.Sprintf(
 			"close %s: exposure moved %s, flows explain %s (difference %s)", day, a.Exposure()-before, r.flows.Net(), diff)}
 	}
-	out.Flows.Add(r.flows)
+	if err := out.Flows.Add(r.flows); err != nil {
+		return &AccountError{AccountID: a.ID, Err: ErrOutOfRange, Detail: fmt.Sprintf("close %s: %v", day, err)}
+	}
 	return nil
 }
 
 // applyEvents applies the day's events in timestamp order across the three
 // kinds; on equal timestamps transactions go first, then repayments, then
 // requests, and within a kind the id decides.
-func (r *run) applyEvents(ev *Events) {
+func (r *run) applyEvents(ev *Events) error {
 	ts, ps, qs := ev.Transactions, ev.Repayments, ev.Requests
 	i, j, k := 0, 0, 0
 	for i < len(ts) || j < len(ps) || k < len(qs) {
@@ -69,18 +87,23 @@ func (r *run) applyEvents(ev *Events) {
 		if k < len(qs) && (kind == 0 || qs[k].RequestedAt < at) {
 			kind = 3
 		}
+		var err error
 		switch kind {
 		case 1:
-			r.transaction(&ts[i])
+			err = r.transaction(&ts[i])
 			i++
 		case 2:
-			r.repayment(&ps[j])
+			err = r.repayment(&ps[j])
 			j++
 		case 3:
 			r.request(&qs[k])
 			k++
 		}
+		if err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 func (r *run) reject(dataset, key, reason string, src Source) {
@@ -95,31 +118,45 @@ func (r *run) pending(kind LineKind, ref string, period int32, amount Money) {
 // receives then is a recovery, outside its exposure.
 func (a *Account) chargedOff() bool { return a.Status == Closed && a.ChargedOff > 0 }
 
-func (r *run) transaction(t *Transaction) {
+func (r *run) transaction(t *Transaction) error {
 	switch t.Kind {
 	case Purchase:
-		r.purchase(t)
+		return r.purchase(t)
 	case Refund:
-		r.refund(t)
+		return r.refund(t)
 	}
+	return nil
 }
 
 // purchase books a purchase: paid in full on the next statement, or a new
 // installment plan. A frozen account still books it: upstream authorization
 // decided.
-func (r *run) purchase(t *Transaction) {
+func (r *run) purchase(t *Transaction) error {
 	a, cfg := r.a, r.cfg
 	switch a.Status {
 	case Closed:
-		r.reject("transactions", t.TxnID, RejectAccountClosed, t.Src)
-		return
+		r.reject(DatasetTransactions, t.TxnID, RejectAccountClosed, t.Src)
+		return nil
 	case Pending, Declined:
-		r.reject("transactions", t.TxnID, RejectNotActive, t.Src)
-		return
+		r.reject(DatasetTransactions, t.TxnID, RejectNotActive, t.Src)
+		return nil
 	}
 	if !slices.Contains(cfg.InstallmentOptions, t.Installments) {
-		r.reject("transactions", t.TxnID, RejectInstallments, t.Src)
-		return
+		r.reject(DatasetTransactions, t.TxnID, RejectInstallments, t.Src)
+		return nil
+	}
+	var fees Money
+	if t.Installments > 1 {
+		fee, err := t.Amount.MulRateChecked(t.FeeRate)
+		total, ok := planFees(fee, t.Installments)
+		if err != nil || !ok || !total.InRange() {
+			return r.outOfRange("purchase %s: %s at fee rate %s over %d periods: fees beyond %s",
+				t.TxnID, t.Amount, t.FeeRate, t.Installments, MaxMoney)
+		}
+		fees = total
+	}
+	if err := r.spend("purchase", t.TxnID, t.Amount, fees); err != nil {
+		return err
 	}
 	r.flows.Purchases += t.Amount
 	a.Purchases = append(a.Purchases, PurchaseRef{
@@ -128,11 +165,12 @@ func (r *run) purchase(t *Transaction) {
 	if t.Installments <= 1 {
 		a.Cycle.Purchases += t.Amount
 		r.pending(LinePurchase, t.TxnID, 0, t.Amount)
-		return
+		return nil
 	}
 	a.Plans = append(a.Plans, NewPlan(t.TxnID, r.day, t.Amount, t.Installments, t.FeeRate))
 	a.Cycle.InstallmentSpend += t.Amount
 	r.out.Plans = append(r.out.Plans, a.Plans[len(a.Plans)-1].Row(a.ID, cfg.APRCap))
+	return nil
 }
 
 // refund credits a refund of a remembered purchase.
@@ -145,28 +183,35 @@ func (r *run) purchase(t *Transaction) {
 // change), and any part beyond the unbilled principal is credited, which
 // closes the plan with its remaining fees waived. Once the plan is closed a
 // refund is credited as principal.
-func (r *run) refund(t *Transaction) {
+func (r *run) refund(t *Transaction) error {
 	a := r.a
 	p := a.purchase(t.RefTxnID)
 	if p == nil {
-		r.reject("transactions", t.TxnID, RejectUnknownPurchase, t.Src)
-		return
+		r.reject(DatasetTransactions, t.TxnID, RejectUnknownPurchase, t.Src)
+		return nil
 	}
 	if p.Refunded+t.Amount > p.Amount {
-		r.reject("transactions", t.TxnID, RejectRefundTooLarge, t.Src)
-		return
+		r.reject(DatasetTransactions, t.TxnID, RejectRefundTooLarge, t.Src)
+		return nil
+	}
+	i := -1
+	if p.Installments > 1 && !a.chargedOff() {
+		i = a.plan(p.TxnID)
+	}
+	var back Money // billed fees a full refund credits back
+	if i >= 0 && p.Refunded+t.Amount == p.Amount {
+		back = a.Plans[i].BilledFees
+	}
+	if err := r.spend("refund", t.TxnID, t.Amount, back); err != nil {
+		return err
 	}
 	p.Refunded += t.Amount
 	if a.chargedOff() {
 		r.recover(t.Amount)
-		return
+		return nil
 	}
 	r.flows.Refunds += t.Amount
 	credited, fees := t.Amount, Money(0)
-	i := -1
-	if p.Installments > 1 {
-		i = a.plan(p.TxnID)
-	}
 	if i >= 0 {
 		plan := &a.Plans[i]
 		removed := min(plan.Remaining, t.Amount)
@@ -193,30 +238,39 @@ func (r *run) refund(t *Transaction) {
 		a.receive(fees, r.cfg.Waterfall)
 		r.pending(LineWaiver, t.TxnID, 0, -fees)
 	}
+	return nil
 }
 
 // repayment books a repayment. A failed one moves no money: it counts and
 // sends a notice. A successful one with PayoffTxnID first accelerates that
 // plan's remaining principal (fees waived unless the policy charges them),
 // then pays like any repayment.
-func (r *run) repayment(p *Repayment) {
+func (r *run) repayment(p *Repayment) error {
 	a, cfg := r.a, r.cfg
-	if p.Status != Succeeded {
-		a.FailedDeductions++
-		a.Cycle.FailedDeductions++
+	i := -1
+	if p.Status == Succeeded && !a.chargedOff() && p.PayoffTxnID != "" {
+		if i = a.plan(p.PayoffTxnID); i < 0 {
+			r.reject(DatasetRepayments, p.RepaymentID, RejectUnknownPlan, p.Src)
+			return nil
+		}
+	}
+	if p.Status != Succeeded { // moves no money: its amount is only a notice's
+		if !p.Amount.InRange() {
+			return r.outOfRange("failed repayment %s of %s beyond ±%s", p.RepaymentID, p.Amount, MaxMoney)
+		}
+		a.FailedDeductions = satInc(a.FailedDeductions)
+		a.Cycle.FailedDeductions = satInc(a.Cycle.FailedDeductions)
 		r.notify(NoticeDeductFailed, p.RepaymentID, p.Amount, 0)
-		return
+		return nil
+	}
+	if err := r.spend("repayment", p.RepaymentID, p.Amount, 0); err != nil {
+		return err
 	}
 	if a.chargedOff() {
 		r.recover(p.Amount)
-		return
+		return nil
 	}
-	if p.PayoffTxnID != "" {
-		i := a.plan(p.PayoffTxnID)
-		if i < 0 {
-			r.reject("repayments", p.RepaymentID, RejectUnknownPlan, p.Src)
-			return
-		}
+	if i >= 0 {
 		plan := &a.Plans[i]
 		a.Cycle.AcceleratedPrincipal += plan.Remaining
 		r.pending(LinePayoff, plan.TxnID, 0, plan.Remaining)
@@ -231,6 +285,15 @@ func (r *run) repayment(p *Repayment) {
 	a.Cycle.Payments += p.Amount
 	a.receive(p.Amount, cfg.Waterfall)
 	r.pending(LinePayment, p.RepaymentID, 0, -p.Amount)
+	return nil
+}
+
+// satInc is n+1, saturating at the largest int32: a counter never wraps.
+func satInc(n int32) int32 {
+	if n == math.MaxInt32 {
+		return n
+	}
+	return n + 1
 }
 
 // recover books money received after charge-off.
@@ -247,7 +310,7 @@ func (r *run) request(q *Request) {
 		a.Note = why
 		r.notify(NoticeRequestDeclined, q.RequestID, 0, 0)
 	}
-	if a.Status == Closed || a.Status == Declined {
+	if !a.Status.Live() {
 		decline("request " + q.RequestID + " declined: account " + string(a.Status))
 		return
 	}
@@ -262,7 +325,7 @@ func (r *run) request(q *Request) {
 			decline("defer " + q.TxnID + " declined: no open plan")
 		case q.Periods < 1:
 			decline("defer " + q.TxnID + " declined: periods must be at least 1")
-		case a.DeferralsUsed+q.Periods > cfg.MaxDeferralCycles:
+		case q.Periods > cfg.MaxDeferralCycles-a.DeferralsUsed: // never a sum that could wrap
 			decline(fmt.Sprintf("defer %s by %d declined: %d of %d deferral cycles used",
 				q.TxnID, q.Periods, a.DeferralsUsed, cfg.MaxDeferralCycles))
 		default:

@@ -18,6 +18,17 @@ type Config struct {
 	InstallmentOptions []int32
 	// APRCap is the annualized nominal rate above which a plan is flagged.
 	APRCap Rate
+	// MaxFeeRate is the highest monthly fee rate a purchase may carry: a
+	// purchase above it is a rejected row (invalid_fee_rate). It sits well
+	// above real prices (0.5–1.2% a month) and guards the book against a
+	// mistyped rate; at most 1 (100% a month).
+	MaxFeeRate Rate
+	// LocalTimestampsZone is the IANA zone in which input timestamps without
+	// a time zone (Parquet TIMESTAMP with isAdjustedToUTC=false: Spark's
+	// TIMESTAMP_NTZ, pandas naive datetimes, DuckDB TIMESTAMP) were
+	// written; they are read as wall time there. Empty refuses such files
+	// with a schema error.
+	LocalTimestampsZone string
 	// MinimumRate is the share of other principal the minimum payment asks for.
 	MinimumRate Rate
 	// MinimumFloor is the lowest minimum payment (never above the new balance).
@@ -60,7 +71,8 @@ type Config struct {
 	Channels       map[NoticeKind]string
 	DefaultChannel string
 
-	loc *time.Location
+	loc      *time.Location
+	localLoc *time.Location
 }
 
 // DefaultConfig returns the product spec's defaults.
@@ -70,6 +82,7 @@ func DefaultConfig() Config {
 		DueDays:                     9,
 		InstallmentOptions:          []int32{1, 3, 6, 12, 24},
 		APRCap:                      240000,
+		MaxFeeRate:                  50000,
 		MinimumRate:                 100000,
 		MinimumFloor:                1000,
 		RevolvingDailyRate:          500,
@@ -107,6 +120,20 @@ func (c *Config) Location() *time.Location {
 	return c.loc
 }
 
+// LocalTimestampsLocation returns the zone of input timestamps without a
+// time zone, nil when LocalTimestampsZone is empty (valid after Validate).
+func (c *Config) LocalTimestampsLocation() *time.Location {
+	if c.LocalTimestampsZone == "" {
+		return nil
+	}
+	if c.localLoc == nil {
+		if loc, err := time.LoadLocation(c.LocalTimestampsZone); err == nil {
+			c.localLoc = loc
+		}
+	}
+	return c.localLoc
+}
+
 // Validate checks every setting and returns all problems joined, each a
 // *ConfigError naming the setting's key.
 func (c *Config) Validate() error {
@@ -119,6 +146,13 @@ func (c *Config) Validate() error {
 		bad("time_zone", "%q: unknown zone", c.TimeZone)
 	} else {
 		c.loc = loc
+	}
+	if c.LocalTimestampsZone != "" {
+		if loc, err := time.LoadLocation(c.LocalTimestampsZone); err != nil || c.LocalTimestampsZone == "Local" {
+			bad("local_timestamps_zone", "%q: unknown zone (want an IANA zone such as Asia/Shanghai)", c.LocalTimestampsZone)
+		} else {
+			c.localLoc = loc
+		}
 	}
 	if c.DueDays < 1 || c.DueDays > 27 {
 		bad("due_days", "%d: want 1..27", c.DueDays)
@@ -134,6 +168,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	rate("apr_cap", c.APRCap, 10*RateScale)
+	rate("max_fee_rate", c.MaxFeeRate, RateScale)
 	rate("minimum_rate", c.MinimumRate, RateScale)
 	rate("revolving_daily_rate", c.RevolvingDailyRate, RateScale/100)
 	rate("penalty_daily_rate", c.PenaltyDailyRate, RateScale/100)

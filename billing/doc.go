@@ -12,6 +12,43 @@
 // period. The only floating point is the IRR search of the disclosed APR,
 // a rate, never money.
 //
+// # Range
+//
+// Every amount lies within ±MaxMoney, the contract's DECIMAL(18,2)
+// (9 999 999 999 999 999.99 yuan). Close checks it by a bound taken up
+// front and kept through the day (bounds.go): the account's amounts, and
+// their magnitudes added up (what it owes, billed or not, the fees of its
+// plans' periods left, its credit), are within MaxMoney at the start and
+// the end of the day, and each event's amount, with the fees of a plan it
+// opens, is taken from the room left. An account that would leave the range
+// (ten purchases of 9 999 999 999 999 999.99 in a day, a state holding a
+// wrapped balance) is refused with an *AccountError wrapping ErrOutOfRange,
+// and the run fails: no sum ever wraps, and no row leaves the range.
+// Flows.Add refuses a sum beyond ±MaxMoney the same way; Total adds amounts
+// of a whole book exactly in 128 bits. MulRate panics rather than wrap a
+// product beyond int64; MulRateChecked returns ErrOutOfRange beyond
+// ±MaxMoney. Counters (failed deductions) saturate; deferrals are compared,
+// never summed.
+//
+// # Disclosure
+//
+// The APR of a plan (Plan.APR) is written as DECIMAL(9,6). A plan whose
+// rate that type cannot hold (beyond 999.999999, a fee rate far above any
+// price) is written with null apr_nominal and apr_effective and over_cap
+// true. The readers refuse fee rates above Config.MaxFeeRate (default
+// 0.05 a month, 5%), so a night from real inputs never has one.
+//
+// # Settings for the readers
+//
+// Some settings are facts about input rows, which the pipeline's readers
+// apply (pipeline/source.RulesFrom): InstallmentOptions (a purchase with
+// another count is a rejected row, invalid_installments), MaxFeeRate (a
+// purchase above it is invalid_fee_rate), LocalTimestampsZone (the zone
+// of input timestamps written without one; empty refuses such files).
+// The spellings of kinds, statuses, channels and failure reasons are
+// billing's (ParseTxnKind, ParseRequestKind, ParseRepaymentStatus,
+// ParseChannel, ParseFailureReason, ParseMasterStatus).
+//
 // # The daily step
 //
 // Close(cfg, account, D, events, out) takes the account as of D−1 and the

@@ -15,6 +15,11 @@ var (
 	// account owes after issuing it (previous balance + charges − payments −
 	// refunds ≠ owed).
 	ErrUnbalanced = errors.New("statement does not balance")
+	// ErrOutOfRange means an amount would leave the contract's range,
+	// ±MaxMoney (DECIMAL(18,2)): an account whose balances, a day's flows
+	// or a product that would not fit. Close refuses the account rather
+	// than let a sum wrap.
+	ErrOutOfRange = errors.New("amount out of range")
 )
 
 // AccountError is an error about one account. Its Error text names the
@@ -23,7 +28,7 @@ var (
 type AccountError struct {
 	AccountID int64
 	Detail    string // amounts and dates, without the account id
-	Err       error  // the sentinel: ErrNotConserved, ErrUnbalanced …
+	Err       error  // the sentinel: ErrNotConserved, ErrUnbalanced, ErrOutOfRange …
 }
 
 func (e *AccountError) Error() string {

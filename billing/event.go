@@ -15,6 +15,14 @@ const (
 	Refund
 )
 
+var txnKinds = [...]string{Purchase: "purchase", Refund: "refund"}
+
+// String is the kind as the transactions dataset spells it.
+func (k TxnKind) String() string { return enumName(txnKinds[:], k) }
+
+// ParseTxnKind returns the kind spelled s ("purchase", "refund").
+func ParseTxnKind(s string) (TxnKind, bool) { return enumParse[TxnKind](txnKinds[:], s) }
+
 // Transaction is a purchase or a refund, as the transactions dataset has it.
 // PostedAt is microseconds since the Unix epoch, UTC.
 type Transaction struct {
@@ -38,15 +46,52 @@ const (
 	Failed
 )
 
+var repaymentStatuses = [...]string{Succeeded: "succeeded", Failed: "failed"}
+
+// String is the status as the repayments dataset spells it.
+func (s RepaymentStatus) String() string { return enumName(repaymentStatuses[:], s) }
+
+// ParseRepaymentStatus returns the status spelled s ("succeeded", "failed").
+func ParseRepaymentStatus(s string) (RepaymentStatus, bool) {
+	return enumParse[RepaymentStatus](repaymentStatuses[:], s)
+}
+
+// Repayment channels.
+const (
+	ChannelAutoDebit    = "auto_debit"
+	ChannelApp          = "app"
+	ChannelBankTransfer = "bank_transfer"
+)
+
+// Channels are the repayment channels, as the repayments dataset spells them.
+var Channels = []string{ChannelAutoDebit, ChannelApp, ChannelBankTransfer}
+
+// ParseChannel returns the channel constant equal to s.
+func ParseChannel(s string) (string, bool) { return oneOf(Channels, s) }
+
+// Failure reasons of a failed repayment.
+const (
+	FailureInsufficientFunds = "insufficient_funds"
+	FailureCardInvalid       = "card_invalid"
+	FailureCardUnbound       = "card_unbound"
+	FailureOther             = "other"
+)
+
+// FailureReasons are the failure reasons of a failed repayment.
+var FailureReasons = []string{FailureInsufficientFunds, FailureCardInvalid, FailureCardUnbound, FailureOther}
+
+// ParseFailureReason returns the failure-reason constant equal to s.
+func ParseFailureReason(s string) (string, bool) { return oneOf(FailureReasons, s) }
+
 // Repayment is a payment attempt. A failed one moves no money.
 type Repayment struct {
 	RepaymentID   string
 	AccountID     int64
 	PaidAt        int64
 	Amount        Money
-	Channel       string // auto_debit, app, bank_transfer
+	Channel       string // one of Channels
 	Status        RepaymentStatus
-	FailureReason string // failed only
+	FailureReason string // failed only: one of FailureReasons
 	PayoffTxnID   string // early payoff of that installment purchase
 	Src           Source
 }
@@ -59,6 +104,16 @@ const (
 	DeferPlan
 	ChangeBillingDay
 )
+
+var requestKinds = [...]string{CloseAccount: "close_account", DeferPlan: "defer_plan", ChangeBillingDay: "change_billing_day"}
+
+// String is the kind as the requests dataset spells it.
+func (k RequestKind) String() string { return enumName(requestKinds[:], k) }
+
+// ParseRequestKind returns the kind spelled s ("close_account", …).
+func ParseRequestKind(s string) (RequestKind, bool) {
+	return enumParse[RequestKind](requestKinds[:], s)
+}
 
 // Request is a customer request that moves no money.
 type Request struct {
@@ -85,4 +140,33 @@ type Events struct {
 // Empty reports whether there are no events.
 func (e *Events) Empty() bool {
 	return len(e.Transactions) == 0 && len(e.Repayments) == 0 && len(e.Requests) == 0
+}
+
+// enumName is names[v], or "" outside the enum.
+func enumName[T ~uint8](names []string, v T) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return ""
+}
+
+// enumParse returns the value whose name is s; names[0] is no value.
+func enumParse[T ~uint8](names []string, s string) (T, bool) {
+	for i := 1; i < len(names); i++ {
+		if names[i] == s {
+			return T(i), true
+		}
+	}
+	return 0, false
+}
+
+// oneOf returns the element of names equal to s (the constant, so that the
+// caller keeps no copy of its input).
+func oneOf(names []string, s string) (string, bool) {
+	for _, n := range names {
+		if n == s {
+			return n, true
+		}
+	}
+	return "", false
 }

@@ -97,7 +97,9 @@ func FuzzClose(f *testing.F) {
 			if t.Failed() {
 				t.FailNow()
 			}
-			total.Add(out.Flows)
+			if err := total.Add(out.Flows); err != nil {
+				t.Fatalf("Flows.Add after %s: %v", d, err)
+			}
 		}
 		if got := a.Exposure(); got != total.Net() {
 			t.Fatalf("exposure %s after %s..%s, flows sum to %s", got, life.from, life.to, total.Net())

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -52,43 +53,101 @@ func ParseMoney(s string) (Money, error) {
 	return Money(f.IntPart()), nil
 }
 
+// MaxMoney is the largest amount of the contract's DECIMAL(18,2): 18 digits,
+// 9 999 999 999 999 999.99 yuan. Every amount the daily step reads, keeps or
+// writes lies within ±MaxMoney; Close refuses an account that would leave
+// the range (ErrOutOfRange). Its sums need at most 8 × MaxMoney < 2^63, so
+// int64 arithmetic on amounts that are in range never wraps.
+const MaxMoney Money = 999_999_999_999_999_999
+
+// InRange reports whether m lies within ±MaxMoney.
+func (m Money) InRange() bool { return m >= -MaxMoney && m <= MaxMoney }
+
+// AddChecked returns m + n, or an error wrapping ErrOutOfRange when the sum
+// leaves ±MaxMoney (m and n themselves may be anything).
+func (m Money) AddChecked(n Money) (Money, error) {
+	sum := m + n
+	// Signed overflow: both operands of one sign and a sum of the other.
+	if (m >= 0) == (n >= 0) && (sum >= 0) != (m >= 0) || !sum.InRange() {
+		return 0, errAddRange
+	}
+	return sum, nil
+}
+
+var errAddRange = fmt.Errorf("sum beyond ±%s: %w", MaxMoney, ErrOutOfRange)
+
 // MulRate returns m × r rounded to the fen, half away from zero (ROUND_HALF_UP
 // on the magnitude), the rounding used for every fee, penalty and rate product.
-// It is exact: the product is formed in 128 bits.
+// It is exact: the product is formed in 128 bits. A product beyond int64
+// never wraps: MulRate panics with ErrOutOfRange. Close bounds its amounts
+// so that it never does; callers multiplying amounts they have not bounded
+// use MulRateChecked.
 func (m Money) MulRate(r Rate) Money {
-	neg := (m < 0) != (r < 0)
-	a, b := uint64(abs64(int64(m))), uint64(abs64(int64(r)))
-	hi, lo := bits.Mul64(a, b)
-	q, rem := bits.Div64(hi, lo, RateScale) // panics only if the quotient overflows 64 bits
-	if rem*2 >= RateScale {
-		q++
-	}
-	if neg {
-		return -Money(q)
-	}
-	return Money(q)
-}
-
-// MulRatio returns m × num / den rounded half away from zero (den > 0).
-func (m Money) MulRatio(num, den int64) Money {
-	neg := (m < 0) != (num < 0)
-	a, b := uint64(abs64(int64(m))), uint64(abs64(num))
-	hi, lo := bits.Mul64(a, b)
-	q, rem := bits.Div64(hi, lo, uint64(den))
-	if rem*2 >= uint64(den) {
-		q++
-	}
-	if neg {
-		return -Money(q)
-	}
-	return Money(q)
-}
-
-func abs64(v int64) int64 {
-	if v < 0 {
-		return -v
+	v, ok := mulDiv(m, int64(r), RateScale)
+	if !ok {
+		panic(fmt.Errorf("%s × %s: %w", m, r, ErrOutOfRange))
 	}
 	return v
+}
+
+// MulRateChecked is MulRate returning an error wrapping ErrOutOfRange,
+// instead of a product, when the product lies beyond ±MaxMoney.
+func (m Money) MulRateChecked(r Rate) (Money, error) {
+	v, ok := mulDiv(m, int64(r), RateScale)
+	if !ok || !v.InRange() {
+		return 0, fmt.Errorf("%s × %s: %w", m, r, ErrOutOfRange)
+	}
+	return v, nil
+}
+
+// MulRatio returns m × num / den rounded half away from zero (den > 0). It
+// panics with ErrOutOfRange, never wraps, when den ≤ 0 or the result does
+// not fit int64.
+func (m Money) MulRatio(num, den int64) Money {
+	if den <= 0 {
+		panic(fmt.Errorf("%s × %d / %d: %w", m, num, den, ErrOutOfRange))
+	}
+	v, ok := mulDiv(m, num, uint64(den))
+	if !ok {
+		panic(fmt.Errorf("%s × %d / %d: %w", m, num, den, ErrOutOfRange))
+	}
+	return v
+}
+
+// mulDiv returns m × num / den rounded half away from zero, exact in 128
+// bits; false when the result does not fit int64.
+func mulDiv(m Money, num int64, den uint64) (Money, bool) {
+	neg := (m < 0) != (num < 0)
+	a, b := absU64(int64(m)), absU64(num)
+	hi, lo := bits.Mul64(a, b)
+	if hi >= den { // the quotient would not fit 64 bits
+		return 0, false
+	}
+	q, rem := bits.Div64(hi, lo, den)
+	if rem >= den-rem { // rem*2 >= den without overflow
+		if q == math.MaxUint64 {
+			return 0, false
+		}
+		q++
+	}
+	if neg {
+		if q > 1<<63 {
+			return 0, false
+		}
+		return Money(-int64(q-1) - 1), true
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	return Money(q), true
+}
+
+// absU64 is |v| as an unsigned integer (exact for math.MinInt64).
+func absU64(v int64) uint64 {
+	if v < 0 {
+		return uint64(^v) + 1
+	}
+	return uint64(v)
 }
 
 // String formats r as a fraction with six decimals, e.g. "0.005000".

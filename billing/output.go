@@ -1,5 +1,7 @@
 package billing
 
+import "fmt"
+
 // The row types below are the contract's output tables. Their parquet tags
 // are plain struct tags (billing imports no storage): the pipeline writes the
 // rows as they are. Money is DECIMAL(18,2) on INT64, rates DECIMAL(9,6),
@@ -54,8 +56,8 @@ type PlanRow struct {
 	PeriodFee           Money  `parquet:"period_fee,decimal(2:18)"`
 	LastPeriodPrincipal Money  `parquet:"last_period_principal,decimal(2:18)"`
 	TotalFees           Money  `parquet:"total_fees,decimal(2:18)"`
-	APRNominal          Rate   `parquet:"apr_nominal,decimal(6:9)"`
-	APREffective        Rate   `parquet:"apr_effective,decimal(6:9)"`
+	APRNominal          *Rate  `parquet:"apr_nominal,decimal(6:9),optional"`   // null when DECIMAL(9,6) cannot hold it (then OverCap)
+	APREffective        *Rate  `parquet:"apr_effective,decimal(6:9),optional"` // likewise
 	OverCap             bool   `parquet:"over_cap"`
 }
 
@@ -143,8 +145,10 @@ type EventReject struct {
 	Src     Source
 }
 
-// Flows are the money movements of one account's day, by kind; Close checks
-// that they explain the change of the account's Exposure exactly.
+// Flows are the money movements of one account's day, or of many, by
+// kind; Close checks that they explain the change of the account's Exposure
+// exactly. Every field lies within ±MaxMoney (Add keeps it so), so Net
+// never wraps.
 type Flows struct {
 	Purchases   Money // all purchases, paid in full and in installments
 	Fees        Money // installment fees billed, accelerated fees
@@ -164,17 +168,33 @@ func (f *Flows) Net() Money {
 	return f.Purchases + f.Fees + f.Revolving + f.Penalties - f.Payments - f.Refunds - f.FeeReversal - f.ChargedOff
 }
 
-// Add adds g to f.
-func (f *Flows) Add(g Flows) {
-	f.Purchases += g.Purchases
-	f.Fees += g.Fees
-	f.Revolving += g.Revolving
-	f.Penalties += g.Penalties
-	f.Payments += g.Payments
-	f.Refunds += g.Refunds
-	f.FeeReversal += g.FeeReversal
-	f.ChargedOff += g.ChargedOff
-	f.Recoveries += g.Recoveries
+// Add adds g to f, field by field. When a sum would leave ±MaxMoney it
+// changes nothing and returns an error wrapping ErrOutOfRange that names
+// the flow: a day whose flows pass 10^16 yuan is refused, never wrapped.
+func (f *Flows) Add(g Flows) error {
+	var sum Flows
+	var bad string
+	add := func(name string, a, b Money) Money {
+		v, err := a.AddChecked(b)
+		if err != nil && bad == "" {
+			bad = name + " " + a.String() + " + " + b.String()
+		}
+		return v
+	}
+	sum.Purchases = add("purchases", f.Purchases, g.Purchases)
+	sum.Fees = add("fees", f.Fees, g.Fees)
+	sum.Revolving = add("revolving_fees", f.Revolving, g.Revolving)
+	sum.Penalties = add("penalties", f.Penalties, g.Penalties)
+	sum.Payments = add("payments", f.Payments, g.Payments)
+	sum.Refunds = add("refunds", f.Refunds, g.Refunds)
+	sum.FeeReversal = add("fee_reversals", f.FeeReversal, g.FeeReversal)
+	sum.ChargedOff = add("charged_off", f.ChargedOff, g.ChargedOff)
+	sum.Recoveries = add("recoveries", f.Recoveries, g.Recoveries)
+	if bad != "" {
+		return fmt.Errorf("flows: %s beyond ±%s: %w", bad, MaxMoney, ErrOutOfRange)
+	}
+	*f = sum
+	return nil
 }
 
 // Output collects the rows one or more accounts' days produce. Close and

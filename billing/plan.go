@@ -63,10 +63,11 @@ func (p *Plan) billNext() (period int32, principal, fee Money) {
 func (p *Plan) Done() bool { return p.Billed >= p.Periods }
 
 // Row returns the plan's disclosure row: its schedule and its annualized rate
-// by IRR, flagged when the nominal rate exceeds aprCap.
+// by IRR, flagged when the nominal rate exceeds aprCap. A rate that
+// DECIMAL(9,6) cannot hold is null, and the plan flagged.
 func (p *Plan) Row(accountID int64, aprCap Rate) PlanRow {
-	nominal, effective := p.APR()
-	return PlanRow{
+	nominal, effective, ok := p.APR()
+	row := PlanRow{
 		TxnID:               p.TxnID,
 		AccountID:           accountID,
 		OpenedOn:            p.OpenedOn,
@@ -77,10 +78,12 @@ func (p *Plan) Row(accountID int64, aprCap Rate) PlanRow {
 		PeriodFee:           p.PeriodFee,
 		LastPeriodPrincipal: p.LastPeriodPrincipal,
 		TotalFees:           p.TotalFees(),
-		APRNominal:          nominal,
-		APREffective:        effective,
-		OverCap:             nominal > aprCap,
+		OverCap:             !ok || nominal > aprCap,
 	}
+	if ok {
+		row.APRNominal, row.APREffective = &nominal, &effective
+	}
+	return row
 }
 
 func (a *Account) plan(txnID string) int {

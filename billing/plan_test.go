@@ -45,15 +45,15 @@ func TestNewPlan(t *testing.T) {
 			check("last period principal", row.LastPeriodPrincipal, tt.last)
 			check("total fees", row.TotalFees, tt.totalFees)
 			if tt.nominal != "" {
-				if got, want := row.APRNominal, mustRate(t, tt.nominal); got != want {
-					t.Errorf("APR nominal = %s, want %s", got, want)
+				if got, want := row.APRNominal, mustRate(t, tt.nominal); got == nil || *got != want {
+					t.Errorf("APR nominal = %v, want %s", got, want)
 				}
-				if got, want := row.APREffective, mustRate(t, tt.effective); got != want {
-					t.Errorf("APR effective = %s, want %s", got, want)
+				if got, want := row.APREffective, mustRate(t, tt.effective); got == nil || *got != want {
+					t.Errorf("APR effective = %v, want %s", got, want)
 				}
 			}
 			if row.OverCap != tt.overCap {
-				t.Errorf("over cap = %v, want %v (nominal %s)", row.OverCap, tt.overCap, row.APRNominal)
+				t.Errorf("over cap = %v, want %v (nominal %v)", row.OverCap, tt.overCap, row.APRNominal)
 			}
 			// Billing every period gives back the principal and n fees.
 			var sum, fees Money

@@ -254,8 +254,8 @@ func TestPlanProperties(t *testing.T) {
 		if sum != principal || fees != Money(periods)*p.PeriodFee || p.Remaining != 0 {
 			t.Fatalf("NewPlan(%s, %d, %s): periods sum to %s, fees %s; want %s and %d × %s", principal, periods, rate, sum, fees, principal, periods, p.PeriodFee)
 		}
-		n, e := p.APR()
-		if (rate == 0 || p.PeriodFee == 0) != (n == 0) || e < n {
+		n, e, ok := p.APR()
+		if !ok || (rate == 0 || p.PeriodFee == 0) != (n == 0) || e < n {
 			t.Fatalf("NewPlan(%s, %d, %s).APR() = %s, %s", principal, periods, rate, n, e)
 		}
 	}

@@ -114,6 +114,9 @@ func (r *run) issueStatement() error {
 		minimum = 0
 	}
 	row.MinimumDue = minimum
+	if err := r.checkRow(&row); err != nil {
+		return err
+	}
 	s.NewBalance, s.MinimumDue, s.MinRemaining = row.NewBalance, minimum, minimum
 
 	activity := charges != 0 || c.Payments != 0 || c.Refunds != 0 || c.InstallmentSpend != 0

@@ -131,7 +131,7 @@ func BenchmarkIOFloor(b *testing.B) {
 	published := pipeline.PartitionDir(bb.out, bb.night)
 	rows := loadOutputs(b, published)
 	stateIn := filepath.Join(pipeline.PartitionDir(bb.out, bb.night-1), "state")
-	loc := policy.Default().Billing.Location()
+	rules := source.RulesFrom(&policy.Default().Billing)
 	var files = map[string][]source.File{}
 	for _, ds := range []string{"transactions", "repayments"} {
 		all, err := source.List(filepath.Join(bb.events, ds))
@@ -148,10 +148,13 @@ func BenchmarkIOFloor(b *testing.B) {
 		os.MkdirAll(filepath.Join(dir, "state"), 0o755)
 		var g errgroup.Group
 		g.Go(func() error {
-			_, _, err := source.ReadTransactions(ctx, files["transactions"], bb.night, loc)
+			_, _, err := source.ReadTransactions(ctx, files["transactions"], bb.night, rules)
 			return err
 		})
-		g.Go(func() error { _, _, err := source.ReadRepayments(ctx, files["repayments"], bb.night, loc); return err })
+		g.Go(func() error {
+			_, _, err := source.ReadRepayments(ctx, files["repayments"], bb.night, rules)
+			return err
+		})
 		g.Go(func() error { return copyState(stateIn, filepath.Join(dir, "state")) })
 		g.Go(func() error { return rows.write(dir) })
 		if err := g.Wait(); err != nil {

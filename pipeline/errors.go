@@ -109,7 +109,7 @@ func Classify(err error) Kind {
 		return KindTooManyRejects
 	case errors.Is(err, state.ErrBadState):
 		return KindBadState
-	case errors.As(err, &ae), errors.Is(err, billing.ErrNotConserved):
+	case errors.As(err, &ae), errors.Is(err, billing.ErrNotConserved), errors.Is(err, billing.ErrOutOfRange):
 		return KindInvariant
 	case errors.Is(err, ErrBadInput), errors.As(err, &se), errors.Is(err, source.ErrNotParquet), errors.Is(err, source.ErrCorrupt):
 		return KindBadInput

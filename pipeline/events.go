@@ -63,6 +63,7 @@ func inputError(ds string, err error) error {
 // landed, and reads the three event datasets of day in parallel.
 func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
+	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	var lists [3][]source.File
 	e.paths = nil
 	for i, ds := range eventDatasets {
@@ -87,10 +88,10 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 	var rTx, rRe, rRq []source.Reject
 	tx, re, rq := lists[0], lists[1], lists[2]
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, loc); return }))
-	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, loc); return }))
+	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, rules); return }))
+	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, rules); return }))
 	if len(rq) > 0 {
-		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, loc); return }))
+		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, rules); return }))
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err

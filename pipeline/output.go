@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 
 	"golang.org/x/sync/errgroup"
@@ -43,7 +44,7 @@ type dayWriter struct {
 
 	rows          map[string]int64
 	flows         billing.Flows
-	before, after billing.Money
+	before, after billing.Total // the book's exposure before and after the day
 	dist          *scoring.Distribution
 	rejects       []source.Reject
 	book          BookTotals
@@ -104,9 +105,11 @@ func (w *dayWriter) write(j *job) error {
 	w.rows[TableLimitDecisions] += int64(len(o.decisions))
 	w.rows[TableNotices] += int64(len(o.Notices))
 	w.rows[TableBureau] += int64(len(o.Bureau))
-	w.flows.Add(o.Flows)
-	w.before += o.before
-	w.after += o.after
+	if err := w.flows.Add(o.Flows); err != nil {
+		return fmt.Errorf("the book's flows: %w", err)
+	}
+	w.before.AddTotal(o.before)
+	w.after.AddTotal(o.after)
 	w.dist.Merge(o.dist)
 	w.rejects = append(w.rejects, w.e.convertRejects(o.Output.Rejects)...)
 	for i := range j.accounts {

@@ -32,8 +32,8 @@ type bucketOut struct {
 	nulls     []scoring.Nullables // what the scores' nullable columns point at
 	decisions []scoring.DecisionRow
 	dist      *scoring.Distribution
-	before    billing.Money // exposure before the day
-	after     billing.Money // and after
+	before    billing.Total // exposure before the day, which no sum can wrap
+	after     billing.Total // and after
 }
 
 // newBucketOut returns an empty bucketOut, recycled when one is free.
@@ -207,7 +207,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		de.Repayments, ri = upTo(ev.Repayments, ri, a.ID, func(r *billing.Repayment) int64 { return r.AccountID })
 		de.Requests, qi = upTo(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
 
-		out.before += a.Exposure()
+		out.before.Add(a.Exposure())
 		assessed, err := pol.Night(a, day, &de, &out.Output, &as)
 		if err != nil {
 			return nil, err
@@ -217,7 +217,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, &out.nulls[len(out.scores)]))
 			out.dist.Add(&as.Features, &as.Result)
 		}
-		out.after += a.Exposure()
+		out.after.Add(a.Exposure())
 	}
 	rejectUnknown(&unknown, &out.Output)
 	return out, nil

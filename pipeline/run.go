@@ -124,7 +124,7 @@ type opened struct {
 	close    func()
 	// A published state's totals, which the accounts read must match.
 	verified     bool
-	exposure     billing.Money
+	exposure     string // exact, as billing.Total writes it
 	policyChange string // the state's policy version, when the night changes it on purpose
 }
 
@@ -195,10 +195,6 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	}
 	e.log.Info().Str("stage", "verify_state").Str("from", path).Int("files", len(info.Files)).
 		Dur("took", time.Since(t0)).Msg("stage done")
-	exposure, err := info.BookExposure()
-	if err != nil {
-		return nil, err
-	}
 	dist, err := state.ReadDistribution(path)
 	if err != nil {
 		return nil, err
@@ -210,7 +206,7 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
 		Dur("took", time.Since(start)).Msg("stage done")
 	return &opened{stream: r, from: path, baseline: dist, accounts: info.Accounts, close: r.Close,
-		verified: true, exposure: exposure, policyChange: change}, nil
+		verified: true, exposure: info.Exposure, policyChange: change}, nil
 }
 
 // readMaster reads the accounts master of a first run, sorted by id. A bad

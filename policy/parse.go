@@ -425,6 +425,8 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 				"due_days":                        p.int(&b.DueDays),
 				"installment_options":             p.int32s(&b.InstallmentOptions),
 				"apr_cap":                         p.rate(&b.APRCap),
+				"max_fee_rate":                    p.rate(&b.MaxFeeRate),
+				"local_timestamps_zone":           p.str(&b.LocalTimestampsZone),
 				"minimum_rate":                    p.rate(&b.MinimumRate),
 				"minimum_floor":                   p.money(&b.MinimumFloor),
 				"revolving_daily_rate":            p.rate(&b.RevolvingDailyRate),
@@ -434,7 +436,7 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 				"billing_day_change_after_months": p.int(&b.BillingDayChangeAfterMonths),
 				"refund_window_days":              p.int(&b.RefundWindowDays),
 				"history_cycles":                  p.int(&b.HistoryCycles),
-			})
+			}, "local_timestamps_zone") // empty when inputs carry zoned timestamps
 		},
 		"collections": func(n *yaml.Node, path string) {
 			p.section(n, path, fields{

@@ -73,7 +73,7 @@ var accounts = dataset[MasterAccount, int64]{
 // account_id, with the rows that fail the contract's row rules as rejects.
 // See MasterAccount.Account for the account each row becomes.
 func ReadAccounts(ctx context.Context, files []File) ([]MasterAccount, []Reject, error) {
-	return read(ctx, &accounts, files, 0, nil)
+	return read(ctx, &accounts, files, 0, &Rules{})
 }
 
 func decodeAccount(r *rowCtx, i int, a *MasterAccount) (reason, detail string) {
@@ -82,17 +82,17 @@ func decodeAccount(r *rowCtx, i int, a *MasterAccount) (reason, detail string) {
 	if reason != "" {
 		return reason, detail
 	}
-	customer, ok := c[acCustomer].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "customer_id"
+	customer, reason, detail := required(&c[acCustomer], i, "customer_id", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	opened, reason, detail := need(&c[acOpenedOn], i, "opened_on")
 	if reason != "" {
 		return reason, detail
 	}
-	status, ok := c[acStatus].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "status"
+	status, reason, detail := required(&c[acStatus], i, "status", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	day, reason, detail := need(&c[acBillingDay], i, "billing_day")
 	if reason == ReasonOutOfRange {
@@ -100,18 +100,11 @@ func decodeAccount(r *rowCtx, i int, a *MasterAccount) (reason, detail string) {
 	} else if reason != "" {
 		return reason, detail
 	}
-	switch string(status) {
-	case "pending":
-		a.Status = billing.Pending
-	case "active":
-		a.Status = billing.Active
-	case "frozen":
-		a.Status = billing.Frozen
-	case "closed":
-		a.Status = billing.Closed
-	default:
+	st, ok := billing.ParseMasterStatus(string(status))
+	if !ok {
 		return ReasonInvalidStatus, quoted("status", status)
 	}
+	a.Status = st
 	limit, hasLimit, reason, detail := optional(&c[acLimit], i, "credit_limit")
 	switch {
 	case reason != "":

@@ -4,9 +4,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/big"
+	"time"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/creditrun/creditrun/billing"
 )
 
 // colData is one column of one row group, decoded to the contract's domain:
@@ -16,6 +20,9 @@ type colData struct {
 	n    int
 	null []bool // nil when no row is null
 	bad  []bool // nil when every value converted; true where it did not fit
+	// raw holds, for the rows in bad, the value as the file has it, for
+	// the reject's detail.
+	raw  map[int]string
 	i64  []int64
 	b    []bool
 	off  []int32
@@ -65,6 +72,7 @@ func (c *colData) reset(k kind, hint int) {
 	c.n = 0
 	c.null = c.null[:0]
 	c.bad = nil
+	c.raw = nil
 	hint = min(hint, 1<<20) // the row count comes from the footer: do not trust it for allocation
 	switch k {
 	case kString:
@@ -84,12 +92,19 @@ func slicesGrow[T any](s []T, n int) []T {
 	return s
 }
 
-func (c *colData) markBad(i int) {
+func (c *colData) markBad(i int, raw string) {
 	if len(c.bad) <= i {
 		c.bad = append(c.bad, make([]bool, i+1-len(c.bad))...)
 	}
 	c.bad[i] = true
+	if c.raw == nil {
+		c.raw = map[int]string{}
+	}
+	c.raw[i] = raw
 }
+
+// rawText is the value of row i that did not convert, as the file has it.
+func (c *colData) rawText(i int) string { return c.raw[i] }
 
 const batchSize = 4096
 
@@ -222,11 +237,11 @@ func (c *colData) fill(b *binding, s *scratch, start int) {
 			continue
 		}
 		v, ok := convert(b, s, k)
-		k++
 		if !ok {
-			c.markBad(i)
+			c.markBad(i, rawValue(b, s, k))
 			v = 0
 		}
+		k++
 		c.i64 = append(c.i64, v)
 	}
 }
@@ -270,10 +285,101 @@ func convert(b *binding, s *scratch, k int) (int64, bool) {
 		}
 		v *= b.mul
 	}
-	if b.kind == kInt32 && (v < math.MinInt32 || v > math.MaxInt32) {
-		return 0, false
+	switch b.kind {
+	case kInt32:
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return 0, false
+		}
+	case kMoney:
+		if v < -maxFen || v > maxFen {
+			return 0, false
+		}
+	case kRate:
+		if v < -maxMillionths || v > maxMillionths {
+			return 0, false
+		}
+	case kTimestamp:
+		if b.zone != nil {
+			return wallToUTC(v, b.zone)
+		}
 	}
 	return v, true
+}
+
+// The contract's exact limits: DECIMAL(18,2) holds 18 digits of fen,
+// DECIMAL(9,6) 9 digits of millionths. A value beyond them is out of range
+// whatever the file's physical type or declared precision.
+const (
+	maxFen        = int64(billing.MaxMoney)         // 9 999 999 999 999 999.99
+	maxMillionths = int64(billing.MaxDisclosedRate) // 999.999999
+)
+
+// wallToUTC converts a wall-clock time in zone (microseconds since the
+// epoch of that wall clock, as a timestamp without time zone stores it) to
+// the instant, in microseconds since the epoch. A wall time that a
+// daylight-saving change skips or repeats is resolved as time.Date does.
+func wallToUTC(wall int64, zone *time.Location) (int64, bool) {
+	const maxWall = 253402300799_000000 // 9999-12-31T23:59:59Z: beyond, the calendar is out of range
+	if wall < -maxWall || wall > maxWall {
+		return 0, false
+	}
+	t := time.UnixMicro(wall).UTC()
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	return time.Date(y, mo, d, h, mi, sec, t.Nanosecond(), zone).UnixMicro(), true
+}
+
+// rawValue formats value k of the batch as the file stores it: the
+// unscaled integer with the file's decimal scale, or the integer.
+func rawValue(b *binding, s *scratch, k int) string {
+	v := new(big.Int)
+	switch b.phys {
+	case parquet.Types.Int32:
+		v.SetInt64(int64(s.i32[k]))
+		if b.unsigned {
+			v.SetUint64(uint64(uint32(s.i32[k])))
+		}
+	case parquet.Types.Int64:
+		v.SetInt64(s.i64[k])
+		if b.unsigned {
+			v.SetUint64(uint64(s.i64[k]))
+		}
+	case parquet.Types.Int96:
+		return fmt.Sprintf("INT96 %x", s.i96[k][:])
+	case parquet.Types.FixedLenByteArray:
+		twos(v, s.flba[k])
+	case parquet.Types.ByteArray:
+		if len(s.ba[k]) == 0 {
+			return "empty decimal"
+		}
+		if len(s.ba[k]) > 64 {
+			return fmt.Sprintf("a %d-byte decimal", len(s.ba[k]))
+		}
+		twos(v, s.ba[k])
+	default:
+		return "?"
+	}
+	if b.scale <= 0 {
+		return v.String()
+	}
+	neg := v.Sign() < 0
+	digits := new(big.Int).Abs(v).String()
+	for len(digits) <= int(b.scale) {
+		digits = "0" + digits
+	}
+	out := digits[:len(digits)-int(b.scale)] + "." + digits[len(digits)-int(b.scale):]
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// twos sets v to the big-endian two's complement integer p.
+func twos(v *big.Int, p []byte) {
+	v.SetBytes(p)
+	if len(p) > 0 && p[0]&0x80 != 0 {
+		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(p))))
+	}
 }
 
 // bigEndian decodes a big-endian two's complement integer (a Parquet

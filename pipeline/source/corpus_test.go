@@ -25,9 +25,20 @@ import (
 )
 
 var (
-	shanghai = mustLoad("Asia/Shanghai")
+	shanghaiZone = mustLoad("Asia/Shanghai")
+	// shanghai are the rules of the default policy: business dates in
+	// Asia/Shanghai.
+	shanghai = defaultRules()
 	testDay  = billing.NewDate(2024, 3, 1)
 )
+
+func defaultRules() Rules {
+	cfg := billing.DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	return RulesFrom(&cfg)
+}
 
 func mustLoad(name string) *time.Location {
 	loc, err := time.LoadLocation(name)
@@ -152,7 +163,7 @@ func reasonsOf(rejects []Reject) []string {
 // pqarrow, and checks that each reads exactly as the oracle says.
 func TestWriterCorpus(t *testing.T) {
 	tb, want := txnCorpus()
-	wantTxns, wantReasons := expectTransactions(tb, want, testDay, shanghai, 0)
+	wantTxns, wantReasons := expectTransactions(tb, want, testDay, shanghaiZone, 0)
 	if len(wantTxns) < 80 || len(wantReasons) != 10 {
 		t.Fatalf("corpus: %d transactions, %d rejects on the day; want ≥ 80 and 10", len(wantTxns), len(wantReasons))
 	}
@@ -220,7 +231,17 @@ func TestWriterCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, rejects, err := ReadTransactions(context.Background(), files, testDay, shanghai)
+			rules := shanghai
+			if strings.Contains(v.name, "not adjusted to UTC") {
+				// Wall times of UTC: refused until the policy names the zone.
+				var se *SchemaError
+				if _, _, err := ReadTransactions(context.Background(), files, testDay, rules); !errors.As(err, &se) ||
+					!strings.Contains(se.Error(), "timestamp without time zone; set billing.local_timestamps_zone") {
+					t.Fatalf("ReadTransactions(local timestamps, no zone) error = %v, want a *SchemaError naming local_timestamps_zone", err)
+				}
+				rules.LocalTimestamps = time.UTC
+			}
+			got, rejects, err := ReadTransactions(context.Background(), files, testDay, rules)
 			if err != nil {
 				t.Fatal(err)
 			}

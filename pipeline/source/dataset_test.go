@@ -130,7 +130,7 @@ func TestDatasetLayouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			files, warns, err := d.ForDay(testDay, shanghai)
+			files, warns, err := d.ForDay(testDay, shanghaiZone)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +195,7 @@ func TestDatasetReadsOnlyTheNightsPartitions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			files, _, err := d.ForDay(testDay, shanghai)
+			files, _, err := d.ForDay(testDay, shanghaiZone)
 			if err != nil || len(files) != 2 {
 				t.Fatalf("ForDay = %v, %v; want the two needed files", rel(t, root, files), err)
 			}
@@ -215,7 +215,7 @@ func TestDatasetDefaultPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, warns, err := d.ForDay(testDay, shanghai)
+	files, warns, err := d.ForDay(testDay, shanghaiZone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestDatasetDefaultPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, warns, err := d.ForDay(testDay, shanghai); err != nil || len(warns) != 1 || !strings.HasSuffix(warns[0].Path, "day="+hiveDefault) {
+	if _, warns, err := d.ForDay(testDay, shanghaiZone); err != nil || len(warns) != 1 || !strings.HasSuffix(warns[0].Path, "day="+hiveDefault) {
 		t.Errorf("ForDay = %v, %v; want one warning for day=%s", warns, err, hiveDefault)
 	}
 	// Only default partitions: no data for the night.
@@ -252,7 +252,7 @@ func TestDatasetDefaultPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.ForDay(testDay, shanghai); !errors.Is(err, ErrNotLanded) {
+	if _, _, err := d.ForDay(testDay, shanghaiZone); !errors.Is(err, ErrNotLanded) {
 		t.Errorf("ForDay(only a default partition, sparse) error = %v, want ErrNotLanded", err)
 	}
 }
@@ -297,7 +297,7 @@ func TestDatasetNotLanded(t *testing.T) {
 			}
 			d, err := OpenDataset("repayments", path, tc.opt)
 			if err == nil {
-				_, _, err = d.ForDay(testDay, shanghai)
+				_, _, err = d.ForDay(testDay, shanghaiZone)
 			}
 			var nl *NotLandedError
 			if !errors.As(err, &nl) || !errors.Is(err, ErrNotLanded) {
@@ -350,7 +350,7 @@ func TestDatasetLanded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			files, warns, err := d.ForDay(testDay, shanghai)
+			files, warns, err := d.ForDay(testDay, shanghaiZone)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,7 +387,7 @@ func TestDatasetErrors(t *testing.T) {
 			build(t, dir, tc.entries...)
 			d, err := OpenDataset("transactions", dir, Landing{})
 			if err == nil {
-				_, _, err = d.ForDay(testDay, shanghai)
+				_, _, err = d.ForDay(testDay, shanghaiZone)
 			}
 			if !errors.Is(err, ErrPartition) || !strings.Contains(err.Error(), dir) {
 				t.Errorf("error = %v, want ErrPartition naming the directory", err)

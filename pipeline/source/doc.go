@@ -81,7 +81,10 @@
 // type. Every column may be OPTIONAL or REQUIRED (REPEATED and groups are
 // refused). The accepted physical forms are:
 //
-//	STRING          BYTE_ARRAY, annotated STRING/UTF8, ENUM, or not at all
+//	STRING          BYTE_ARRAY, annotated STRING/UTF8, ENUM, or not at all;
+//	                the value must be UTF-8 (invalid_utf8) and an id at most
+//	                MaxIDBytes, merchant_category MaxCategoryBytes
+//	                (id_too_long)
 //	INT64, INT32    INT32 or INT64, signed or unsigned INT annotations, or a
 //	                DECIMAL of scale 0 (any decimal form below); values that
 //	                do not fit the contract type reject the row (out_of_range)
@@ -93,13 +96,36 @@
 //	                a scale above 2 is a schema error, never rounded
 //	DECIMAL(9,6)    the same forms, scale 0..6, converted exactly to
 //	                millionths
-//	TIMESTAMP       INT64 TIMESTAMP in MILLIS, MICROS or NANOS, adjusted to
-//	                UTC or not (both taken as UTC), and legacy INT96 (Impala/
-//	                Spark); read as microseconds since the epoch, nanoseconds
-//	                floored to the microsecond
+//	TIMESTAMP       INT64 TIMESTAMP in MILLIS, MICROS or NANOS adjusted to
+//	                UTC, and legacy INT96 (Impala/Spark, conventionally
+//	                UTC); read as microseconds since the epoch, nanoseconds
+//	                floored to the microsecond. A TIMESTAMP not adjusted to
+//	                UTC (Spark's TIMESTAMP_NTZ, pandas naive datetimes,
+//	                DuckDB's TIMESTAMP) holds wall times of an unknown zone:
+//	                it is a *SchemaError ("timestamp without time zone; set
+//	                billing.local_timestamps_zone …") unless the policy
+//	                names the zone it was written in (Rules.LocalTimestamps),
+//	                and then it is read as wall time there (a time a
+//	                daylight-saving change skips or repeats resolved as
+//	                time.Date does)
 //
-// A decimal whose unscaled value does not fit int64 once scaled rejects the
-// row (out_of_range). DOUBLE/FLOAT are never accepted for money or rates.
+// Values must fit the contract type exactly, whatever the file's physical
+// type and declared precision: money within DECIMAL(18,2)'s
+// ±9999999999999999.99 (billing.MaxMoney), rates within DECIMAL(9,6)'s
+// ±999.999999, INT32 within int32, a scale-0 decimal once multiplied to
+// fen; beyond, the row is rejected (out_of_range, detail naming the column
+// and the value as the file has it). DOUBLE/FLOAT are never accepted for
+// money or rates.
+//
+// # Rules
+//
+// The policy's facts about rows reach the readers as Rules (RulesFrom a
+// billing.Config): the zone of business dates, the installment counts
+// offered, the highest fee rate, the zone of timestamps without one. Enum
+// spellings (kinds, statuses, channels, failure reasons) are billing's
+// (billing.ParseTxnKind, ParseRequestKind, ParseRepaymentStatus,
+// ParseChannel, ParseFailureReason, ParseMasterStatus): the readers keep no
+// list of their own.
 //
 // # Rows
 //
@@ -118,6 +144,9 @@
 // null checks of always-required columns first, one reject per row:
 //
 //	null_required           a required column is null or an empty string
+//	invalid_utf8            a string that is not UTF-8 (GBK bytes, say)
+//	id_too_long             an id beyond MaxIDBytes (64), a
+//	                        merchant_category beyond MaxCategoryBytes (128)
 //	out_of_range            a value beyond the contract type
 //	non_positive_amount     amount ≤ 0
 //	invalid_kind            kind outside purchase/refund, or outside
@@ -128,10 +157,12 @@
 //	missing_failure_reason  a failed repayment without failure_reason
 //	invalid_failure_reason  failure_reason outside insufficient_funds/
 //	                        card_invalid/card_unbound/other
-//	invalid_installments    a purchase's installments null or not 1, 3, 6,
-//	                        12, 24; a refund's installments not null
-//	invalid_fee_rate        a purchase's fee_rate null or negative; a
-//	                        refund's fee_rate neither null nor 0
+//	invalid_installments    a purchase's installments null or not one the
+//	                        policy offers (1, 3, 6, 12, 24 by default); a
+//	                        refund's installments not null
+//	invalid_fee_rate        a purchase's fee_rate null, negative or above
+//	                        the policy's max_fee_rate (0.05 a month by
+//	                        default); a refund's fee_rate neither null nor 0
 //	missing_ref             a refund without ref_txn_id, a defer_plan
 //	                        without txn_id
 //	invalid_periods         a defer_plan's periods null or ≤ 0
@@ -141,6 +172,10 @@
 //	duplicate_id            the id was already kept for the day (accounts:
 //	                        in the master), in file then row order
 //	outside_partition       see above
+//
+// A reject's Key and Detail are always UTF-8 (invalid bytes are replaced
+// in the key and escaped in the detail) and an over-long key is cut at
+// MaxIDBytes, so the rejects table carries only text.
 //
 // Columns a row's kind does not use are ignored (a succeeded repayment's
 // failure_reason, a close_account's txn_id). What needs the state — an

@@ -3,6 +3,7 @@ package source
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -58,7 +59,7 @@ func duckdbTransactions(day billing.Date, loc *time.Location) ([]billing.Transac
 func TestDuckDBFiles(t *testing.T) {
 	ctx := context.Background()
 	for _, day := range []billing.Date{testDay - 1, testDay, testDay + 1} {
-		want, wantRejects := duckdbTransactions(day, shanghai)
+		want, wantRejects := duckdbTransactions(day, shanghaiZone)
 		slices.SortFunc(want, func(a, b billing.Transaction) int {
 			return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.PostedAt, b.PostedAt), strings.Compare(a.TxnID, b.TxnID))
 		})
@@ -67,7 +68,16 @@ func TestDuckDBFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, rejects, err := ReadTransactions(ctx, ForDay(files, day), day, shanghai)
+			rules := shanghai
+			if path == "testdata/duckdb/wide.parquet" {
+				// posted_at is TIMESTAMP_NS: DuckDB's wall time, here of UTC.
+				var se *SchemaError
+				if _, _, err := ReadTransactions(ctx, ForDay(files, day), day, rules); !errors.As(err, &se) || se.Column != "posted_at" {
+					t.Fatalf("%s without local_timestamps_zone: error = %v, want a *SchemaError for posted_at", path, err)
+				}
+				rules.LocalTimestamps = time.UTC
+			}
+			got, rejects, err := ReadTransactions(ctx, ForDay(files, day), day, rules)
 			if err != nil {
 				t.Fatal(err)
 			}

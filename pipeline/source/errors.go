@@ -3,15 +3,16 @@ package source
 import (
 	"errors"
 	"fmt"
+	"github.com/creditrun/creditrun/billing"
 )
 
 // Dataset names, as they appear in Reject.Dataset and in the run's rejects
 // table.
 const (
-	Accounts     = "accounts"
-	Transactions = "transactions"
-	Repayments   = "repayments"
-	Requests     = "requests"
+	Accounts     = billing.DatasetAccounts
+	Transactions = billing.DatasetTransactions
+	Repayments   = billing.DatasetRepayments
+	Requests     = billing.DatasetRequests
 )
 
 // Reject reasons. A rejected row is reported once, with the first reason
@@ -21,10 +22,22 @@ const (
 	// ReasonNullRequired: a required column is null (or an empty string).
 	// Detail is the column.
 	ReasonNullRequired = "null_required"
-	// ReasonOutOfRange: a value does not fit the contract type (an INT64
-	// in an INT32 column beyond its range, a decimal or timestamp beyond
-	// int64 once scaled). Detail is column=value.
+	// ReasonOutOfRange: a value does not fit the contract type exactly (an
+	// INT64 in an INT32 column beyond its range, money beyond
+	// DECIMAL(18,2)'s ±9999999999999999.99, a rate beyond DECIMAL(9,6)'s
+	// ±999.999999, whatever the file's physical type and precision, a
+	// timestamp beyond int64 microseconds once scaled). Detail is
+	// column=value as the file has it.
 	ReasonOutOfRange = "out_of_range"
+	// ReasonInvalidUTF8: a string column holds bytes that are not UTF-8
+	// (GBK in an unannotated BYTE_ARRAY, say). Detail is the column and
+	// the value, escaped.
+	ReasonInvalidUTF8 = "invalid_utf8"
+	// ReasonIDTooLong: an id longer than MaxIDBytes (txn_id, repayment_id,
+	// request_id, ref_txn_id, payoff_txn_id, customer_id) or a
+	// merchant_category longer than MaxCategoryBytes. Detail is the
+	// column and the length.
+	ReasonIDTooLong = "id_too_long"
 	// ReasonNonPositiveAmount: amount ≤ 0.
 	ReasonNonPositiveAmount = "non_positive_amount"
 	// ReasonInvalidKind: kind is not one of the dataset's kinds.
@@ -39,10 +52,12 @@ const (
 	// ReasonMissingFailureReason: a failed repayment without failure_reason.
 	ReasonMissingFailureReason = "missing_failure_reason"
 	// ReasonInvalidInstallments: a purchase whose installments is null or
-	// not one of 1, 3, 6, 12, 24; a refund whose installments is not null.
+	// not one the policy offers (Rules.Installments; 1, 3, 6, 12, 24 by
+	// default); a refund whose installments is not null.
 	ReasonInvalidInstallments = "invalid_installments"
-	// ReasonInvalidFeeRate: a purchase whose fee_rate is null or negative;
-	// a refund whose fee_rate is neither null nor 0.
+	// ReasonInvalidFeeRate: a purchase whose fee_rate is null, negative or
+	// above the policy's max_fee_rate (Rules.MaxFeeRate; detail has the
+	// rate); a refund whose fee_rate is neither null nor 0.
 	ReasonInvalidFeeRate = "invalid_fee_rate"
 	// ReasonMissingRef: a refund without ref_txn_id, a defer_plan request
 	// without txn_id.
@@ -89,10 +104,15 @@ type SchemaError struct {
 	Column   string
 	Expected string
 	Found    string
+	Hint     string // what to do about it, when there is something to say
 }
 
 func (e *SchemaError) Error() string {
-	return fmt.Sprintf("%s: column %s: expected %s, found %s", e.File, e.Column, e.Expected, e.Found)
+	s := fmt.Sprintf("%s: column %s: expected %s, found %s", e.File, e.Column, e.Expected, e.Found)
+	if e.Hint != "" {
+		s += ": " + e.Hint
+	}
+	return s
 }
 
 var (

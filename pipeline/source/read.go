@@ -39,6 +39,7 @@ type dataset[T any, K comparable] struct {
 type rowCtx struct {
 	cols   []colData
 	intern map[string]string
+	rules  *Rules
 }
 
 // internStr returns row i of column c as a string shared with equal values
@@ -82,13 +83,13 @@ type unitResult[T any] struct {
 	rejects []rejectAt
 }
 
-// read reads files of ds: the events of day (in loc) when ds has a
+// read reads files of ds: the events of day (in rules.Zone) when ds has a
 // timestamp, every row otherwise.
-func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, loc *time.Location) ([]T, []Reject, error) {
+func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, rules *Rules) ([]T, []Reject, error) {
 	if len(files) == 0 {
 		return nil, nil, nil
 	}
-	open, err := openAll(ctx, ds.name, ds.cols, files)
+	open, err := openAll(ctx, ds.name, ds.cols, files, rules.LocalTimestamps)
 	defer func() {
 		for _, f := range open {
 			if f != nil && f.rdr != nil {
@@ -107,7 +108,7 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 			first += f.rdr.MetaData().RowGroup(rg).NumRows()
 		}
 	}
-	d := newDater(loc, day)
+	d := newDater(rules.Zone, day)
 	results := make([]unitResult[T], len(units))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
@@ -118,7 +119,7 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 			}
 			w := workers.Get().(*worker)
 			defer workers.Put(w)
-			res, err := readUnit(ds, w, &units[i], day, &d)
+			res, err := readUnit(ds, w, &units[i], day, &d, rules)
 			if err != nil {
 				return fmt.Errorf("read %s %s: %w", ds.name, units[i].f.Path, err)
 			}
@@ -195,7 +196,7 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 }
 
 // openAll opens every file and checks its schema, before any row is read.
-func openAll(ctx context.Context, name string, cols []column, files []File) ([]*openFile, error) {
+func openAll(ctx context.Context, name string, cols []column, files []File, naive *time.Location) ([]*openFile, error) {
 	open := make([]*openFile, len(files))
 	errs := make([]error, len(files))
 	g := new(errgroup.Group)
@@ -208,7 +209,7 @@ func openAll(ctx context.Context, name string, cols []column, files []File) ([]*
 			}
 			f := &openFile{File: files[i], pos: i}
 			open[i] = f
-			errs[i] = openOne(f, cols)
+			errs[i] = openOne(f, cols, naive)
 			return nil
 		})
 	}
@@ -224,7 +225,7 @@ func openAll(ctx context.Context, name string, cols []column, files []File) ([]*
 	return open, nil
 }
 
-func openOne(f *openFile, cols []column) (err error) {
+func openOne(f *openFile, cols []column, naive *time.Location) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
@@ -238,7 +239,7 @@ func openOne(f *openFile, cols []column) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	f.binds, err = bind(f.Path, f.rdr.MetaData().Schema, cols)
+	f.binds, err = bind(f.Path, f.rdr.MetaData().Schema, cols, naive)
 	return err
 }
 
@@ -262,7 +263,7 @@ const (
 	outsideDt               // local date more than a day from the partition: reject
 )
 
-func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day billing.Date, d *dater) (res unitResult[T], err error) {
+func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day billing.Date, d *dater, rules *Rules) (res unitResult[T], err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
@@ -338,7 +339,7 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 		}
 	}
 
-	rc := rowCtx{cols: cols, intern: make(map[string]string)}
+	rc := rowCtx{cols: cols, intern: make(map[string]string), rules: rules}
 	res.rows = make([]T, 0, nkeep)
 	res.rowNums = make([]int64, 0, nkeep)
 	var zero T
@@ -352,7 +353,7 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 		case nullTS:
 			reason, detail = ReasonNullRequired, ds.cols[ds.ts].name
 		case badTS:
-			reason, detail = ReasonOutOfRange, ds.cols[ds.ts].name
+			reason, detail = ReasonOutOfRange, ds.cols[ds.ts].name+"="+cols[ds.ts].rawText(i)+": beyond the calendar"
 		case outsideDt:
 			v, _ := cols[ds.ts].num(i)
 			reason = ReasonOutsidePartition
@@ -386,10 +387,16 @@ func corrupt(err error) error {
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
-// keyText is the id of row i for a reject ("" when null).
+// keyText is the id of row i for a reject ("" when null): valid UTF-8
+// (invalid bytes become U+FFFD) and at most maxKeyBytes long, so that the
+// rejects table carries only text.
 func keyText(k kind, c *colData, i int) string {
 	if k == kString {
-		return c.str(i)
+		b, _ := c.bytes(i)
+		if len(b) > maxKeyBytes {
+			return strings.ToValidUTF8(string(b[:maxKeyBytes]), "\uFFFD") + "…"
+		}
+		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
 	if v, st := c.num(i); st == present {
 		return strconv.FormatInt(v, 10)

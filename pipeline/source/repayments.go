@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"time"
 
 	"github.com/creditrun/creditrun/billing"
 )
@@ -34,18 +33,19 @@ var repayments = dataset[billing.Repayment, string]{
 }
 
 // ReadRepayments reads the repayments of business day day (paid_at's local
-// date in loc) from files, sorted by account, paid_at and repayment_id, with
-// the rows that fail the contract's row rules as rejects. A failed
-// repayment's failure_reason is kept; a succeeded one's is ignored.
-func ReadRepayments(ctx context.Context, files []File, day billing.Date, loc *time.Location) ([]billing.Repayment, []Reject, error) {
-	return read(ctx, &repayments, files, day, loc)
+// date in rules.Zone) from files, sorted by account, paid_at and
+// repayment_id, with the rows that fail the contract's row rules as
+// rejects. A failed repayment's failure_reason is kept; a succeeded one's
+// is ignored.
+func ReadRepayments(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Repayment, []Reject, error) {
+	return read(ctx, &repayments, files, day, &rules)
 }
 
 func decodeRepayment(r *rowCtx, i int, p *billing.Repayment) (reason, detail string) {
 	c := r.cols
-	id, ok := c[rpID].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "repayment_id"
+	id, reason, detail := required(&c[rpID], i, "repayment_id", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	acct, reason, detail := need(&c[rpAccount], i, "account_id")
 	if reason != "" {
@@ -56,56 +56,50 @@ func decodeRepayment(r *rowCtx, i int, p *billing.Repayment) (reason, detail str
 	if reason != "" {
 		return reason, detail
 	}
-	channel, ok := c[rpChannel].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "channel"
+	channel, reason, detail := required(&c[rpChannel], i, "channel", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
-	status, ok := c[rpStatus].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "status"
+	status, reason, detail := required(&c[rpStatus], i, "status", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	if amount <= 0 {
 		return ReasonNonPositiveAmount, moneyDetail("amount", amount)
 	}
-	switch string(channel) {
-	case "auto_debit":
-		p.Channel = "auto_debit"
-	case "app":
-		p.Channel = "app"
-	case "bank_transfer":
-		p.Channel = "bank_transfer"
-	default:
+	ch, ok := billing.ParseChannel(string(channel))
+	if !ok {
 		return ReasonInvalidChannel, quoted("channel", channel)
 	}
-	switch string(status) {
-	case "succeeded":
-		p.Status = billing.Succeeded
-	case "failed":
-		p.Status = billing.Failed
-		why, ok := c[rpFailure].bytes(i)
-		if !ok {
+	p.Channel = ch
+	st, ok := billing.ParseRepaymentStatus(string(status))
+	if !ok {
+		return ReasonInvalidStatus, quoted("status", status)
+	}
+	p.Status = st
+	if st == billing.Failed {
+		why, ok, reason, detail := text(&c[rpFailure], i, "failure_reason", MaxIDBytes)
+		switch {
+		case reason != "":
+			return reason, detail
+		case !ok:
 			return ReasonMissingFailureReason, "failure_reason"
 		}
-		switch string(why) {
-		case "insufficient_funds":
-			p.FailureReason = "insufficient_funds"
-		case "card_invalid":
-			p.FailureReason = "card_invalid"
-		case "card_unbound":
-			p.FailureReason = "card_unbound"
-		case "other":
-			p.FailureReason = "other"
-		default:
+		fr, ok := billing.ParseFailureReason(string(why))
+		if !ok {
 			return ReasonInvalidFailureReason, quoted("failure_reason", why)
 		}
-	default:
-		return ReasonInvalidStatus, quoted("status", status)
+		p.FailureReason = fr
+	}
+	ref, ok, reason, detail := text(&c[rpPayoff], i, "payoff_txn_id", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	p.RepaymentID = string(id)
 	p.AccountID = acct
 	p.PaidAt = ts
 	p.Amount = billing.Money(amount)
-	if ref, ok := c[rpPayoff].bytes(i); ok {
+	if ok {
 		p.PayoffTxnID = string(ref)
 	}
 	return "", ""

@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"time"
 
 	"github.com/creditrun/creditrun/billing"
 )
@@ -33,37 +32,42 @@ var requests = dataset[billing.Request, string]{
 }
 
 // ReadRequests reads the customer requests of business day day
-// (requested_at's local date in loc), sorted by account, requested_at and
-// request_id, with the rows that fail the contract's row rules as rejects.
-// The dataset is optional: no files read nothing. Columns that a request's
-// kind does not use are ignored. Whether the rules grant a request is for
-// the caller to decide.
-func ReadRequests(ctx context.Context, files []File, day billing.Date, loc *time.Location) ([]billing.Request, []Reject, error) {
-	return read(ctx, &requests, files, day, loc)
+// (requested_at's local date in rules.Zone), sorted by account,
+// requested_at and request_id, with the rows that fail the contract's row
+// rules as rejects. The dataset is optional: no files read nothing. Columns
+// that a request's kind does not use are ignored. Whether the rules grant a
+// request is for the caller to decide.
+func ReadRequests(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Request, []Reject, error) {
+	return read(ctx, &requests, files, day, &rules)
 }
 
 func decodeRequest(r *rowCtx, i int, q *billing.Request) (reason, detail string) {
 	c := r.cols
-	id, ok := c[rqID].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "request_id"
+	id, reason, detail := required(&c[rqID], i, "request_id", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	acct, reason, detail := need(&c[rqAccount], i, "account_id")
 	if reason != "" {
 		return reason, detail
 	}
 	ts, _ := c[rqRequestedAt].num(i)
-	kind, ok := c[rqKind].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "kind"
+	kind, reason, detail := required(&c[rqKind], i, "kind", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
-	switch string(kind) {
-	case "close_account":
-		q.Kind = billing.CloseAccount
-	case "defer_plan":
-		q.Kind = billing.DeferPlan
-		txn, ok := c[rqTxn].bytes(i)
-		if !ok {
+	k, ok := billing.ParseRequestKind(string(kind))
+	if !ok {
+		return ReasonInvalidKind, quoted("kind", kind)
+	}
+	q.Kind = k
+	switch k {
+	case billing.DeferPlan:
+		txn, ok, reason, detail := text(&c[rqTxn], i, "txn_id", MaxIDBytes)
+		switch {
+		case reason != "":
+			return reason, detail
+		case !ok:
 			return ReasonMissingRef, "txn_id"
 		}
 		n, st := c[rqPeriods].num(i)
@@ -71,24 +75,23 @@ func decodeRequest(r *rowCtx, i int, q *billing.Request) (reason, detail string)
 		case st == absent:
 			return ReasonInvalidPeriods, "periods=null"
 		case st == invalid:
-			return ReasonInvalidPeriods, "periods: value out of range"
+			return ReasonInvalidPeriods, rangeDetail(&c[rqPeriods], i, "periods")
 		case n <= 0:
 			return ReasonInvalidPeriods, intDetail("periods", n)
 		}
 		q.TxnID = string(txn)
 		q.Periods = int32(n)
-	case "change_billing_day":
-		q.Kind = billing.ChangeBillingDay
+	case billing.ChangeBillingDay:
 		d, st := c[rqBillingDay].num(i)
 		switch {
 		case st == absent:
 			return ReasonInvalidBillingDay, "billing_day=null"
-		case st == invalid || d < 1 || d > 28:
+		case st == invalid:
+			return ReasonInvalidBillingDay, rangeDetail(&c[rqBillingDay], i, "billing_day")
+		case d < 1 || d > 28:
 			return ReasonInvalidBillingDay, intDetail("billing_day", d)
 		}
 		q.BillingDay = int32(d)
-	default:
-		return ReasonInvalidKind, quoted("kind", kind)
 	}
 	q.RequestID = string(id)
 	q.AccountID = acct

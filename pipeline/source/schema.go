@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/schema"
@@ -51,11 +52,16 @@ type binding struct {
 	mul      int64 // decimals: 10^(target scale − file scale); timestamps: to micros (1000 for millis)
 	div      int64 // timestamps in nanoseconds: 1000
 	unsigned bool  // integers annotated as unsigned
+	local    bool  // a timestamp without time zone (isAdjustedToUTC=false)
+	scale    int32 // decimals: the file's scale
+	// zone is, for a timestamp without time zone, the zone its wall times
+	// were written in (Rules.LocalTimestamps); nil for instants.
+	zone *time.Location
 }
 
 // bind checks a file's schema against the dataset's columns and returns how
 // to read each of them.
-func bind(path string, sch *schema.Schema, cols []column) ([]binding, error) {
+func bind(path string, sch *schema.Schema, cols []column, naive *time.Location) ([]binding, error) {
 	root := sch.Root()
 	out := make([]binding, len(cols))
 	for i, c := range cols {
@@ -67,6 +73,13 @@ func bind(path string, sch *schema.Schema, cols []column) ([]binding, error) {
 		b, found, ok := bindNode(node, c.kind)
 		if !ok {
 			return nil, &SchemaError{File: path, Column: c.name, Expected: c.kind.String(), Found: found}
+		}
+		if b.local {
+			if naive == nil {
+				return nil, &SchemaError{File: path, Column: c.name, Expected: c.kind.String(), Found: found,
+					Hint: "timestamp without time zone; set billing.local_timestamps_zone in the policy to the zone it was written in"}
+			}
+			b.zone = naive
 		}
 		b.leaf = sch.ColumnIndexByNode(node)
 		if b.leaf < 0 {
@@ -120,6 +133,7 @@ func bindNode(node schema.Node, k kind) (b binding, found string, ok bool) {
 		if phys != parquet.Types.Int64 || !isTS {
 			return b, found, false
 		}
+		b.local = !ts.IsAdjustedToUTC()
 		switch ts.TimeUnit() {
 		case schema.TimeUnitMillis:
 			b.mul = 1000
@@ -142,6 +156,7 @@ func bindNode(node schema.Node, k kind) (b binding, found string, ok bool) {
 				return b, found, false
 			}
 			b.mul = pow10[k.targetScale()-scale]
+			b.scale = scale
 			return b, found, true
 		}
 		if k == kMoney || k == kRate {

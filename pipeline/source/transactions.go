@@ -2,7 +2,7 @@ package source
 
 import (
 	"context"
-	"time"
+	"slices"
 
 	"github.com/creditrun/creditrun/billing"
 )
@@ -36,51 +36,39 @@ var transactions = dataset[billing.Transaction, string]{
 }
 
 // ReadTransactions reads the transactions of business day day (posted_at's
-// local date in loc) from files, sorted by account, posted_at and txn_id.
-// Rows of other days are skipped; rows that fail the contract's row rules
-// are returned as rejects. Unknown accounts and refunds of unknown purchases
-// are left to the caller, which knows the state.
-func ReadTransactions(ctx context.Context, files []File, day billing.Date, loc *time.Location) ([]billing.Transaction, []Reject, error) {
-	return read(ctx, &transactions, files, day, loc)
-}
-
-// validInstallments reports whether n is one of the contract's numbers of
-// periods of a purchase.
-func validInstallments(n int64) bool {
-	switch n {
-	case 1, 3, 6, 12, 24:
-		return true
-	}
-	return false
+// local date in rules.Zone) from files, sorted by account, posted_at and
+// txn_id. Rows of other days are skipped; rows that fail the contract's row
+// rules, or the policy's (installment counts, the highest fee rate), are
+// returned as rejects. Unknown accounts and refunds of unknown purchases are
+// left to the caller, which knows the state.
+func ReadTransactions(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Transaction, []Reject, error) {
+	return read(ctx, &transactions, files, day, &rules)
 }
 
 func decodeTransaction(r *rowCtx, i int, t *billing.Transaction) (reason, detail string) {
 	c := r.cols
-	id, ok := c[txID].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "txn_id"
+	id, reason, detail := required(&c[txID], i, "txn_id", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	acct, reason, detail := need(&c[txAccount], i, "account_id")
 	if reason != "" {
 		return reason, detail
 	}
 	ts, _ := c[txPostedAt].num(i)
-	kind, ok := c[txKind].bytes(i)
-	if !ok {
-		return ReasonNullRequired, "kind"
+	kind, reason, detail := required(&c[txKind], i, "kind", MaxIDBytes)
+	if reason != "" {
+		return reason, detail
 	}
 	amount, reason, detail := need(&c[txAmount], i, "amount")
 	if reason != "" {
 		return reason, detail
 	}
-	switch string(kind) {
-	case "purchase":
-		t.Kind = billing.Purchase
-	case "refund":
-		t.Kind = billing.Refund
-	default:
+	k, ok := billing.ParseTxnKind(string(kind))
+	if !ok {
 		return ReasonInvalidKind, quoted("kind", kind)
 	}
+	t.Kind = k
 	if amount <= 0 {
 		return ReasonNonPositiveAmount, moneyDetail("amount", amount)
 	}
@@ -91,15 +79,17 @@ func decodeTransaction(r *rowCtx, i int, t *billing.Transaction) (reason, detail
 		case hasN == absent:
 			return ReasonInvalidInstallments, "installments=null"
 		case hasN == invalid:
-			return ReasonInvalidInstallments, "installments: value out of range"
-		case !validInstallments(n):
-			return ReasonInvalidInstallments, intDetail("installments", n)
+			return ReasonInvalidInstallments, rangeDetail(&c[txInstallments], i, "installments")
+		case !slices.Contains(r.rules.Installments, int32(n)):
+			return ReasonInvalidInstallments, intDetail("installments", n) + ": not offered by the policy"
 		case hasRate == absent:
 			return ReasonInvalidFeeRate, "fee_rate=null"
 		case hasRate == invalid:
-			return ReasonInvalidFeeRate, "fee_rate: value out of range"
+			return ReasonInvalidFeeRate, rangeDetail(&c[txFeeRate], i, "fee_rate")
 		case rate < 0:
 			return ReasonInvalidFeeRate, "fee_rate=" + billing.Rate(rate).String()
+		case rate > int64(r.rules.MaxFeeRate):
+			return ReasonInvalidFeeRate, "fee_rate=" + billing.Rate(rate).String() + ": above max_fee_rate " + r.rules.MaxFeeRate.String()
 		}
 		t.Installments = int32(n)
 		t.FeeRate = billing.Rate(rate)
@@ -110,11 +100,17 @@ func decodeTransaction(r *rowCtx, i int, t *billing.Transaction) (reason, detail
 		case hasRate == invalid || hasRate == present && rate != 0:
 			return ReasonInvalidFeeRate, "refund with fee_rate"
 		}
-		ref, ok := c[txRef].bytes(i)
-		if !ok {
+		ref, ok, reason, detail := text(&c[txRef], i, "ref_txn_id", MaxIDBytes)
+		switch {
+		case reason != "":
+			return reason, detail
+		case !ok:
 			return ReasonMissingRef, "ref_txn_id"
 		}
 		t.RefTxnID = string(ref)
+	}
+	if _, _, reason, detail := text(&c[txMerchant], i, "merchant_category", MaxCategoryBytes); reason != "" {
+		return reason, detail
 	}
 	t.TxnID = string(id)
 	t.AccountID = acct

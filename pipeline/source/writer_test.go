@@ -192,6 +192,8 @@ func writeColumn(t testing.TB, cw file.ColumnChunkWriter, f form, rows [][]any, 
 		for i, x := range present {
 			if s, ok := x.(string); ok {
 				v[i] = parquet.ByteArray(s)
+			} else if b, ok := x.([]byte); ok { // a decimal's raw bytes
+				v[i] = b
 			} else {
 				v[i] = twosComplement(f.stored(x.(int64)), 0)
 			}
@@ -200,6 +202,10 @@ func writeColumn(t testing.TB, cw file.ColumnChunkWriter, f form, rows [][]any, 
 	case *file.FixedLenByteArrayColumnChunkWriter:
 		v := make([]parquet.FixedLenByteArray, len(present))
 		for i, x := range present {
+			if b, ok := x.([]byte); ok { // a decimal's raw bytes
+				v[i] = b
+				continue
+			}
 			v[i] = twosComplement(f.stored(x.(int64)), f.flen)
 		}
 		_, err = w.WriteBatch(v, defs, nil)

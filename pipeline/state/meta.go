@@ -154,15 +154,6 @@ func openParquet(f *os.File, size int64) (pf *parquet.File, err error) {
 	return parquet.OpenFile(f, size)
 }
 
-// BookExposure returns the exposure _state.json records.
-func (i Info) BookExposure() (billing.Money, error) {
-	m, err := billing.ParseMoney(i.Exposure)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %s: exposure %q: %w", ErrBadState, InfoFile, i.Exposure, err)
-	}
-	return m, nil
-}
-
 // Verify proves that the snapshot in dir is the one its _state.json
 // describes: every file listed, of the same size, checksum, rows and
 // schema, and no table missing from the list. A snapshot changed,

@@ -1,0 +1,170 @@
+package billing
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// The range of the daily step. Close keeps every amount of an account
+// within ±MaxMoney by a bound checked up front and kept through the day:
+//
+//   - at the start and the end of the day, every amount the account holds
+//     lies within ±MaxMoney, and its gross — the magnitudes of everything it
+//     owes or is owed, billed or not (statement components, unbilled
+//     charges, unbilled plan principal and the fees of the periods left,
+//     the credit balance) — is at most MaxMoney;
+//   - during the day, the gross at the start plus the magnitude of every
+//     event's amount (and the fees of every plan opened) stays within
+//     MaxMoney: the event that would pass it fails the account.
+//
+// Every sum the step forms is then a sum of at most a few terms each within
+// a small multiple of MaxMoney, far from int64's limits (2^63 ≈ 9.2 ×
+// MaxMoney), and the rows it writes are checked against ±MaxMoney before
+// they leave. An account beyond the range is refused whole (ErrOutOfRange):
+// its amounts are beyond any real credit line (10^16 yuan), so the night
+// fails rather than publish a wrapped balance.
+
+// gauge adds magnitudes of amounts and remembers the first that passes
+// MaxMoney, alone or added up.
+type gauge struct {
+	gross uint64 // ≤ MaxMoney while err is ""
+	err   string
+}
+
+// add counts m in the gross.
+func (g *gauge) add(name string, m Money) {
+	if g.err != "" {
+		return
+	}
+	g.gross += absU64(int64(m)) // gross ≤ MaxMoney < 2^60 and |m| ≤ 2^63: no overflow
+	if g.gross > uint64(MaxMoney) {
+		g.err = fmt.Sprintf("the amounts held add up beyond %s at %s %s", MaxMoney, name, m)
+	}
+}
+
+// one checks that m alone is within ±MaxMoney.
+func (g *gauge) one(name string, m Money) {
+	if g.err == "" && !m.InRange() {
+		g.err = fmt.Sprintf("%s %s beyond ±%s", name, m, MaxMoney)
+	}
+}
+
+// measure checks the bound of the account (see above): it returns the
+// account's gross and "" when it holds, else what breaks it.
+func (a *Account) measure() (gross uint64, err string) {
+	var g gauge
+	g.one("limit", a.Limit)
+	g.one("last balance", a.LastBalance)
+	g.one("charged off", a.ChargedOff)
+	g.one("recovered", a.Recovered)
+	g.add("credit", a.Credit)
+	for i := range a.Statements {
+		s := &a.Statements[i]
+		g.one("statement new balance", s.NewBalance)
+		g.one("statement minimum", s.MinimumDue)
+		g.one("statement minimum remaining", s.MinRemaining)
+		for k, v := range s.Owed { // named by component in an error
+			g.add(componentNames[k], v)
+		}
+	}
+	c := &a.Cycle
+	g.add("unbilled purchases", c.Purchases)
+	g.add("unbilled revolving fees", c.RevolvingFees)
+	g.add("unbilled penalties", c.Penalties)
+	g.add("accelerated principal", c.AcceleratedPrincipal)
+	g.add("accelerated fees", c.AcceleratedFees)
+	g.one("cycle installment spend", c.InstallmentSpend)
+	g.one("cycle payments", c.Payments)
+	g.one("cycle refunds", c.Refunds)
+	for i := range a.Pending {
+		g.one("pending line", a.Pending[i].Amount)
+	}
+	for i := range a.Plans {
+		p := &a.Plans[i]
+		g.one("plan principal", p.Principal)
+		g.one("plan period principal", p.PeriodPrincipal)
+		g.one("plan last period principal", p.LastPeriodPrincipal)
+		g.one("plan billed principal", p.BilledPrincipal)
+		g.one("plan billed fees", p.BilledFees)
+		g.one("plan period fee", p.PeriodFee)
+		if p.Periods < 0 || p.Periods > maxPeriods || p.Billed < 0 {
+			g.one("plan periods", MaxMoney+1)
+		}
+		g.add("plan unbilled principal", p.Remaining)
+		if fees, ok := planFees(p.PeriodFee, p.Periods); !ok || !fees.InRange() {
+			g.one("plan total fees", MaxMoney+1)
+		}
+		if left := p.Periods - p.Billed; left > 0 && g.err == "" {
+			fees, _ := planFees(p.PeriodFee, left)
+			g.add("plan fees left", fees)
+		}
+	}
+	for i := range a.Purchases {
+		g.one("purchase amount", a.Purchases[i].Amount)
+		g.one("purchase refunded", a.Purchases[i].Refunded)
+	}
+	for i := range a.History {
+		h := &a.History[i]
+		for _, v := range [...]Money{h.Spend, h.InstallmentSpend, h.Billed, h.Paid, h.Balance, h.Limit, h.MinimumDue} {
+			g.one("history amount", v)
+		}
+	}
+	return g.gross, g.err
+}
+
+// maxPeriods is the most periods a plan may have (Config.Validate allows
+// installment options up to it).
+const maxPeriods = 60
+
+// planFees is fee × periods, false when it does not fit int64.
+func planFees(fee Money, periods int32) (Money, bool) {
+	if periods < 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(absU64(int64(fee)), uint64(periods))
+	if hi != 0 || lo > 1<<62 {
+		return 0, false
+	}
+	if fee < 0 {
+		return -Money(lo), true
+	}
+	return Money(lo), true
+}
+
+// outOfRange is the error of an account beyond the range.
+func (r *run) outOfRange(format string, a ...any) error {
+	return &AccountError{AccountID: r.a.ID, Err: ErrOutOfRange,
+		Detail: fmt.Sprintf("close %s: ", r.day) + fmt.Sprintf(format, a...)}
+}
+
+// spend takes an event's amount, and the fees of the plan it opens, from
+// the day's room; an error when the room is exhausted.
+func (r *run) spend(what, id string, amount, fees Money) error {
+	need := absU64(int64(amount))
+	need2 := absU64(int64(fees))
+	if need > r.room || need2 > r.room-need {
+		return r.outOfRange("%s %s of %s (fees %s) would take the account's amounts beyond %s",
+			what, id, amount, fees, MaxMoney)
+	}
+	r.room -= need + need2
+	return nil
+}
+
+// checkRow checks a statement row's amounts against ±MaxMoney.
+func (r *run) checkRow(row *StatementRow) error {
+	for _, f := range [...]struct {
+		name string
+		v    Money
+	}{
+		{"previous_balance", row.PreviousBalance}, {"payments", row.Payments}, {"refunds", row.Refunds},
+		{"purchases", row.Purchases}, {"installment_principal", row.InstallmentPrincipal},
+		{"installment_fees", row.InstallmentFees}, {"revolving_fees", row.RevolvingFees},
+		{"penalties", row.Penalties}, {"new_balance", row.NewBalance}, {"minimum_due", row.MinimumDue},
+	} {
+		if !f.v.InRange() {
+			return &AccountError{AccountID: r.a.ID, Err: ErrOutOfRange, Detail: fmt.Sprintf(
+				"statement %s: %s %s beyond ±%s", row.StatementDate, f.name, f.v, MaxMoney)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package source
+
+import (
+	"time"
+
+	"github.com/creditrun/creditrun/billing"
+)
+
+// Rules are the policy's facts that the readers apply to rows: the zone of
+// business dates, the installment counts offered, the highest fee rate,
+// and the zone of timestamps written without one. Build them with
+// RulesFrom; the readers keep one definition of each, billing's.
+type Rules struct {
+	// Zone is the zone of business dates (billing.Config.Location).
+	Zone *time.Location
+	// Installments are the numbers of periods a purchase may have
+	// (billing.Config.InstallmentOptions); another is invalid_installments.
+	Installments []int32
+	// MaxFeeRate is the highest monthly fee rate of a purchase
+	// (billing.Config.MaxFeeRate); above it is invalid_fee_rate.
+	MaxFeeRate billing.Rate
+	// LocalTimestamps is the zone in which timestamps without time zone
+	// were written (billing.Config.LocalTimestampsLocation); nil refuses a
+	// file that has them with a *SchemaError.
+	LocalTimestamps *time.Location
+}
+
+// RulesFrom returns the rules of a validated billing configuration.
+func RulesFrom(cfg *billing.Config) Rules {
+	return Rules{
+		Zone:            cfg.Location(),
+		Installments:    cfg.InstallmentOptions,
+		MaxFeeRate:      cfg.MaxFeeRate,
+		LocalTimestamps: cfg.LocalTimestampsLocation(),
+	}
+}
+
+// Longest ids, in bytes: an id beyond them is a rejected row (id_too_long).
+// The ids of events (txn_id, repayment_id, request_id, ref_txn_id,
+// payoff_txn_id) and customer_id are codes of a few dozen bytes at most;
+// merchant_category is a label.
+const (
+	MaxIDBytes       = 64
+	MaxCategoryBytes = 128
+	// maxKeyBytes bounds the key of a reject: an over-long id is cut there.
+	maxKeyBytes = MaxIDBytes
+)
