@@ -15,7 +15,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-const nightlyScript = "../../deploy/cron/creditrun-nightly.sh"
+const (
+	nightlyScript = "../../deploy/cron/creditrun-nightly.sh"
+	airflowDir    = "../../deploy/airflow"
+)
 
 func TestNightlyScriptLints(t *testing.T) {
 	if out, err := exec.Command("bash", "-n", nightlyScript).CombinedOutput(); err != nil {
@@ -393,4 +396,23 @@ func waitHeld(t *testing.T, path string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s not locked by the holder within 10s", path)
+}
+
+// The Airflow DAG's exit-code mapping, checked by its unittest with the
+// airflow modules stubbed (Airflow itself is not needed).
+func TestAirflowDAG(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	cmd := exec.Command(python, "-m", "unittest", "-v", "test_creditrun_dag")
+	cmd.Dir = airflowDir
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3 -m unittest: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("OK")) || bytes.Contains(out, []byte("Ran 0 tests")) {
+		t.Errorf("python3 -m unittest ran nothing:\n%s", out)
+	}
 }
