@@ -20,7 +20,7 @@ The task acts on creditrun's exit code only, never on its messages:
 | 2 | bad usage or invalid policy file | no retry, alert |
 | 3 | rejected input rows above ``--max-reject-ratio``, nothing published | no retry, alert |
 | 4 | behind with nothing to catch up from: no date is published yet | no retry, alert: run the first date by hand with ``--state`` |
-| other | not a creditrun exit code (killed by a signal, binary not found) | no retry, alert |
+| other | not a creditrun exit code (killed by a signal), or the binary cannot be started | no retry, alert |
 
 Scheduling
 ----------
@@ -148,7 +148,11 @@ def close_business_date(as_of: str, binary: str, events: str, out: str, policy: 
     code (see check_exit)."""
     argv = creditrun_argv(binary, as_of, events, out, policy, args)
     log.info("running %s", shlex.join(argv))
-    check_exit(run_creditrun(argv, popen), as_of)
+    try:
+        code = run_creditrun(argv, popen)
+    except OSError as e:  # not started: no binary, not executable
+        raise AirflowFailException(f"creditrun for business date {as_of} could not be started: {e}; check the creditrun_bin Variable") from e
+    check_exit(code, as_of)
 
 
 def alert_on_failure(context) -> None:

@@ -180,6 +180,10 @@ class ExitCodeMapping(unittest.TestCase):
         self.assertIn('{"message":"stage done"}', [r.getMessage() for r in logs.records])
         self.assertEqual(self.m.run_creditrun([sys.executable, "-c", code, "0"]), 0)
 
+    def test_binary_not_found_fails_without_retry(self):
+        with self.assertRaises(AirflowFailException):
+            self.m.close_business_date("2025-03-02", "/nonexistent/creditrun", "/ev", "/out")
+
     def test_stopped_task_stops_creditrun(self):
         class Timeout(BaseException):  # what Airflow raises in a task it stops
             pass
