@@ -2,7 +2,7 @@
 
 One DAG run per business date D, one task:
 
-    creditrun_close  (python)  creditrun backfill --catch-up --to D ...
+    creditrun_run  (python)  creditrun backfill --catch-up --to D ...
 
 ``backfill --catch-up --to D`` publishes every date from the day after the
 latest date published before D up to D: just D on a normal night, and every
@@ -214,8 +214,8 @@ with DAG(
     tags=["creditrun"],
     doc_md=__doc__,
 ) as dag:
-    creditrun_close = PythonOperator(
-        task_id="creditrun_close",
+    creditrun_run = PythonOperator(
+        task_id="creditrun_run",
         python_callable=close_business_date,
         op_kwargs={
             "as_of": "{{ ds }}",  # see "Scheduling" above

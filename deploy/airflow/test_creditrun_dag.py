@@ -206,10 +206,10 @@ class DAGShape(unittest.TestCase):
         self.assertTrue(dag.kwargs["catchup"])
         self.assertTrue(dag.kwargs["default_args"]["depends_on_past"])
         self.assertGreater(dag.kwargs["default_args"]["retries"], 0)
-        self.assertEqual(list(dag.tasks), ["creditrun_close"])
+        self.assertEqual(list(dag.tasks), ["creditrun_run"])
 
     def test_task(self):
-        task = self.m.dag.tasks["creditrun_close"]
+        task = self.m.dag.tasks["creditrun_run"]
         self.assertIs(task.python_callable, self.m.close_business_date)
         self.assertEqual(task.kwargs["op_kwargs"]["as_of"], "{{ ds }}")
         doc = task.kwargs["doc_md"]
