@@ -1,18 +1,36 @@
 """creditrun nightly close as an Airflow 2.x DAG (Airflow 2.6 or later).
 
-One DAG run per business date D, in order:
+One DAG run per business date D, one task:
 
-    wait_for_events  (sensor)  the dt= partitions that can hold D's events exist
-    creditrun_run    (bash)    creditrun run --as-of D ...
+    creditrun_run  (python)  creditrun backfill --catch-up --to D ...
+
+``backfill --catch-up --to D`` publishes every date from the day after the
+latest date published before D up to D: just D on a normal night, and every
+missed date as well when the book is behind. So a book that is behind (exit 4
+of ``creditrun run``) never needs a second task or a person, but for the very
+first date, which is run by hand with ``--state`` (see below).
+
+The task acts on creditrun's exit code only, never on its messages:
+
+| exit | meaning | the task |
+|---|---|---|
+| 0 | published | succeeds |
+| 75 | temporary, nothing published: input not landed, output locked by a live run, transient I/O, interrupted | fails with AirflowException: retried (``retries`` below, every ``retry_delay``) |
+| 1 | failed permanently, nothing published: schema error, unreadable input, bad or tampered state, broken money invariant, internal error | fails with AirflowFailException: no retry, alert |
+| 2 | bad usage or invalid policy file | no retry, alert |
+| 3 | rejected input rows above ``--max-reject-ratio``, nothing published | no retry, alert |
+| 4 | behind with nothing to catch up from: no date is published yet | no retry, alert: run the first date by hand with ``--state`` |
+| other | not a creditrun exit code (killed by a signal), or the binary cannot be started | no retry, alert |
 
 Scheduling
 ----------
 The DAG is scheduled daily in UTC: the run whose logical date is D starts at
 00:00 UTC on D+1 and closes business date D = ``{{ ds }}``. Upstream cuts the
 event partitions by UTC date, so that is the first moment dt=D can be
-complete; for Shanghai (UTC+8) business date D needs dt=D-1 and dt=D, and the
-sensor waits for both (a zone behind UTC needs dt=D and dt=D+1: the sensor
-works that out from the time zone).
+complete. creditrun checks that the partitions D needs have landed (for
+Shanghai, UTC+8: dt=D-1 and dt=D) and exits 75 until they have, so the
+retries are the wait for upstream: 36 retries 20 minutes apart give it
+12 hours, then the task fails and alerts.
 
 Do not move the schedule to Asia/Shanghai and keep ``{{ ds }}``: ``ds`` is the
 UTC date of the logical date, so a run scheduled at 02:30 Shanghai would get
@@ -21,25 +39,9 @@ the date before the one it means to close.
 catchup=True, max_active_runs=1 and depends_on_past=True: the runs of one
 output directory are a chain (the run for D reads the state the run for D-1
 wrote), so Airflow runs them one at a time, oldest first, and a failed date
-stops the dates after it until it is fixed and cleared. creditrun also takes
-OUT/.lock itself, so a manual run during a DAG run fails fast (exit 1, the
-lock holder named) instead of corrupting anything.
-
-Exit codes and retries
-----------------------
-creditrun exits 0 published; 1 failed, nothing published; 2 bad usage or
-policy file; 3 too many rejected input rows (beyond --max-reject-ratio),
-nothing published. Exit 1 is retried (a transient I/O error, a lock held by a
-run that is finishing). Exits 2 and 3 will not change on a retry: they need a
-person (fix the policy or the command; look at the rejects upstream), so the
-task fails at once, without retries, and alerts.
-
-How: BashOperator's ``skip_on_exit_code`` turns exits 2 and 3 into an
-AirflowSkipException, and CreditrunBashOperator (below, ten lines) turns that
-into an AirflowFailException, which fails the task without retrying it.
-``skip_on_exit_code`` alone is not enough: a skipped task is not a failure,
-sends no alert, and with depends_on_past a skipped date would let the next
-date run.
+stops the dates after it until it is fixed and cleared. creditrun also holds
+OUT/.lock while it runs, so a manual run during a DAG run makes one of them
+exit 75 at once instead of corrupting anything.
 
 Settings
 --------
@@ -50,10 +52,7 @@ not query them while parsing the file):
     creditrun_events         /data/creditrun/events
     creditrun_out            /data/creditrun/out
     creditrun_policy         ""  (the built-in policy)
-    creditrun_time_zone      Asia/Shanghai  (must equal the policy's billing.time_zone)
     creditrun_args           ""  extra flags, e.g. "--workers 8 --max-reject-ratio 0.001"
-    creditrun_input_marker   ""  a file each needed dt= partition must hold
-                                 (e.g. _SUCCESS); "" = the directory is enough
 
 Environment of the scheduler (read while parsing, so no Variable lookup):
 
@@ -70,94 +69,90 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from pathlib import Path
-from zoneinfo import ZoneInfo
+import shlex
+import subprocess
 
 import pendulum
 from airflow import DAG
-from airflow.exceptions import AirflowFailException, AirflowSkipException
-from airflow.operators.bash import BashOperator
-from airflow.sensors.python import PythonSensor
+from airflow.exceptions import AirflowException, AirflowFailException
+from airflow.operators.python import PythonOperator
 
 log = logging.getLogger(__name__)
 
-# Exit codes of creditrun that a retry cannot fix.
-EXIT_USAGE = 2  # bad usage or policy file
-EXIT_REJECTED = 3  # too many rejected input rows
-NO_RETRY_EXIT_CODES = (EXIT_USAGE, EXIT_REJECTED)
+# creditrun's exit codes.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_BEHIND = 4
+EXIT_TEMPORARY = 75  # sysexits' EX_TEMPFAIL: the only code a retry can fix
 
-# Datasets whose dt= partitions must be present; requests/ is optional and
-# checked only when it exists.
-REQUIRED_DATASETS = ("transactions", "repayments")
-OPTIONAL_DATASETS = ("requests",)
+# What each exit code but 0 means, for the task's failure message.
+MEANINGS = {
+    EXIT_FAILED: "failed permanently (bad input, bad state, broken invariant or internal error); fix the cause, then clear the task",
+    EXIT_USAGE: "bad usage or invalid policy file; fix the command or the policy (creditrun policy check FILE), then clear the task",
+    EXIT_REJECTED: "too many rejected input rows (above --max-reject-ratio); inspect upstream, then clear the task",
+    EXIT_BEHIND: "behind with nothing to catch up from: no date is published yet; run the first date by hand with --state, then clear the task",
+    EXIT_TEMPORARY: "temporary (input not landed, output locked, transient I/O or interrupted); retried",
+}
 
 
-class CreditrunBashOperator(BashOperator):
-    """A BashOperator for creditrun: exits 2 and 3 fail without retry.
+def creditrun_argv(binary: str, as_of: str, events: str, out: str, policy: str = "", args: str = "") -> list[str]:
+    """The command that closes as_of and every date missed before it."""
+    argv = [binary, "backfill", "--catch-up", "--to", as_of, "--events", events, "--out", out]
+    if policy:
+        argv += ["--policy", policy]
+    return argv + shlex.split(args)
 
-    Exit 1 (and any other non-zero exit) fails the task the usual way, so
-    the task's retries apply to it.
-    """
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("skip_on_exit_code", list(NO_RETRY_EXIT_CODES))
-        super().__init__(**kwargs)
+def check_exit(code: int, as_of: str) -> None:
+    """Maps creditrun's exit code to the task's outcome: 0 succeeds, 75 raises
+    AirflowException (the task's retries apply), anything else raises
+    AirflowFailException (failed at once, no retry)."""
+    if code == EXIT_OK:
+        return
+    if code < 0:
+        meaning = f"killed by signal {-code}"
+    else:
+        meaning = MEANINGS.get(code, "not one of creditrun's exit codes")
+    msg = f"creditrun for business date {as_of} exited {code}: {meaning}; nothing more was published. The task log's last creditrun line is its JSON error (kind, hint)."
+    if code == EXIT_TEMPORARY:
+        raise AirflowException(msg)
+    raise AirflowFailException(msg)
 
-    def execute(self, context):
+
+def run_creditrun(argv: list[str], popen=subprocess.Popen) -> int:
+    """Runs argv, copying its output (creditrun's JSON log lines) to the task
+    log, and returns its exit code (negative: the signal that killed it).
+
+    If the task is stopped meanwhile (a timeout, a kill from the UI), creditrun
+    is sent SIGTERM: it stops, publishes nothing of the date it was on, and
+    releases its lock."""
+    proc = popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            log.info("%s", line.rstrip("\n"))
+        return proc.wait()
+    except BaseException:
+        proc.terminate()
         try:
-            return super().execute(context)
-        except AirflowSkipException as e:
-            raise AirflowFailException(
-                f"creditrun exited with a code that a retry cannot fix ({e}): "
-                "2 = bad usage or policy file, 3 = too many rejected input rows; "
-                "nothing was published. See the task log and docs/operations.md."
-            ) from e
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
 
 
-def utc_partitions(as_of: str, time_zone: str) -> list[str]:
-    """The UTC dates (dt= partitions) that can hold events of business date
-    as_of in time_zone: from the UTC date of its first instant to that of its
-    last."""
-    tz = ZoneInfo(time_zone)
-    day = dt.date.fromisoformat(as_of)
-    start = dt.datetime.combine(day, dt.time(), tz)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
-    first = start.astimezone(dt.timezone.utc).date()
-    last = (end - dt.timedelta(microseconds=1)).astimezone(dt.timezone.utc).date()
-    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
-
-
-def missing_partitions(events: str, as_of: str, time_zone: str, marker: str = "") -> list[str]:
-    """The dt= partitions needed for as_of that are not there yet.
-
-    A dataset that is a plain file or a directory without dt= partitions
-    holds every day and is not checked; a missing required dataset is.
-    """
-    root = Path(events)
-    missing = []
-    for ds in REQUIRED_DATASETS + OPTIONAL_DATASETS:
-        path = root / ds
-        if not path.exists():
-            if ds in REQUIRED_DATASETS:
-                missing.append(ds)
-            continue
-        if not path.is_dir() or not any(path.glob("dt=*")):
-            continue
-        for d in utc_partitions(as_of, time_zone):
-            part = path / f"dt={d}"
-            if not part.is_dir():
-                missing.append(f"{ds}/dt={d}")
-            elif marker and not (part / marker).exists():
-                missing.append(f"{ds}/dt={d}/{marker}")
-    return missing
-
-
-def events_ready(events: str, as_of: str, time_zone: str, marker: str = "") -> bool:
-    missing = missing_partitions(events, as_of, time_zone, marker)
-    if missing:
-        log.info("creditrun input for %s not ready, missing: %s", as_of, " ".join(missing))
-        return False
-    return True
+def close_business_date(as_of: str, binary: str, events: str, out: str, policy: str = "", args: str = "", popen=subprocess.Popen) -> None:
+    """The task: close as_of, catching up what was missed, and map the exit
+    code (see check_exit)."""
+    argv = creditrun_argv(binary, as_of, events, out, policy, args)
+    log.info("running %s", shlex.join(argv))
+    try:
+        code = run_creditrun(argv, popen)
+    except OSError as e:  # not started: no binary, not executable
+        raise AirflowFailException(f"creditrun for business date {as_of} could not be started: {e}; check the creditrun_bin Variable") from e
+    check_exit(code, as_of)
 
 
 def alert_on_failure(context) -> None:
@@ -176,15 +171,21 @@ def alert_on_failure(context) -> None:
     )
 
 
-# The business date is {{ ds }}: see "Scheduling" above.
-RUN_COMMAND = """
-set -euo pipefail
-args=(run --as-of "{{ ds }}" --events "$CREDITRUN_EVENTS" --out "$CREDITRUN_OUT")
-if [[ -n "$CREDITRUN_POLICY" ]]; then
-  args+=(--policy "$CREDITRUN_POLICY")
-fi
-read -r -a extra <<<"$CREDITRUN_ARGS"
-exec "$CREDITRUN_BIN" "${args[@]}" "${extra[@]}"
+TASK_DOC = """\
+Runs `creditrun backfill --catch-up --to {{ ds }}`: publishes the business
+date and any date missed before it. Acts on the exit code only:
+
+| exit | meaning | the task |
+|---|---|---|
+| 0 | published | succeeds |
+| 75 | temporary: input not landed, output locked, transient I/O, interrupted; nothing published | retried |
+| 1 | failed permanently (bad input, bad state, broken invariant, internal) | fails, no retry |
+| 2 | bad usage or invalid policy file | fails, no retry |
+| 3 | rejected rows above --max-reject-ratio | fails, no retry |
+| 4 | no date published yet: run the first date by hand with --state | fails, no retry |
+
+The task log's last creditrun line is its JSON error: kind, retryable,
+exit_code, error, hint. See docs/operations.md.
 """
 
 alert_email = [a.strip() for a in os.environ.get("CREDITRUN_ALERT_EMAIL", "").split(",") if a.strip()]
@@ -192,10 +193,9 @@ alert_email = [a.strip() for a in os.environ.get("CREDITRUN_ALERT_EMAIL", "").sp
 default_args = {
     "owner": "creditrun",
     "depends_on_past": True,
-    "retries": 3,
-    "retry_delay": dt.timedelta(minutes=10),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(hours=1),
+    # Only exit 75 is retried: the other codes raise AirflowFailException.
+    "retries": 36,
+    "retry_delay": dt.timedelta(minutes=20),
     "on_failure_callback": alert_on_failure,
     "email": alert_email,
     "email_on_failure": bool(alert_email),
@@ -214,33 +214,17 @@ with DAG(
     tags=["creditrun"],
     doc_md=__doc__,
 ) as dag:
-    wait_for_events = PythonSensor(
-        task_id="wait_for_events",
-        python_callable=events_ready,
-        op_kwargs={
-            "events": "{{ var.value.get('creditrun_events', '/data/creditrun/events') }}",
-            "as_of": "{{ ds }}",
-            "time_zone": "{{ var.value.get('creditrun_time_zone', 'Asia/Shanghai') }}",
-            "marker": "{{ var.value.get('creditrun_input_marker', '') }}",
-        },
-        mode="reschedule",  # frees the worker slot between pokes
-        poke_interval=10 * 60,
-        timeout=12 * 60 * 60,  # then fail and alert: upstream is late
-        retries=0,
-    )
-
-    creditrun_run = CreditrunBashOperator(
+    creditrun_run = PythonOperator(
         task_id="creditrun_run",
-        bash_command=RUN_COMMAND,
-        env={
-            "CREDITRUN_BIN": "{{ var.value.get('creditrun_bin', '/usr/local/bin/creditrun') }}",
-            "CREDITRUN_EVENTS": "{{ var.value.get('creditrun_events', '/data/creditrun/events') }}",
-            "CREDITRUN_OUT": "{{ var.value.get('creditrun_out', '/data/creditrun/out') }}",
-            "CREDITRUN_POLICY": "{{ var.value.get('creditrun_policy', '') }}",
-            "CREDITRUN_ARGS": "{{ var.value.get('creditrun_args', '') }}",
+        python_callable=close_business_date,
+        op_kwargs={
+            "as_of": "{{ ds }}",  # see "Scheduling" above
+            "binary": "{{ var.value.get('creditrun_bin', '/usr/local/bin/creditrun') }}",
+            "events": "{{ var.value.get('creditrun_events', '/data/creditrun/events') }}",
+            "out": "{{ var.value.get('creditrun_out', '/data/creditrun/out') }}",
+            "policy": "{{ var.value.get('creditrun_policy', '') }}",
+            "args": "{{ var.value.get('creditrun_args', '') }}",
         },
-        append_env=True,  # keep PATH, HOME, ... of the worker
         execution_timeout=dt.timedelta(hours=6),
+        doc_md=TASK_DOC,
     )
-
-    wait_for_events >> creditrun_run
