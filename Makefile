@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadTransactions$$' -fuzztime $(or $(FUZZ_SOURCE),$(FUZZTIME)) ./pipeline/source/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZ_POLICY),$(FUZZTIME)) ./policy/
 	$(GO) test -run '^$$' -fuzz '^FuzzClose$$' -fuzztime $(or $(FUZZ_BILLING),$(FUZZTIME)) ./billing/
+	$(GO) test -run '^$$' -fuzz '^FuzzCloseExtreme$$' -fuzztime $(or $(FUZZ_BILLING),$(FUZZTIME)) ./billing/
 
 # CI fuzzes each target for a number of inputs (2 to 15 s each here),
 # not a duration: Go 1.26's fuzz coordinator can fail a target at the end of
