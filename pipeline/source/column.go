@@ -62,12 +62,6 @@ func (c *colData) bytes(i int) ([]byte, bool) {
 	return s, len(s) > 0
 }
 
-// str returns row i of a string column as a new string ("" when null).
-func (c *colData) str(i int) string {
-	b, _ := c.bytes(i)
-	return string(b)
-}
-
 func (c *colData) reset(k kind, hint int) {
 	c.n = 0
 	c.null = c.null[:0]
