@@ -141,7 +141,8 @@ func (r *run) purchase(t *Transaction) error {
 		r.reject(DatasetTransactions, t.TxnID, RejectNotActive, t.Src)
 		return nil
 	}
-	if !slices.Contains(cfg.InstallmentOptions, t.Installments) {
+	if !slices.Contains(cfg.InstallmentOptions, t.Installments) ||
+		t.Installments > 1 && (t.Amount < cfg.MinInstallmentAmount || !Splits(t.Amount, t.Installments)) {
 		r.reject(DatasetTransactions, t.TxnID, RejectInstallments, t.Src)
 		return nil
 	}

@@ -18,6 +18,10 @@ type Config struct {
 	InstallmentOptions []int32
 	// APRCap is the annualized nominal rate above which a plan is flagged.
 	APRCap Rate
+	// MinInstallmentAmount is the smallest purchase that may be split into
+	// installments; a smaller one with installments > 1 is a rejected row
+	// (installments_not_offered).
+	MinInstallmentAmount Money
 	// MaxFeeRate is the highest monthly fee rate a purchase may carry: a
 	// purchase above it is a rejected row (invalid_fee_rate). It sits well
 	// above real prices (0.5–1.2% a month) and guards the book against a
@@ -83,6 +87,7 @@ func DefaultConfig() Config {
 		InstallmentOptions:          []int32{1, 3, 6, 12, 24},
 		APRCap:                      240000,
 		MaxFeeRate:                  50000,
+		MinInstallmentAmount:        10000,
 		MinimumRate:                 100000,
 		MinimumFloor:                1000,
 		RevolvingDailyRate:          500,
@@ -166,6 +171,9 @@ func (c *Config) Validate() error {
 		if r < 0 || r > max {
 			bad(name, "%s: want 0..%s", r, max)
 		}
+	}
+	if c.MinInstallmentAmount < 1 || !c.MinInstallmentAmount.InRange() {
+		bad("min_installment_amount", "%s: want at least 0.01", c.MinInstallmentAmount)
 	}
 	rate("apr_cap", c.APRCap, 10*RateScale)
 	rate("max_fee_rate", c.MaxFeeRate, RateScale)

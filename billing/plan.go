@@ -2,10 +2,13 @@ package billing
 
 // NewPlan opens an installment plan of principal over periods monthly
 // periods at the monthly flat feeRate. Each period's fee is
-// principal × feeRate rounded to the fen (half up) and does not decline; each
-// period's principal is principal / periods truncated to the fen, with the
-// rounding residual in the last period: 1000.00 over 3 is 333.33, 333.33,
-// 333.34.
+// principal × feeRate rounded to the fen (half away from zero) and does not
+// decline; each period's principal is principal / periods rounded to the fen
+// (half away from zero), with the rounding residual in the last period:
+// 1000.00 over 3 is 333.33, 333.33, 333.34; 200.00 over 3 is 66.67, 66.67,
+// 66.66; 99999.99 over 24 is 4166.67 × 23 and 4166.58 last. A purchase whose
+// last period would not be positive is refused its installments before a
+// plan is opened (Splits).
 func NewPlan(txnID string, openedOn Date, principal Money, periods int32, feeRate Rate) Plan {
 	if periods < 1 {
 		periods = 1
@@ -23,16 +26,41 @@ func NewPlan(txnID string, openedOn Date, principal Money, periods int32, feeRat
 	return p
 }
 
-// split spreads Remaining over the periods not billed yet: equal truncated
-// parts, the residual in the last.
+// split spreads Remaining over the periods not billed yet: equal rounded
+// parts, the residual in the last. After a partial refund leaves too little
+// for rounded parts to leave a last period above zero, the parts are
+// truncated instead, so that no period is ever negative.
 func (p *Plan) split() {
 	left := Money(p.Periods - p.Billed)
 	if left <= 0 {
 		p.PeriodPrincipal, p.LastPeriodPrincipal = 0, 0
 		return
 	}
-	p.PeriodPrincipal = p.Remaining / left
-	p.LastPeriodPrincipal = p.Remaining - p.PeriodPrincipal*(left-1)
+	p.PeriodPrincipal, p.LastPeriodPrincipal = splitPrincipal(p.Remaining, left)
+	if p.LastPeriodPrincipal < 0 {
+		p.PeriodPrincipal = p.Remaining / left
+		p.LastPeriodPrincipal = p.Remaining - p.PeriodPrincipal*(left-1)
+	}
+}
+
+// splitPrincipal is principal / n rounded to the fen, half away from zero,
+// and the last period's principal, which takes the residual. principal is
+// not negative and n is at least 1; no product can wrap for amounts in
+// range (|principal| ≤ MaxMoney, n ≤ 60).
+func splitPrincipal(principal, n Money) (each, last Money) {
+	each = (2*principal + n) / (2 * n)
+	return each, principal - each*(n-1)
+}
+
+// Splits reports whether amount can be paid in n installments: the rounded
+// periods leave a last period above zero (0.15 over 24 cannot: 0.01 × 23
+// leaves −0.08).
+func Splits(amount Money, n int32) bool {
+	if n <= 1 {
+		return true
+	}
+	_, last := splitPrincipal(amount, Money(n))
+	return last > 0
 }
 
 // PeriodsLeft is the number of periods not billed yet.

@@ -23,6 +23,12 @@ func TestNewPlan(t *testing.T) {
 		{name: "spec 1999 over 12", principal: "1999.00", periods: 12, rate: "0.005",
 			period: "166.58", fee: "10.00", last: "166.62", totalFees: "120.00",
 			nominal: "0.109016", effective: "0.114631"}, // fee 9.995 rounds up to 10.00
+		{name: "spec 200 over 3 rounds", principal: "200.00", periods: 3, rate: "0",
+			period: "66.67", fee: "0.00", last: "66.66", totalFees: "0.00", nominal: "0", effective: "0"},
+		{name: "spec 2.00 over 3 rounds", principal: "2.00", periods: 3, rate: "0",
+			period: "0.67", fee: "0.00", last: "0.66", totalFees: "0.00", nominal: "0", effective: "0"},
+		{name: "spec 99999.99 over 24 rounds", principal: "99999.99", periods: 24, rate: "0",
+			period: "4166.67", fee: "0.00", last: "4166.58", totalFees: "0.00", nominal: "0", effective: "0"},
 		{name: "fee rounds half up", principal: "333.00", periods: 3, rate: "0.0075",
 			period: "111.00", fee: "2.50", last: "111.00", totalFees: "7.50"},
 		{name: "24 at 1.2% is over the cap", principal: "2400.00", periods: 24, rate: "0.012",
@@ -299,5 +305,24 @@ func TestApplyLimit(t *testing.T) {
 				t.Errorf("activated on %s, limit changed on %s, want %s", a.ActivatedOn, a.LimitChangedOn, day)
 			}
 		})
+	}
+}
+
+func TestSplits(t *testing.T) {
+	for _, tc := range []struct {
+		amount string
+		n      int32
+		want   bool
+	}{
+		{"0.15", 24, false}, // 0.01 × 23 leaves −0.08
+		{"0.24", 24, true},  // 0.01 × 24
+		{"0.23", 24, false}, // 0.01 × 23 leaves 0.00
+		{"2.00", 3, true},
+		{"0.01", 1, true},
+		{"99999.99", 24, true},
+	} {
+		if got := Splits(mustMoney(t, tc.amount), tc.n); got != tc.want {
+			t.Errorf("Splits(%s, %d) = %v, want %v", tc.amount, tc.n, got, tc.want)
+		}
 	}
 }

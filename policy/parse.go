@@ -426,6 +426,7 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 				"installment_options":             p.int32s(&b.InstallmentOptions),
 				"apr_cap":                         p.rate(&b.APRCap),
 				"max_fee_rate":                    p.rate(&b.MaxFeeRate),
+				"min_installment_amount":          p.money(&b.MinInstallmentAmount),
 				"local_timestamps_zone":           p.str(&b.LocalTimestampsZone),
 				"minimum_rate":                    p.rate(&b.MinimumRate),
 				"minimum_floor":                   p.money(&b.MinimumFloor),
