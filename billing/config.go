@@ -18,6 +18,11 @@ type Config struct {
 	InstallmentOptions []int32
 	// APRCap is the annualized nominal rate above which a plan is flagged.
 	APRCap Rate
+	// Currency is the ISO 4217 code of every amount (CNY): the statements'
+	// and offers' currency column.
+	Currency string
+	// Offers is the policy of tomorrow's offer (the offers table).
+	Offers Offers
 	// MinInstallmentAmount is the smallest purchase that may be split into
 	// installments; a smaller one with installments > 1 is a rejected row
 	// (installments_not_offered).
@@ -82,12 +87,20 @@ type Config struct {
 // DefaultConfig returns the product spec's defaults.
 func DefaultConfig() Config {
 	return Config{
-		TimeZone:                    "Asia/Shanghai",
-		DueDays:                     9,
-		InstallmentOptions:          []int32{1, 3, 6, 12, 24},
-		APRCap:                      240000,
-		MaxFeeRate:                  50000,
-		MinInstallmentAmount:        10000,
+		TimeZone:             "Asia/Shanghai",
+		DueDays:              9,
+		InstallmentOptions:   []int32{1, 3, 6, 12, 24},
+		APRCap:               240000,
+		MaxFeeRate:           50000,
+		MinInstallmentAmount: 10000,
+		Currency:             "CNY",
+		Offers: Offers{Pricing: []GradePricing{
+			{Grade: "A", FeeRates: map[int32]Rate{12: 6000, 24: 6500}, InterestFree: []int32{3, 6}},
+			{Grade: "B", FeeRates: map[int32]Rate{6: 6500, 12: 7000, 24: 7500}, InterestFree: []int32{3}},
+			{Grade: "C", FeeRates: map[int32]Rate{3: 7500, 6: 8000, 12: 8500}},
+			{Grade: "D", FeeRates: map[int32]Rate{3: 9000, 6: 9500}},
+			{Grade: "E"},
+		}},
 		MinimumRate:                 100000,
 		MinimumFloor:                1000,
 		RevolvingDailyRate:          500,
@@ -176,6 +189,7 @@ func (c *Config) Validate() error {
 		bad("min_installment_amount", "%s: want at least 0.01", c.MinInstallmentAmount)
 	}
 	rate("apr_cap", c.APRCap, 10*RateScale)
+	c.Offers.validate(c, bad)
 	rate("max_fee_rate", c.MaxFeeRate, RateScale)
 	rate("minimum_rate", c.MinimumRate, RateScale)
 	rate("revolving_daily_rate", c.RevolvingDailyRate, RateScale/100)

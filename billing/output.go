@@ -14,19 +14,20 @@ import "fmt"
 // previous_balance + purchases + installment_principal + installment_fees +
 // revolving_fees + penalties − payments − refunds = new_balance.
 type StatementRow struct {
-	AccountID            int64 `parquet:"account_id"`
-	StatementDate        Date  `parquet:"statement_date,date"`
-	DueDate              Date  `parquet:"due_date,date"`
-	PreviousBalance      Money `parquet:"previous_balance,decimal(2:18)"`
-	Payments             Money `parquet:"payments,decimal(2:18)"`
-	Refunds              Money `parquet:"refunds,decimal(2:18)"`
-	Purchases            Money `parquet:"purchases,decimal(2:18)"`
-	InstallmentPrincipal Money `parquet:"installment_principal,decimal(2:18)"`
-	InstallmentFees      Money `parquet:"installment_fees,decimal(2:18)"`
-	RevolvingFees        Money `parquet:"revolving_fees,decimal(2:18)"`
-	Penalties            Money `parquet:"penalties,decimal(2:18)"`
-	NewBalance           Money `parquet:"new_balance,decimal(2:18)"`
-	MinimumDue           Money `parquet:"minimum_due,decimal(2:18)"`
+	AccountID            int64  `parquet:"account_id"`
+	Currency             string `parquet:"currency,dict"` // of every amount (billing.currency)
+	StatementDate        Date   `parquet:"statement_date,date"`
+	DueDate              Date   `parquet:"due_date,date"`
+	PreviousBalance      Money  `parquet:"previous_balance,decimal(2:18)"`
+	Payments             Money  `parquet:"payments,decimal(2:18)"`
+	Refunds              Money  `parquet:"refunds,decimal(2:18)"`
+	Purchases            Money  `parquet:"purchases,decimal(2:18)"`
+	InstallmentPrincipal Money  `parquet:"installment_principal,decimal(2:18)"`
+	InstallmentFees      Money  `parquet:"installment_fees,decimal(2:18)"`
+	RevolvingFees        Money  `parquet:"revolving_fees,decimal(2:18)"`
+	Penalties            Money  `parquet:"penalties,decimal(2:18)"`
+	NewBalance           Money  `parquet:"new_balance,decimal(2:18)"`
+	MinimumDue           Money  `parquet:"minimum_due,decimal(2:18)"`
 }
 
 // LineRow is one line of a statement. ref is the txn_id, repayment_id or

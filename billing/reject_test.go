@@ -31,9 +31,16 @@ func TestRejectReasons(t *testing.T) {
 			Events{Transactions: []Transaction{buy("T1", 1)}}, RejectAccountClosed, "T1"},
 		{"purchase on a pending account", func() *Account { a := active(); a.Status, a.Limit, a.ActivatedOn = Pending, 0, 0; return a }, nil,
 			Events{Transactions: []Transaction{buy("T2", 1)}}, RejectNotActive, "T2"},
+		{"installments on a purchase below the minimum", active, nil,
+			Events{Transactions: []Transaction{{TxnID: "T4", AccountID: 7, PostedAt: at, Kind: Purchase, Amount: 9999, Installments: 3}}}, RejectInstallments, "T4"},
+		{"installments that would leave no last period", active, func(c *Config) { c.MinInstallmentAmount = 1 },
+			Events{Transactions: []Transaction{{TxnID: "T5", AccountID: 7, PostedAt: at, Kind: Purchase, Amount: 15, Installments: 24}}}, RejectInstallments, "T5"},
 		{"payoff of an unknown plan", active, nil, Events{Repayments: []Repayment{
 			{RepaymentID: "Y1", AccountID: 7, PaidAt: at, Amount: 5000, Status: Succeeded, Channel: "app", PayoffTxnID: "NOPE"}}}, RejectUnknownPlan, "Y1"},
-		{"installments the policy does not offer", active, func(c *Config) { c.InstallmentOptions = []int32{1, 3, 6} },
+		{"installments the policy does not offer", active, func(c *Config) {
+			c.InstallmentOptions = []int32{1, 3, 6}
+			c.Offers.Pricing = []GradePricing{{Grade: "A", InterestFree: []int32{3}}}
+		},
 			Events{Transactions: []Transaction{buy("T3", 12)}}, RejectInstallments, "T3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,6 +80,7 @@ func (r *run) issueStatement() error {
 
 	row := StatementRow{
 		AccountID:            a.ID,
+		Currency:             cfg.Currency,
 		StatementDate:        date,
 		DueDate:              due,
 		PreviousBalance:      a.LastBalance,

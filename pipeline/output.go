@@ -25,6 +25,7 @@ const (
 	TableLimitDecisions = "limit_decisions"
 	TableNotices        = "notices"
 	TableBureau         = "bureau"
+	TableOffers         = "offers"
 	TableRejects        = "rejects"
 	ManifestFile        = "_manifest.json"
 )
@@ -40,6 +41,7 @@ type dayWriter struct {
 	decisions   *pqfile.Writer[scoring.DecisionRow]
 	notices     *pqfile.Writer[billing.Notice]
 	bureau      *pqfile.Writer[billing.BureauRow]
+	offers      *pqfile.Writer[billing.OfferRow]
 	state       *state.Writer
 
 	rows          map[string]int64
@@ -70,7 +72,9 @@ func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
 						if w.decisions, err = pqfile.Create[scoring.DecisionRow](path(TableLimitDecisions)); err == nil {
 							if w.notices, err = pqfile.Create[billing.Notice](path(TableNotices)); err == nil {
 								if w.bureau, err = pqfile.Create[billing.BureauRow](path(TableBureau)); err == nil {
-									w.state, err = state.Create(filepath.Join(dir, "state"))
+									if w.offers, err = pqfile.Create[billing.OfferRow](path(TableOffers)); err == nil {
+										w.state, err = state.Create(filepath.Join(dir, "state"))
+									}
 								}
 							}
 						}
@@ -92,7 +96,7 @@ func (w *dayWriter) write(j *job) error {
 	err := errors.Join(
 		w.statements.Write(o.Statements), w.lines.Write(o.Lines), w.plans.Write(o.Plans),
 		w.delinquency.Write(o.Delinquency), w.scores.Write(o.scores), w.decisions.Write(o.decisions),
-		w.notices.Write(o.Notices), w.bureau.Write(o.Bureau), w.state.Write(j.accounts),
+		w.notices.Write(o.Notices), w.bureau.Write(o.Bureau), w.offers.Write(o.offers), w.state.Write(j.accounts),
 	)
 	if err != nil {
 		return err
@@ -105,6 +109,7 @@ func (w *dayWriter) write(j *job) error {
 	w.rows[TableLimitDecisions] += int64(len(o.decisions))
 	w.rows[TableNotices] += int64(len(o.Notices))
 	w.rows[TableBureau] += int64(len(o.Bureau))
+	w.rows[TableOffers] += int64(len(o.offers))
 	if err := w.flows.Add(o.Flows); err != nil {
 		return fmt.Errorf("the book's flows: %w", err)
 	}
@@ -127,7 +132,7 @@ func (w *dayWriter) write(j *job) error {
 func (w *dayWriter) close() error {
 	var g errgroup.Group
 	for _, c := range []func() error{w.statements.Close, w.lines.Close, w.plans.Close, w.delinquency.Close,
-		w.scores.Close, w.decisions.Close, w.notices.Close, w.bureau.Close, w.state.Close} {
+		w.scores.Close, w.decisions.Close, w.notices.Close, w.bureau.Close, w.offers.Close, w.state.Close} {
 		g.Go(c)
 	}
 	return g.Wait()
@@ -143,6 +148,7 @@ func (w *dayWriter) abort() {
 	w.decisions.Abort()
 	w.notices.Abort()
 	w.bureau.Abort()
+	w.offers.Abort()
 	if w.state != nil {
 		w.state.Abort()
 	}

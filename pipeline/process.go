@@ -31,6 +31,8 @@ type bucketOut struct {
 	scores    []scoring.ScoreRow
 	nulls     []scoring.Nullables // what the scores' nullable columns point at
 	decisions []scoring.DecisionRow
+	offers    []billing.OfferRow
+	grades    []string // what the offers' grade column points at
 	dist      *scoring.Distribution
 	before    billing.Total // exposure before the day, which no sum can wrap
 	after     billing.Total // and after
@@ -49,7 +51,9 @@ func (e *engine) recycle(o *bucketOut) {
 	o.Output.Reset()
 	clear(o.scores) // drop the pointers into nulls and the strings
 	clear(o.decisions)
-	*o = bucketOut{Output: o.Output, scores: o.scores[:0], nulls: o.nulls, decisions: o.decisions[:0]}
+	clear(o.offers)
+	*o = bucketOut{Output: o.Output, scores: o.scores[:0], nulls: o.nulls, decisions: o.decisions[:0],
+		offers: o.offers[:0], grades: o.grades}
 	e.outs.Put(o)
 }
 
@@ -184,8 +188,10 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 	out.dist = pol.Scoring.NewDistribution()
 	out.scores = slices.Grow(out.scores, len(accounts))
 	out.decisions = slices.Grow(out.decisions, len(accounts))
+	out.offers = slices.Grow(out.offers, len(accounts))
 	if len(out.nulls) < len(accounts) {
 		out.nulls = make([]scoring.Nullables, len(accounts))
+		out.grades = make([]string, len(accounts))
 	}
 	var ti, ri, qi int
 	var unknown billing.Events
@@ -216,6 +222,9 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &as.Decision, pol.Version))
 			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, &out.nulls[len(out.scores)]))
 			out.dist.Add(&as.Features, &as.Result)
+		}
+		if a.Status.Live() {
+			out.offers = append(out.offers, billing.Offer(a, day, pol.Billing.Currency, e.prices, pol.Version, &out.grades[len(out.offers)]))
 		}
 		out.after.Add(a.Exposure())
 	}

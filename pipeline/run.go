@@ -56,7 +56,7 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	if err := cleanWork(opt.Out); err != nil {
 		return nil, err
 	}
-	e := &engine{opt: opt, log: opt.Log, hashes: map[string]string{}}
+	e := &engine{opt: opt, log: opt.Log, hashes: map[string]string{}, prices: opt.Policy.Billing.Offers.Prices()}
 	if err := e.listInputs(); err != nil {
 		return nil, err
 	}
@@ -96,6 +96,8 @@ type engine struct {
 	// that a night allocates them for the buckets in flight, not for
 	// every bucket of the book.
 	outs sync.Pool
+	// prices are the offers' prices by grade, worked out once.
+	prices map[string]*billing.OfferPrices
 	// bufs recycles the account arrays of written buckets, for the
 	// book's stream to fill.
 	bufs sync.Pool

@@ -422,6 +422,7 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 		"billing": func(n *yaml.Node, path string) {
 			p.section(n, path, fields{
 				"time_zone":                       p.str(&b.TimeZone),
+				"currency":                        p.str(&b.Currency),
 				"due_days":                        p.int(&b.DueDays),
 				"installment_options":             p.int32s(&b.InstallmentOptions),
 				"apr_cap":                         p.rate(&b.APRCap),
@@ -455,6 +456,11 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 				"overdue_notice_dpd":     p.int32s(&b.OverdueNoticeDPD),
 				"channels":               p.channels(&b.Channels),
 				"default_channel":        p.str(&b.DefaultChannel),
+			})
+		},
+		"offers": func(n *yaml.Node, path string) {
+			p.section(n, path, fields{
+				"pricing": p.pricing(&b.Offers.Pricing),
 			})
 		},
 		"scaling": func(n *yaml.Node, path string) {
@@ -495,6 +501,53 @@ func (p *parser) waterfall(dst *[]billing.Component) func(*yaml.Node, string) {
 			out = append(out, k)
 		})
 		*dst = out
+	}
+}
+
+// pricing decodes offers.pricing: a sequence of grades, each with its
+// fee rate per installment count and its interest-free counts.
+func (p *parser) pricing(dst *[]billing.GradePricing) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		out := []billing.GradePricing{}
+		count := p.sequence(n, path, func(_ int, c *yaml.Node, ip string) {
+			var g billing.GradePricing
+			p.mapping(c, ip, fields{
+				"grade": p.str(&g.Grade),
+				"fee_rates": func(n *yaml.Node, path string) {
+					n = deref(n)
+					if n.Kind != yaml.MappingNode {
+						p.errorf(n.Line, "%s: want a mapping of installment count to monthly fee rate, got %s", path, describe(n))
+						return
+					}
+					for i := 0; i+1 < len(n.Content); i += 2 {
+						k := n.Content[i]
+						full := path + "." + k.Value
+						periods, ok := p.int64(k, full, 1, 60)
+						if !ok {
+							continue
+						}
+						if g.FeeRates == nil {
+							g.FeeRates = map[int32]billing.Rate{}
+						}
+						if _, dup := g.FeeRates[int32(periods)]; dup {
+							p.errorf(k.Line, "%s: duplicate installment count", full)
+							continue
+						}
+						var r billing.Rate
+						p.rate(&r)(n.Content[i+1], full)
+						g.FeeRates[int32(periods)] = r
+					}
+				},
+				"interest_free": p.int32s(&g.InterestFree),
+			})
+			p.required(c, ip, "grade")
+			// Problems billing finds in this grade's pricing point here.
+			p.lines["offers.pricing."+g.Grade] = c.Line
+			out = append(out, g)
+		})
+		if count >= 0 {
+			*dst = out
+		}
 	}
 }
 

@@ -109,7 +109,10 @@ func (p *parser) validate(pol *Policy) {
 			continue
 		}
 		path, ok := billingPaths[ce.Key]
-		if !ok {
+		switch {
+		case strings.HasPrefix(ce.Key, "offers."):
+			path = ce.Key
+		case !ok:
 			path = "billing." + ce.Key
 		}
 		p.errorf(p.line(path), "%s: %s", path, ce.Msg)
@@ -138,6 +141,9 @@ func (p *parser) validate(pol *Policy) {
 		days("notices.reminder_days_by_grade."+g, b.ReminderDaysByGrade[g], p)
 	}
 	days("notices.reminder_days", b.ReminderDays, p)
+	for _, g := range b.Offers.Pricing {
+		grade("offers.pricing."+g.Grade, g.Grade)
+	}
 	for i, d := range b.OverdueNoticeDPD {
 		if d < 1 || d >= b.ChargeOffDPD {
 			path := fmt.Sprintf("notices.overdue_notice_dpd[%d]", i)

@@ -73,6 +73,10 @@ collections:
   freeze_dpd: 45
 limits:
   delinquency_cut: 0.15
+offers:
+  pricing:
+    - {grade: A, fee_rates: {12: 0.0045}, interest_free: [3, 6]}
+    - {grade: B, interest_free: [3]}
 grades:
   - {grade: A, min_score: 700}
   - {grade: B, min_score: 650}
@@ -86,6 +90,9 @@ grades:
 	b := p.Billing
 	if b.APRCap != 100_000 || b.MinimumFloor != 1250 || b.RevolvingDailyRate != 701 || b.Waterfall[0] != billing.PurchasePrincipal {
 		t.Errorf("billing = %+v", b)
+	}
+	if len(b.Offers.Pricing) != 2 || b.Offers.Pricing[0].FeeRates[12] != 4500 || len(b.Offers.Pricing[1].FeeRates) != 0 {
+		t.Errorf("offers = %+v", b.Offers)
 	}
 	if b.FreezeDPD != 45 || p.Scoring.Limits.FreezeDPD != 45 {
 		t.Errorf("freeze_dpd: billing %d, limits %d, want 45", b.FreezeDPD, p.Scoring.Limits.FreezeDPD)
@@ -121,6 +128,9 @@ func TestParseProblems(t *testing.T) {
 		{"wrong type: number for a boolean", "billing:\n  payoff_charges_fees: 1\n", 2, "want true or false"},
 		{"wrong type: list for a mapping", "limits: [1, 2]\n", 1, "limits: want a mapping"},
 		{"rate with too many decimals", "billing:\n  apr_cap: 0.1234567\n", 2, "at most 6 decimals"},
+		{"offer above the APR cap", "offers:\n  pricing:\n    - grade: A\n      fee_rates: {24: 0.012}\n", 3, "offers.pricing.A: 24 installments at 0.012000 a month disclose an APR of 0.255873, above apr_cap 0.240000"},
+		{"offer of a count not offered", "billing:\n  installment_options: [1, 3]\noffers:\n  pricing:\n    - {grade: A, interest_free: [6]}\n", 5, "offers.pricing.A: 6 installments: not both"},
+		{"offer of an unknown grade", "offers:\n  pricing:\n    - {grade: Z, interest_free: [3]}\n", 3, "offers.pricing.Z: unknown grade"},
 		{"money with 3 decimals", "billing:\n  minimum_floor: 10.005\n", 2, "at most 2 decimals"},
 		{"rate out of range (billing)", "billing:\n  due_days: 9\n  revolving_daily_rate: 0.5\n", 3, "billing.revolving_daily_rate: 0.500000: want 0..0.010000"},
 		{"rate out of range (limits)", "limits:\n  delinquency_cut: 1.5\n", 2, "limits.delinquency_cut: 1.500000: rate out of range"},
