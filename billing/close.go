@@ -41,6 +41,9 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	r.room = uint64(MaxMoney) - gross
 	before := a.Exposure()
 	if ev != nil {
+		if ev.Profile != nil {
+			r.applyProfile(ev.Profile)
+		}
 		if err := r.applyEvents(ev); err != nil {
 			return err
 		}

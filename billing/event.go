@@ -135,11 +135,14 @@ type Events struct {
 	Transactions []Transaction
 	Repayments   []Repayment
 	Requests     []Request
+	// Profile is the accounts feed's row of the account tonight (nil:
+	// none), applied before the other events.
+	Profile *Profile
 }
 
 // Empty reports whether there are no events.
 func (e *Events) Empty() bool {
-	return len(e.Transactions) == 0 && len(e.Repayments) == 0 && len(e.Requests) == 0
+	return len(e.Transactions) == 0 && len(e.Repayments) == 0 && len(e.Requests) == 0 && e.Profile == nil
 }
 
 // enumName is names[v], or "" outside the enum.

@@ -140,9 +140,10 @@ const (
 
 // EventReject is an event the domain step refused, with the source row.
 type EventReject struct {
-	Dataset string // transactions, repayments, requests
-	Key     string // the event's id
+	Dataset string // transactions, repayments, requests, accounts
+	Key     string // the event's id (the account_id for accounts)
 	Reason  string
+	Detail  string // the column and value at fault, when it helps
 	Src     Source
 }
 

@@ -64,9 +64,9 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 // book must reconcile with the day's flows and the rejects stay under the
 // threshold, or nothing is published.
 func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWriter, b *opened, m *Manifest, start time.Time) error {
-	if b.verified && (w.before.String() != b.exposure || w.book.Accounts != b.accounts) {
+	if b.verified && (w.before.String() != b.exposure || w.book.Accounts-w.opened != b.accounts) {
 		return fmt.Errorf("%w: %s: its accounts sum to %d accounts and %s of exposure, its %s says %d and %s",
-			state.ErrBadState, b.from, w.book.Accounts, w.before, state.InfoFile, b.accounts, b.exposure)
+			state.ErrBadState, b.from, w.book.Accounts-w.opened, w.before, state.InfoFile, b.accounts, b.exposure)
 	}
 	if got, want := w.after.Minus(w.before), billing.TotalOf(w.flows.Net()); !got.Equal(want) {
 		return fmt.Errorf("%w: book exposure moved %s, the day's flows explain %s", billing.ErrNotConserved, got, want)
@@ -86,6 +86,7 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	w.rows[TableRejects] = int64(len(rejects))
 	m.Rows = w.rows
 	m.Book = w.book
+	m.Book.Opened = w.opened
 	m.Book.Exposure = w.after.String()
 	m.Book.Flows = flowStrings(w.flows)
 	if b.baseline != nil {

@@ -19,16 +19,24 @@ type dayEvents struct {
 	txns    []billing.Transaction
 	repays  []billing.Repayment
 	reqs    []billing.Request
+	feed    []source.FeedRow // the accounts feed's rows of the day, by account
 	rejects []source.Reject
 	files   []source.File // the files read
 }
 
 // rows is the number of event rows the day kept.
-func (ev *dayEvents) rows() int { return len(ev.txns) + len(ev.repays) + len(ev.reqs) }
+func (ev *dayEvents) rows() int { return len(ev.txns) + len(ev.repays) + len(ev.reqs) + len(ev.feed) }
 
 // eventDatasets are the input datasets of a night, in the order of the
-// input file list; requests are optional.
-var eventDatasets = []string{billing.DatasetTransactions, billing.DatasetRepayments, billing.DatasetRequests}
+// input file list; requests and the accounts feed are optional (accounts/
+// is a feed when its files carry updated_at; a plain master there is only
+// read by a first run that names it with --state).
+var eventDatasets = []string{billing.DatasetTransactions, billing.DatasetRepayments, billing.DatasetRequests, billing.DatasetAccounts}
+
+// optionalDataset reports whether a night runs without dataset ds.
+func optionalDataset(ds string) bool {
+	return ds == billing.DatasetRequests || ds == billing.DatasetAccounts
+}
 
 // listInputs opens the day's input datasets once per process; each day
 // then lists only the partitions it needs.
@@ -37,11 +45,14 @@ func (e *engine) listInputs() error {
 	landing := source.Landing{RequireMarker: e.opt.RequireMarker, Sparse: e.opt.SparsePartitions}
 	for _, ds := range eventDatasets {
 		d, err := source.OpenDataset(ds, filepath.Join(e.opt.Events, ds), landing)
-		if ds == billing.DatasetRequests && errors.Is(err, fs.ErrNotExist) {
-			continue // requests are optional
+		if optionalDataset(ds) && errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
 		if err != nil {
 			return inputError(ds, err)
+		}
+		if ds == billing.DatasetAccounts && !d.Partitioned() {
+			continue // a master, not a daily feed
 		}
 		e.inputs[ds] = d
 	}
@@ -64,12 +75,12 @@ func inputError(ds string, err error) error {
 func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
-	var lists [3][]source.File
+	var lists [4][]source.File
 	e.paths = nil
 	for i, ds := range eventDatasets {
 		d := e.inputs[ds]
 		if d == nil {
-			continue // no requests dataset
+			continue // an optional dataset that is not there
 		}
 		files, warns, err := d.ForDay(day, loc)
 		for _, w := range warns {
@@ -78,6 +89,15 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 		if err != nil {
 			return nil, inputError(ds, err)
 		}
+		if ds == billing.DatasetAccounts {
+			feed, err := source.IsFeed(files)
+			if err != nil {
+				return nil, inputError(ds, err)
+			}
+			if !feed {
+				continue // a plain master: no feed
+			}
+		}
 		for j := range files {
 			files[j].Index = int32(len(e.paths))
 			e.paths = append(e.paths, files[j].Path)
@@ -85,19 +105,22 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 		lists[i] = files
 	}
 	ev := &dayEvents{}
-	var rTx, rRe, rRq []source.Reject
-	tx, re, rq := lists[0], lists[1], lists[2]
+	var rTx, rRe, rRq, rAc []source.Reject
+	tx, re, rq, ac := lists[0], lists[1], lists[2], lists[3]
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, rules); return }))
 	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, rules); return }))
 	if len(rq) > 0 {
 		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, rules); return }))
 	}
+	if len(ac) > 0 {
+		g.Go(guard("reading the accounts feed", func() (err error) { ev.feed, rAc, err = source.ReadFeed(gctx, ac, day, rules); return }))
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	ev.rejects = append(append(append(ev.rejects, rTx...), rRe...), rRq...)
-	ev.files = append(append(append(ev.files, tx...), re...), rq...)
+	ev.rejects = append(append(append(append(ev.rejects, rTx...), rRe...), rRq...), rAc...)
+	ev.files = append(append(append(append(ev.files, tx...), re...), rq...), ac...)
 	if err := e.checksum(ev.files); err != nil {
 		return nil, err
 	}

@@ -46,6 +46,7 @@ type InputFile struct {
 // BookTotals summarise the book after the run, for reconciliation downstream.
 type BookTotals struct {
 	Accounts int               `json:"accounts"`
+	Opened   int               `json:"opened"` // accounts the night's accounts feed opened
 	ByStatus map[string]int    `json:"by_status"`
 	Exposure string            `json:"exposure"`
 	Flows    map[string]string `json:"flows"`

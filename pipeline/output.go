@@ -48,6 +48,7 @@ type dayWriter struct {
 	flows         billing.Flows
 	before, after billing.Total // the book's exposure before and after the day
 	dist          *scoring.Distribution
+	opened        int // accounts the night's feed opened
 	rejects       []source.Reject
 	book          BookTotals
 	e             *engine

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/policy"
 	"github.com/creditrun/creditrun/scoring"
 )
@@ -18,7 +19,9 @@ import (
 type job struct {
 	buf      []billing.Account // the array accounts is in, the stream's to fill again
 	accounts []billing.Account
-	ev       billing.Events // the events of the bucket's account-id range
+	ev       billing.Events    // the events of the bucket's account-id range
+	profiles []billing.Profile // the feed's rows of the bucket's known accounts, by account
+	pids     []int64           // their account ids
 	out      *bucketOut
 	err      error
 	done     chan struct{}
@@ -83,13 +86,16 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 			return gctx.Err()
 		}
 	}
+	fs := &feedStream{inner: src, feed: ev.feed, buf: make([]billing.Account, e.opt.BucketSize)}
+	defer func() { w.opened, w.rejects = fs.opened, append(w.rejects, e.convertRejects(fs.rejects)...) }()
 	g.Go(guard("reading the state", func() error { // the only sender on work and queue
 		defer close(work)
 		defer close(queue)
 		var ti, ri, qi int
 		for {
 			buf := e.accountBuf()
-			n, err := src.Read(buf)
+			j := &job{buf: buf, done: make(chan struct{})}
+			n, err := fs.read(buf, j)
 			if n == 0 && errors.Is(err, io.EOF) {
 				break
 			}
@@ -101,7 +107,7 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 			}
 			accounts := buf[:n]
 			last := accounts[n-1].ID
-			j := &job{buf: buf, accounts: accounts, done: make(chan struct{})}
+			j.accounts = accounts
 			j.ev.Transactions, ti = upTo(ev.txns, ti, last, func(t *billing.Transaction) int64 { return t.AccountID })
 			j.ev.Repayments, ri = upTo(ev.repays, ri, last, func(r *billing.Repayment) int64 { return r.AccountID })
 			j.ev.Requests, qi = upTo(ev.reqs, qi, last, func(r *billing.Request) int64 { return r.AccountID })
@@ -123,7 +129,7 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 	for i := 0; i < e.opt.Workers; i++ {
 		g.Go(guard("the daily step", func() error {
 			for j := range work {
-				j.out, j.err = e.bucket(j.accounts, day, &j.ev)
+				j.out, j.err = e.bucket(j.accounts, day, &j.ev, j.profiles, j.pids)
 				close(j.done)
 			}
 			return nil
@@ -175,7 +181,7 @@ func below[T any](s []T, i int, id int64, idOf func(*T) int64) ([]T, int) {
 
 // bucket runs the day for a run of consecutive accounts; ev holds the
 // events of its account-id range, those of unknown accounts included.
-func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billing.Events) (out *bucketOut, err error) {
+func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billing.Events, profiles []billing.Profile, pids []int64) (out *bucketOut, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w in the daily step: %w", ErrInternal, &billing.AccountError{
@@ -193,7 +199,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		out.nulls = make([]scoring.Nullables, len(accounts))
 		out.grades = make([]string, len(accounts))
 	}
-	var ti, ri, qi int
+	var ti, ri, qi, pi int
 	var unknown billing.Events
 	var as policy.Assessment
 	for i := range accounts {
@@ -212,6 +218,10 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		de.Transactions, ti = upTo(ev.Transactions, ti, a.ID, func(t *billing.Transaction) int64 { return t.AccountID })
 		de.Repayments, ri = upTo(ev.Repayments, ri, a.ID, func(r *billing.Repayment) int64 { return r.AccountID })
 		de.Requests, qi = upTo(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
+		if pi < len(pids) && pids[pi] == a.ID {
+			de.Profile = &profiles[pi]
+			pi++
+		}
 
 		out.before.Add(a.Exposure())
 		assessed, err := pol.Night(a, day, &de, &out.Output, &as)
@@ -230,4 +240,70 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 	}
 	rejectUnknown(&unknown, &out.Output)
 	return out, nil
+}
+
+// feedStream merges the night's new accounts from the accounts feed into
+// the book's stream, in account order: a feed row of an id the book does
+// not have opens an account (an application, pending tonight, or an
+// account migrated active with its limit); a row of a known account
+// becomes that account's Profile for the night.
+type feedStream struct {
+	inner   accountStream
+	feed    []source.FeedRow
+	i       int               // next feed row
+	buf     []billing.Account // the book's accounts read ahead
+	bi, bn  int
+	eof     bool
+	opened  int // accounts the feed opened
+	rejects []billing.EventReject
+}
+
+// read fills buf with the next accounts in id order, and j with the
+// profiles of those among them the feed describes.
+func (s *feedStream) read(buf []billing.Account, j *job) (int, error) {
+	n := 0
+	for n < len(buf) {
+		if s.bi == s.bn && !s.eof {
+			k, err := s.inner.Read(s.buf)
+			switch {
+			case errors.Is(err, io.EOF) && k == 0:
+				s.eof = true
+			case err != nil:
+				return n, err
+			}
+			s.bi, s.bn = 0, k
+			continue
+		}
+		if s.i < len(s.feed) && (s.bi == s.bn || s.feed[s.i].ID < s.buf[s.bi].ID) {
+			f := &s.feed[s.i]
+			s.i++
+			if f.Status != billing.Pending && f.Status != billing.Active {
+				s.rejects = append(s.rejects, billing.EventReject{Dataset: billing.DatasetAccounts, Key: fmt.Sprint(f.ID),
+					Reason: source.ReasonInvalidStatus, Detail: "status=" + string(f.Status) + ": a new account is pending (an application) or active (migrated with its limit)", Src: f.Src})
+				continue
+			}
+			buf[n] = f.Account()
+			s.opened++
+			n++
+			continue
+		}
+		if s.bi == s.bn {
+			break // the book and the feed are exhausted
+		}
+		buf[n] = s.buf[s.bi]
+		s.bi++
+		if s.i < len(s.feed) && s.feed[s.i].ID == buf[n].ID {
+			f := &s.feed[s.i]
+			s.i++
+			j.pids = append(j.pids, f.ID)
+			j.profiles = append(j.profiles, billing.Profile{CustomerID: f.CustomerID, OpenedOn: f.OpenedOn,
+				BillingDay: f.BillingDay, Status: f.Status, ExternalScore: f.ExternalScore,
+				HasExternalScore: f.HasExternalScore, Fraud: f.Fraud, Src: f.Src})
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
 }

@@ -32,7 +32,7 @@ func rejectUnknown(ev *billing.Events, out *billing.Output) {
 func (e *engine) convertRejects(rs []billing.EventReject) []source.Reject {
 	out := make([]source.Reject, len(rs))
 	for i, r := range rs {
-		out[i] = source.Reject{Dataset: r.Dataset, File: e.fileName(r.Src.File), Row: r.Src.Row, Key: r.Key, Reason: r.Reason}
+		out[i] = source.Reject{Dataset: r.Dataset, File: e.fileName(r.Src.File), Row: r.Src.Row, Key: r.Key, Reason: r.Reason, Detail: r.Detail}
 	}
 	return out
 }

@@ -165,7 +165,7 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	}
 	start := time.Now()
 	if !state.IsSnapshot(path) {
-		master, err := e.readMaster(ctx, path)
+		master, err := e.readMaster(ctx, path, day)
 		if err != nil {
 			return nil, err
 		}
@@ -211,10 +211,11 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 		verified: true, exposure: info.Exposure, policyChange: change}, nil
 }
 
-// readMaster reads the accounts master of a first run, sorted by id. A bad
-// row in the master (a repeated account_id included) stops the run: every
-// account must be known once.
-func (e *engine) readMaster(ctx context.Context, path string) ([]source.MasterAccount, error) {
+// readMaster reads the accounts master of a first run for day, sorted by
+// id: a master dataset, or an accounts feed's rows before day (the latest
+// per account). A bad row in the master (a repeated account_id included)
+// stops the run: every account must be known once.
+func (e *engine) readMaster(ctx context.Context, path string, day billing.Date) ([]source.MasterAccount, error) {
 	d, err := source.OpenDataset("accounts master", path, source.Landing{})
 	if err != nil {
 		return nil, inputError("accounts master", err)
@@ -226,7 +227,17 @@ func (e *engine) readMaster(ctx context.Context, path string) ([]source.MasterAc
 	for _, w := range warns {
 		e.log.Warn().Str("dataset", w.Dataset).Str("path", w.Path).Str("warning", w.What).Msg("input skipped")
 	}
-	accounts, rejects, err := source.ReadAccounts(ctx, files)
+	feed, err := source.IsFeed(files)
+	if err != nil {
+		return nil, inputError("accounts master", err)
+	}
+	var accounts []source.MasterAccount
+	var rejects []source.Reject
+	if feed {
+		accounts, rejects, err = source.ReadFeedMaster(ctx, files, day, source.RulesFrom(&e.opt.Policy.Billing))
+	} else {
+		accounts, rejects, err = source.ReadAccounts(ctx, files)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,14 @@ type dataset[T any, K comparable] struct {
 	// order returns the sort key of a row: the rows are returned sorted by
 	// order, then by id.
 	order func(*T) (account, at int64)
+	// latest keeps, of the rows that share an id, the one with the latest
+	// timestamp (the later file and row on a tie) instead of rejecting the
+	// others as duplicates: an accounts feed's rows describe an account as
+	// of their time.
+	latest bool
+	// through keeps the rows of every day up to day (a first run's master
+	// from a feed) instead of those of day alone, from every file.
+	through bool
 }
 
 // rowCtx is the row group being decoded.
@@ -157,12 +165,26 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 	var rejects []rejectAt
 	keys := make([]key, 0, n)
 	seen := make(map[K]struct{}, n)
+	latest := map[K]int{} // with ds.latest: id → its row in keys
 	for i := range results {
 		u := &units[i]
 		rejects = append(rejects, results[i].rejects...)
 		for j := range results[i].rows {
 			v := &results[i].rows[j]
 			id := ds.id(v)
+			if ds.latest {
+				a, t := ds.order(v)
+				if k, dup := latest[id]; dup {
+					if keys[k].at > t {
+						continue // an older row of the account
+					}
+					keys[k] = key{a, t, int32(i), int32(j)}
+					continue
+				}
+				latest[id] = len(keys)
+				keys = append(keys, key{a, t, int32(i), int32(j)})
+				continue
+			}
 			if _, dup := seen[id]; dup {
 				rejects = append(rejects, rejectAt{u.f.pos, Reject{
 					Dataset: ds.name, File: u.f.Path, Row: results[i].rowNums[j], Key: ds.idText(v),
@@ -295,7 +317,7 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 		// Rows that no run would keep (null timestamps, events outside
 		// their partition) are reported by the run that owns the file: the
 		// run for its dt, or every run for an unpartitioned file.
-		own := f.Dt == 0 || f.Dt == day
+		own := f.Dt == 0 || f.Dt == day || ds.through
 		tc := &cols[ds.ts]
 		any := false
 		for i := range int(n) {
@@ -316,7 +338,7 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 					if own {
 						a = outsideDt
 					}
-				case ld == day:
+				case ld == day || ds.through && ld < day:
 					a = keep
 					nkeep++
 				}
