@@ -44,6 +44,10 @@ func init() {
 		{"policy check", "FILE", "validate a policy file strictly, every problem with its line", cmdPolicyCheck},
 		{"policy diff", "OLD NEW --state DIR [--out DIR]", "what-if: both policies on the same book", cmdPolicyDiff},
 		{"policy show", "", "print the built-in policy (a starting point for your own)", cmdPolicyShow},
+		{"fit", "--out DIR --date D --write FILE [--window N --bad-dpd N | --labels FILE] [--policy FILE]",
+			"fit a points scorecard on a book's scores and outcomes, write it as a policy", cmdFit},
+		{"backtest", "--out DIR --date D [--policy FILE] [--window N --bad-dpd N | --labels FILE]",
+			"AUC, KS, bad rate by grade and PSI of a policy's scorecard on a book", cmdBacktest},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
