@@ -48,6 +48,9 @@ func init() {
 			"fit a points scorecard on a book's scores and outcomes, write it as a policy", cmdFit},
 		{"backtest", "--out DIR --date D [--policy FILE] [--window N --bad-dpd N | --labels FILE]",
 			"AUC, KS, bad rate by grade and PSI of a policy's scorecard on a book", cmdBacktest},
+		{"pmml import", "FILE.pmml [--policy FILE] [--out FILE]",
+			"convert a PMML 4.4 Scorecard into a policy file", cmdPMMLImport},
+		{"pmml export", "[--policy FILE] [--out FILE]", "write a policy's scorecard as a PMML 4.4 Scorecard", cmdPMMLExport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/creditrun/creditrun/policy"
 	"github.com/creditrun/creditrun/scoring"
 	"github.com/creditrun/creditrun/scoring/fit"
+	"github.com/creditrun/creditrun/scoring/pmml"
 )
 
 // outcomeFlags are the flags fit and backtest share: the book, the
@@ -229,4 +230,80 @@ func scoringNumFeatures() []string {
 		names = append(names, id.String())
 	}
 	return names
+}
+
+func cmdPMMLImport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("pmml import")
+	basePath := fs.String("policy", "", "policy whose other sections (scaling, grades, limits, billing…) the scorecard is placed onto (default: the built-in policy)")
+	out := fs.String("out", "", "write the policy to this file instead of stdout")
+	pos, err := parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: creditrun pmml import takes one FILE.pmml", pipeline.ErrUsage)
+	}
+	base, err := loadPolicy(*basePath)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return fmt.Errorf("%w: %w", pipeline.ErrUsage, err)
+	}
+	defer f.Close()
+	cfg, notes, err := pmml.Import(f, &base.Scoring)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", pipeline.ErrUsage, pos[0], err)
+	}
+	p := *base
+	p.Scoring = cfg
+	comment := fmt.Sprintf("Scorecard %s imported from %s by creditrun pmml import;\nthe other sections are those of %s.", cfg.Scorecard.Name, pos[0], base.Source)
+	for _, n := range notes {
+		comment += "\nNote: " + n + "."
+	}
+	data := policy.Marshal(&p, comment)
+	if _, err := policy.Parse("imported", data); err != nil {
+		return fmt.Errorf("%w: the imported policy does not parse back: %w", pipeline.ErrInternal, err)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "note: %s\n", n)
+	}
+	if *out == "" {
+		_, err = stdout.Write(data)
+		return err
+	}
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
+		return fmt.Errorf("write policy: %w", err)
+	}
+	return nil
+}
+
+func cmdPMMLExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("pmml export")
+	path := fs.String("policy", "", "policy whose scorecard is exported (default: the built-in policy)")
+	out := fs.String("out", "", "write the PMML to this file instead of stdout")
+	pos, err := parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	p, err := loadPolicy(*path)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := pmml.Export(&b, &p.Scoring); err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = io.WriteString(stdout, b.String())
+		return err
+	}
+	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write PMML: %w", err)
+	}
+	return nil
 }
