@@ -104,7 +104,33 @@ func Import(r io.Reader, base *scoring.Config) (scoring.Config, []string, error)
 		rounded = max(rounded, math.Abs(r-v))
 		return int32(max(math.MinInt32, min(math.MaxInt32, r)))
 	}
-	for ci, ce := range sc.Characteristics.List {
+	// A characteristic of True alone (R's scorecard writes its base points
+	// so) is a constant: it joins the initial score.
+	var list []characteristicElem
+	for _, ce := range sc.Characteristics.List {
+		if len(ce.Attributes) > 0 && ce.Attributes[0].Complex == nil && len(ce.Attributes[0].Predicates) == 1 && ce.Attributes[0].Predicates[0].XMLName.Local == "True" {
+			field := ""
+			for ai := range ce.Attributes {
+				for pi := range ce.Attributes[ai].Predicates {
+					_ = fieldsOf(&ce.Attributes[ai].Predicates[pi], &field, "")
+				}
+			}
+			if field == "" {
+				v, err := num(fmt.Sprintf("Characteristic %q partialScore", ce.Name), ce.Attributes[0].PartialScore)
+				if err != nil {
+					return scoring.Config{}, nil, err
+				}
+				initial += v
+				note("characteristic %q, a constant %s, is added to the initial score", ce.Name, strconv.FormatFloat(v, 'g', -1, 64))
+				continue
+			}
+		}
+		list = append(list, ce)
+	}
+	if len(list) == 0 {
+		return scoring.Config{}, nil, fmt.Errorf("%w: the Scorecard has no characteristic on a field", ErrUnsupported)
+	}
+	for ci, ce := range list {
 		where := fmt.Sprintf("Characteristic %d", ci+1)
 		if ce.Name != "" {
 			where = fmt.Sprintf("Characteristic %q", ce.Name)
