@@ -318,11 +318,13 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	curGrade := make([]int, n)
 	curScore := make([]float64, n)
 	score := make([]int32, n)
+	scorePD := make([]float64, n)
 	for i := range s.Features {
 		cr := base.Score(&s.Features[i])
 		curGrade[i] = base.GradeIndex(cr.Grade)
 		curScore[i] = float64(cr.Score)
-		score[i] = cfg.Score(&s.Features[i]).Score
+		fr := cfg.Score(&s.Features[i])
+		score[i], scorePD[i] = fr.Score, fr.PD
 	}
 	target := make([]float64, len(base.Grades))
 	for _, i := range train {
@@ -331,7 +333,7 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	for g := range target {
 		target[g] = max(target[g]/float64(len(train)), 0.05)
 	}
-	cuts, ok := cutOffs(pick(score, train), pick(s.Bad, train), target, o.MinGradeShare)
+	cuts, ok := cutOffs(pick(score, train), pick(scorePD, train), pick(s.Bad, train), target, o.MinGradeShare)
 	rep.Monotone = ok
 	cfg.Grades = slices.Clone(base.Grades)
 	for g := range cuts {

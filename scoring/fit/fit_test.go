@@ -291,7 +291,11 @@ func TestCutOffsAreMonotone(t *testing.T) {
 			bad[i] = r.Float64() < pd
 		}
 		target := []float64{0.3, 0.25, 0.2, 0.15, 0.1}
-		cuts, ok := cutOffs(score, bad, target, 0.02)
+		pd := make([]float64, n)
+		for i, s := range score {
+			pd[i] = 1 / (1 + math.Exp((float64(s)-500)/40))
+		}
+		cuts, ok := cutOffs(score, pd, bad, target, 0.02)
 		if !ok {
 			t.Errorf("trial %d: no monotone grading found", trial)
 			continue
