@@ -69,7 +69,7 @@ func merge(a, b class) class {
 
 // binFeature classes feature id over the sample rows: fine classes (the
 // start characteristic's bins if given, else quantiles with edges rounded
-// to two significant digits), merged by pool-adjacent-violators into the
+// to as few significant digits as keep them between the values), merged by pool-adjacent-violators into the
 // monotone trend of higher information value, then merged until every
 // class holds minCount accounts and there are at most maxBins. A feature
 // that can be missing gets a missing bin, whatever its count.
@@ -174,9 +174,12 @@ func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, ro
 		for k := 1; k < len(vals); k++ {
 			n++
 			if a, b := vals[k-1].v, vals[k].v; n >= size && a != b {
-				e := nice(b)
-				if !(e > a && e <= b) {
-					e = b
+				e := b // the roundest number in (a, b]
+				for digits := 1; digits <= 3; digits++ {
+					if r := nice(b, digits); r > a && r <= b {
+						e = r
+						break
+					}
 				}
 				cand = append(cand, e)
 				n = 0
@@ -389,10 +392,10 @@ func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool,
 	return groups
 }
 
-// nice rounds v to two significant digits, so that an edge reads like a
+// nice rounds v to the significant digits, so that an edge reads like a
 // person wrote it (0.35, 670, 1200).
-func nice(v float64) float64 {
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 2, 64), 64)
+func nice(v float64, digits int) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', digits, 64), 64)
 	return r
 }
 
