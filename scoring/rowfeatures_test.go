@@ -14,7 +14,7 @@ func TestScoreRowFeaturesRoundTrip(t *testing.T) {
 		"transactor": transactor, "minimum payer": minPayer, "late payer": latePayer,
 		"defaulter": defaulter, "card failer": cardFailer, "high utilization": highUtilization,
 		"low bureau": lowBureau,
-		"pending": func() *billing.Account { return &billing.Account{Status: billing.Pending, OpenedOn: asOf - 3} },
+		"pending":    func() *billing.Account { return &billing.Account{Status: billing.Pending, OpenedOn: asOf - 3} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := acct()
