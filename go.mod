@@ -11,6 +11,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/sync v0.24.0
 	golang.org/x/sys v0.47.0
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

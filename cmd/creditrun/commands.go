@@ -44,6 +44,13 @@ func init() {
 		{"policy check", "FILE", "validate a policy file strictly, every problem with its line", cmdPolicyCheck},
 		{"policy diff", "OLD NEW --state DIR [--out DIR]", "what-if: both policies on the same book", cmdPolicyDiff},
 		{"policy show", "", "print the built-in policy (a starting point for your own)", cmdPolicyShow},
+		{"fit", "--out DIR --date D --write FILE [--window N --bad-dpd N | --labels FILE] [--policy FILE]",
+			"fit a points scorecard on a book's scores and outcomes, write it as a policy", cmdFit},
+		{"backtest", "--out DIR --date D [--policy FILE] [--window N --bad-dpd N | --labels FILE]",
+			"AUC, KS, bad rate by grade and PSI of a policy's scorecard on a book", cmdBacktest},
+		{"pmml import", "FILE.pmml [--policy FILE] [--out FILE]",
+			"convert a PMML 4.4 Scorecard into a policy file", cmdPMMLImport},
+		{"pmml export", "[--policy FILE] [--out FILE]", "write a policy's scorecard as a PMML 4.4 Scorecard", cmdPMMLExport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

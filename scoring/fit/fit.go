@@ -1,0 +1,467 @@
+package fit
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/creditrun/creditrun/scoring"
+)
+
+// Options tune a fit. DefaultOptions gives the usual values.
+type Options struct {
+	// Features are the candidate characteristics, by feature name; empty
+	// means the features of the base scorecard.
+	Features []string
+	// StartBins starts each characteristic the base scorecard has from its
+	// bins instead of quantile fine classes.
+	StartBins bool
+	// FineBins is the number of quantile fine classes; MaxBins caps the
+	// coarse classes of a characteristic (the missing bin aside).
+	FineBins, MaxBins int
+	// MinBinShare is the share of the fitting sample a coarse class needs.
+	MinBinShare float64
+	// MinIV drops a characteristic whose information value is below it.
+	MinIV float64
+	// L2 is the ridge penalty of the regression (on the log-likelihood of
+	// the whole sample).
+	L2 float64
+	// Holdout is the share of accounts kept out of the fit to measure it;
+	// accounts are split by a hash of their id and Seed.
+	Holdout float64
+	Seed    uint64
+	// MinGradeShare is the share of the sample the smallest grade may have.
+	MinGradeShare float64
+	// Name names the fitted scorecard.
+	Name string
+}
+
+// DefaultOptions returns 20 fine classes, at most 8 coarse ones of 2% or
+// more each, characteristics of IV 0.02 or more, L2 1, a 30% holdout, grades
+// of 2% or more.
+func DefaultOptions() Options {
+	return Options{FineBins: 20, MaxBins: 8, MinBinShare: 0.02, MinIV: 0.02, L2: 1, Holdout: 0.3,
+		Seed: 1, MinGradeShare: 0.02, Name: "fitted"}
+}
+
+func (o *Options) check() error {
+	var bad []string
+	if o.FineBins < 2 || o.FineBins > 1000 {
+		bad = append(bad, fmt.Sprintf("fine bins %d: want 2..1000", o.FineBins))
+	}
+	if o.MaxBins < 1 {
+		bad = append(bad, fmt.Sprintf("max bins %d: want ≥ 1", o.MaxBins))
+	}
+	if !(o.MinBinShare >= 0 && o.MinBinShare < 0.5) {
+		bad = append(bad, fmt.Sprintf("min bin share %v: want 0 ≤ share < 0.5", o.MinBinShare))
+	}
+	if !(o.MinIV >= 0) || math.IsInf(o.MinIV, 0) {
+		bad = append(bad, fmt.Sprintf("min IV %v: want ≥ 0", o.MinIV))
+	}
+	if !(o.L2 > 0) || math.IsInf(o.L2, 0) {
+		bad = append(bad, fmt.Sprintf("L2 %v: want > 0", o.L2))
+	}
+	if !(o.Holdout >= 0 && o.Holdout < 0.9) {
+		bad = append(bad, fmt.Sprintf("holdout %v: want 0 ≤ share < 0.9", o.Holdout))
+	}
+	if !(o.MinGradeShare >= 0 && o.MinGradeShare < 0.2) {
+		bad = append(bad, fmt.Sprintf("min grade share %v: want 0 ≤ share < 0.2", o.MinGradeShare))
+	}
+	for _, f := range o.Features {
+		if _, ok := scoring.FeatureByName(f); !ok {
+			bad = append(bad, fmt.Sprintf("unknown feature %q", f))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrBadOptions, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// Sample is what a scorecard is fitted or back-tested on: one account per
+// index, its id, its features as of the observation date and whether it
+// went bad afterwards.
+type Sample struct {
+	IDs      []int64
+	Features []scoring.Features
+	Bad      []bool
+}
+
+// Result is a fit: the fitted config and its report.
+type Result struct {
+	// Config is the base config with the fitted scorecard, grade cut-offs
+	// and monitoring baseline (the fitted scorecard's distribution on the
+	// sample), validated.
+	Config scoring.Config
+	Report Report
+}
+
+// Report is everything a fit measured.
+type Report struct {
+	Accounts int    `json:"accounts"`
+	Bads     int    `json:"bads"`
+	Train    int    `json:"train_accounts"`
+	Holdout  int    `json:"holdout_accounts"`
+	Seed     uint64 `json:"seed"`
+
+	Characteristics []CharacteristicReport `json:"characteristics"`
+	Intercept       float64                `json:"intercept"`
+	// Recalibration is the intercept and slope of the logistic regression
+	// of the outcome on the model's log-odds, folded into the points.
+	Recalibration [2]float64 `json:"recalibration"`
+
+	InSample  Metrics `json:"in_sample"`
+	OnHoldout Metrics `json:"holdout"`
+	// Regression is a plain logistic regression on the candidate features'
+	// raw values (standardised, missing as a flag), fitted on the same
+	// accounts: the baseline the scorecard should at least match.
+	RegressionInSample Metrics `json:"regression_in_sample"`
+	RegressionHoldout  Metrics `json:"regression_holdout"`
+	// Current is the base policy's scorecard on the same accounts.
+	CurrentInSample Metrics `json:"current_in_sample"`
+	CurrentHoldout  Metrics `json:"current_holdout"`
+
+	// Calibration is mean PD against the bad rate by score decile on the
+	// fitting accounts.
+	Calibration []GradeRow `json:"calibration"`
+	// Grades on the fitting accounts, the holdout and the whole sample.
+	Grades        []GradeRow `json:"grades"`
+	HoldoutGrades []GradeRow `json:"holdout_grades"`
+	AllGrades     []GradeRow `json:"all_grades"`
+	Monotone      bool       `json:"monotone"`
+	Calibrated    bool       `json:"calibrated"`
+	Migration     Migration  `json:"migration"`
+}
+
+// CharacteristicReport is one candidate characteristic.
+type CharacteristicReport struct {
+	Binning
+	Selected bool `json:"selected"`
+	// Dropped says why a candidate is not in the scorecard.
+	Dropped     string  `json:"dropped,omitempty"`
+	Coefficient float64 `json:"coefficient"`
+	Reason      string  `json:"reason"`
+}
+
+// Migration counts accounts by their grade under the current policy (From)
+// and under the fitted one (To).
+type Migration struct {
+	From   []string `json:"from"`
+	To     []string `json:"to"`
+	Counts [][]int  `json:"counts"`
+}
+
+// Fit fits a points scorecard to the sample and returns base with it. The
+// steps: split off the holdout; class every candidate characteristic and
+// compute its WoE and IV on the fitting accounts; regress the outcome on
+// the WoE of those with IV ≥ MinIV (dropping, one at a time, any whose
+// coefficient has the wrong sign); recalibrate the log-odds; scale them to
+// points with base's PDO, base score and base odds; choose grade cut-offs
+// with strictly rising bad rates; and measure it all.
+func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	n := len(s.Features)
+	if n == 0 || len(s.Bad) != n || len(s.IDs) != n {
+		return nil, fmt.Errorf("%w: %d accounts, %d outcomes, %d ids", ErrNoData, n, len(s.Bad), len(s.IDs))
+	}
+	names := o.Features
+	if len(names) == 0 {
+		for _, ch := range base.Scorecard.Characteristics {
+			if !slices.Contains(names, ch.Feature) {
+				names = append(names, ch.Feature)
+			}
+		}
+	}
+	var train, hold []int
+	for i, id := range s.IDs {
+		if o.Holdout > 0 && unit(uint64(id), o.Seed) < o.Holdout {
+			hold = append(hold, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	rep := Report{Accounts: n, Train: len(train), Holdout: len(hold), Seed: o.Seed}
+	trainBads := 0
+	for _, i := range train {
+		if s.Bad[i] {
+			trainBads++
+		}
+	}
+	for _, b := range s.Bad {
+		if b {
+			rep.Bads++
+		}
+	}
+	if trainBads < 2 || trainBads > len(train)-2 {
+		return nil, fmt.Errorf("%w: %d bads among %d fitting accounts; want at least 2 bads and 2 goods", ErrNoData, trainBads, len(train))
+	}
+
+	// Classing.
+	bo := binOptions{fine: o.FineBins, maxBins: o.MaxBins, minCount: max(1, int(math.Ceil(o.MinBinShare*float64(len(train)))))}
+	chars := make([]CharacteristicReport, len(names))
+	for k, name := range names {
+		id, _ := scoring.FeatureByName(name)
+		opt := bo
+		if o.StartBins {
+			if j := slices.IndexFunc(base.Scorecard.Characteristics, func(c scoring.Characteristic) bool { return c.Feature == name }); j >= 0 {
+				opt.start = &base.Scorecard.Characteristics[j]
+			}
+		}
+		chars[k] = CharacteristicReport{Binning: *binFeature(id, s.Features, s.Bad, train, opt), Reason: reasonFor(base, name)}
+		c := &chars[k]
+		switch {
+		case len(c.Bins) < 2 || c.IV == 0:
+			c.Dropped = "constant on the sample"
+		case c.IV < o.MinIV:
+			c.Dropped = fmt.Sprintf("IV %.4f below %.4f", c.IV, o.MinIV)
+		default:
+			c.Selected = true
+		}
+	}
+
+	// Regression on WoE, dropping wrong-signed coefficients.
+	var model *Logistic
+	for {
+		sel := selected(chars)
+		if len(sel) == 0 {
+			return nil, fmt.Errorf("%w: every candidate is constant, below the minimum IV or of the wrong sign", ErrNoCharacteristic)
+		}
+		if len(sel) > scoring.MaxCharacteristics {
+			return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
+		}
+		x := woeMatrix(chars, sel, s.Features, train)
+		var err error
+		model, err = FitLogistic(x, pick(s.Bad, train), o.L2)
+		if err != nil {
+			return nil, err
+		}
+		// WoE grows with the good share: a coefficient on P(bad) must be
+		// negative, or the points would reward risk.
+		worst := -1
+		for j, c := range model.Coef {
+			if c >= 0 && (worst < 0 || c > model.Coef[worst]) {
+				worst = j
+			}
+		}
+		if worst < 0 {
+			for j, k := range sel {
+				chars[k].Coefficient = model.Coef[j]
+			}
+			break
+		}
+		chars[sel[worst]].Selected = false
+		chars[sel[worst]].Dropped = fmt.Sprintf("coefficient %.3f has the wrong sign next to the others", model.Coef[worst])
+	}
+	rep.Intercept = model.Intercept
+	sel := selected(chars)
+
+	// Recalibration of the log-odds on the fitting accounts.
+	x := woeMatrix(chars, sel, s.Features, train)
+	eta := make([][]float64, len(train))
+	for r := range x {
+		eta[r] = []float64{model.Eta(x[r])}
+	}
+	cal, err := FitLogistic(eta, pick(s.Bad, train), 1e-6)
+	if err != nil {
+		return nil, err
+	}
+	a, b := cal.Intercept, cal.Coef[0]
+	rep.Recalibration = [2]float64{a, b}
+
+	// Points: score = offset − factor · (a + b · (β0 + Σ βj · woe)).
+	sc := base.Scaling
+	factor := sc.Factor()
+	constant := int64(math.Round(sc.Offset() - factor*(a+b*model.Intercept)))
+	card := scoring.Scorecard{Name: o.Name}
+	k := int64(len(sel))
+	q, r := floorDiv(constant, k)
+	for j, ci := range sel {
+		c := &chars[ci]
+		share := q
+		if int64(j) < r {
+			share++
+		}
+		ch := scoring.Characteristic{Name: c.Feature, Feature: c.Feature, Reason: c.Reason}
+		best := int32(math.MinInt32)
+		for bi := range c.Bins {
+			bs := &c.Bins[bi]
+			bs.Points = int32(math.Round(-factor*b*model.Coef[j]*bs.WoE) + float64(share))
+			best = max(best, bs.Points)
+			bin := scoring.Bin{Points: bs.Points}
+			switch {
+			case bs.Missing:
+				bin.Missing = true
+			case c.Categorical:
+				bin.Categories = slices.Clone(bs.Categories)
+			default:
+				bin.From, bin.To = bs.From, bs.To
+			}
+			ch.Bins = append(ch.Bins, bin)
+		}
+		ch.Baseline = best
+		card.Characteristics = append(card.Characteristics, ch)
+	}
+	rep.Characteristics = chars
+
+	cfg := *base
+	cfg.Scorecard = card
+	cfg.Monitoring.Baseline = nil
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("fitted scorecard: %w", err)
+	}
+
+	// Grades: cut-offs on the fitting accounts' scores, aimed at the shares
+	// the current grades have there.
+	curGrade := make([]int, n)
+	curScore := make([]float64, n)
+	score := make([]int32, n)
+	scorePD := make([]float64, n)
+	for i := range s.Features {
+		cr := base.Score(&s.Features[i])
+		curGrade[i] = base.GradeIndex(cr.Grade)
+		curScore[i] = float64(cr.Score)
+		fr := cfg.Score(&s.Features[i])
+		score[i], scorePD[i] = fr.Score, fr.PD
+	}
+	target := make([]float64, len(base.Grades))
+	for _, i := range train {
+		target[curGrade[i]]++
+	}
+	for g := range target {
+		target[g] = max(target[g]/float64(len(train)), 0.05)
+	}
+	cuts, ok := cutOffs(pick(score, train), pick(scorePD, train), pick(s.Bad, train), target, o.MinGradeShare)
+	rep.Monotone = ok
+	cfg.Grades = slices.Clone(base.Grades)
+	for g := range cuts {
+		cfg.Grades[g].MinScore = cuts[g]
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("fitted grades: %w", err)
+	}
+
+	// Measure.
+	pd := make([]float64, n)
+	grade := make([]int, n)
+	fscore := make([]float64, n)
+	dist := cfg.NewDistribution()
+	for i := range s.Features {
+		res := cfg.Score(&s.Features[i])
+		pd[i], grade[i], fscore[i] = res.PD, cfg.GradeIndex(res.Grade), float64(res.Score)
+		dist.Add(&s.Features[i], &res)
+	}
+	cfg.Monitoring.Baseline = dist.Rows()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("fitted monitoring baseline: %w", err)
+	}
+	gnames := make([]string, len(cfg.Grades))
+	for g := range cfg.Grades {
+		gnames[g] = cfg.Grades[g].Name
+	}
+	rep.InSample = Discrimination(pick(fscore, train), pick(s.Bad, train))
+	rep.OnHoldout = Discrimination(pick(fscore, hold), pick(s.Bad, hold))
+	rep.CurrentInSample = Discrimination(pick(curScore, train), pick(s.Bad, train))
+	rep.CurrentHoldout = Discrimination(pick(curScore, hold), pick(s.Bad, hold))
+	rep.Grades = gradeTable(gnames, cuts, pick(grade, train), pick(pd, train), pick(s.Bad, train))
+	rep.HoldoutGrades = gradeTable(gnames, cuts, pick(grade, hold), pick(pd, hold), pick(s.Bad, hold))
+	rep.AllGrades = gradeTable(gnames, cuts, grade, pd, s.Bad)
+	rep.Monotone = Monotone(rep.Grades)
+	rep.Calibrated = true
+	for _, g := range rep.Grades {
+		rep.Calibrated = rep.Calibrated && (g.Calibrated || g.Accounts == 0)
+	}
+	rep.Calibration = Deciles(pick(fscore, train), pick(pd, train), pick(s.Bad, train))
+	rep.Migration = Migration{From: gnames, To: gnames, Counts: make([][]int, len(gnames))}
+	for g := range gnames {
+		rep.Migration.Counts[g] = make([]int, len(gnames))
+	}
+	for i := range grade {
+		rep.Migration.Counts[curGrade[i]][grade[i]]++
+	}
+	if rep.RegressionInSample, rep.RegressionHoldout, err = regressionBaseline(names, s, train, hold, o.L2); err != nil {
+		return nil, err
+	}
+	return &Result{Config: cfg, Report: rep}, nil
+}
+
+// Deciles returns mean PD against the bad rate in ten bands of equal size
+// by score (best first).
+func Deciles(score, pd []float64, bad []bool) []GradeRow {
+	idx := make([]int, len(score))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(score[b], score[a]) })
+	names := make([]string, 10)
+	band := make([]int, len(score))
+	for k := range names {
+		names[k] = fmt.Sprintf("decile %d", k+1)
+	}
+	for r, i := range idx {
+		band[i] = r * 10 / max(len(idx), 1)
+	}
+	rows := gradeTable(names, nil, band, pd, bad)
+	return rows
+}
+
+func selected(chars []CharacteristicReport) []int {
+	var sel []int
+	for k := range chars {
+		if chars[k].Selected {
+			sel = append(sel, k)
+		}
+	}
+	return sel
+}
+
+func woeMatrix(chars []CharacteristicReport, sel []int, feats []scoring.Features, rows []int) [][]float64 {
+	x := make([][]float64, len(rows))
+	flat := make([]float64, len(rows)*len(sel))
+	for r, i := range rows {
+		x[r] = flat[r*len(sel) : (r+1)*len(sel)]
+		for j, k := range sel {
+			x[r][j] = chars[k].Bins[chars[k].index(&feats[i])].WoE
+		}
+	}
+	return x
+}
+
+func pick[T any](v []T, rows []int) []T {
+	out := make([]T, len(rows))
+	for r, i := range rows {
+		out[r] = v[i]
+	}
+	return out
+}
+
+// reasonFor returns the base scorecard's reason code for the feature, or
+// the feature's name in capitals.
+func reasonFor(base *scoring.Config, feature string) string {
+	for _, ch := range base.Scorecard.Characteristics {
+		if ch.Feature == feature {
+			return ch.Reason
+		}
+	}
+	return strings.ToUpper(feature)
+}
+
+// unit maps an account id and a seed to [0, 1) (splitmix64).
+func unit(id, seed uint64) float64 {
+	z := id ^ (seed * 0x9e3779b97f4a7c15)
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>11) / (1 << 53)
+}
+
+func floorDiv(a, b int64) (q, r int64) {
+	q, r = a/b, a%b
+	if r < 0 {
+		q, r = q-1, r+b
+	}
+	return q, r
+}
