@@ -110,9 +110,7 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	switch *features {
 	case "":
 	case "all":
-		for _, id := range scoringNumFeatures() {
-			opt.Features = append(opt.Features, id)
-		}
+		opt.Features = append(opt.Features, scoringNumFeatures()...)
 	default:
 		for _, f := range strings.Split(*features, ",") {
 			opt.Features = append(opt.Features, strings.TrimSpace(f))
