@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/parquet-go/parquet-go"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,20 +183,35 @@ func TestFirstRunNeedsState(t *testing.T) {
 	}
 }
 
-// An account twice in the master stops the first run: the book would not
-// be known.
+// An account twice in a plain master (no updated_at: not a feed, where
+// the latest row wins) stops the first run: the book would not be known.
 func TestMasterWithRepeatedAccountPublishesNothing(t *testing.T) {
 	events := genBook(t, 20, 3)
-	master := filepath.Join(events, "accounts")
-	raw, err := os.ReadFile(filepath.Join(master, "accounts.parquet"))
-	if err != nil {
+	type masterRow struct {
+		AccountID  int64  `parquet:"account_id"`
+		CustomerID string `parquet:"customer_id"`
+		OpenedOn   int32  `parquet:"opened_on,date"`
+		Status     string `parquet:"status"`
+		Limit      *int64 `parquet:"credit_limit,decimal(2:18),optional"`
+		BillingDay int32  `parquet:"billing_day"`
+		Score      *int32 `parquet:"external_score,optional"`
+		Fraud      *bool  `parquet:"fraud_flag,optional"`
+	}
+	limit := int64(500000)
+	rows := []masterRow{{10000001, "c1", int32(bookStart - 200), "active", &limit, 5, nil, nil},
+		{10000002, "c2", int32(bookStart - 200), "active", &limit, 6, nil, nil}}
+	master := filepath.Join(t.TempDir(), "master")
+	os.MkdirAll(master, 0o755)
+	if err := parquet.WriteFile(filepath.Join(master, "accounts.parquet"), rows); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(master, "again.parquet"), raw, 0o644); err != nil {
+	if err := parquet.WriteFile(filepath.Join(master, "again.parquet"), rows); err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	_, err = pipeline.Run(context.Background(), firstRun(events, out), bookStart)
+	opt := options(events, t.TempDir())
+	opt.State = master
+	out := opt.Out
+	_, err := pipeline.Run(context.Background(), opt, bookStart)
 	if !errors.Is(err, pipeline.ErrBadInput) || !strings.Contains(err.Error(), "again.parquet") ||
 		!strings.Contains(err.Error(), "duplicate") {
 		t.Fatalf("master with every account twice: err = %v, want ErrBadInput naming again.parquet and the duplicate", err)

@@ -285,7 +285,7 @@ func TestLandingSparseDuckDB(t *testing.T) {
   const [src, dst] = process.argv.slice(2);
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  for (const ds of ['transactions', 'repayments', 'requests']) {
+  for (const ds of ['accounts', 'transactions', 'repayments', 'requests']) {
     await c.run("COPY (SELECT * FROM read_parquet('" + src + "/" + ds + "/*/*.parquet', hive_partitioning = true)) " +
       "TO '" + dst + "/" + ds + "' (FORMAT parquet, PARTITION_BY (dt))");
   }

@@ -47,9 +47,9 @@ func TestTamperedStateIsRefused(t *testing.T) {
 			os.WriteFile(path, raw, 0o644)
 		}, "accounts.parquet"},
 		{"a table swapped for an older day's copy", func(t *testing.T, state, out string) {
-			older, _ := os.ReadFile(filepath.Join(stateOf(out, "2025-03-02"), "statements.parquet"))
-			os.WriteFile(filepath.Join(state, "statements.parquet"), older, 0o644)
-		}, "statements.parquet"},
+			older, _ := os.ReadFile(filepath.Join(stateOf(out, "2025-03-02"), "accounts.parquet"))
+			os.WriteFile(filepath.Join(state, "accounts.parquet"), older, 0o644)
+		}, "accounts.parquet"},
 		{"a truncated table", func(t *testing.T, state, _ string) {
 			path := filepath.Join(state, "history.parquet")
 			raw, _ := os.ReadFile(path)
