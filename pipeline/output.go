@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/scoring"
 
 	"github.com/creditrun/creditrun/pipeline/pqfile"
@@ -45,6 +46,7 @@ type dayWriter struct {
 	flows         billing.Flows
 	before, after billing.Money
 	dist          *scoring.Distribution
+	daily         *daily.Summary
 	rejects       []source.Reject
 	book          BookTotals
 	e             *engine
@@ -55,7 +57,7 @@ type dayWriter struct {
 
 func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
 	w := &dayWriter{e: e, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
-		book: BookTotals{ByStatus: map[string]int{}}}
+		daily: daily.New(e.night), book: BookTotals{ByStatus: map[string]int{}}}
 	if keep {
 		w.kept = []billing.Account{}
 	}
@@ -108,6 +110,9 @@ func (w *dayWriter) write(j *job) error {
 	w.before += o.before
 	w.after += o.after
 	w.dist.Merge(o.dist)
+	if o.daily != nil {
+		w.daily.Merge(o.daily)
+	}
 	w.rejects = append(w.rejects, w.e.convertRejects(o.Output.Rejects)...)
 	for i := range j.accounts {
 		w.book.ByStatus[string(j.accounts[i].Status)]++

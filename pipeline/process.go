@@ -11,6 +11,7 @@ import (
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/scoring"
 )
 
@@ -34,6 +35,7 @@ type bucketOut struct {
 	dist      *scoring.Distribution
 	before    billing.Money // exposure before the day
 	after     billing.Money // and after
+	daily     *daily.Summary
 }
 
 // newBucketOut returns an empty bucketOut, recycled when one is free.
@@ -182,6 +184,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 	pol := e.opt.Policy
 	out = e.newBucketOut()
 	out.dist = pol.Scoring.NewDistribution()
+	out.daily = daily.New(e.night)
 	out.scores = slices.Grow(out.scores, len(accounts))
 	out.decisions = slices.Grow(out.decisions, len(accounts))
 	if len(out.nulls) < len(accounts) {
@@ -208,17 +211,26 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		de.Requests, qi = upTo(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
 
 		out.before += a.Exposure()
+		was, nd := daily.Before(a, day), len(out.Delinquency)
 		assessed, err := pol.Night(a, day, &de, &out.Output, &as)
 		if err != nil {
 			return nil, err
 		}
+		var del *billing.DelinquencyRow
+		if len(out.Delinquency) > nd {
+			del = &out.Delinquency[len(out.Delinquency)-1]
+		}
+		var res *scoring.Result
 		if assessed {
+			res = &as.Result
 			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &as.Decision, pol.Version))
 			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, &out.nulls[len(out.scores)]))
 			out.dist.Add(&as.Features, &as.Result)
 		}
 		out.after += a.Exposure()
+		out.daily.Add(a, was, del, res)
 	}
+	out.daily.AddOutput(&out.Output, out.decisions)
 	rejectUnknown(&unknown, &out.Output)
 	return out, nil
 }

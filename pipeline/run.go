@@ -26,6 +26,7 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
+	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/scoring"
 )
 
@@ -99,6 +100,9 @@ type engine struct {
 	// bufs recycles the account arrays of written buckets, for the
 	// book's stream to fill.
 	bufs sync.Pool
+	// night is what the buckets of the day being run share for the
+	// daily summary.
+	night *daily.Night
 }
 
 // accountStream yields the book as of D−1 in account order: Read fills
