@@ -42,7 +42,6 @@ package daily
 import (
 	"cmp"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,7 +245,8 @@ type Summary struct {
 	apr                         []int64
 	notices                     map[keyed]int64
 	limits                      map[string]*amounted
-	limitReasons                map[keyed]int64
+	limitReasons                map[string]map[string]*int64 // action → reason kind → decisions
+	buf                         []byte
 	rollDay                     [numClasses][numClasses]int64
 	rollMonth                   [numClasses][numClasses]int64
 	vintage                     map[billing.Date]*[3]int64 // opening month's first day → all, 30+, 90+
@@ -262,7 +262,7 @@ type Summary struct {
 // New returns an empty summary of the night n.
 func New(n *Night) *Summary {
 	return &Summary{night: n, apr: make([]int64, len(APRBins)+1), status: map[string]*amounted{}, grades: map[string]*gradeAcc{},
-		notices: map[keyed]int64{}, limits: map[string]*amounted{}, limitReasons: map[keyed]int64{},
+		notices: map[keyed]int64{}, limits: map[string]*amounted{}, limitReasons: map[string]map[string]*int64{},
 		vintage: map[billing.Date]*[3]int64{}, backtest: map[keyed]int64{}, backtestBad: map[keyed]int64{},
 		rejects: map[keyed]int64{}}
 }
@@ -375,30 +375,55 @@ func (s *Summary) AddOutput(o *billing.Output, decisions []scoring.DecisionRow) 
 		}
 		l.n++
 		l.amount += d.NewLimit - d.OldLimit
-		for _, r := range splitReasons(d.Reasons) {
-			s.limitReasons[keyed{d.Action, r}]++
-		}
+		s.addReasons(d.Action, d.Reasons)
 	}
 }
 
-// splitReasons splits a decision's ';'-joined reasons into their kinds:
-// each reason up to its first colon, its figures replaced by N ("grade E
-// cuts N%", "no increase"), so that the rows count kinds, not accounts.
-func splitReasons(s string) []string {
-	if s == "" {
-		return []string{""}
+// addReasons counts a decision's ';'-joined reasons by their kinds: each
+// reason up to its first colon, its figures replaced by N ("grade E cuts
+// N%", "no increase"), so that the rows count kinds, not accounts. It
+// allocates only for a kind not seen yet.
+func (s *Summary) addReasons(action, reasons string) {
+	m := s.limitReasons[action]
+	if m == nil {
+		m = map[string]*int64{}
+		s.limitReasons[action] = m
 	}
-	var out []string
-	for r := range strings.SplitSeq(s, ";") {
-		if i := strings.IndexByte(r, ':'); i >= 0 {
-			r = r[:i]
+	for {
+		part, rest, more := strings.Cut(reasons, ";")
+		s.buf = reasonKind(s.buf[:0], part)
+		if n, ok := m[string(s.buf)]; ok {
+			*n++
+		} else {
+			m[string(s.buf)] = new(int64(1))
 		}
-		out = append(out, figures.ReplaceAllString(strings.TrimSpace(r), "N"))
+		if !more {
+			return
+		}
+		reasons = rest
 	}
-	return out
 }
 
-var figures = regexp.MustCompile(`[0-9]+([.\-][0-9]+)*`)
+// reasonKind appends the kind of reason r to buf.
+func reasonKind(buf []byte, r string) []byte {
+	if i := strings.IndexByte(r, ':'); i >= 0 {
+		r = r[:i]
+	}
+	r = strings.TrimSpace(r)
+	digit := func(i int) bool { return i < len(r) && r[i] >= '0' && r[i] <= '9' }
+	for i := 0; i < len(r); {
+		if !digit(i) {
+			buf = append(buf, r[i])
+			i++
+			continue
+		}
+		buf = append(buf, 'N')
+		for digit(i) || i < len(r) && (r[i] == '.' || r[i] == '-') && digit(i+1) {
+			i++
+		}
+	}
+	return buf
+}
 
 // Merge adds o, the summary of a later bucket of the same night, to s.
 func (s *Summary) Merge(o *Summary) {
@@ -445,7 +470,20 @@ func (s *Summary) Merge(o *Summary) {
 			s.limits[k] = &c
 		}
 	}
-	addCounts(s.limitReasons, o.limitReasons)
+	for a, m := range o.limitReasons {
+		t := s.limitReasons[a]
+		if t == nil {
+			t = map[string]*int64{}
+			s.limitReasons[a] = t
+		}
+		for k, n := range m {
+			if p := t[k]; p != nil {
+				*p += *n
+			} else {
+				t[k] = new(*n)
+			}
+		}
+	}
 	for i := range s.rollDay {
 		for j := range s.rollDay[i] {
 			s.rollDay[i][j] += o.rollDay[i][j]
@@ -563,8 +601,10 @@ func (s *Summary) Rows() []Row {
 	for _, k := range sortedKeys(s.limits) {
 		add(DimLimit, k, "", s.limits[k].n, money(s.limits[k].amount), nil)
 	}
-	for _, k := range sortedKeyed(s.limitReasons) {
-		add(DimLimitReason, k.key, k.key2, s.limitReasons[k], nil, nil)
+	for _, a := range sortedKeys(s.limitReasons) {
+		for _, k := range sortedKeys(s.limitReasons[a]) {
+			add(DimLimitReason, a, k, *s.limitReasons[a][k], nil, nil)
+		}
 	}
 	for _, p := range s.psi {
 		if !p.NoBaseline {

@@ -2,6 +2,7 @@ package daily
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -69,9 +70,15 @@ func TestLabels(t *testing.T) {
 	if want := []string{"0–6%", "6–12%", "12–18%", "18–24%", "24–30%", "30–36%", "36%+"}; !slices.Equal(got, want) {
 		t.Errorf("APR bins = %q, want %q", got, want)
 	}
-	r := splitReasons("no increase: utilization 0.20 < 0.5 over 1 cycles;grade E cuts 30%;account frozen since 2025-01-01")
-	if want := []string{"no increase", "grade E cuts N%", "account frozen since N"}; !slices.Equal(r, want) {
-		t.Errorf("splitReasons = %q, want %q", r, want)
+	s := New(&Night{})
+	s.addReasons("keep", "no increase: utilization 0.20 < 0.5 over 1 cycles;grade E cuts 30%;account frozen since 2025-01-01")
+	s.addReasons("keep", "grade E cuts 20%")
+	got = nil
+	for _, k := range sortedKeys(s.limitReasons["keep"]) {
+		got = append(got, k+"="+strconv.FormatInt(*s.limitReasons["keep"][k], 10))
+	}
+	if want := []string{"account frozen since N=1", "grade E cuts N%=2", "no increase=1"}; !slices.Equal(got, want) {
+		t.Errorf("reason kinds = %q, want %q", got, want)
 	}
 }
 
