@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/creditrun/creditrun/billing"
@@ -205,5 +206,37 @@ func checkBacktestCohort(t *testing.T, out string, end billing.Date, rows []dail
 		if got[g] != n {
 			t.Errorf("back-test from %s: grade %s has %d accounts, the scores of that date %d", end, g, got[g], n)
 		}
+	}
+}
+
+// The report reads only published dates: a date without _SUCCESS is
+// listed as missing and its files are never opened.
+func TestReadReportReadsOnlyPublishedDates(t *testing.T) {
+	events := genBook(t, 120, 8)
+	out := t.TempDir()
+	if _, err := pipeline.Backfill(context.Background(), firstRun(events, out), bookStart, bookStart+6, nil); err != nil {
+		t.Fatal(err)
+	}
+	gap := bookStart + 3
+	dir := pipeline.PartitionDir(out, gap)
+	if err := os.Remove(filepath.Join(dir, pipeline.SuccessFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, pipeline.TableDailySummary+".parquet"), []byte("not parquet"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := pipeline.ReadReport(out, 0, 0)
+	if err != nil {
+		t.Fatalf("ReadReport with an unpublished date in the range: %v", err)
+	}
+	if len(b.Missing) != 1 || b.Missing[0] != gap || len(b.Days) != 6 || b.From != bookStart || b.To != bookStart+6 {
+		t.Errorf("ReadReport: %d days from %s to %s, missing %v; want 6 days from %s to %s, missing %s",
+			len(b.Days), b.From, b.To, b.Missing, bookStart, bookStart+6, gap)
+	}
+	if _, err := pipeline.ReadReport(out, 0, gap); err == nil || !strings.Contains(err.Error(), "not published") {
+		t.Errorf("ReadReport to an unpublished date = %v, want an error saying so", err)
+	}
+	if _, err := pipeline.ReadDailySummary(out, gap); err == nil {
+		t.Errorf("ReadDailySummary of an unpublished date succeeded")
 	}
 }
