@@ -780,8 +780,9 @@ func psiOverTime(days []Day, ixs []index) section {
 
 func backtest(b *Book, ixs []index) section {
 	s := section{ID: "backtest", Title: "Bad rate by grade (back-test)",
-		Read: "The accounts scored at the close of the cohort date, by the grade they got then (those already 90+ days past due left out), and the share of them bad " +
-			"at the outcome date: 90+ days past due, or charged off in between. The whiskers are Wilson 95% intervals. Good grades should have low bad rates, " +
+		Read: "The accounts scored at the close of the cohort month end, by the grade they got then (those already 90+ days past due left out), and the share of them bad " +
+			"at the outcome month end: 90+ days past due then, or charged off in between (an account that passed 90 days and was cured before the outcome date counts as good). " +
+			"The longest horizon the range holds is shown. The whiskers are Wilson 95% intervals. Good grades should have low bad rates, " +
 			"and the rates should rise grade by grade; overlapping whiskers mean the data cannot tell two grades apart yet."}
 	// The longest horizon that starts on or after From and ends by To.
 	bestI, bestH := -1, 0
