@@ -227,8 +227,9 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, &out.nulls[len(out.scores)]))
 			out.dist.Add(&as.Features, &as.Result)
 		}
-		out.after += a.Exposure()
-		out.daily.Add(a, was, del, res)
+		exposure := a.Exposure()
+		out.after += exposure
+		out.daily.Add(a, exposure, was, del, res)
 	}
 	out.daily.AddOutput(&out.Output, out.decisions)
 	rejectUnknown(&unknown, &out.Output)

@@ -37,7 +37,7 @@ func book(n int) *Book {
 				del = &billing.DelinquencyRow{AccountID: a.ID, DPD: int32(i*4) + int32(d-b.From), PastDueAmount: billing.Money(100 * i)}
 			}
 			g := []string{"A", "B", "C"}[i%3]
-			s.Add(&a, 0, del, &scoring.Result{Grade: g, Score: int32(700 - 50*(i%3)), PD: 0.01 * float64(1+i%3)})
+			s.Add(&a, a.Exposure(), 0, del, &scoring.Result{Grade: g, Score: int32(700 - 50*(i%3)), PD: 0.01 * float64(1+i%3)})
 		}
 		o := &billing.Output{
 			Statements: []billing.StatementRow{{AccountID: 1, MinimumDue: 5000, NewBalance: 100000}},

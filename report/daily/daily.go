@@ -235,8 +235,12 @@ type Summary struct {
 
 	accounts int64
 	status   map[string]*amounted
-	buckets  [8]amounted // current, M1..M7+ (amount past due)
-	grades   map[string]*gradeAcc
+	// lastStatus and lastSt cache the status of the account added last.
+	lastStatus billing.Status
+	lastSt     *amounted
+	gradeAt    []*gradeAcc // the accumulators of night.Grades, by position
+	buckets    [8]amounted // current, M1..M7+ (amount past due)
+	grades     map[string]*gradeAcc
 
 	statements                  int64
 	minimumDue, newBalance      billing.Money
@@ -267,24 +271,27 @@ func New(n *Night) *Summary {
 		rejects: map[keyed]int64{}}
 }
 
-// Add counts account a after its night. before is its class the day before
-// (Before); del its delinquency row of the night, nil when current; r its
-// score, nil when it was not scored.
-func (s *Summary) Add(a *billing.Account, before int8, del *billing.DelinquencyRow, r *scoring.Result) {
+// Add counts account a after its night. exposure is its exposure then
+// (a.Exposure()); before is its class the day before (Before); del its
+// delinquency row of the night, nil when current; r its score, nil when it
+// was not scored.
+func (s *Summary) Add(a *billing.Account, exposure billing.Money, before int8, del *billing.DelinquencyRow, r *scoring.Result) {
 	day := s.night.Day
 	var dpd int32
 	if del != nil {
 		dpd = del.DPD
 	}
 	s.accounts++
-	exposure := a.Exposure()
-	st := s.status[string(a.Status)]
-	if st == nil {
-		st = &amounted{}
-		s.status[string(a.Status)] = st
+	if a.Status != s.lastStatus || s.lastSt == nil {
+		s.lastSt = s.status[string(a.Status)]
+		if s.lastSt == nil {
+			s.lastSt = &amounted{}
+			s.status[string(a.Status)] = s.lastSt
+		}
+		s.lastStatus = a.Status
 	}
-	st.n++
-	st.amount += exposure
+	s.lastSt.n++
+	s.lastSt.amount += exposure
 
 	cls := class(a, dpd)
 	if cls < clsUnbooked || del != nil {
@@ -295,11 +302,7 @@ func (s *Summary) Add(a *billing.Account, before int8, del *billing.DelinquencyR
 		}
 	}
 	if r != nil {
-		g := s.grades[r.Grade]
-		if g == nil {
-			g = &gradeAcc{}
-			s.grades[r.Grade] = g
-		}
+		g := s.grade(r.Grade)
 		g.accounts++
 		g.exposure += exposure
 		g.score += int64(r.Score)
@@ -340,6 +343,32 @@ func (s *Summary) Add(a *billing.Account, before int8, del *billing.DelinquencyR
 			s.backtestBad[k]++
 		}
 	}
+}
+
+// grade returns the accumulator of grade name, found among the policy's
+// grades by position before the map.
+func (s *Summary) grade(name string) *gradeAcc {
+	for i, g := range s.night.Grades {
+		if g == name {
+			if s.gradeAt == nil {
+				s.gradeAt = make([]*gradeAcc, len(s.night.Grades))
+			}
+			if s.gradeAt[i] == nil {
+				s.gradeAt[i] = s.gradeMap(name)
+			}
+			return s.gradeAt[i]
+		}
+	}
+	return s.gradeMap(name)
+}
+
+func (s *Summary) gradeMap(name string) *gradeAcc {
+	g := s.grades[name]
+	if g == nil {
+		g = &gradeAcc{}
+		s.grades[name] = g
+	}
+	return g
 }
 
 // AddOutput counts the rows a bucket produced: statements, plans, notices

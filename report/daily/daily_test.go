@@ -99,13 +99,13 @@ func TestMergeEqualsOneSummary(t *testing.T) {
 	}
 	all := New(n)
 	for i := range accounts {
-		all.Add(&accounts[i], int8(i%8), del(i), nil)
+		all.Add(&accounts[i], accounts[i].Exposure(), int8(i%8), del(i), nil)
 	}
 	merged := New(n)
 	for lo := 0; lo < len(accounts); lo += 9 {
 		part := New(n)
 		for i := lo; i < min(lo+9, len(accounts)); i++ {
-			part.Add(&accounts[i], int8(i%8), del(i), nil)
+			part.Add(&accounts[i], accounts[i].Exposure(), int8(i%8), del(i), nil)
 		}
 		merged.Merge(part)
 	}
