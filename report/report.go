@@ -62,7 +62,13 @@ const (
 //go:embed report.html
 var pageHTML string
 
-var page = template.Must(template.New("report").Parse(pageHTML))
+var page = template.Must(template.New("report").Funcs(template.FuncMap{"numeric": numeric}).Parse(pageHTML))
+
+// numeric reports whether a table cell is a figure, to align it right.
+func numeric(s string) bool {
+	s = strings.TrimPrefix(s, "−")
+	return s != "" && s[0] >= '0' && s[0] <= '9' && !strings.Contains(s, "-0") && !strings.Contains(s, ":")
+}
 
 // Render writes the report of b as HTML.
 func Render(w io.Writer, b *Book) error {
