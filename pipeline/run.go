@@ -11,7 +11,9 @@
 // workers), output.go (the day's tables), day.go (one day from events to
 // publication), rejects.go, manifest.go, publish.go (atomic publication),
 // lock.go, crash.go (the crash tests' kill points), errors.go (typed
-// errors and their kinds), whatif.go and summary.go.
+// errors and their kinds), whatif.go, summary.go, daily.go (the daily
+// summary's month ends, and its reader) and report.go (what the HTML
+// report reads).
 package pipeline
 
 import (

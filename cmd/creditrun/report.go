@@ -14,7 +14,7 @@ import (
 )
 
 var reportCommand = command{"report", "--out DIR [--from D1] [--to D2] [--html FILE]",
-	"write one self-contained HTML report of a published night and of the book over a range of dates", cmdReport}
+	"write the HTML report of a night and of the book over a range", cmdReport}
 
 func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report")
