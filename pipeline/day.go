@@ -32,6 +32,9 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 		Int("transactions", len(ev.txns)).Int("repayments", len(ev.repays)).Int("requests", len(ev.reqs)).
 		Int("rejects", len(ev.rejects)).Dur("took", time.Since(t0)).Msg("stage done")
 
+	if e.night, err = e.dailyNight(day); err != nil {
+		return nil, nil, err
+	}
 	t0 = time.Now()
 	var w *dayWriter
 	err = publish(e.opt.Out, day, func(dir string) error {
@@ -102,9 +105,24 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 		Int64("past_due", w.rows[TableDelinquency]).Int64("rejects", m.Rows[TableRejects]).
 		Dur("took", time.Since(start)).Msg("stage done")
 	m.stage("process", start)
+	for _, r := range rejects {
+		w.daily.AddReject(r.Dataset, r.Reason)
+	}
+	before, ok1 := w.before.Money()
+	after, ok2 := w.after.Money()
+	if !ok1 || !ok2 {
+		return fmt.Errorf("%w: the book's exposure %s is beyond DECIMAL(18,2)", billing.ErrOutOfRange, w.after)
+	}
+	w.daily.SetFlows(before, after, w.flows)
+	w.daily.SetPSI(m.PSI, w.dist, b.baseline)
+	summary := w.daily.Rows()
+	w.rows[TableDailySummary] = int64(len(summary))
 	// The last files, in one round of fsyncs.
 	var g errgroup.Group
 	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rejects) })
+	g.Go(func() error {
+		return pqfile.WriteFile(filepath.Join(dir, TableDailySummary+".parquet"), w.daily.Rows())
+	})
 	g.Go(func() error {
 		return w.state.Finish(state.Info{AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, PolicyChange: b.policyChange,
 			Accounts: w.book.Accounts, Exposure: w.after.String()}, w.dist)

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/scoring"
 
 	"github.com/creditrun/creditrun/pipeline/pqfile"
@@ -49,6 +50,7 @@ type dayWriter struct {
 	before, after billing.Total // the book's exposure before and after the day
 	dist          *scoring.Distribution
 	opened        int // accounts the night's feed opened
+	daily         *daily.Summary
 	rejects       []source.Reject
 	book          BookTotals
 	e             *engine
@@ -59,7 +61,7 @@ type dayWriter struct {
 
 func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
 	w := &dayWriter{e: e, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
-		book: BookTotals{ByStatus: map[string]int{}}}
+		daily: daily.New(e.night), book: BookTotals{ByStatus: map[string]int{}}}
 	if keep {
 		w.kept = []billing.Account{}
 	}
@@ -117,6 +119,9 @@ func (w *dayWriter) write(j *job) error {
 	w.before.AddTotal(o.before)
 	w.after.AddTotal(o.after)
 	w.dist.Merge(o.dist)
+	if o.daily != nil {
+		w.daily.Merge(o.daily)
+	}
 	w.rejects = append(w.rejects, w.e.convertRejects(o.Output.Rejects)...)
 	for i := range j.accounts {
 		w.book.ByStatus[string(j.accounts[i].Status)]++

@@ -12,6 +12,7 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/scoring"
 )
 
@@ -39,6 +40,7 @@ type bucketOut struct {
 	dist      *scoring.Distribution
 	before    billing.Total // exposure before the day, which no sum can wrap
 	after     billing.Total // and after
+	daily     *daily.Summary
 }
 
 // newBucketOut returns an empty bucketOut, recycled when one is free.
@@ -192,6 +194,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 	pol := e.opt.Policy
 	out = e.newBucketOut()
 	out.dist = pol.Scoring.NewDistribution()
+	out.daily = daily.New(e.night)
 	out.scores = slices.Grow(out.scores, len(accounts))
 	out.decisions = slices.Grow(out.decisions, len(accounts))
 	out.offers = slices.Grow(out.offers, len(accounts))
@@ -224,11 +227,18 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		}
 
 		out.before.Add(a.Exposure())
+		was, nd := daily.Before(a, day), len(out.Delinquency)
 		assessed, err := pol.Night(a, day, &de, &out.Output, &as)
 		if err != nil {
 			return nil, err
 		}
+		var del *billing.DelinquencyRow
+		if len(out.Delinquency) > nd {
+			del = &out.Delinquency[len(out.Delinquency)-1]
+		}
+		var res *scoring.Result
 		if assessed {
+			res = &as.Result
 			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &as.Decision, pol.Version))
 			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, &out.nulls[len(out.scores)]))
 			out.dist.Add(&as.Features, &as.Result)
@@ -236,8 +246,11 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		if a.Status.Live() {
 			out.offers = append(out.offers, billing.Offer(a, day, pol.Billing.Currency, e.prices, pol.Version, &out.grades[len(out.offers)]))
 		}
-		out.after.Add(a.Exposure())
+		exposure := a.Exposure()
+		out.after.Add(exposure)
+		out.daily.Add(a, exposure, was, del, res)
 	}
+	out.daily.AddOutput(&out.Output, out.decisions)
 	rejectUnknown(&unknown, &out.Output)
 	return out, nil
 }

@@ -11,7 +11,9 @@
 // workers), output.go (the day's tables), day.go (one day from events to
 // publication), rejects.go, manifest.go, publish.go (atomic publication),
 // lock.go, crash.go (the crash tests' kill points), errors.go (typed
-// errors and their kinds), whatif.go and summary.go.
+// errors and their kinds), whatif.go, summary.go, daily.go (the daily
+// summary's month ends, and its reader) and report.go (what the HTML
+// report reads).
 package pipeline
 
 import (
@@ -26,6 +28,7 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
+	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/scoring"
 )
 
@@ -101,6 +104,9 @@ type engine struct {
 	// bufs recycles the account arrays of written buckets, for the
 	// book's stream to fill.
 	bufs sync.Pool
+	// night is what the buckets of the day being run share for the
+	// daily summary.
+	night *daily.Night
 }
 
 // accountStream yields the book as of D−1 in account order: Read fills

@@ -1,10 +1,11 @@
 // check-outputs.mjs DIR — opens every output table of one published date
 // (DIR = OUT/as_of=D) with DuckDB and checks what a data scientist relies on:
 // the contract's logical types (DECIMAL, DATE, TIMESTAMP), readable rows, the
-// statement balance equation recomputed independently in SQL, and "none" as
-// NULL, never a sentinel (an empty string, 1970-01-01). Then every table,
-// outputs and state, is read again with polars (another Parquet reader, the
-// Rust one), which must find the same rows and the same NULLs.
+// statement balance equation recomputed independently in SQL, the daily
+// summary's figures against the tables they summarise, and "none" as NULL,
+// never a sentinel (an empty string, 1970-01-01). Then every table, outputs
+// and state, is read again with polars (another Parquet reader, the Rust
+// one), which must find the same rows and the same NULLs.
 // Exits 1 with every problem listed.
 import { DuckDBInstance } from '@duckdb/node-api';
 import pl from 'nodejs-polars';
@@ -37,6 +38,7 @@ const expected = {
   notices: { notice_id: 'VARCHAR', account_id: 'BIGINT', kind: 'VARCHAR', channel: 'VARCHAR', reference: 'VARCHAR', amount: money, due_date: 'DATE' },
   bureau: { account_id: 'BIGINT', period: 'DATE', status: 'VARCHAR' },
   rejects: { dataset: 'VARCHAR', file: 'VARCHAR', row: 'BIGINT', key: 'VARCHAR', reason: 'VARCHAR' },
+  daily_summary: { as_of: 'DATE', dimension: 'VARCHAR', key: 'VARCHAR', key2: 'VARCHAR', count: 'BIGINT', amount: money, value: 'DOUBLE' },
 };
 
 const db = await DuckDBInstance.create(':memory:');
@@ -73,6 +75,25 @@ if (lines[0].n > 0n) problems.push(`statement_lines: ${lines[0].n} statements wh
 // Notice ids are unique.
 const dup = await rows(`SELECT count(*)::BIGINT - count(DISTINCT notice_id)::BIGINT AS n FROM read_parquet('${join(dir, 'notices.parquet')}')`);
 if (dup[0].n > 0n) problems.push(`notices: ${dup[0].n} duplicate notice ids`);
+
+// The daily summary says what the tables say, recomputed by another engine.
+const sum = `read_parquet('${join(dir, 'daily_summary.parquet')}')`;
+const agree = [
+  ['past due by bucket', `SELECT key, count, amount FROM ${sum} WHERE dimension = 'dpd_bucket' AND key <> 'current' AND count > 0`,
+    `SELECT bucket, count(*), sum(past_due_amount) FROM read_parquet('${join(dir, 'delinquency.parquet')}') GROUP BY ALL`],
+  ['notices by kind and channel', `SELECT key, key2, count FROM ${sum} WHERE dimension = 'notice'`,
+    `SELECT kind, channel, count(*) FROM read_parquet('${join(dir, 'notices.parquet')}') GROUP BY ALL`],
+  ['statements and their minimum due', `SELECT count, amount FROM ${sum} WHERE dimension = 'statements' AND key = 'issued'`,
+    `SELECT count(*), coalesce(sum(minimum_due), 0) FROM read_parquet('${join(dir, 'statements.parquet')}')`],
+  ['grades and their mean score', `SELECT key, count, round(value, 6) FROM ${sum} WHERE dimension = 'grade'`,
+    `SELECT grade, count(*), round(avg(score), 6) FROM read_parquet('${join(dir, 'scores.parquet')}') GROUP BY ALL`],
+  ['rejects by reason', `SELECT key, key2, count FROM ${sum} WHERE dimension = 'reject'`,
+    `SELECT reason, dataset, count(*) FROM read_parquet('${join(dir, 'rejects.parquet')}') GROUP BY ALL`],
+];
+for (const [what, a, b] of agree) {
+  const [{ n }] = await rows(`SELECT (SELECT count(*) FROM ((${a}) EXCEPT ALL (${b}))) + (SELECT count(*) FROM ((${b}) EXCEPT ALL (${a})))::BIGINT AS n`);
+  if (n > 0n) problems.push(`daily_summary: ${what} differ from the tables (${n} rows)`);
+}
 
 // State tables open too.
 for (const t of ['accounts', 'statements', 'plans', 'purchases', 'lines', 'history']) {

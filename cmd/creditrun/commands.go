@@ -41,6 +41,7 @@ func init() {
 			"generate a synthetic book of inputs", cmdGen},
 		{"demo", "[--dir DIR] [--accounts N] [--days N]",
 			"generate a sample book, backfill it, run its last night, print a summary", cmdDemo},
+		reportCommand,
 		{"policy check", "FILE", "validate a policy file strictly, every problem with its line", cmdPolicyCheck},
 		{"policy diff", "OLD NEW --state DIR [--out DIR]", "what-if: both policies on the same book", cmdPolicyDiff},
 		{"policy show", "", "print the built-in policy (a starting point for your own)", cmdPolicyShow},

@@ -132,6 +132,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	size, _ := dirSize(*dir)
 	say("\n%s holds %.0f MiB (inputs and every published date).\n", *dir, float64(size)/(1<<20))
 	say("Open the outputs with DuckDB, e.g.: SELECT grade, count(*) FROM '%s/scores.parquet' GROUP BY ALL;\n", s.Dir)
+	path, err := writeReport(out, 0, 0, filepath.Join(*dir, "report.html"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nThe report of the night and of the book: %s\n", path)
 	return nil
 }
 

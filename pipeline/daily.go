@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/pqfile"
+	"github.com/creditrun/creditrun/report/daily"
+)
+
+// TableDailySummary is the night's summary (daily.Row), one small file
+// that a report over a year reads instead of the full tables.
+const TableDailySummary = "daily_summary"
+
+// dailyNight returns what every bucket of the night of day shares for its
+// summary. On the last day of a month it reads, for each horizon of the
+// back-test, the delinquency and scores tables of the month end that many
+// months before, when it is published.
+func (e *engine) dailyNight(day billing.Date) (*daily.Night, error) {
+	n := &daily.Night{Day: day}
+	for _, g := range e.opt.Policy.Scoring.Grades {
+		n.Grades = append(n.Grades, g.Name)
+	}
+	if !daily.MonthEnd(day) {
+		return n, nil
+	}
+	t0 := time.Now()
+	for _, h := range daily.Horizons {
+		end := daily.PriorMonthEnd(day, h)
+		if !Published(e.opt.Out, end) {
+			continue
+		}
+		p, err := readPrior(e.opt.Out, end)
+		if err != nil {
+			return nil, fmt.Errorf("the month end %s for the daily summary: %w", end, err)
+		}
+		p.Months = h
+		n.Priors = append(n.Priors, p)
+	}
+	e.log.Info().Str("stage", "read_month_ends").Str("as_of", day.String()).Int("month_ends", len(n.Priors)).
+		Dur("took", time.Since(t0)).Msg("stage done")
+	return n, nil
+}
+
+// readPrior reads the delinquency and scores tables of the published
+// date end, both in account order as the night wrote them: only their
+// account_id, dpd and grade columns, so that a month end of a large book
+// costs a few column chunks, not its tables.
+func readPrior(out string, end billing.Date) (*daily.Prior, error) {
+	dir := PartitionDir(out, end)
+	p := &daily.Prior{End: end}
+	del := filepath.Join(dir, TableDelinquency+".parquet")
+	err := readColumns(del, []string{"account_id", "dpd"}, func(col int, v parquet.Value) {
+		if col == 0 {
+			p.DelinquentIDs = append(p.DelinquentIDs, v.Int64())
+		} else {
+			p.DPD = append(p.DPD, v.Int32())
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	scores := filepath.Join(dir, TableScores+".parquet")
+	grades := map[string]string{} // one string per grade, not per row
+	err = readColumns(scores, []string{"account_id", "grade"}, func(col int, v parquet.Value) {
+		if col == 0 {
+			p.ScoredIDs = append(p.ScoredIDs, v.Int64())
+			return
+		}
+		g, ok := grades[string(v.ByteArray())]
+		if !ok {
+			g = string(v.ByteArray())
+			grades[g] = g
+		}
+		p.Grades = append(p.Grades, g)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(p.DelinquentIDs) != len(p.DPD) || len(p.ScoredIDs) != len(p.Grades) {
+		return nil, fmt.Errorf("%w: %s: columns of different lengths", ErrBadInput, dir)
+	}
+	for _, ids := range []struct {
+		path string
+		ids  []int64
+	}{{del, p.DelinquentIDs}, {scores, p.ScoredIDs}} {
+		for i := 1; i < len(ids.ids); i++ {
+			if ids.ids[i] <= ids.ids[i-1] {
+				return nil, fmt.Errorf("%w: %s row %d: account_id %d is not after %d", ErrBadInput, ids.path, i, ids.ids[i], ids.ids[i-1])
+			}
+		}
+	}
+	return p, nil
+}
+
+// readColumns calls set with every value of the named required columns
+// of the Parquet file at path, column by column within each row group.
+func readColumns(path string, names []string, set func(col int, v parquet.Value)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("%w: open %s: %w", ErrBadInput, path, err)
+	}
+	idx := make([]int, len(names))
+	for i, n := range names {
+		leaf, ok := pf.Schema().Lookup(n)
+		if !ok {
+			return fmt.Errorf("%w: %s has no column %s", ErrBadInput, path, n)
+		}
+		idx[i] = leaf.ColumnIndex
+	}
+	vals := make([]parquet.Value, 1024)
+	for _, rg := range pf.RowGroups() {
+		for i, ci := range idx {
+			pages := rg.ColumnChunks()[ci].Pages()
+			err := func() error {
+				defer pages.Close()
+				for {
+					pg, err := pages.ReadPage()
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					vr := pg.Values()
+					for {
+						n, err := vr.ReadValues(vals)
+						for _, v := range vals[:n] {
+							set(i, v)
+						}
+						if errors.Is(err, io.EOF) {
+							break
+						}
+						if err != nil {
+							parquet.Release(pg)
+							return err
+						}
+					}
+					parquet.Release(pg)
+				}
+			}()
+			if err != nil {
+				return fmt.Errorf("%w: read %s column %s: %w", ErrBadInput, path, names[i], err)
+			}
+		}
+	}
+	return nil
+}
+
+// ReadDailySummary reads the daily summary of a published date.
+func ReadDailySummary(out string, day billing.Date) ([]daily.Row, error) {
+	if !Published(out, day) {
+		return nil, fmt.Errorf("%w: %s is not published", ErrUsage, PartitionDir(out, day))
+	}
+	path := filepath.Join(PartitionDir(out, day), TableDailySummary+".parquet")
+	rows, err := pqfile.ReadFile[daily.Row](path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	for i := range rows {
+		if rows[i].AsOf != day {
+			return nil, fmt.Errorf("%w: %s row %d: column as_of is %s, want %s", ErrBadInput, path, i+1, rows[i].AsOf, day)
+		}
+	}
+	return rows, nil
+}

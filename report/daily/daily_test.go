@@ -1,0 +1,125 @@
+package daily
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/creditrun/creditrun/billing"
+)
+
+func TestDates(t *testing.T) {
+	d := func(y int, m, day int) billing.Date { return billing.NewDate(y, time.Month(m), day) }
+	tests := []struct {
+		name string
+		got  billing.Date
+		want billing.Date
+	}{
+		{"PriorMonthEnd(2025-03-31, 1)", PriorMonthEnd(d(2025, 3, 31), 1), d(2025, 2, 28)},
+		{"PriorMonthEnd(2025-03-15, 3)", PriorMonthEnd(d(2025, 3, 15), 3), d(2024, 12, 31)},
+		{"PriorMonthEnd(2025-01-31, 12)", PriorMonthEnd(d(2025, 1, 31), 12), d(2024, 1, 31)},
+		{"PriorMonthEnd(2024-03-31, 1)", PriorMonthEnd(d(2024, 3, 31), 1), d(2024, 2, 29)},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %s, want %s", tt.name, tt.got, tt.want)
+		}
+	}
+	if !MonthEnd(d(2024, 2, 29)) || MonthEnd(d(2024, 2, 28)) {
+		t.Errorf("MonthEnd: 2024-02-29 is the month end, 2024-02-28 is not")
+	}
+	if got := MonthsOnBook(d(2024, 11, 20), d(2025, 2, 1)); got != 3 {
+		t.Errorf("MonthsOnBook(2024-11-20, 2025-02-01) = %d, want 3", got)
+	}
+}
+
+func TestClass(t *testing.T) {
+	day := billing.NewDate(2025, 3, 31)
+	tests := []struct {
+		name string
+		a    billing.Account
+		dpd  int32
+		want string
+		at   string // class at the month end before
+	}{
+		{"pending", billing.Account{Status: billing.Pending}, 0, ClassUnbooked, ClassUnbooked},
+		{"activated this month", billing.Account{Status: billing.Active, ActivatedOn: day - 3}, 0, ClassCurrent, ClassUnbooked},
+		{"past due 31 days", billing.Account{Status: billing.Active, ActivatedOn: 1}, 31, "M2", "M2"},
+		{"past due 181 days", billing.Account{Status: billing.Frozen, ActivatedOn: 1}, 181, "M7+", "M7+"},
+		{"charged off this month", billing.Account{Status: billing.Closed, ActivatedOn: 1, ClosedOn: day - 1, ChargedOff: 100}, 0, ClassChargedOff, ClassCurrent},
+		{"closed long ago", billing.Account{Status: billing.Closed, ActivatedOn: 1, ClosedOn: 2}, 0, ClassClosed, ClassClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Class(&tt.a, tt.dpd); got != tt.want {
+				t.Errorf("Class = %s, want %s", got, tt.want)
+			}
+			if got := Classes[classAt(&tt.a, PriorMonthEnd(day, 1), tt.dpd)]; got != tt.at {
+				t.Errorf("class at the month end before = %s, want %s", got, tt.at)
+			}
+		})
+	}
+}
+
+func TestLabels(t *testing.T) {
+	var got []string
+	for i := range len(APRBins) + 1 {
+		got = append(got, APRBinLabel(i))
+	}
+	if want := []string{"0–6%", "6–12%", "12–18%", "18–24%", "24–30%", "30–36%", "36%+"}; !slices.Equal(got, want) {
+		t.Errorf("APR bins = %q, want %q", got, want)
+	}
+	s := New(&Night{})
+	s.addReasons("keep", "no increase: utilization 0.20 < 0.5 over 1 cycles;grade E cuts 30%;account frozen since 2025-01-01")
+	s.addReasons("keep", "grade E cuts 20%")
+	got = nil
+	for _, k := range sortedKeys(s.limitReasons["keep"]) {
+		got = append(got, k+"="+strconv.FormatInt(*s.limitReasons["keep"][k], 10))
+	}
+	if want := []string{"account frozen since N=1", "grade E cuts N%=2", "no increase=1"}; !slices.Equal(got, want) {
+		t.Errorf("reason kinds = %q, want %q", got, want)
+	}
+}
+
+// Merging buckets gives the rows one summary of every account gives.
+func TestMergeEqualsOneSummary(t *testing.T) {
+	day := billing.NewDate(2025, 3, 31)
+	n := &Night{Day: day, Grades: []string{"A", "B"}}
+	var accounts []billing.Account
+	for i := range 50 {
+		accounts = append(accounts, billing.Account{ID: int64(i + 1), Status: billing.Active, ActivatedOn: 1,
+			OpenedOn: billing.NewDate(2024, time.Month(1+i%12), 3), Credit: billing.Money(-i * 100)})
+	}
+	del := func(i int) *billing.DelinquencyRow {
+		if i%7 != 0 {
+			return nil
+		}
+		return &billing.DelinquencyRow{AccountID: int64(i + 1), DPD: int32(i * 3), PastDueAmount: billing.Money(i * 10)}
+	}
+	all := New(n)
+	for i := range accounts {
+		all.Add(&accounts[i], accounts[i].Exposure(), int8(i%8), del(i), nil)
+	}
+	merged := New(n)
+	for lo := 0; lo < len(accounts); lo += 9 {
+		part := New(n)
+		for i := lo; i < min(lo+9, len(accounts)); i++ {
+			part.Add(&accounts[i], accounts[i].Exposure(), int8(i%8), del(i), nil)
+		}
+		merged.Merge(part)
+	}
+	a, b := all.Rows(), merged.Rows()
+	if len(a) != len(b) {
+		t.Fatalf("%d rows merged, %d in one", len(b), len(a))
+	}
+	for i := range a {
+		if a[i].Dimension != b[i].Dimension || a[i].Key != b[i].Key || a[i].Key2 != b[i].Key2 || a[i].Count != b[i].Count ||
+			(a[i].Amount == nil) != (b[i].Amount == nil) || a[i].Amount != nil && *a[i].Amount != *b[i].Amount {
+			t.Errorf("row %d: merged %+v, one summary %+v", i, b[i], a[i])
+		}
+	}
+	if r := a[0]; r.Dimension != DimBook || r.Count != 50 {
+		t.Errorf("first row %+v, want the book's 50 accounts", r)
+	}
+}
