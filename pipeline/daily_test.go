@@ -95,7 +95,7 @@ func marginal(rows []daily.Row, dim string, from bool) map[string]int64 {
 			if from {
 				m[r.Key] += r.Count
 			} else {
-				m[r.Key2] += r.Count
+				m[r.K2()] += r.Count
 			}
 		}
 	}
@@ -114,7 +114,7 @@ func count(rows []daily.Row, dim string) int64 {
 
 func find(rows []daily.Row, dim, key, key2 string) (daily.Row, bool) {
 	for _, r := range rows {
-		if r.Dimension == dim && r.Key == key && r.Key2 == key2 {
+		if r.Dimension == dim && r.Key == key && r.K2() == key2 {
 			return r, true
 		}
 	}
@@ -198,7 +198,7 @@ func checkBacktestCohort(t *testing.T, out string, end billing.Date, rows []dail
 	}
 	got := map[string]int64{}
 	for _, r := range rows {
-		if r.Dimension == daily.DimBacktest && r.Key2 == "1" {
+		if r.Dimension == daily.DimBacktest && r.K2() == "1" {
 			got[r.Key] = r.Count
 		}
 	}

@@ -130,7 +130,7 @@ func newIndex(rows []daily.Row) index {
 
 func (ix index) get(dim, key, key2 string) (daily.Row, bool) {
 	for _, r := range ix[dim] {
-		if r.Key == key && r.Key2 == key2 {
+		if r.Key == key && r.K2() == key2 {
 			return r, true
 		}
 	}
@@ -347,10 +347,10 @@ func notices(ix index) section {
 		if !slices.Contains(kinds, r.Key) {
 			kinds = append(kinds, r.Key)
 		}
-		if !slices.Contains(channels, r.Key2) {
-			channels = append(channels, r.Key2)
+		if !slices.Contains(channels, r.K2()) {
+			channels = append(channels, r.K2())
 		}
-		n[[2]string{r.Key, r.Key2}] += r.Count
+		n[[2]string{r.Key, r.K2()}] += r.Count
 	}
 	slices.Sort(channels)
 	if len(kinds) == 0 {
@@ -386,9 +386,9 @@ func rejects(ix index, examples []Reject, d Day) section {
 	var ys []float64
 	t := table{Caption: "Rejects by reason", Head: []string{"reason", "dataset", "rows"}}
 	for _, r := range ix[daily.DimReject] {
-		cats = append(cats, r.Key+" ("+r.Key2+")")
+		cats = append(cats, r.Key+" ("+r.K2()+")")
 		ys = append(ys, float64(r.Count))
-		t.Rows = append(t.Rows, []string{r.Key, r.Key2, count(r.Count)})
+		t.Rows = append(t.Rows, []string{r.Key, r.K2(), count(r.Count)})
 	}
 	if len(cats) == 0 {
 		s.Empty = "No row rejected tonight (" + count(d.RowsRead) + " rows read)."
@@ -433,7 +433,7 @@ func limits(ix index) section {
 			rt.Rows = append(rt.Rows, []string{"…", strconv.Itoa(len(reasons)-15) + " more kinds", ""})
 			break
 		}
-		rt.Rows = append(rt.Rows, []string{r.Key, r.Key2, count(r.Count)})
+		rt.Rows = append(rt.Rows, []string{r.Key, r.K2(), count(r.Count)})
 	}
 	s.Tables = append(s.Tables, t, rt)
 	return s
@@ -526,7 +526,7 @@ func psiBins(ix index, name string) ([]psiBin, table) {
 	for _, r := range ix[daily.DimPSIBase] {
 		if r.Key == name {
 			bt += r.Count
-			base[r.Key2] = r.Count
+			base[r.K2()] = r.Count
 		}
 	}
 	for _, r := range ix[daily.DimPSIBin] {
@@ -540,9 +540,9 @@ func psiBins(ix index, name string) ([]psiBin, table) {
 		if r.Key != name {
 			continue
 		}
-		b := psiBin{bin: r.Key2, actual: ratio(r.Count, at), base: ratio(base[r.Key2], bt)}
+		b := psiBin{bin: r.K2(), actual: ratio(r.Count, at), base: ratio(base[r.K2()], bt)}
 		out = append(out, b)
-		t.Rows = append(t.Rows, []string{r.Key2, count(base[r.Key2]), pct(b.base, 2), count(r.Count), pct(b.actual, 2),
+		t.Rows = append(t.Rows, []string{r.K2(), count(base[r.K2()]), pct(b.base, 2), count(r.Count), pct(b.actual, 2),
 			strconv.FormatFloat(derefF(r.Value), 'f', 5, 64)})
 	}
 	return out, t
@@ -593,7 +593,7 @@ func rollRates(days []Day, ixs []index) section {
 		}
 		ends = append(ends, d.AsOf.String())
 		for _, r := range ixs[i][daily.DimRollMonth] {
-			n[[2]string{r.Key, r.Key2}] += r.Count
+			n[[2]string{r.Key, r.K2()}] += r.Count
 		}
 	}
 	if len(ends) == 0 {
@@ -646,7 +646,7 @@ func vintages(days []Day, ixs []index) section {
 				curves[r.Key] = c
 			}
 			p := c[mob] // later dates of the same month on book overwrite earlier ones
-			switch r.Key2 {
+			switch r.K2() {
 			case "all":
 				p.all = r.Count
 			case "30+":
@@ -794,7 +794,7 @@ func backtest(b *Book, ixs []index) section {
 	bestI, bestH := -1, 0
 	for i, d := range b.Days {
 		for _, r := range ixs[i][daily.DimBacktest] {
-			h, _ := strconv.Atoi(r.Key2)
+			h, _ := strconv.Atoi(r.K2())
 			if daily.PriorMonthEnd(d.AsOf, h) >= b.From && h > bestH {
 				bestI, bestH = i, h
 			}
@@ -813,7 +813,7 @@ func backtest(b *Book, ixs []index) section {
 		Head: []string{"grade at " + cohort.String(), "accounts", "bad at " + end.String(), "bad rate", "Wilson 95%"}}
 	var tn, tk int64
 	for _, r := range ix[daily.DimBacktest] {
-		if r.Key2 != hk {
+		if r.K2() != hk {
 			continue
 		}
 		bad, _ := ix.get(daily.DimBacktestBad, r.Key, hk)

@@ -59,10 +59,26 @@ type Row struct {
 	AsOf      billing.Date   `parquet:"as_of,date"`
 	Dimension string         `parquet:"dimension"`
 	Key       string         `parquet:"key"`
-	Key2      string         `parquet:"key2"`
+	Key2      *string        `parquet:"key2,optional"` // NULL when the dimension has one key
 	Count     int64          `parquet:"count"`
 	Amount    *billing.Money `parquet:"amount,decimal(2:18),optional"`
 	Value     *float64       `parquet:"value,optional"`
+}
+
+// K2 is the row's second key, "" when it has none.
+func (r *Row) K2() string {
+	if r.Key2 == nil {
+		return ""
+	}
+	return *r.Key2
+}
+
+// key2 is k as a second key: NULL when empty.
+func key2(k string) *string {
+	if k == "" {
+		return nil
+	}
+	return &k
 }
 
 // Dimensions, in the order the rows are written.
@@ -585,8 +601,8 @@ func MonthsOnBook(opened, day billing.Date) int {
 func (s *Summary) Rows() []Row {
 	day := s.night.Day
 	var rows []Row
-	add := func(dim, key, key2 string, n int64, amount *billing.Money, value *float64) {
-		rows = append(rows, Row{AsOf: day, Dimension: dim, Key: key, Key2: key2, Count: n, Amount: amount, Value: value})
+	add := func(dim, key, k2 string, n int64, amount *billing.Money, value *float64) {
+		rows = append(rows, Row{AsOf: day, Dimension: dim, Key: key, Key2: key2(k2), Count: n, Amount: amount, Value: value})
 	}
 	money := func(m billing.Money) *billing.Money { return &m }
 	float := func(f float64) *float64 { return &f }
@@ -723,12 +739,12 @@ func psiBins(day billing.Date, actual, baseline *scoring.Distribution) []Row {
 			}
 			av, ev := share(actual.Counts[i][j], at), share(e, et)
 			term := (av - ev) * math.Log(av/ev)
-			rows = append(rows, Row{AsOf: day, Dimension: DimPSIBin, Key: name, Key2: bin, Count: actual.Counts[i][j], Value: &term})
+			rows = append(rows, Row{AsOf: day, Dimension: DimPSIBin, Key: name, Key2: key2(bin), Count: actual.Counts[i][j], Value: &term})
 		}
 	}
 	for i, name := range baseline.Names {
 		for j, bin := range baseline.Bins[i] {
-			rows = append(rows, Row{AsOf: day, Dimension: DimPSIBase, Key: name, Key2: bin, Count: baseline.Counts[i][j]})
+			rows = append(rows, Row{AsOf: day, Dimension: DimPSIBase, Key: name, Key2: key2(bin), Count: baseline.Counts[i][j]})
 		}
 	}
 	return rows

@@ -114,7 +114,7 @@ func TestMergeEqualsOneSummary(t *testing.T) {
 		t.Fatalf("%d rows merged, %d in one", len(b), len(a))
 	}
 	for i := range a {
-		if a[i].Dimension != b[i].Dimension || a[i].Key != b[i].Key || a[i].Key2 != b[i].Key2 || a[i].Count != b[i].Count ||
+		if a[i].Dimension != b[i].Dimension || a[i].Key != b[i].Key || a[i].K2() != b[i].K2() || a[i].Count != b[i].Count ||
 			(a[i].Amount == nil) != (b[i].Amount == nil) || a[i].Amount != nil && *a[i].Amount != *b[i].Amount {
 			t.Errorf("row %d: merged %+v, one summary %+v", i, b[i], a[i])
 		}
