@@ -17,6 +17,8 @@ type run struct {
 	// room is what the day's events may still add to the account's gross
 	// (bounds.go).
 	room uint64
+	// reopen is set once the day passed on a reopen_account request.
+	reopen bool
 }
 
 // Close runs one account's business day: it applies the day's events
@@ -311,6 +313,18 @@ func (r *run) request(q *Request) {
 		a.Note = why
 		r.notify(NoticeRequestDeclined, q.RequestID, 0, 0)
 	}
+	if q.Kind == ReopenAccount {
+		switch {
+		case a.Status != Closed:
+			decline("reopen " + q.RequestID + " declined: account " + string(a.Status) + ", not closed")
+		case r.reopen:
+			decline("reopen " + q.RequestID + " declined: a reopen was already requested today")
+		default:
+			r.reopen = true
+			r.out.Reopens = append(r.out.Reopens, ReopenRequest{AccountID: a.ID, RequestID: q.RequestID})
+		}
+		return
+	}
 	if !a.Status.Live() {
 		decline("request " + q.RequestID + " declined: account " + string(a.Status))
 		return
@@ -318,6 +332,7 @@ func (r *run) request(q *Request) {
 	switch q.Kind {
 	case CloseAccount:
 		a.CloseRequested = true
+		a.ClosedBy = ClosedByCustomer
 		a.Note = "close requested"
 	case DeferPlan:
 		i := a.plan(q.TxnID)

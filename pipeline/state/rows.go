@@ -15,7 +15,8 @@ import "github.com/creditrun/creditrun/billing"
 // AccountRow is the scalar part of billing.Account. activated_on is NULL
 // for an account never activated, last_statement_date before its first
 // statement, frozen_on unless frozen, last_past_due if it never was,
-// limit_changed_on if its limit never changed, closed_on unless closed;
+// limit_changed_on if its limit never changed, closed_on unless closed,
+// closed_by unless closed or closing (or when the reason is unknown);
 // note is NULL when the account carries no note, grade and score before
 // it is first scored.
 type AccountRow struct {
@@ -35,6 +36,7 @@ type AccountRow struct {
 	LastPastDue      *billing.Date `parquet:"last_past_due,date,optional"`
 	LimitChangedOn   *billing.Date `parquet:"limit_changed_on,date,optional"`
 	ClosedOn         *billing.Date `parquet:"closed_on,date,optional"`
+	ClosedBy         *string       `parquet:"closed_by,optional,dict"`
 	ChargedOff       billing.Money `parquet:"charged_off,decimal(2:18)"`
 	Recovered        billing.Money `parquet:"recovered,decimal(2:18)"`
 	CloseRequested   bool          `parquet:"close_requested"`

@@ -46,7 +46,7 @@ func (t *Tables) Flatten(a *billing.Account) {
 		ActivatedOn: date(&a.ActivatedOn), Limit: a.Limit, BillingDay: a.BillingDay, Fraud: a.Fraud,
 		Credit: a.Credit, LastStatement: date(&a.LastStatement), LastBalance: a.LastBalance,
 		FrozenOn: date(&a.FrozenOn), LastPastDue: date(&a.LastPastDue), LimitChangedOn: date(&a.LimitChangedOn),
-		ClosedOn: date(&a.ClosedOn), ChargedOff: a.ChargedOff, Recovered: a.Recovered, CloseRequested: a.CloseRequested,
+		ClosedOn: date(&a.ClosedOn), ClosedBy: text(&a.ClosedBy), ChargedOff: a.ChargedOff, Recovered: a.Recovered, CloseRequested: a.CloseRequested,
 		DeferralsUsed: a.DeferralsUsed, Note: text(&a.Note), FailedDeductions: a.FailedDeductions,
 		Grade:          text(&a.Grade),
 		CyclePurchases: a.Cycle.Purchases, CycleInstallmentSpend: a.Cycle.InstallmentSpend,
@@ -189,7 +189,7 @@ func accountOf(r *AccountRow) billing.Account {
 		ActivatedOn: deref(r.ActivatedOn), Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
 		Credit: r.Credit, LastStatement: deref(r.LastStatement), LastBalance: r.LastBalance,
 		FrozenOn: deref(r.FrozenOn), LastPastDue: deref(r.LastPastDue), LimitChangedOn: deref(r.LimitChangedOn),
-		ClosedOn: deref(r.ClosedOn), ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
+		ClosedOn: deref(r.ClosedOn), ClosedBy: deref(r.ClosedBy), ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
 		DeferralsUsed: r.DeferralsUsed, Note: deref(r.Note), FailedDeductions: r.FailedDeductions,
 		Grade: deref(r.Grade), Score: deref(r.Score),
 		Cycle: billing.Cycle{
