@@ -116,8 +116,14 @@ type Account struct {
 	CloseRequested bool   // a close_account request waits for the balance to clear
 	DeferralsUsed  int32  // cycles of deferral granted over the account's life
 	Note           string // why a request waits or was declined, for people
-	// FailedDeductions counts failed repayments over the account's life.
+	// FailedDeductions counts failed repayments over the account's life,
+	// less those a platform incident excused.
 	FailedDeductions int32
+	// Failures are the failed repayments and Accruals the days of revolving
+	// fee and penalty of the last IncidentMemoryDays, oldest first: what a
+	// platform incident recorded late needs to correct the account.
+	Failures []FailedDeduction
+	Accruals []Accrual
 	// Grade is the grade of the last scoring ("" before the first), used for
 	// the reminder schedule.
 	Grade string

@@ -19,6 +19,8 @@ type run struct {
 	room uint64
 	// reopen is set once the day passed on a reopen_account request.
 	reopen bool
+	// incs are the platform incidents in force on the day.
+	incs []Incident
 }
 
 // Close runs one account's business day: it applies the day's events
@@ -43,7 +45,13 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	r.room = uint64(MaxMoney) - gross
 	before := a.Exposure()
 	if ev != nil {
+		r.incs = r.inForce(ev.Incidents)
 		if err := r.applyEvents(ev); err != nil {
+			return err
+		}
+	}
+	if a.Status == Active || a.Status == Frozen {
+		if err := r.incidents(); err != nil {
 			return err
 		}
 	}
@@ -57,6 +65,7 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	r.collectionNotices()
 	a.dropSettled()
 	a.prunePurchases(day, cfg.RefundWindowDays)
+	a.pruneMemory(day, cfg.IncidentMemoryDays)
 
 	if _, why := a.measure(); why != "" {
 		return r.outOfRange("the account as of %s: %s", day, why)
@@ -263,6 +272,9 @@ func (r *run) repayment(p *Repayment) error {
 		}
 		a.FailedDeductions = satInc(a.FailedDeductions)
 		a.Cycle.FailedDeductions = satInc(a.Cycle.FailedDeductions)
+		if cfg.IncidentMemoryDays > 0 {
+			a.Failures = append(a.Failures, FailedDeduction{RepaymentID: p.RepaymentID, Channel: p.Channel, PaidAt: p.PaidAt, Date: r.day})
+		}
 		r.notify(NoticeDeductFailed, p.RepaymentID, p.Amount, 0)
 		return nil
 	}

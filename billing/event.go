@@ -139,6 +139,9 @@ type Events struct {
 	Transactions []Transaction
 	Repayments   []Repayment
 	Requests     []Request
+	// Incidents are the night's platform incidents (the same for every
+	// account); Close applies those recorded on or before its day.
+	Incidents []Incident
 }
 
 // Empty reports whether there are no events.
