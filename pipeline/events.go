@@ -16,19 +16,22 @@ import (
 // dayEvents are the events of one business date, each slice sorted by
 // account, timestamp and id.
 type dayEvents struct {
-	txns    []billing.Transaction
-	repays  []billing.Repayment
-	reqs    []billing.Request
-	rejects []source.Reject
-	files   []source.File // the files read
+	txns   []billing.Transaction
+	repays []billing.Repayment
+	reqs   []billing.Request
+	// incidents are the platform incidents in force (recorded on or
+	// before the date), the same for every account.
+	incidents []billing.Incident
+	rejects   []source.Reject
+	files     []source.File // the files read
 }
 
 // rows is the number of event rows the day kept.
 func (ev *dayEvents) rows() int { return len(ev.txns) + len(ev.repays) + len(ev.reqs) }
 
 // eventDatasets are the input datasets of a night, in the order of the
-// input file list; requests are optional.
-var eventDatasets = []string{billing.DatasetTransactions, billing.DatasetRepayments, billing.DatasetRequests}
+// input file list; requests and incidents are optional.
+var eventDatasets = []string{billing.DatasetTransactions, billing.DatasetRepayments, billing.DatasetRequests, billing.DatasetIncidents}
 
 // listInputs opens the day's input datasets once per process; each day
 // then lists only the partitions it needs.
@@ -37,8 +40,8 @@ func (e *engine) listInputs() error {
 	landing := source.Landing{RequireMarker: e.opt.RequireMarker, Sparse: e.opt.SparsePartitions}
 	for _, ds := range eventDatasets {
 		d, err := source.OpenDataset(ds, filepath.Join(e.opt.Events, ds), landing)
-		if ds == billing.DatasetRequests && errors.Is(err, fs.ErrNotExist) {
-			continue // requests are optional
+		if (ds == billing.DatasetRequests || ds == billing.DatasetIncidents) && errors.Is(err, fs.ErrNotExist) {
+			continue // optional
 		}
 		if err != nil {
 			return inputError(ds, err)
@@ -60,16 +63,16 @@ func inputError(ds string, err error) error {
 }
 
 // readEvents lists the files of the partitions day needs, proving they
-// landed, and reads the three event datasets of day in parallel.
+// landed, and reads the event datasets of day in parallel.
 func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
-	var lists [3][]source.File
+	var lists [4][]source.File
 	e.paths = nil
 	for i, ds := range eventDatasets {
 		d := e.inputs[ds]
 		if d == nil {
-			continue // no requests dataset
+			continue // no requests or incidents dataset
 		}
 		files, warns, err := d.ForDay(day, loc)
 		for _, w := range warns {
@@ -85,19 +88,22 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 		lists[i] = files
 	}
 	ev := &dayEvents{}
-	var rTx, rRe, rRq []source.Reject
-	tx, re, rq := lists[0], lists[1], lists[2]
+	var rTx, rRe, rRq, rIn []source.Reject
+	tx, re, rq, in := lists[0], lists[1], lists[2], lists[3]
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, rules); return }))
 	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, rules); return }))
 	if len(rq) > 0 {
 		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, rules); return }))
 	}
+	if len(in) > 0 {
+		g.Go(guard("reading incidents", func() (err error) { ev.incidents, rIn, err = source.ReadIncidents(gctx, in, day, rules); return }))
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	ev.rejects = append(append(append(ev.rejects, rTx...), rRe...), rRq...)
-	ev.files = append(append(append(ev.files, tx...), re...), rq...)
+	ev.rejects = append(append(append(append(ev.rejects, rTx...), rRe...), rRq...), rIn...)
+	ev.files = append(append(append(append(ev.files, tx...), re...), rq...), in...)
 	if err := e.checksum(ev.files); err != nil {
 		return nil, err
 	}

@@ -102,6 +102,7 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 			accounts := buf[:n]
 			last := accounts[n-1].ID
 			j := &job{buf: buf, accounts: accounts, done: make(chan struct{})}
+			j.ev.Incidents = ev.incidents
 			j.ev.Transactions, ti = upTo(ev.txns, ti, last, func(t *billing.Transaction) int64 { return t.AccountID })
 			j.ev.Repayments, ri = upTo(ev.repays, ri, last, func(r *billing.Repayment) int64 { return r.AccountID })
 			j.ev.Requests, qi = upTo(ev.reqs, qi, last, func(r *billing.Request) int64 { return r.AccountID })
@@ -212,6 +213,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		de.Transactions, ti = upTo(ev.Transactions, ti, a.ID, func(t *billing.Transaction) int64 { return t.AccountID })
 		de.Repayments, ri = upTo(ev.Repayments, ri, a.ID, func(r *billing.Repayment) int64 { return r.AccountID })
 		de.Requests, qi = upTo(ev.Requests, qi, a.ID, func(r *billing.Request) int64 { return r.AccountID })
+		de.Incidents = ev.Incidents
 
 		out.before.Add(a.Exposure())
 		assessed, err := pol.Night(a, day, &de, &out.Output, &as)

@@ -128,3 +128,28 @@ type CycleRow struct {
 	MaxDPD           int32         `parquet:"max_dpd"`
 	FailedDeductions int32         `parquet:"failed_deductions"`
 }
+
+// FailureRow is a failed repayment remembered for platform incidents
+// (incidents.memory_days). excused_by is NULL until an incident excuses it.
+type FailureRow struct {
+	AccountID   int64        `parquet:"account_id"`
+	RepaymentID string       `parquet:"repayment_id"`
+	Channel     string       `parquet:"channel,dict"`
+	PaidAt      int64        `parquet:"paid_at,timestamp(microsecond)"`
+	Date        billing.Date `parquet:"failed_on,date"`
+	Excused     *string      `parquet:"excused_by,optional,dict"`
+}
+
+// AccrualRow is one day's revolving fee and penalty of an account past a
+// due date, remembered for platform incidents (incidents.memory_days).
+// first_due is NULL when no statement was past its due date that day (or
+// a grace cleared it), oldest_due when nothing was past due.
+type AccrualRow struct {
+	AccountID int64         `parquet:"account_id"`
+	Date      billing.Date  `parquet:"accrual_date,date"`
+	FirstDue  *billing.Date `parquet:"first_due,date,optional"`
+	OldestDue *billing.Date `parquet:"oldest_due,date,optional"`
+	DPD       int32         `parquet:"dpd"`
+	Penalty   billing.Money `parquet:"penalty,decimal(2:18)"`
+	Revolving billing.Money `parquet:"revolving_fee,decimal(2:18)"`
+}
