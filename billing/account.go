@@ -25,6 +25,15 @@ func ParseMasterStatus(s string) (Status, bool) {
 	return "", false
 }
 
+// Why an account was closed (Account.ClosedBy). Only an account closed by
+// the customer or the platform may be reopened.
+const (
+	ClosedByCustomer  = "customer"   // a close_account request
+	ClosedByPlatform  = "platform"   // the accounts feed's status closed
+	ClosedByChargeOff = "charge_off" // written off at charge_off_dpd
+	ClosedByFraud     = "fraud"      // closed while flagged for fraud
+)
+
 // Component is a part of what a statement asks for, in allocation order
 // (the default waterfall: penalties first, purchases paid in full last).
 type Component uint8
@@ -94,17 +103,27 @@ type Account struct {
 	History []CycleStats
 
 	// Collections and lifecycle.
-	FrozenOn       Date   // when frozen (0 if not)
-	LastPastDue    Date   // last day the account was past due (0 never)
-	LimitChangedOn Date   // last limit change (activation counts)
-	ClosedOn       Date   // when closed (0 if open)
+	FrozenOn       Date // when frozen (0 if not)
+	LastPastDue    Date // last day the account was past due (0 never)
+	LimitChangedOn Date // last limit change (activation counts)
+	ClosedOn       Date // when closed (0 if open)
+	// ClosedBy says why a closed account was closed (one of the ClosedBy
+	// constants; "" when unknown, as for a master's closed account). A
+	// pending closure carries who asked for it.
+	ClosedBy       string
 	ChargedOff     Money  // balance written off at charge-off
 	Recovered      Money  // received after charge-off (Flows.Recoveries)
 	CloseRequested bool   // a close_account request waits for the balance to clear
 	DeferralsUsed  int32  // cycles of deferral granted over the account's life
 	Note           string // why a request waits or was declined, for people
-	// FailedDeductions counts failed repayments over the account's life.
+	// FailedDeductions counts failed repayments over the account's life,
+	// less those a platform incident excused.
 	FailedDeductions int32
+	// Failures are the failed repayments and Accruals the days of revolving
+	// fee and penalty of the last IncidentMemoryDays, oldest first: what a
+	// platform incident recorded late needs to correct the account.
+	Failures []FailedDeduction
+	Accruals []Accrual
 	// Grade is the grade of the last scoring ("" before the first), used for
 	// the reminder schedule.
 	Grade string

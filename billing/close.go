@@ -17,6 +17,10 @@ type run struct {
 	// room is what the day's events may still add to the account's gross
 	// (bounds.go).
 	room uint64
+	// reopen is set once the day passed on a reopen_account request.
+	reopen bool
+	// incs are the platform incidents in force on the day.
+	incs []Incident
 }
 
 // Close runs one account's business day: it applies the day's events
@@ -44,7 +48,13 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 		if ev.Profile != nil {
 			r.applyProfile(ev.Profile)
 		}
+		r.incs = r.inForce(ev.Incidents)
 		if err := r.applyEvents(ev); err != nil {
+			return err
+		}
+	}
+	if a.Status == Active || a.Status == Frozen {
+		if err := r.incidents(); err != nil {
 			return err
 		}
 	}
@@ -58,6 +68,7 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	r.collectionNotices()
 	a.dropSettled()
 	a.prunePurchases(day, cfg.RefundWindowDays)
+	a.pruneMemory(day, cfg.IncidentMemoryDays)
 
 	if _, why := a.measure(); why != "" {
 		return r.outOfRange("the account as of %s: %s", day, why)
@@ -264,6 +275,9 @@ func (r *run) repayment(p *Repayment) error {
 		}
 		a.FailedDeductions = satInc(a.FailedDeductions)
 		a.Cycle.FailedDeductions = satInc(a.Cycle.FailedDeductions)
+		if cfg.IncidentMemoryDays > 0 {
+			a.Failures = append(a.Failures, FailedDeduction{RepaymentID: p.RepaymentID, Channel: p.Channel, PaidAt: p.PaidAt, Date: r.day})
+		}
 		r.notify(NoticeDeductFailed, p.RepaymentID, p.Amount, 0)
 		return nil
 	}
@@ -314,6 +328,18 @@ func (r *run) request(q *Request) {
 		a.Note = why
 		r.notify(NoticeRequestDeclined, q.RequestID, 0, 0)
 	}
+	if q.Kind == ReopenAccount {
+		switch {
+		case a.Status != Closed:
+			decline("reopen " + q.RequestID + " declined: account " + string(a.Status) + ", not closed")
+		case r.reopen:
+			decline("reopen " + q.RequestID + " declined: a reopen was already requested today")
+		default:
+			r.reopen = true
+			r.out.Reopens = append(r.out.Reopens, ReopenRequest{AccountID: a.ID, RequestID: q.RequestID})
+		}
+		return
+	}
 	if !a.Status.Live() {
 		decline("request " + q.RequestID + " declined: account " + string(a.Status))
 		return
@@ -321,6 +347,7 @@ func (r *run) request(q *Request) {
 	switch q.Kind {
 	case CloseAccount:
 		a.CloseRequested = true
+		a.ClosedBy = ClosedByCustomer
 		a.Note = "close requested"
 	case DeferPlan:
 		i := a.plan(q.TxnID)

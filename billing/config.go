@@ -67,6 +67,13 @@ type Config struct {
 	UnfreezeCleanDays int
 	// NoUnfreezeGrades are grades that stay frozen after the clean period.
 	NoUnfreezeGrades []string
+	// IncidentGraceDays is how long after a platform incident's window the
+	// statements it moves are due (and up to which due dates it moves them).
+	IncidentGraceDays int
+	// IncidentMemoryDays is how long the state remembers failed repayments
+	// and daily accruals for incidents: an incident recorded more than this
+	// many days after a failure no longer corrects it. 0 keeps nothing.
+	IncidentMemoryDays int
 	// ChargeOffDPD charges off and closes an account at this many days past due.
 	ChargeOffDPD int32
 	// ReminderDays are the days before the due date on which an unpaid
@@ -114,6 +121,8 @@ func DefaultConfig() Config {
 		UnfreezeCleanDays:           90,
 		NoUnfreezeGrades:            []string{"E"},
 		ChargeOffDPD:                180,
+		IncidentGraceDays:           3,
+		IncidentMemoryDays:          30,
 		ReminderDays:                []int{5, 1},
 		ReminderDaysByGrade:         map[string][]int{"D": {7, 5, 3, 1}, "E": {7, 5, 3, 2, 1}},
 		OverdueNoticeDPD:            []int32{1, 3, 7, 15, 30, 60, 90},
@@ -217,6 +226,12 @@ func (c *Config) Validate() error {
 	}
 	if c.FreezeDPD < 1 {
 		bad("freeze_dpd", "%d: want ≥ 1", c.FreezeDPD)
+	}
+	if c.IncidentGraceDays < 0 || c.IncidentGraceDays > 60 {
+		bad("incident_grace_days", "%d: want 0..60", c.IncidentGraceDays)
+	}
+	if c.IncidentMemoryDays < 0 || c.IncidentMemoryDays > 366 {
+		bad("incident_memory_days", "%d: want 0..366", c.IncidentMemoryDays)
 	}
 	if c.ChargeOffDPD <= c.FreezeDPD {
 		bad("charge_off_dpd", "%d: want above freeze_dpd %d", c.ChargeOffDPD, c.FreezeDPD)

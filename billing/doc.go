@@ -201,4 +201,37 @@
 // activation and limit-change dates), decline (pending → declined), increase
 // or decrease (active or frozen, a different limit), keep and freeze change
 // nothing (Close freezes).
+//
+// # Reopening
+//
+// A reopen_account request of a closed account is passed on in
+// Output.Reopens; the policy scores the account that night and decides it
+// (scoring's DecideReopen), then Reopen makes it active with the grade's
+// initial limit (account_reopened) or DeclineReopen leaves it closed
+// (request_declined, the reasons in its note). Account.ClosedBy keeps why
+// an account closed: customer, platform, charge_off or fraud; only the
+// first two may reopen. A reopen request of an account not closed is
+// declined at once.
+//
+// # Platform incidents
+//
+// Events.Incidents are the night's incidents; Close applies those recorded
+// on or before its day, after the day's events. The state remembers, for
+// Config.IncidentMemoryDays, each failed repayment (channel, time) and each
+// day's revolving fee and penalty (Account.Failures, Account.Accruals). A
+// failed repayment on an incident's channel inside its window (both ends
+// included) is excused: it leaves the failed-deduction counts of its cycle
+// and of the account's life. The first excused failure grants the account
+// the incident's grace once: statements due from the window's first local
+// date up to its last plus IncidentGraceDays are due on that last day plus
+// the grace (so are statements issued later whose due date falls there);
+// the accruals of the days, up to the new due date, on which every
+// statement past its due date was one that moved are waived, credited as
+// a waiver line (Flows.FeeReversal, shown in the statement's refunds);
+// the days past due of the log are counted again from the new due date,
+// and the cycle maxima and the last day past due follow where the log
+// covers them; one incident_grace notice (reference: the incident id)
+// names the new due date and what the moved statements still ask. A day
+// on which an older, unmoved statement was also past due keeps its
+// accruals: the account was late on its own.
 package billing

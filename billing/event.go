@@ -103,9 +103,13 @@ const (
 	CloseAccount RequestKind = iota + 1
 	DeferPlan
 	ChangeBillingDay
+	// ReopenAccount asks to reopen a closed account (重新开通): billing
+	// passes it on (Output.Reopens) and the policy decides it that night.
+	ReopenAccount
 )
 
-var requestKinds = [...]string{CloseAccount: "close_account", DeferPlan: "defer_plan", ChangeBillingDay: "change_billing_day"}
+var requestKinds = [...]string{CloseAccount: "close_account", DeferPlan: "defer_plan", ChangeBillingDay: "change_billing_day",
+	ReopenAccount: "reopen_account"}
 
 // String is the kind as the requests dataset spells it.
 func (k RequestKind) String() string { return enumName(requestKinds[:], k) }
@@ -138,6 +142,9 @@ type Events struct {
 	// Profile is the accounts feed's row of the account tonight (nil:
 	// none), applied before the other events.
 	Profile *Profile
+	// Incidents are the night's platform incidents (the same for every
+	// account); Close applies those recorded on or before its day.
+	Incidents []Incident
 }
 
 // Empty reports whether there are no events.

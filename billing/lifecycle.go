@@ -33,6 +33,12 @@ func (r *run) lifecycle() {
 		}
 		a.Status, a.ClosedOn, a.CloseRequested, a.Note = Closed, day, false, ""
 		a.FrozenOn = 0
+		switch {
+		case a.Fraud:
+			a.ClosedBy = ClosedByFraud
+		case a.ClosedBy == "":
+			a.ClosedBy = ClosedByCustomer
+		}
 		r.notify(NoticeClosed, day.String(), a.Credit, 0)
 		r.out.Bureau = append(r.out.Bureau, BureauRow{AccountID: a.ID, Period: day, Status: "C"})
 	}
@@ -88,7 +94,7 @@ func (r *run) chargeOff() {
 	stats := a.Cycle
 	a.Cycle = Cycle{FailedDeductions: stats.FailedDeductions, MaxDPD: stats.MaxDPD}
 	a.Credit = 0
-	a.Status, a.ClosedOn, a.CloseRequested = Closed, day, false
+	a.Status, a.ClosedOn, a.CloseRequested, a.ClosedBy = Closed, day, false, ClosedByChargeOff
 	a.Note = "charged off at " + strconv.Itoa(int(r.ov.DPD)) + " days past due"
 	r.notify(NoticeChargedOff, day.String(), e, 0)
 }
@@ -117,4 +123,28 @@ func ApplyLimit(cfg *Config, a *Account, day Date, action LimitAction, newLimit 
 		a.Limit, a.LimitChangedOn = newLimit, day
 		notify(cfg, out, a, day, NoticeLimitChanged, day.String()+"/"+newLimit.String(), newLimit, 0)
 	}
+}
+
+// Reopen reopens closed account a on day with limit (a reopen_account
+// request the policy granted): it becomes active, its limit counts as
+// changed on day, and account_reopened names the limit.
+func Reopen(cfg *Config, a *Account, day Date, limit Money, out *Output) {
+	if a.Status != Closed || limit < 0 {
+		return
+	}
+	a.Status, a.Limit, a.LimitChangedOn = Active, limit, day
+	a.ClosedOn, a.ClosedBy, a.FrozenOn = 0, "", 0
+	if a.ActivatedOn == 0 {
+		a.ActivatedOn = day
+	}
+	a.Note = "reopened on " + day.String()
+	notify(cfg, out, a, day, NoticeReopened, day.String(), limit, 0)
+}
+
+// DeclineReopen refuses closed account a's reopen_account request
+// requestID on day: the account stays closed, its note says why and a
+// request_declined notice goes out.
+func DeclineReopen(cfg *Config, a *Account, day Date, requestID, why string, out *Output) {
+	a.Note = "reopen " + requestID + " declined: " + why
+	notify(cfg, out, a, day, NoticeRequestDeclined, requestID, 0, 0)
 }

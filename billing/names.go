@@ -7,6 +7,7 @@ const (
 	DatasetTransactions = "transactions"
 	DatasetRepayments   = "repayments"
 	DatasetRequests     = "requests"
+	DatasetIncidents    = "incidents"
 )
 
 // Live reports whether an account in status s is on the book: pending,

@@ -90,6 +90,8 @@ const (
 	NoticeClosed          NoticeKind = "account_closed"
 	NoticeChargedOff      NoticeKind = "charged_off"
 	NoticeRequestDeclined NoticeKind = "request_declined"
+	NoticeReopened        NoticeKind = "account_reopened"
+	NoticeIncidentGrace   NoticeKind = "incident_grace"
 )
 
 // HasAmount reports whether a notice of kind names an amount (its amount
@@ -209,7 +211,16 @@ type Output struct {
 	Notices     []Notice
 	Bureau      []BureauRow
 	Rejects     []EventReject
-	Flows       Flows
+	// Reopens are the reopen_account requests of closed accounts, for the
+	// policy to decide the same night (policy.Night).
+	Reopens []ReopenRequest
+	Flows   Flows
+}
+
+// ReopenRequest is a closed account's reopen_account request.
+type ReopenRequest struct {
+	AccountID int64
+	RequestID string
 }
 
 // Reset empties o, keeping its capacity.
@@ -217,7 +228,7 @@ func (o *Output) Reset() {
 	*o = Output{
 		Statements: o.Statements[:0], Lines: o.Lines[:0], Plans: o.Plans[:0],
 		Delinquency: o.Delinquency[:0], Notices: o.Notices[:0], Bureau: o.Bureau[:0],
-		Rejects: o.Rejects[:0],
+		Rejects: o.Rejects[:0], Reopens: o.Reopens[:0],
 	}
 }
 
@@ -231,4 +242,8 @@ const (
 	ActionDecrease LimitAction = "decrease"
 	ActionKeep     LimitAction = "keep"
 	ActionFreeze   LimitAction = "freeze"
+	// ActionReopen reopens a closed account with its grade's initial
+	// limit; ActionReopenDeclined leaves it closed, its reasons saying why.
+	ActionReopen         LimitAction = "reopen"
+	ActionReopenDeclined LimitAction = "reopen_declined"
 )

@@ -52,7 +52,7 @@ func (r *run) applyProfile(p *Profile) {
 		}
 	case Closed:
 		if a.Status.Live() && !a.CloseRequested {
-			a.CloseRequested = true
+			a.CloseRequested, a.ClosedBy = true, ClosedByPlatform
 			a.Note = "closure requested by the platform"
 		}
 	}

@@ -13,7 +13,7 @@ func (r *run) issueStatement() error {
 	if a.Status != Active && a.Status != Frozen {
 		return nil
 	}
-	due := date.AddDays(cfg.DueDays)
+	due := r.graceDue(date.AddDays(cfg.DueDays))
 	c := &a.Cycle
 
 	// What the older statements carry, before the new one joins them.

@@ -16,26 +16,31 @@ import (
 // dayEvents are the events of one business date, each slice sorted by
 // account, timestamp and id.
 type dayEvents struct {
-	txns    []billing.Transaction
-	repays  []billing.Repayment
-	reqs    []billing.Request
-	feed    []source.FeedRow // the accounts feed's rows of the day, by account
-	rejects []source.Reject
-	files   []source.File // the files read
+	txns   []billing.Transaction
+	repays []billing.Repayment
+	reqs   []billing.Request
+	feed   []source.FeedRow // the accounts feed's rows of the day, by account
+	// incidents are the platform incidents in force (recorded on or
+	// before the date), the same for every account.
+	incidents []billing.Incident
+	rejects   []source.Reject
+	files     []source.File // the files read
 }
 
 // rows is the number of event rows the day kept.
 func (ev *dayEvents) rows() int { return len(ev.txns) + len(ev.repays) + len(ev.reqs) + len(ev.feed) }
 
 // eventDatasets are the input datasets of a night, in the order of the
-// input file list; requests and the accounts feed are optional (accounts/
-// is a feed when its files carry updated_at; a plain master there is only
-// read by a first run that names it with --state).
-var eventDatasets = []string{billing.DatasetTransactions, billing.DatasetRepayments, billing.DatasetRequests, billing.DatasetAccounts}
+// input file list; requests, the accounts feed and incidents are optional
+// (accounts/ is a feed when it is partitioned and its files carry
+// updated_at; a plain master there is only read by a first run that names
+// it with --state).
+var eventDatasets = []string{billing.DatasetTransactions, billing.DatasetRepayments, billing.DatasetRequests,
+	billing.DatasetAccounts, billing.DatasetIncidents}
 
 // optionalDataset reports whether a night runs without dataset ds.
 func optionalDataset(ds string) bool {
-	return ds == billing.DatasetRequests || ds == billing.DatasetAccounts
+	return ds == billing.DatasetRequests || ds == billing.DatasetAccounts || ds == billing.DatasetIncidents
 }
 
 // listInputs opens the day's input datasets once per process; each day
@@ -71,11 +76,11 @@ func inputError(ds string, err error) error {
 }
 
 // readEvents lists the files of the partitions day needs, proving they
-// landed, and reads the three event datasets of day in parallel.
+// landed, and reads the event datasets of day in parallel.
 func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
-	var lists [4][]source.File
+	var lists [5][]source.File
 	e.paths = nil
 	for i, ds := range eventDatasets {
 		d := e.inputs[ds]
@@ -105,8 +110,8 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 		lists[i] = files
 	}
 	ev := &dayEvents{}
-	var rTx, rRe, rRq, rAc []source.Reject
-	tx, re, rq, ac := lists[0], lists[1], lists[2], lists[3]
+	var rTx, rRe, rRq, rAc, rIn []source.Reject
+	tx, re, rq, ac, in := lists[0], lists[1], lists[2], lists[3], lists[4]
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, rules); return }))
 	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, rules); return }))
@@ -116,11 +121,14 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 	if len(ac) > 0 {
 		g.Go(guard("reading the accounts feed", func() (err error) { ev.feed, rAc, err = source.ReadFeed(gctx, ac, day, rules); return }))
 	}
+	if len(in) > 0 {
+		g.Go(guard("reading incidents", func() (err error) { ev.incidents, rIn, err = source.ReadIncidents(gctx, in, day, rules); return }))
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	ev.rejects = append(append(append(append(ev.rejects, rTx...), rRe...), rRq...), rAc...)
-	ev.files = append(append(append(append(ev.files, tx...), re...), rq...), ac...)
+	ev.rejects = append(append(append(append(append(ev.rejects, rTx...), rRe...), rRq...), rAc...), rIn...)
+	ev.files = append(append(append(append(append(ev.files, tx...), re...), rq...), ac...), in...)
 	if err := e.checksum(ev.files); err != nil {
 		return nil, err
 	}

@@ -110,6 +110,7 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 			accounts := buf[:n]
 			last := accounts[n-1].ID
 			j.accounts = accounts
+			j.ev.Incidents = ev.incidents
 			j.ev.Transactions, ti = upTo(ev.txns, ti, last, func(t *billing.Transaction) int64 { return t.AccountID })
 			j.ev.Repayments, ri = upTo(ev.repays, ri, last, func(r *billing.Repayment) int64 { return r.AccountID })
 			j.ev.Requests, qi = upTo(ev.reqs, qi, last, func(r *billing.Request) int64 { return r.AccountID })
@@ -225,6 +226,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 			de.Profile = &profiles[pi]
 			pi++
 		}
+		de.Incidents = ev.Incidents
 
 		out.before.Add(a.Exposure())
 		was, nd := daily.Before(a, day), len(out.Delinquency)

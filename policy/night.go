@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"strings"
+
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/scoring"
 )
@@ -27,8 +29,13 @@ func (p *Policy) Assess(a *billing.Account, day billing.Date, as *Assessment) {
 // grade and score recorded. It reports whether the account was assessed
 // (then as holds the assessment); out receives every row billing emits.
 func (p *Policy) Night(a *billing.Account, day billing.Date, ev *billing.Events, out *billing.Output, as *Assessment) (assessed bool, err error) {
+	reopens := len(out.Reopens)
 	if err := billing.Close(&p.Billing, a, day, ev, out); err != nil {
 		return false, err
+	}
+	if len(out.Reopens) > reopens { // a closed account asked to reopen
+		p.reopen(a, day, out.Reopens[reopens].RequestID, out, as)
+		return true, nil
 	}
 	if !a.Status.Live() {
 		return false, nil
@@ -37,4 +44,19 @@ func (p *Policy) Night(a *billing.Account, day billing.Date, ev *billing.Events,
 	billing.ApplyLimit(&p.Billing, a, day, as.Decision.Action, as.Decision.NewLimit, out)
 	a.Grade, a.Score = as.Result.Grade, as.Result.Score
 	return true, nil
+}
+
+// reopen scores closed account a tonight and decides its reopen_account
+// request requestID (scoring.Config.DecideReopen), then reopens it or
+// declines the request.
+func (p *Policy) reopen(a *billing.Account, day billing.Date, requestID string, out *billing.Output, as *Assessment) {
+	as.Features = scoring.ComputeFeatures(a, day)
+	as.Result = p.Scoring.Score(&as.Features)
+	as.Decision = p.Scoring.DecideReopen(a, day, &as.Result)
+	if as.Decision.Action == billing.ActionReopen {
+		billing.Reopen(&p.Billing, a, day, as.Decision.NewLimit, out)
+	} else {
+		billing.DeclineReopen(&p.Billing, a, day, requestID, strings.Join(as.Decision.Reasons, "; "), out)
+	}
+	a.Grade, a.Score = as.Result.Grade, as.Result.Score
 }

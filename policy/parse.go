@@ -473,6 +473,20 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 		"grades":    p.grades(&s.Grades),
 		"scorecard": p.scorecard(&s.Scorecard),
 		"limits":    p.limits(&s.Limits),
+		"incidents": func(n *yaml.Node, path string) {
+			p.section(n, path, fields{
+				"grace_days":  p.int(&b.IncidentGraceDays),
+				"memory_days": p.int(&b.IncidentMemoryDays),
+			})
+		},
+		"reopen": func(n *yaml.Node, path string) {
+			r := &s.Limits.Reopen
+			p.section(n, path, fields{
+				"wait_days":       p.int(&r.WaitDays),
+				"lookback_months": p.int(&r.LookbackMonths),
+				"grades":          p.strs(&r.Grades),
+			})
+		},
 		"monitoring": func(n *yaml.Node, path string) {
 			m := &s.Monitoring
 			p.section(n, path, fields{

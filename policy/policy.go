@@ -97,6 +97,7 @@ var billingPaths = map[string]string{
 	"refund_window_days":              "billing.refund_window_days",
 	"penalty_daily_rate":              "collections.penalty_daily_rate", "freeze_dpd": "collections.freeze_dpd",
 	"unfreeze_clean_days": "collections.unfreeze_clean_days", "charge_off_dpd": "collections.charge_off_dpd",
+	"incident_grace_days": "incidents.grace_days", "incident_memory_days": "incidents.memory_days",
 }
 
 // validate runs both configs' checks and the checks that span them, giving

@@ -92,6 +92,9 @@ func writeBilling(b *bytes.Buffer, c *billing.Config) {
 		}
 	}
 	f("  default_channel: %s\n", str(c.DefaultChannel))
+	f("\nincidents:\n")
+	f("  grace_days: %d\n", c.IncidentGraceDays)
+	f("  memory_days: %d\n", c.IncidentMemoryDays)
 	f("\noffers:\n")
 	if len(c.Offers.Pricing) == 0 {
 		f("  pricing: []\n")
@@ -196,6 +199,10 @@ func writeScoring(b *bytes.Buffer, s *scoring.Config) {
 		f("    - {%s}\n", strings.Join(parts, ", "))
 	}
 	m := &s.Monitoring
+	f("\nreopen:\n")
+	f("  wait_days: %d\n", s.Limits.Reopen.WaitDays)
+	f("  lookback_months: %d\n", s.Limits.Reopen.LookbackMonths)
+	f("  grades: %s\n", strs(s.Limits.Reopen.Grades))
 	f("\nmonitoring:\n")
 	f("  psi_warn: %s\n", num(m.PSIWarn))
 	f("  score_bands: %s\n", ints(m.ScoreBands))

@@ -115,6 +115,21 @@ type Limits struct {
 	FreezeDPD int32
 	// Grades holds one rule per grade.
 	Grades []GradeLimit
+	// Reopen are the conditions under which a closed account is reopened.
+	Reopen Reopen
+}
+
+// Reopen are the conditions of reopening a closed account (a
+// reopen_account request, decided by DecideReopen): closed by the customer
+// or the platform (never by charge-off nor for fraud), at least WaitDays
+// ago, with no day past due in the LookbackMonths before closing, and a
+// score tonight whose grade is one of Grades and whose limit rule grants
+// an initial limit (a declining grade never reopens, listed or not); the
+// account then gets that initial limit.
+type Reopen struct {
+	WaitDays       int
+	LookbackMonths int
+	Grades         []string
 }
 
 // GradeLimit is the limit rule of one grade.
@@ -286,6 +301,17 @@ func (c *Config) Validate() error {
 	rate("limits.delinquency_cut", l.DelinquencyCut, billing.RateScale)
 	if l.FreezeDPD < 1 {
 		bad("collections.freeze_dpd", "%d: want ≥ 1", l.FreezeDPD)
+	}
+	days("reopen.wait_days", l.Reopen.WaitDays, 0, 3660)
+	days("reopen.lookback_months", l.Reopen.LookbackMonths, 0, 120)
+	for i, g := range l.Reopen.Grades {
+		p := "reopen.grades[" + strconv.Itoa(i) + "]"
+		switch {
+		case !slices.ContainsFunc(c.Grades, func(h Grade) bool { return h.Name == g }):
+			bad(p, "unknown grade %q (not in grades)", g)
+		case slices.Contains(l.Reopen.Grades[:i], g):
+			bad(p, "grade %q listed twice", g)
+		}
 	}
 	for i, gl := range l.Grades {
 		p := "limits.grades[" + strconv.Itoa(i) + "]"

@@ -70,6 +70,7 @@ func DefaultConfig() Config {
 				{Grade: "D", Initial: 100_000, MaxLimit: 500_000},
 				{Grade: "E", Decline: true, Decrease: 300_000},
 			},
+			Reopen: Reopen{WaitDays: 30, LookbackMonths: 12, Grades: []string{"A", "B", "C", "D"}},
 		},
 		Monitoring: Monitoring{
 			ScoreBands: []int32{400, 450, 500, 550, 600, 650, 700},

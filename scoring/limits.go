@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/creditrun/creditrun/billing"
@@ -166,6 +167,61 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 	}
 	d.Action, d.NewLimit = billing.ActionIncrease, target
 	why("increase %s%s", pct(gl.Increase), note)
+	return d
+}
+
+// DecideReopen decides closed account a's reopen_account request on day,
+// the account scored r tonight (see Reopen). Granted, the action is
+// ActionReopen with the grade's initial limit (capped by MaxLimit);
+// refused, ActionReopenDeclined with every condition that failed among
+// the reasons and the limit unchanged. It reads the account and never
+// changes it.
+func (c *Config) DecideReopen(a *billing.Account, day billing.Date, r *Result) Decision {
+	cc := c.mustCompiled()
+	l := &c.Limits
+	ro := &l.Reopen
+	d := Decision{Action: billing.ActionReopenDeclined, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade,
+		Reasons: make([]string, 0, 4)}
+	why := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
+	switch a.ClosedBy {
+	case billing.ClosedByCustomer, billing.ClosedByPlatform:
+	case billing.ClosedByChargeOff:
+		why("closed by charge-off")
+	case billing.ClosedByFraud:
+		why("closed for fraud")
+	default:
+		why("closure reason unknown")
+	}
+	if a.Fraud {
+		why("fraud flag")
+	}
+	switch {
+	case a.ClosedOn == 0:
+		why("closure date unknown")
+	case int(day-a.ClosedOn) < ro.WaitDays:
+		why("closed on %s, %d days < reopen.wait_days %d", a.ClosedOn, day-a.ClosedOn, ro.WaitDays)
+	}
+	if a.ClosedOn != 0 && a.LastPastDue != 0 && a.LastPastDue >= a.ClosedOn.AddMonths(-ro.LookbackMonths) {
+		why("past due on %s, within reopen.lookback_months %d before closing", a.LastPastDue, ro.LookbackMonths)
+	}
+	gi := c.GradeIndex(r.Grade)
+	if gi < 0 {
+		gi = len(c.Grades) - 1
+	}
+	gl := &l.Grades[cc.gradeLimit[gi]]
+	switch {
+	case !slices.Contains(ro.Grades, r.Grade):
+		why("grade %s does not reopen (reopen.grades)", r.Grade)
+		scoreReasons(&d, r)
+	case gl.Decline || gl.Initial <= 0:
+		why("grade %s grants no initial limit", r.Grade)
+		scoreReasons(&d, r)
+	}
+	if len(d.Reasons) > 0 {
+		return d
+	}
+	d.Action, d.NewLimit = billing.ActionReopen, min(gl.Initial, l.MaxLimit)
+	why("initial limit %s for grade %s", d.NewLimit, gl.Grade)
 	return d
 }
 

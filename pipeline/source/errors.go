@@ -13,6 +13,7 @@ const (
 	Transactions = billing.DatasetTransactions
 	Repayments   = billing.DatasetRepayments
 	Requests     = billing.DatasetRequests
+	Incidents    = billing.DatasetIncidents
 )
 
 // Reject reasons. A rejected row is reported once, with the first reason
@@ -78,6 +79,9 @@ const (
 	// local date is not within one day of its partition: no run would ever
 	// read it. Reported by the run for the partition's own date.
 	ReasonOutsidePartition = "outside_partition"
+	// ReasonInvalidWindow: an incident whose starts_at is not before its
+	// ends_at.
+	ReasonInvalidWindow = "invalid_window"
 )
 
 // Reject is an input row the readers refused. File is the file's path, Row

@@ -23,6 +23,8 @@ type Rules struct {
 	// were written (billing.Config.LocalTimestampsLocation); nil refuses a
 	// file that has them with a *SchemaError.
 	LocalTimestamps *time.Location
+
+	tonight billing.Date // the business day of the incidents read
 }
 
 // RulesFrom returns the rules of a validated billing configuration.

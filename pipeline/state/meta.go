@@ -53,7 +53,8 @@ type FileInfo struct {
 }
 
 // snapshotFiles are the files of a snapshot that _state.json lists.
-var snapshotFiles = []string{AccountsFile, StatementsFile, PlansFile, PurchasesFile, LinesFile, HistoryFile, DistributionFile}
+var snapshotFiles = []string{AccountsFile, StatementsFile, PlansFile, PurchasesFile, LinesFile, HistoryFile,
+	FailuresFile, AccrualsFile, DistributionFile}
 
 // Date returns the business date the snapshot is as of.
 func (i Info) Date() (billing.Date, error) { return billing.ParseDate(i.AsOf) }

@@ -15,7 +15,8 @@ import "github.com/creditrun/creditrun/billing"
 // AccountRow is the scalar part of billing.Account. activated_on is NULL
 // for an account never activated, last_statement_date before its first
 // statement, frozen_on unless frozen, last_past_due if it never was,
-// limit_changed_on if its limit never changed, closed_on unless closed;
+// limit_changed_on if its limit never changed, closed_on unless closed,
+// closed_by unless closed or closing (or when the reason is unknown);
 // note is NULL when the account carries no note, grade and score before
 // it is first scored.
 type AccountRow struct {
@@ -35,6 +36,7 @@ type AccountRow struct {
 	LastPastDue      *billing.Date `parquet:"last_past_due,date,optional"`
 	LimitChangedOn   *billing.Date `parquet:"limit_changed_on,date,optional"`
 	ClosedOn         *billing.Date `parquet:"closed_on,date,optional"`
+	ClosedBy         *string       `parquet:"closed_by,optional,dict"`
 	ChargedOff       billing.Money `parquet:"charged_off,decimal(2:18)"`
 	Recovered        billing.Money `parquet:"recovered,decimal(2:18)"`
 	CloseRequested   bool          `parquet:"close_requested"`
@@ -125,4 +127,29 @@ type CycleRow struct {
 	MinimumDue       billing.Money `parquet:"minimum_due,decimal(2:18)"`
 	MaxDPD           int32         `parquet:"max_dpd"`
 	FailedDeductions int32         `parquet:"failed_deductions"`
+}
+
+// FailureRow is a failed repayment remembered for platform incidents
+// (incidents.memory_days). excused_by is NULL until an incident excuses it.
+type FailureRow struct {
+	AccountID   int64        `parquet:"account_id"`
+	RepaymentID string       `parquet:"repayment_id"`
+	Channel     string       `parquet:"channel,dict"`
+	PaidAt      int64        `parquet:"paid_at,timestamp(microsecond)"`
+	Date        billing.Date `parquet:"failed_on,date"`
+	Excused     *string      `parquet:"excused_by,optional,dict"`
+}
+
+// AccrualRow is one day's revolving fee and penalty of an account past a
+// due date, remembered for platform incidents (incidents.memory_days).
+// first_due is NULL when no statement was past its due date that day (or
+// a grace cleared it), oldest_due when nothing was past due.
+type AccrualRow struct {
+	AccountID int64         `parquet:"account_id"`
+	Date      billing.Date  `parquet:"accrual_date,date"`
+	FirstDue  *billing.Date `parquet:"first_due,date,optional"`
+	OldestDue *billing.Date `parquet:"oldest_due,date,optional"`
+	DPD       int32         `parquet:"dpd"`
+	Penalty   billing.Money `parquet:"penalty,decimal(2:18)"`
+	Revolving billing.Money `parquet:"revolving_fee,decimal(2:18)"`
 }

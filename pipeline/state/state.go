@@ -7,6 +7,8 @@
 //	purchases.parquet   purchases inside the refund window
 //	lines.parquet       lines waiting for the next statement
 //	history.parquet     closed cycles kept for scoring
+//	failures.parquet    failed repayments kept for platform incidents
+//	accruals.parquet    daily fees and penalties kept for platform incidents
 //
 // The run for D reads the snapshot as of D−1 and writes the one as of D.
 package state
@@ -27,6 +29,8 @@ const (
 	PurchasesFile  = "purchases.parquet"
 	LinesFile      = "lines.parquet"
 	HistoryFile    = "history.parquet"
+	FailuresFile   = "failures.parquet"
+	AccrualsFile   = "accruals.parquet"
 )
 
 // Tables is a snapshot flattened into rows.
@@ -37,6 +41,8 @@ type Tables struct {
 	Purchases  []PurchaseRow
 	Lines      []LineRow
 	History    []CycleRow
+	Failures   []FailureRow
+	Accruals   []AccrualRow
 }
 
 // Flatten appends a's rows to t.
@@ -46,7 +52,7 @@ func (t *Tables) Flatten(a *billing.Account) {
 		ActivatedOn: date(&a.ActivatedOn), Limit: a.Limit, BillingDay: a.BillingDay, Fraud: a.Fraud,
 		Credit: a.Credit, LastStatement: date(&a.LastStatement), LastBalance: a.LastBalance,
 		FrozenOn: date(&a.FrozenOn), LastPastDue: date(&a.LastPastDue), LimitChangedOn: date(&a.LimitChangedOn),
-		ClosedOn: date(&a.ClosedOn), ChargedOff: a.ChargedOff, Recovered: a.Recovered, CloseRequested: a.CloseRequested,
+		ClosedOn: date(&a.ClosedOn), ClosedBy: text(&a.ClosedBy), ChargedOff: a.ChargedOff, Recovered: a.Recovered, CloseRequested: a.CloseRequested,
 		DeferralsUsed: a.DeferralsUsed, Note: text(&a.Note), FailedDeductions: a.FailedDeductions,
 		Grade:          text(&a.Grade),
 		CyclePurchases: a.Cycle.Purchases, CycleInstallmentSpend: a.Cycle.InstallmentSpend,
@@ -97,6 +103,16 @@ func (t *Tables) Flatten(a *billing.Account) {
 			MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions,
 		})
 	}
+	for i := range a.Failures {
+		f := &a.Failures[i]
+		t.Failures = append(t.Failures, FailureRow{AccountID: a.ID, RepaymentID: f.RepaymentID, Channel: f.Channel,
+			PaidAt: f.PaidAt, Date: f.Date, Excused: text(&f.Excused)})
+	}
+	for i := range a.Accruals {
+		e := &a.Accruals[i]
+		t.Accruals = append(t.Accruals, AccrualRow{AccountID: a.ID, Date: e.Date, FirstDue: date(&e.FirstDue),
+			OldestDue: date(&e.OldestDue), DPD: e.DPD, Penalty: e.Penalty, Revolving: e.Revolving})
+	}
 }
 
 // Unflatten rebuilds the accounts from t, in t.Accounts' order. The child
@@ -124,6 +140,13 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 			Billed: c.Billed, Paid: c.Paid, Balance: c.Balance, Limit: c.Limit, MinimumDue: c.MinimumDue,
 			MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions}
 	})
+	fails := children(t.Failures, func(f *FailureRow) int64 { return f.AccountID }, func(f *FailureRow) billing.FailedDeduction {
+		return billing.FailedDeduction{RepaymentID: f.RepaymentID, Channel: f.Channel, PaidAt: f.PaidAt, Date: f.Date, Excused: deref(f.Excused)}
+	})
+	accr := children(t.Accruals, func(e *AccrualRow) int64 { return e.AccountID }, func(e *AccrualRow) billing.Accrual {
+		return billing.Accrual{Date: e.Date, FirstDue: deref(e.FirstDue), OldestDue: deref(e.OldestDue), DPD: e.DPD,
+			Penalty: e.Penalty, Revolving: e.Revolving}
+	})
 	for i := range t.Accounts {
 		r := &t.Accounts[i]
 		if i > 0 && t.Accounts[i-1].AccountID >= r.AccountID {
@@ -136,10 +159,12 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 		a.Purchases = purch.next(a.ID)
 		a.Pending = lines.next(a.ID)
 		a.History = hist.next(a.ID)
+		a.Failures = fails.next(a.ID)
+		a.Accruals = accr.next(a.ID)
 	}
 	for name, rest := range map[string]int{
 		StatementsFile: stmts.left(), PlansFile: plans.left(), PurchasesFile: purch.left(),
-		LinesFile: lines.left(), HistoryFile: hist.left(),
+		LinesFile: lines.left(), HistoryFile: hist.left(), FailuresFile: fails.left(), AccrualsFile: accr.left(),
 	} {
 		if rest != 0 {
 			return nil, fmt.Errorf("%s: %d rows of unknown accounts or out of account order", name, rest)
@@ -189,7 +214,7 @@ func accountOf(r *AccountRow) billing.Account {
 		ActivatedOn: deref(r.ActivatedOn), Limit: r.Limit, BillingDay: r.BillingDay, Fraud: r.Fraud,
 		Credit: r.Credit, LastStatement: deref(r.LastStatement), LastBalance: r.LastBalance,
 		FrozenOn: deref(r.FrozenOn), LastPastDue: deref(r.LastPastDue), LimitChangedOn: deref(r.LimitChangedOn),
-		ClosedOn: deref(r.ClosedOn), ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
+		ClosedOn: deref(r.ClosedOn), ClosedBy: deref(r.ClosedBy), ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
 		DeferralsUsed: r.DeferralsUsed, Note: deref(r.Note), FailedDeductions: r.FailedDeductions,
 		Grade: deref(r.Grade), Score: deref(r.Score),
 		Cycle: billing.Cycle{

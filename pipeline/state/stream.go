@@ -148,6 +148,8 @@ type Reader struct {
 	purchases  *cursor[PurchaseRow]
 	lines      *cursor[LineRow]
 	history    *cursor[CycleRow]
+	failures   *cursor[FailureRow]
+	accruals   *cursor[AccrualRow]
 	t          Tables
 	lastID     int64
 	started    bool
@@ -163,7 +165,11 @@ func Open(dir string) (*Reader, error) {
 			if r.plans, err = openCursor(dir, PlansFile, func(x *PlanRow) int64 { return x.AccountID }); err == nil {
 				if r.purchases, err = openCursor(dir, PurchasesFile, func(x *PurchaseRow) int64 { return x.AccountID }); err == nil {
 					if r.lines, err = openCursor(dir, LinesFile, func(x *LineRow) int64 { return x.AccountID }); err == nil {
-						r.history, err = openCursor(dir, HistoryFile, func(x *CycleRow) int64 { return x.AccountID })
+						if r.history, err = openCursor(dir, HistoryFile, func(x *CycleRow) int64 { return x.AccountID }); err == nil {
+							if r.failures, err = openCursor(dir, FailuresFile, func(x *FailureRow) int64 { return x.AccountID }); err == nil {
+								r.accruals, err = openCursor(dir, AccrualsFile, func(x *AccrualRow) int64 { return x.AccountID })
+							}
+						}
 					}
 				}
 			}
@@ -219,6 +225,7 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 		}{
 			{StatementsFile, r.statements.pending()}, {PlansFile, r.plans.pending()},
 			{PurchasesFile, r.purchases.pending()}, {LinesFile, r.lines.pending()}, {HistoryFile, r.history.pending()},
+			{FailuresFile, r.failures.pending()}, {AccrualsFile, r.accruals.pending()},
 		} {
 			if rest.left {
 				return nil, fmt.Errorf("%s has rows after the last account", rest.name)
@@ -248,6 +255,12 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 	if t.History, err = r.history.take(t.History[:0], last, n, r.accounts.rows); err != nil {
 		return nil, err
 	}
+	if t.Failures, err = r.failures.take(t.Failures[:0], last, n, r.accounts.rows); err != nil {
+		return nil, err
+	}
+	if t.Accruals, err = r.accruals.take(t.Accruals[:0], last, n, r.accounts.rows); err != nil {
+		return nil, err
+	}
 	return t.unflattenInto(buf)
 }
 
@@ -266,6 +279,8 @@ func (r *Reader) Close() {
 	r.purchases.close()
 	r.lines.close()
 	r.history.close()
+	r.failures.close()
+	r.accruals.close()
 }
 
 // Writer appends chunks of accounts, in account order, to a new snapshot.
@@ -276,6 +291,8 @@ type Writer struct {
 	purchases  *pqfile.Writer[PurchaseRow]
 	lines      *pqfile.Writer[LineRow]
 	history    *pqfile.Writer[CycleRow]
+	failures   *pqfile.Writer[FailureRow]
+	accruals   *pqfile.Writer[AccrualRow]
 	t          Tables
 	n          int
 	dir        string
@@ -291,7 +308,11 @@ func Create(dir string) (*Writer, error) {
 			if w.plans, err = pqfile.Create[PlanRow](filepath.Join(dir, PlansFile)); err == nil {
 				if w.purchases, err = pqfile.Create[PurchaseRow](filepath.Join(dir, PurchasesFile)); err == nil {
 					if w.lines, err = pqfile.Create[LineRow](filepath.Join(dir, LinesFile)); err == nil {
-						w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile))
+						if w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile)); err == nil {
+							if w.failures, err = pqfile.Create[FailureRow](filepath.Join(dir, FailuresFile)); err == nil {
+								w.accruals, err = pqfile.Create[AccrualRow](filepath.Join(dir, AccrualsFile))
+							}
+						}
 					}
 				}
 			}
@@ -314,12 +335,14 @@ func (w *Writer) Write(accounts []billing.Account) error {
 		n := min(len(accounts), writeBatch)
 		t := &w.t
 		*t = Tables{Accounts: t.Accounts[:0], Statements: t.Statements[:0], Plans: t.Plans[:0],
-			Purchases: t.Purchases[:0], Lines: t.Lines[:0], History: t.History[:0]}
+			Purchases: t.Purchases[:0], Lines: t.Lines[:0], History: t.History[:0],
+			Failures: t.Failures[:0], Accruals: t.Accruals[:0]}
 		for i := range accounts[:n] {
 			t.Flatten(&accounts[i])
 		}
 		err := errors.Join(w.accounts.Write(t.Accounts), w.statements.Write(t.Statements), w.plans.Write(t.Plans),
-			w.purchases.Write(t.Purchases), w.lines.Write(t.Lines), w.history.Write(t.History))
+			w.purchases.Write(t.Purchases), w.lines.Write(t.Lines), w.history.Write(t.History),
+			w.failures.Write(t.Failures), w.accruals.Write(t.Accruals))
 		if err != nil {
 			return err
 		}
@@ -336,7 +359,7 @@ func (w *Writer) Accounts() int { return w.n }
 func (w *Writer) Close() error {
 	var g errgroup.Group
 	for _, c := range []func() error{w.accounts.Close, w.statements.Close, w.plans.Close,
-		w.purchases.Close, w.lines.Close, w.history.Close} {
+		w.purchases.Close, w.lines.Close, w.history.Close, w.failures.Close, w.accruals.Close} {
 		g.Go(c)
 	}
 	return g.Wait()
@@ -350,4 +373,6 @@ func (w *Writer) Abort() {
 	w.purchases.Abort()
 	w.lines.Abort()
 	w.history.Abort()
+	w.failures.Abort()
+	w.accruals.Abort()
 }
