@@ -73,15 +73,18 @@ func bucketNumber(dpd int32) int {
 func (r *run) accrue() {
 	a, cfg := r.a, r.cfg
 	r.ov = a.Overdue(r.day)
+	var fee Money
 	if r.ov.Principal > 0 {
-		fee := r.ov.Principal.MulRate(cfg.RevolvingDailyRate)
+		fee = r.ov.Principal.MulRate(cfg.RevolvingDailyRate)
 		a.Cycle.RevolvingFees += fee
 		r.flows.Revolving += fee
 	}
 	if r.ov.DPD < 1 {
+		r.recordAccrual(fee, 0)
 		return
 	}
 	penalty := r.ov.PastDue.MulRate(cfg.PenaltyDailyRate)
+	r.recordAccrual(fee, penalty)
 	a.Cycle.Penalties += penalty
 	r.flows.Penalties += penalty
 	a.Cycle.MaxDPD = max(a.Cycle.MaxDPD, r.ov.DPD)
