@@ -23,6 +23,10 @@ type Rules struct {
 	// were written (billing.Config.LocalTimestampsLocation); nil refuses a
 	// file that has them with a *SchemaError.
 	LocalTimestamps *time.Location
+	// LateWindowDays is the most days after it happened that an event may
+	// arrive and still be applied (billing.Config.LateWindowDays); a later
+	// one is too_late. 0 accepts no late event.
+	LateWindowDays int
 }
 
 // RulesFrom returns the rules of a validated billing configuration.
@@ -32,6 +36,7 @@ func RulesFrom(cfg *billing.Config) Rules {
 		Installments:    cfg.InstallmentOptions,
 		MaxFeeRate:      cfg.MaxFeeRate,
 		LocalTimestamps: cfg.LocalTimestampsLocation(),
+		LateWindowDays:  cfg.LateWindowDays,
 	}
 }
 
