@@ -7,6 +7,12 @@
 //	purchases.parquet   purchases inside the refund window
 //	lines.parquet       lines waiting for the next statement
 //	history.parquet     closed cycles kept for scoring
+//	seen.parquet        ids of the events applied within the late window
+//	accruals.parquet    past-due statements of the days of the late window
+//	                    on which fees accrued
+//
+// A snapshot written before seen.parquet and accruals.parquet existed
+// reads them as empty.
 //
 // The run for D reads the snapshot as of D−1 and writes the one as of D.
 package state
@@ -27,6 +33,8 @@ const (
 	PurchasesFile  = "purchases.parquet"
 	LinesFile      = "lines.parquet"
 	HistoryFile    = "history.parquet"
+	SeenFile       = "seen.parquet"
+	AccrualsFile   = "accruals.parquet"
 )
 
 // Tables is a snapshot flattened into rows.
@@ -37,6 +45,8 @@ type Tables struct {
 	Purchases  []PurchaseRow
 	Lines      []LineRow
 	History    []CycleRow
+	Seen       []SeenRow
+	Accruals   []AccrualRow
 }
 
 // Flatten appends a's rows to t.
@@ -97,6 +107,18 @@ func (t *Tables) Flatten(a *billing.Account) {
 			MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions,
 		})
 	}
+	for i, e := range a.Seen {
+		t.Seen = append(t.Seen, SeenRow{AccountID: a.ID, Seq: int32(i), Dataset: e.Dataset, EventID: e.ID, ValueDate: e.Date})
+	}
+	for i, x := range a.Accruals {
+		t.Accruals = append(t.Accruals, AccrualRow{
+			AccountID: a.ID, Seq: int32(i), Date: x.Date, RevolvingFee: x.Revolving, Penalty: x.Penalty,
+			DueDate: x.DueDate, MinRemaining: x.MinRemaining,
+			OwedPenalty: x.Owed[billing.Penalty], OwedRevolvingFee: x.Owed[billing.RevolvingFee],
+			OwedInstallmentFee: x.Owed[billing.InstallmentFee], OwedInstallmentPrincipal: x.Owed[billing.InstallmentPrincipal],
+			OwedPurchase: x.Owed[billing.PurchasePrincipal],
+		})
+	}
 }
 
 // Unflatten rebuilds the accounts from t, in t.Accounts' order. The child
@@ -124,6 +146,10 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 			Billed: c.Billed, Paid: c.Paid, Balance: c.Balance, Limit: c.Limit, MinimumDue: c.MinimumDue,
 			MaxDPD: c.MaxDPD, FailedDeductions: c.FailedDeductions}
 	})
+	seen := children(t.Seen, func(e *SeenRow) int64 { return e.AccountID }, func(e *SeenRow) billing.SeenEvent {
+		return billing.SeenEvent{Dataset: e.Dataset, ID: e.EventID, Date: e.ValueDate}
+	})
+	accr := children(t.Accruals, func(x *AccrualRow) int64 { return x.AccountID }, accrualOf)
 	for i := range t.Accounts {
 		r := &t.Accounts[i]
 		if i > 0 && t.Accounts[i-1].AccountID >= r.AccountID {
@@ -136,10 +162,12 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 		a.Purchases = purch.next(a.ID)
 		a.Pending = lines.next(a.ID)
 		a.History = hist.next(a.ID)
+		a.Seen = seen.next(a.ID)
+		a.Accruals = accr.next(a.ID)
 	}
 	for name, rest := range map[string]int{
 		StatementsFile: stmts.left(), PlansFile: plans.left(), PurchasesFile: purch.left(),
-		LinesFile: lines.left(), HistoryFile: hist.left(),
+		LinesFile: lines.left(), HistoryFile: hist.left(), SeenFile: seen.left(), AccrualsFile: accr.left(),
 	} {
 		if rest != 0 {
 			return nil, fmt.Errorf("%s: %d rows of unknown accounts or out of account order", name, rest)
@@ -250,6 +278,16 @@ func statementOf(s *StatementRow) billing.Statement {
 	st.Owed[billing.InstallmentPrincipal] = s.OwedInstallmentPrincipal
 	st.Owed[billing.PurchasePrincipal] = s.OwedPurchase
 	return st
+}
+
+func accrualOf(x *AccrualRow) billing.Accrual {
+	a := billing.Accrual{Date: x.Date, Revolving: x.RevolvingFee, Penalty: x.Penalty, DueDate: x.DueDate, MinRemaining: x.MinRemaining}
+	a.Owed[billing.Penalty] = x.OwedPenalty
+	a.Owed[billing.RevolvingFee] = x.OwedRevolvingFee
+	a.Owed[billing.InstallmentFee] = x.OwedInstallmentFee
+	a.Owed[billing.InstallmentPrincipal] = x.OwedInstallmentPrincipal
+	a.Owed[billing.PurchasePrincipal] = x.OwedPurchase
+	return a
 }
 
 func planOf(p *PlanRow) billing.Plan {

@@ -61,6 +61,15 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 		vals: make([]parquet.Value, 1024), buf: make([]T, batchRows), rows: pf.NumRows()}, nil
 }
 
+// openLate opens a table of the late window, nil when the snapshot
+// predates it (its tables then hold no row).
+func openLate[T any](dir, name string, id func(*T) int64) (*cursor[T], error) {
+	if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return openCursor(dir, name, id)
+}
+
 // batchRows is how many rows a cursor decodes at a time.
 const batchRows = 4096
 
@@ -103,6 +112,9 @@ func (c *cursor[T]) fill() (err error) {
 // given room for the rows n accounts have on average (of accounts in all),
 // so that a chunk is not built by repeated growth.
 func (c *cursor[T]) take(dst []T, last int64, n int, accounts int64) ([]T, error) {
+	if c == nil {
+		return dst, nil
+	}
 	if accounts > 0 {
 		if want := int(c.rows*int64(n)/accounts) * 9 / 8; cap(dst) < want {
 			dst = make([]T, 0, want)
@@ -139,7 +151,7 @@ func (c *cursor[T]) close() {
 }
 
 // Reader streams a snapshot in chunks of consecutive accounts, joining the
-// six tables on account_id, so that memory is set by the chunk size, not
+// eight tables on account_id, so that memory is set by the chunk size, not
 // by the book.
 type Reader struct {
 	accounts   *cursor[AccountRow]
@@ -148,6 +160,8 @@ type Reader struct {
 	purchases  *cursor[PurchaseRow]
 	lines      *cursor[LineRow]
 	history    *cursor[CycleRow]
+	seen       *cursor[SeenRow]    // nil in a snapshot without the table
+	accruals   *cursor[AccrualRow] // likewise
 	t          Tables
 	lastID     int64
 	started    bool
@@ -163,7 +177,11 @@ func Open(dir string) (*Reader, error) {
 			if r.plans, err = openCursor(dir, PlansFile, func(x *PlanRow) int64 { return x.AccountID }); err == nil {
 				if r.purchases, err = openCursor(dir, PurchasesFile, func(x *PurchaseRow) int64 { return x.AccountID }); err == nil {
 					if r.lines, err = openCursor(dir, LinesFile, func(x *LineRow) int64 { return x.AccountID }); err == nil {
-						r.history, err = openCursor(dir, HistoryFile, func(x *CycleRow) int64 { return x.AccountID })
+						if r.history, err = openCursor(dir, HistoryFile, func(x *CycleRow) int64 { return x.AccountID }); err == nil {
+							if r.seen, err = openLate(dir, SeenFile, func(x *SeenRow) int64 { return x.AccountID }); err == nil {
+								r.accruals, err = openLate(dir, AccrualsFile, func(x *AccrualRow) int64 { return x.AccountID })
+							}
+						}
 					}
 				}
 			}
@@ -219,6 +237,7 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 		}{
 			{StatementsFile, r.statements.pending()}, {PlansFile, r.plans.pending()},
 			{PurchasesFile, r.purchases.pending()}, {LinesFile, r.lines.pending()}, {HistoryFile, r.history.pending()},
+			{SeenFile, r.seen.pending()}, {AccrualsFile, r.accruals.pending()},
 		} {
 			if rest.left {
 				return nil, fmt.Errorf("%s has rows after the last account", rest.name)
@@ -248,10 +267,19 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 	if t.History, err = r.history.take(t.History[:0], last, n, r.accounts.rows); err != nil {
 		return nil, err
 	}
+	if t.Seen, err = r.seen.take(t.Seen[:0], last, n, r.accounts.rows); err != nil {
+		return nil, err
+	}
+	if t.Accruals, err = r.accruals.take(t.Accruals[:0], last, n, r.accounts.rows); err != nil {
+		return nil, err
+	}
 	return t.unflattenInto(buf)
 }
 
 func (c *cursor[T]) pending() bool {
+	if c == nil {
+		return false
+	}
 	if err := c.fill(); err != nil {
 		return true
 	}
@@ -266,6 +294,8 @@ func (r *Reader) Close() {
 	r.purchases.close()
 	r.lines.close()
 	r.history.close()
+	r.seen.close()
+	r.accruals.close()
 }
 
 // Writer appends chunks of accounts, in account order, to a new snapshot.
@@ -276,6 +306,8 @@ type Writer struct {
 	purchases  *pqfile.Writer[PurchaseRow]
 	lines      *pqfile.Writer[LineRow]
 	history    *pqfile.Writer[CycleRow]
+	seen       *pqfile.Writer[SeenRow]
+	accruals   *pqfile.Writer[AccrualRow]
 	t          Tables
 	n          int
 	dir        string
@@ -291,7 +323,11 @@ func Create(dir string) (*Writer, error) {
 			if w.plans, err = pqfile.Create[PlanRow](filepath.Join(dir, PlansFile)); err == nil {
 				if w.purchases, err = pqfile.Create[PurchaseRow](filepath.Join(dir, PurchasesFile)); err == nil {
 					if w.lines, err = pqfile.Create[LineRow](filepath.Join(dir, LinesFile)); err == nil {
-						w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile))
+						if w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile)); err == nil {
+							if w.seen, err = pqfile.Create[SeenRow](filepath.Join(dir, SeenFile)); err == nil {
+								w.accruals, err = pqfile.Create[AccrualRow](filepath.Join(dir, AccrualsFile))
+							}
+						}
 					}
 				}
 			}
@@ -314,12 +350,14 @@ func (w *Writer) Write(accounts []billing.Account) error {
 		n := min(len(accounts), writeBatch)
 		t := &w.t
 		*t = Tables{Accounts: t.Accounts[:0], Statements: t.Statements[:0], Plans: t.Plans[:0],
-			Purchases: t.Purchases[:0], Lines: t.Lines[:0], History: t.History[:0]}
+			Purchases: t.Purchases[:0], Lines: t.Lines[:0], History: t.History[:0],
+			Seen: t.Seen[:0], Accruals: t.Accruals[:0]}
 		for i := range accounts[:n] {
 			t.Flatten(&accounts[i])
 		}
 		err := errors.Join(w.accounts.Write(t.Accounts), w.statements.Write(t.Statements), w.plans.Write(t.Plans),
-			w.purchases.Write(t.Purchases), w.lines.Write(t.Lines), w.history.Write(t.History))
+			w.purchases.Write(t.Purchases), w.lines.Write(t.Lines), w.history.Write(t.History),
+			w.seen.Write(t.Seen), w.accruals.Write(t.Accruals))
 		if err != nil {
 			return err
 		}
@@ -336,7 +374,7 @@ func (w *Writer) Accounts() int { return w.n }
 func (w *Writer) Close() error {
 	var g errgroup.Group
 	for _, c := range []func() error{w.accounts.Close, w.statements.Close, w.plans.Close,
-		w.purchases.Close, w.lines.Close, w.history.Close} {
+		w.purchases.Close, w.lines.Close, w.history.Close, w.seen.Close, w.accruals.Close} {
 		g.Go(c)
 	}
 	return g.Wait()
@@ -350,4 +388,6 @@ func (w *Writer) Abort() {
 	w.purchases.Abort()
 	w.lines.Abort()
 	w.history.Abort()
+	w.seen.Abort()
+	w.accruals.Abort()
 }
