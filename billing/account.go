@@ -95,9 +95,9 @@ type Account struct {
 	// Seen are the events applied whose re-delivery the late window could
 	// still bring, in the order applied (late.go).
 	Seen []SeenEvent
-	// Accruals are the past-due statements of the days of the late window
+	// LateAccruals are the past-due statements of the days of the late window
 	// on which fees accrued, oldest day first (late.go).
-	Accruals []Accrual
+	LateAccruals []LateAccrual
 
 	// Collections and lifecycle.
 	FrozenOn       Date   // when frozen (0 if not)

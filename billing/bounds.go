@@ -103,8 +103,8 @@ func (a *Account) measure() (gross uint64, err string) {
 		g.one("purchase amount", a.Purchases[i].Amount)
 		g.one("purchase refunded", a.Purchases[i].Refunded)
 	}
-	for i := range a.Accruals {
-		x := &a.Accruals[i]
+	for i := range a.LateAccruals {
+		x := &a.LateAccruals[i]
 		g.one("accrued revolving fee", x.Revolving)
 		g.one("accrued penalty", x.Penalty)
 		g.one("accrual minimum remaining", x.MinRemaining)

@@ -120,7 +120,7 @@
 //     Account.Note and sends request_declined (reference: the request id).
 //     Notes about requests are cleared by the next statement.
 //
-//  2. Accrual, measured at the close of D, after D's events: a payment
+//  2. LateAccrual, measured at the close of D, after D's events: a payment
 //     on the day after the due date still leaves the account current at
 //     the close. DPD = D − the due date of the oldest statement whose
 //     minimum is unpaid and whose due date has passed. The past-due amount
@@ -214,7 +214,7 @@
 //     already is billed on the next statement;
 //   - a late successful repayment is allocated on D like any other, its
 //     line dated by its value date. Then, for every day from its value date
-//     to D−1 on which a revolving fee or a penalty accrued (Account.Accruals:
+//     to D−1 on which a revolving fee or a penalty accrued (Account.LateAccruals:
 //     the past-due statements of each such day of the window, as they stood
 //     after that day's events, with the day's fees), the fees are
 //     recomputed as in step 2 on those statements with the repayment
@@ -229,7 +229,7 @@
 //     book: steps 2–6 of D see the repayment. Nothing of earlier nights is
 //     rewritten (their notices stay sent).
 //
-// Seen and Accruals keep what a run for D' ≥ D+1 may need: value dates and
+// Seen and LateAccruals keep what a run for D' ≥ D+1 may need: value dates and
 // days from D+1−cfg.LateWindowDays on.
 //
 // ApplyLimit applies scoring's decision: activate (pending → active, limit,

@@ -21,12 +21,12 @@ type SeenEvent struct {
 	Date    Date   // the event's value date
 }
 
-// Accrual is one statement past due on a day on which a revolving fee or a
+// LateAccrual is one statement past due on a day on which a revolving fee or a
 // penalty accrued, as it stood when they accrued (after the day's events).
 // The rows of one day share Date, Revolving and Penalty: the day's fees.
 // They are kept for the late window, so that a repayment that arrives late
 // can tell which of those fees accrued only because it was missing.
-type Accrual struct {
+type LateAccrual struct {
 	Date         Date
 	Revolving    Money // the revolving fee accrued on Date
 	Penalty      Money // the penalty accrued on Date
@@ -85,7 +85,7 @@ func (r *run) recordAccrual(revolving, penalty Money) {
 		if s.DueDate >= r.day {
 			break // statements are oldest first
 		}
-		a.Accruals = append(a.Accruals, Accrual{Date: r.day, Revolving: revolving, Penalty: penalty,
+		a.LateAccruals = append(a.LateAccruals, LateAccrual{Date: r.day, Revolving: revolving, Penalty: penalty,
 			DueDate: s.DueDate, MinRemaining: s.MinRemaining, Owed: s.Owed})
 	}
 }
@@ -103,12 +103,12 @@ func (r *run) recordAccrual(revolving, penalty Money) {
 func (r *run) waiveLate(p *Repayment) error {
 	a, cfg := r.a, r.cfg
 	var waived Money
-	for i := 0; i < len(a.Accruals); {
+	for i := 0; i < len(a.LateAccruals); {
 		j := i
-		for j < len(a.Accruals) && a.Accruals[j].Date == a.Accruals[i].Date {
+		for j < len(a.LateAccruals) && a.LateAccruals[j].Date == a.LateAccruals[i].Date {
 			j++
 		}
-		day := a.Accruals[i:j]
+		day := a.LateAccruals[i:j]
 		if day[0].Date >= r.on {
 			w, err := r.rework(day, p.Amount, cfg)
 			if err != nil {
@@ -139,7 +139,7 @@ func (r *run) waiveLate(p *Repayment) error {
 
 // rework recomputes one recorded day with amount received before it and
 // returns the fees to waive; the day's rows are corrected in place.
-func (r *run) rework(day []Accrual, amount Money, cfg *Config) (Money, error) {
+func (r *run) rework(day []LateAccrual, amount Money, cfg *Config) (Money, error) {
 	stmts := make([]Statement, len(day))
 	for k := range day {
 		stmts[k] = Statement{DueDate: day[k].DueDate, MinRemaining: day[k].MinRemaining, Owed: day[k].Owed}
@@ -194,12 +194,12 @@ func (a *Account) pruneLate(day Date, windowDays int) {
 	}
 	clear(a.Seen[len(seen):])
 	a.Seen = seen
-	acc := a.Accruals[:0]
-	for _, x := range a.Accruals {
+	acc := a.LateAccruals[:0]
+	for _, x := range a.LateAccruals {
 		if x.Date >= from {
 			acc = append(acc, x)
 		}
 	}
-	clear(a.Accruals[len(acc):])
-	a.Accruals = acc
+	clear(a.LateAccruals[len(acc):])
+	a.LateAccruals = acc
 }

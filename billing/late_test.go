@@ -232,7 +232,7 @@ func TestRedelivery(t *testing.T) {
 			t.Errorf("seen %v kept past the window", s)
 		}
 	}
-	for _, x := range a.Accruals {
+	for _, x := range a.LateAccruals {
 		if x.Date < mustDate(t, "2025-03-20")+1-Date(cfg.LateWindowDays) {
 			t.Errorf("accrual %v kept past the window", x)
 		}

@@ -56,11 +56,11 @@ type FileInfo struct {
 
 // snapshotFiles are the files of a snapshot that _state.json lists.
 var snapshotFiles = []string{AccountsFile, StatementsFile, PlansFile, PurchasesFile, LinesFile, HistoryFile,
-	SeenFile, AccrualsFile, DistributionFile}
+	SeenFile, LateAccrualsFile, DistributionFile}
 
 // lateFiles are the tables a snapshot written before the late window
 // lacks: its _state.json lists neither and neither is there.
-var lateFiles = []string{SeenFile, AccrualsFile}
+var lateFiles = []string{SeenFile, LateAccrualsFile}
 
 // Date returns the business date the snapshot is as of.
 func (i Info) Date() (billing.Date, error) { return billing.ParseDate(i.AsOf) }
@@ -176,7 +176,7 @@ func Verify(dir string, info Info) error {
 	}
 	names := slices.Clone(snapshotFiles)
 	if _, seen := want[SeenFile]; !seen {
-		if _, accr := want[AccrualsFile]; !accr {
+		if _, accr := want[LateAccrualsFile]; !accr {
 			// Written before the late window: neither table may be there.
 			for _, name := range lateFiles {
 				if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {

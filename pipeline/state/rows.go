@@ -138,10 +138,10 @@ type SeenRow struct {
 	ValueDate billing.Date `parquet:"value_date,date"`
 }
 
-// AccrualRow is a statement past due on a day of the late window on which
-// fees accrued, as it stood then (billing.Accrual); revolving_fee and
+// LateAccrualRow is a statement past due on a day of the late window on which
+// fees accrued, as it stood then (billing.LateAccrual); revolving_fee and
 // penalty are the day's, on each of its rows.
-type AccrualRow struct {
+type LateAccrualRow struct {
 	AccountID                int64         `parquet:"account_id"`
 	Seq                      int32         `parquet:"seq"`
 	Date                     billing.Date  `parquet:"accrual_date,date"`

@@ -8,10 +8,10 @@
 //	lines.parquet       lines waiting for the next statement
 //	history.parquet     closed cycles kept for scoring
 //	seen.parquet        ids of the events applied within the late window
-//	accruals.parquet    past-due statements of the days of the late window
+//	late_accruals.parquet    past-due statements of the days of the late window
 //	                    on which fees accrued
 //
-// A snapshot written before seen.parquet and accruals.parquet existed
+// A snapshot written before seen.parquet and late_accruals.parquet existed
 // reads them as empty.
 //
 // The run for D reads the snapshot as of D−1 and writes the one as of D.
@@ -27,26 +27,26 @@ import (
 
 // Table file names.
 const (
-	AccountsFile   = "accounts.parquet"
-	StatementsFile = "statements.parquet"
-	PlansFile      = "plans.parquet"
-	PurchasesFile  = "purchases.parquet"
-	LinesFile      = "lines.parquet"
-	HistoryFile    = "history.parquet"
-	SeenFile       = "seen.parquet"
-	AccrualsFile   = "accruals.parquet"
+	AccountsFile     = "accounts.parquet"
+	StatementsFile   = "statements.parquet"
+	PlansFile        = "plans.parquet"
+	PurchasesFile    = "purchases.parquet"
+	LinesFile        = "lines.parquet"
+	HistoryFile      = "history.parquet"
+	SeenFile         = "seen.parquet"
+	LateAccrualsFile = "late_accruals.parquet"
 )
 
 // Tables is a snapshot flattened into rows.
 type Tables struct {
-	Accounts   []AccountRow
-	Statements []StatementRow
-	Plans      []PlanRow
-	Purchases  []PurchaseRow
-	Lines      []LineRow
-	History    []CycleRow
-	Seen       []SeenRow
-	Accruals   []AccrualRow
+	Accounts     []AccountRow
+	Statements   []StatementRow
+	Plans        []PlanRow
+	Purchases    []PurchaseRow
+	Lines        []LineRow
+	History      []CycleRow
+	Seen         []SeenRow
+	LateAccruals []LateAccrualRow
 }
 
 // Flatten appends a's rows to t.
@@ -110,8 +110,8 @@ func (t *Tables) Flatten(a *billing.Account) {
 	for i, e := range a.Seen {
 		t.Seen = append(t.Seen, SeenRow{AccountID: a.ID, Seq: int32(i), Dataset: e.Dataset, EventID: e.ID, ValueDate: e.Date})
 	}
-	for i, x := range a.Accruals {
-		t.Accruals = append(t.Accruals, AccrualRow{
+	for i, x := range a.LateAccruals {
+		t.LateAccruals = append(t.LateAccruals, LateAccrualRow{
 			AccountID: a.ID, Seq: int32(i), Date: x.Date, RevolvingFee: x.Revolving, Penalty: x.Penalty,
 			DueDate: x.DueDate, MinRemaining: x.MinRemaining,
 			OwedPenalty: x.Owed[billing.Penalty], OwedRevolvingFee: x.Owed[billing.RevolvingFee],
@@ -149,7 +149,7 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 	seen := children(t.Seen, func(e *SeenRow) int64 { return e.AccountID }, func(e *SeenRow) billing.SeenEvent {
 		return billing.SeenEvent{Dataset: e.Dataset, ID: e.EventID, Date: e.ValueDate}
 	})
-	accr := children(t.Accruals, func(x *AccrualRow) int64 { return x.AccountID }, accrualOf)
+	accr := children(t.LateAccruals, func(x *LateAccrualRow) int64 { return x.AccountID }, lateAccrualOf)
 	for i := range t.Accounts {
 		r := &t.Accounts[i]
 		if i > 0 && t.Accounts[i-1].AccountID >= r.AccountID {
@@ -163,11 +163,11 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 		a.Pending = lines.next(a.ID)
 		a.History = hist.next(a.ID)
 		a.Seen = seen.next(a.ID)
-		a.Accruals = accr.next(a.ID)
+		a.LateAccruals = accr.next(a.ID)
 	}
 	for name, rest := range map[string]int{
 		StatementsFile: stmts.left(), PlansFile: plans.left(), PurchasesFile: purch.left(),
-		LinesFile: lines.left(), HistoryFile: hist.left(), SeenFile: seen.left(), AccrualsFile: accr.left(),
+		LinesFile: lines.left(), HistoryFile: hist.left(), SeenFile: seen.left(), LateAccrualsFile: accr.left(),
 	} {
 		if rest != 0 {
 			return nil, fmt.Errorf("%s: %d rows of unknown accounts or out of account order", name, rest)
@@ -280,8 +280,8 @@ func statementOf(s *StatementRow) billing.Statement {
 	return st
 }
 
-func accrualOf(x *AccrualRow) billing.Accrual {
-	a := billing.Accrual{Date: x.Date, Revolving: x.RevolvingFee, Penalty: x.Penalty, DueDate: x.DueDate, MinRemaining: x.MinRemaining}
+func lateAccrualOf(x *LateAccrualRow) billing.LateAccrual {
+	a := billing.LateAccrual{Date: x.Date, Revolving: x.RevolvingFee, Penalty: x.Penalty, DueDate: x.DueDate, MinRemaining: x.MinRemaining}
 	a.Owed[billing.Penalty] = x.OwedPenalty
 	a.Owed[billing.RevolvingFee] = x.OwedRevolvingFee
 	a.Owed[billing.InstallmentFee] = x.OwedInstallmentFee

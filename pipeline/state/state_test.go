@@ -161,7 +161,7 @@ func TestStreamChunksMatchWholeRead(t *testing.T) {
 }
 
 // TestSnapshotBeforeTheLateWindow: a snapshot written before seen.parquet
-// and accruals.parquet existed reads them as empty and still verifies;
+// and late_accruals.parquet existed reads them as empty and still verifies;
 // one that lacks only one of them, or lists neither while holding one, is
 // refused.
 func TestSnapshotBeforeTheLateWindow(t *testing.T) {
@@ -188,10 +188,10 @@ func TestSnapshotBeforeTheLateWindow(t *testing.T) {
 		t.Fatalf("Read(snapshot without the late tables) = %v", err)
 	}
 	for i := range got {
-		if got[i].Seen != nil || got[i].Accruals != nil {
-			t.Errorf("account %d: seen %v accruals %v, want none", got[i].ID, got[i].Seen, got[i].Accruals)
+		if got[i].Seen != nil || got[i].LateAccruals != nil {
+			t.Errorf("account %d: seen %v accruals %v, want none", got[i].ID, got[i].Seen, got[i].LateAccruals)
 		}
-		accounts[i].Seen, accounts[i].Accruals = nil, nil
+		accounts[i].Seen, accounts[i].LateAccruals = nil, nil
 		if !reflect.DeepEqual(got[i], accounts[i]) {
 			t.Errorf("account %d read back as %+v, want %+v", got[i].ID, got[i], accounts[i])
 		}

@@ -154,18 +154,18 @@ func (c *cursor[T]) close() {
 // eight tables on account_id, so that memory is set by the chunk size, not
 // by the book.
 type Reader struct {
-	accounts   *cursor[AccountRow]
-	statements *cursor[StatementRow]
-	plans      *cursor[PlanRow]
-	purchases  *cursor[PurchaseRow]
-	lines      *cursor[LineRow]
-	history    *cursor[CycleRow]
-	seen       *cursor[SeenRow]    // nil in a snapshot without the table
-	accruals   *cursor[AccrualRow] // likewise
-	t          Tables
-	lastID     int64
-	started    bool
-	dir        string
+	accounts     *cursor[AccountRow]
+	statements   *cursor[StatementRow]
+	plans        *cursor[PlanRow]
+	purchases    *cursor[PurchaseRow]
+	lines        *cursor[LineRow]
+	history      *cursor[CycleRow]
+	seen         *cursor[SeenRow]        // nil in a snapshot without the table
+	lateAccruals *cursor[LateAccrualRow] // likewise
+	t            Tables
+	lastID       int64
+	started      bool
+	dir          string
 }
 
 // Open opens the snapshot in dir for streaming.
@@ -179,7 +179,7 @@ func Open(dir string) (*Reader, error) {
 					if r.lines, err = openCursor(dir, LinesFile, func(x *LineRow) int64 { return x.AccountID }); err == nil {
 						if r.history, err = openCursor(dir, HistoryFile, func(x *CycleRow) int64 { return x.AccountID }); err == nil {
 							if r.seen, err = openLate(dir, SeenFile, func(x *SeenRow) int64 { return x.AccountID }); err == nil {
-								r.accruals, err = openLate(dir, AccrualsFile, func(x *AccrualRow) int64 { return x.AccountID })
+								r.lateAccruals, err = openLate(dir, LateAccrualsFile, func(x *LateAccrualRow) int64 { return x.AccountID })
 							}
 						}
 					}
@@ -237,7 +237,7 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 		}{
 			{StatementsFile, r.statements.pending()}, {PlansFile, r.plans.pending()},
 			{PurchasesFile, r.purchases.pending()}, {LinesFile, r.lines.pending()}, {HistoryFile, r.history.pending()},
-			{SeenFile, r.seen.pending()}, {AccrualsFile, r.accruals.pending()},
+			{SeenFile, r.seen.pending()}, {LateAccrualsFile, r.lateAccruals.pending()},
 		} {
 			if rest.left {
 				return nil, fmt.Errorf("%s has rows after the last account", rest.name)
@@ -270,7 +270,7 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 	if t.Seen, err = r.seen.take(t.Seen[:0], last, n, r.accounts.rows); err != nil {
 		return nil, err
 	}
-	if t.Accruals, err = r.accruals.take(t.Accruals[:0], last, n, r.accounts.rows); err != nil {
+	if t.LateAccruals, err = r.lateAccruals.take(t.LateAccruals[:0], last, n, r.accounts.rows); err != nil {
 		return nil, err
 	}
 	return t.unflattenInto(buf)
@@ -295,22 +295,22 @@ func (r *Reader) Close() {
 	r.lines.close()
 	r.history.close()
 	r.seen.close()
-	r.accruals.close()
+	r.lateAccruals.close()
 }
 
 // Writer appends chunks of accounts, in account order, to a new snapshot.
 type Writer struct {
-	accounts   *pqfile.Writer[AccountRow]
-	statements *pqfile.Writer[StatementRow]
-	plans      *pqfile.Writer[PlanRow]
-	purchases  *pqfile.Writer[PurchaseRow]
-	lines      *pqfile.Writer[LineRow]
-	history    *pqfile.Writer[CycleRow]
-	seen       *pqfile.Writer[SeenRow]
-	accruals   *pqfile.Writer[AccrualRow]
-	t          Tables
-	n          int
-	dir        string
+	accounts     *pqfile.Writer[AccountRow]
+	statements   *pqfile.Writer[StatementRow]
+	plans        *pqfile.Writer[PlanRow]
+	purchases    *pqfile.Writer[PurchaseRow]
+	lines        *pqfile.Writer[LineRow]
+	history      *pqfile.Writer[CycleRow]
+	seen         *pqfile.Writer[SeenRow]
+	lateAccruals *pqfile.Writer[LateAccrualRow]
+	t            Tables
+	n            int
+	dir          string
 }
 
 // Create creates a snapshot in dir. Close finishes its tables and Finish
@@ -325,7 +325,7 @@ func Create(dir string) (*Writer, error) {
 					if w.lines, err = pqfile.Create[LineRow](filepath.Join(dir, LinesFile)); err == nil {
 						if w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile)); err == nil {
 							if w.seen, err = pqfile.Create[SeenRow](filepath.Join(dir, SeenFile)); err == nil {
-								w.accruals, err = pqfile.Create[AccrualRow](filepath.Join(dir, AccrualsFile))
+								w.lateAccruals, err = pqfile.Create[LateAccrualRow](filepath.Join(dir, LateAccrualsFile))
 							}
 						}
 					}
@@ -351,13 +351,13 @@ func (w *Writer) Write(accounts []billing.Account) error {
 		t := &w.t
 		*t = Tables{Accounts: t.Accounts[:0], Statements: t.Statements[:0], Plans: t.Plans[:0],
 			Purchases: t.Purchases[:0], Lines: t.Lines[:0], History: t.History[:0],
-			Seen: t.Seen[:0], Accruals: t.Accruals[:0]}
+			Seen: t.Seen[:0], LateAccruals: t.LateAccruals[:0]}
 		for i := range accounts[:n] {
 			t.Flatten(&accounts[i])
 		}
 		err := errors.Join(w.accounts.Write(t.Accounts), w.statements.Write(t.Statements), w.plans.Write(t.Plans),
 			w.purchases.Write(t.Purchases), w.lines.Write(t.Lines), w.history.Write(t.History),
-			w.seen.Write(t.Seen), w.accruals.Write(t.Accruals))
+			w.seen.Write(t.Seen), w.lateAccruals.Write(t.LateAccruals))
 		if err != nil {
 			return err
 		}
@@ -374,7 +374,7 @@ func (w *Writer) Accounts() int { return w.n }
 func (w *Writer) Close() error {
 	var g errgroup.Group
 	for _, c := range []func() error{w.accounts.Close, w.statements.Close, w.plans.Close,
-		w.purchases.Close, w.lines.Close, w.history.Close, w.seen.Close, w.accruals.Close} {
+		w.purchases.Close, w.lines.Close, w.history.Close, w.seen.Close, w.lateAccruals.Close} {
 		g.Go(c)
 	}
 	return g.Wait()
@@ -389,5 +389,5 @@ func (w *Writer) Abort() {
 	w.lines.Abort()
 	w.history.Abort()
 	w.seen.Abort()
-	w.accruals.Abort()
+	w.lateAccruals.Abort()
 }
