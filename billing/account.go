@@ -101,6 +101,12 @@ type Account struct {
 	// History is the per-cycle record that scoring reads, oldest first,
 	// at most HistoryCycles long.
 	History []CycleStats
+	// Seen are the events applied whose re-delivery the late window could
+	// still bring, in the order applied (late.go).
+	Seen []SeenEvent
+	// LateAccruals are the past-due statements of the days of the late window
+	// on which fees accrued, oldest day first (late.go).
+	LateAccruals []LateAccrual
 
 	// Collections and lifecycle.
 	FrozenOn       Date // when frozen (0 if not)

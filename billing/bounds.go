@@ -103,6 +103,15 @@ func (a *Account) measure() (gross uint64, err string) {
 		g.one("purchase amount", a.Purchases[i].Amount)
 		g.one("purchase refunded", a.Purchases[i].Refunded)
 	}
+	for i := range a.LateAccruals {
+		x := &a.LateAccruals[i]
+		g.one("accrued revolving fee", x.Revolving)
+		g.one("accrued penalty", x.Penalty)
+		g.one("accrual minimum remaining", x.MinRemaining)
+		for _, v := range x.Owed {
+			g.one("accrual owed", v)
+		}
+	}
 	for i := range a.History {
 		h := &a.History[i]
 		for _, v := range [...]Money{h.Spend, h.InstallmentSpend, h.Billed, h.Paid, h.Balance, h.Limit, h.MinimumDue} {

@@ -8,12 +8,17 @@ import (
 
 // run is one account's business day in progress.
 type run struct {
-	cfg   *Config
-	a     *Account
-	day   Date
-	out   *Output
-	flows Flows
-	ov    Overdue // the position after the day's events (step 2)
+	cfg *Config
+	a   *Account
+	day Date
+	// on is the value date of the event being applied: day for an event of
+	// the night, its own date for a late one.
+	on Date
+	// rejects is the number of rejects before the event being applied.
+	rejects int
+	out     *Output
+	flows   Flows
+	ov      Overdue // the position after the day's events (step 2)
 	// room is what the day's events may still add to the account's gross
 	// (bounds.go).
 	room uint64
@@ -37,7 +42,7 @@ type run struct {
 // Close must run for every account on every business day, with or without
 // events: fees, penalties, days past due and notices move daily.
 func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
-	r := run{cfg: cfg, a: a, day: day, out: out}
+	r := run{cfg: cfg, a: a, day: day, on: day, out: out}
 	gross, why := a.measure()
 	if why != "" {
 		return r.outOfRange("the account as of %s: %s", day-1, why)
@@ -69,6 +74,7 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	a.dropSettled()
 	a.prunePurchases(day, cfg.RefundWindowDays)
 	a.pruneMemory(day, cfg.IncidentMemoryDays)
+	a.pruneLate(day, cfg.LateWindowDays)
 
 	if _, why := a.measure(); why != "" {
 		return r.outOfRange("the account as of %s: %s", day, why)
@@ -104,13 +110,22 @@ func (r *run) applyEvents(ev *Events) error {
 		var err error
 		switch kind {
 		case 1:
-			err = r.transaction(&ts[i])
+			if t := &ts[i]; r.admit(DatasetTransactions, t.TxnID, t.PostedAt, t.Src) {
+				err = r.transaction(t)
+				r.done(DatasetTransactions, t.TxnID)
+			}
 			i++
 		case 2:
-			err = r.repayment(&ps[j])
+			if p := &ps[j]; r.admit(DatasetRepayments, p.RepaymentID, p.PaidAt, p.Src) {
+				err = r.repayment(p)
+				r.done(DatasetRepayments, p.RepaymentID)
+			}
 			j++
 		case 3:
-			r.request(&qs[k])
+			if q := &qs[k]; r.admit(DatasetRequests, q.RequestID, q.RequestedAt, q.Src) {
+				r.request(q)
+				r.done(DatasetRequests, q.RequestID)
+			}
 			k++
 		}
 		if err != nil {
@@ -125,7 +140,7 @@ func (r *run) reject(dataset, key, reason string, src Source) {
 }
 
 func (r *run) pending(kind LineKind, ref string, period int32, amount Money) {
-	r.a.Pending = append(r.a.Pending, Line{Kind: kind, Date: r.day, Ref: ref, Period: period, Amount: amount})
+	r.a.Pending = append(r.a.Pending, Line{Kind: kind, Date: r.on, Ref: ref, Period: period, Amount: amount})
 }
 
 // chargedOff reports whether the account was written off: money it
@@ -175,14 +190,14 @@ func (r *run) purchase(t *Transaction) error {
 	}
 	r.flows.Purchases += t.Amount
 	a.Purchases = append(a.Purchases, PurchaseRef{
-		TxnID: t.TxnID, Date: r.day, Amount: t.Amount, Installments: t.Installments,
+		TxnID: t.TxnID, Date: r.on, Amount: t.Amount, Installments: t.Installments,
 	})
 	if t.Installments <= 1 {
 		a.Cycle.Purchases += t.Amount
 		r.pending(LinePurchase, t.TxnID, 0, t.Amount)
 		return nil
 	}
-	a.Plans = append(a.Plans, NewPlan(t.TxnID, r.day, t.Amount, t.Installments, t.FeeRate))
+	a.Plans = append(a.Plans, NewPlan(t.TxnID, r.on, t.Amount, t.Installments, t.FeeRate))
 	a.Cycle.InstallmentSpend += t.Amount
 	r.out.Plans = append(r.out.Plans, a.Plans[len(a.Plans)-1].Row(a.ID, cfg.APRCap))
 	return nil
@@ -303,6 +318,9 @@ func (r *run) repayment(p *Repayment) error {
 	a.Cycle.Payments += p.Amount
 	a.receive(p.Amount, cfg.Waterfall)
 	r.pending(LinePayment, p.RepaymentID, 0, -p.Amount)
+	if r.late() {
+		return r.waiveLate(p)
+	}
 	return nil
 }
 

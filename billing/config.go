@@ -61,6 +61,12 @@ type Config struct {
 	RefundWindowDays int
 	// HistoryCycles is how many closed cycles the state keeps for scoring.
 	HistoryCycles int
+	// LateWindowDays is how many days after it happened an event is still
+	// applied: the run that reads the partition it arrived in (the day it
+	// arrived) applies it with its own value date when it arrived at most
+	// this many days after it; later ones are rejected rows (too_late).
+	// The state remembers the ids and the daily accruals of this window.
+	LateWindowDays int
 	// FreezeDPD freezes an account whose days past due exceed it.
 	FreezeDPD int32
 	// UnfreezeCleanDays is the clean period before a frozen account thaws.
@@ -117,6 +123,7 @@ func DefaultConfig() Config {
 		BillingDayChangeAfterMonths: 3,
 		RefundWindowDays:            90,
 		HistoryCycles:               12,
+		LateWindowDays:              7,
 		FreezeDPD:                   30,
 		UnfreezeCleanDays:           90,
 		NoUnfreezeGrades:            []string{"E"},
@@ -223,6 +230,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HistoryCycles < 1 || c.HistoryCycles > 36 {
 		bad("history_cycles", "%d: want 1..36", c.HistoryCycles)
+	}
+	if c.LateWindowDays < 1 || c.LateWindowDays > MaxLateWindowDays {
+		bad("late_window_days", "%d: want 1..%d", c.LateWindowDays, MaxLateWindowDays)
 	}
 	if c.FreezeDPD < 1 {
 		bad("freeze_dpd", "%d: want ≥ 1", c.FreezeDPD)

@@ -24,6 +24,7 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{"waterfall", func(c *Config) { c.Waterfall = c.Waterfall[:2] }},
 		{"max_deferral_cycles", func(c *Config) { c.MaxDeferralCycles = -1 }},
 		{"history_cycles", func(c *Config) { c.HistoryCycles = 0 }},
+		{"late_window_days", func(c *Config) { c.LateWindowDays = 0 }},
 		{"freeze_dpd", func(c *Config) { c.FreezeDPD = 0 }},
 		{"charge_off_dpd", func(c *Config) { c.ChargeOffDPD = c.FreezeDPD }},
 	}

@@ -53,7 +53,8 @@
 //
 // Close(cfg, account, D, events, out) takes the account as of D−1 and the
 // events of business date D (the event's local date in cfg.TimeZone; see
-// LocalDate) and leaves the account as of D. It must run for every account
+// LocalDate), with the late events that arrived on D (see Late events),
+// and leaves the account as of D. It must run for every account
 // on every business day, with or without events: fees, penalties, days past
 // due and notices move daily. cfg must have passed Config.Validate. The
 // steps, in order:
@@ -119,7 +120,7 @@
 //     Account.Note and sends request_declined (reference: the request id).
 //     Notes about requests are cleared by the next statement.
 //
-//  2. Accrual, measured at the close of D, after D's events: a payment
+//  2. LateAccrual, measured at the close of D, after D's events: a payment
 //     on the day after the due date still leaves the account current at
 //     the close. DPD = D − the due date of the oldest statement whose
 //     minimum is unpaid and whose due date has passed. The past-due amount
@@ -196,6 +197,40 @@
 //     error wrapping ErrNotConserved that names the account and the
 //     difference. The flows are added to out.Flows. After an error the
 //     account's state is not usable and the run must fail.
+//
+// # Late events
+//
+// The events Close gets for D are those the pipeline assigned to the run
+// for D: the events of D and late ones, which happened on an earlier date
+// and arrived on D (within cfg.LateWindowDays). An event's value date is
+// its timestamp's local date; a late event is applied on D with it
+// (late.go):
+//
+//   - every event whose id the account applied before (Account.Seen, the
+//     ids of the late window per dataset) is rejected whole, duplicate_id;
+//     any other is remembered once applied;
+//   - a late purchase or refund is booked on D, its line, remembered
+//     purchase and plan dated by its value date: one whose cycle closed
+//     already is billed on the next statement;
+//   - a late successful repayment is allocated on D like any other, its
+//     line dated by its value date. Then, for every day from its value date
+//     to D−1 on which a revolving fee or a penalty accrued (Account.LateAccruals:
+//     the past-due statements of each such day of the window, as they stood
+//     after that day's events, with the day's fees), the fees are
+//     recomputed as in step 2 on those statements with the repayment
+//     received first (Account.receive: in the waterfall, oldest first, its
+//     amount off every minimum); what accrued beyond them is waived. The
+//     recorded days are corrected too, so a second late repayment is
+//     measured against the corrected book. The waiver is Flows.FeeReversal,
+//     counts in the cycle's refunds and in no minimum, offsets the unbilled
+//     fees through the credit balance (and pays down billed ones), and is
+//     printed as one waiver line dated D with the repayment's id. DPD,
+//     buckets, notices and the bureau status then follow from the corrected
+//     book: steps 2–6 of D see the repayment. Nothing of earlier nights is
+//     rewritten (their notices stay sent).
+//
+// Seen and LateAccruals keep what a run for D' ≥ D+1 may need: value dates and
+// days from D+1−cfg.LateWindowDays on.
 //
 // ApplyLimit applies scoring's decision: activate (pending → active, limit,
 // activation and limit-change dates), decline (pending → declined), increase

@@ -81,9 +81,11 @@ func (r *run) accrue() {
 		r.flows.Revolving += fee
 	}
 	if r.ov.DPD < 1 {
+		r.recordAccrual(fee, 0)
 		return
 	}
 	penalty = r.ov.PastDue.MulRate(cfg.PenaltyDailyRate)
+	r.recordAccrual(fee, penalty)
 	a.Cycle.Penalties += penalty
 	r.flows.Penalties += penalty
 	a.Cycle.MaxDPD = max(a.Cycle.MaxDPD, r.ov.DPD)

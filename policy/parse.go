@@ -438,6 +438,7 @@ func (p *parser) document(root *yaml.Node, pol *Policy) {
 				"billing_day_change_after_months": p.int(&b.BillingDayChangeAfterMonths),
 				"refund_window_days":              p.int(&b.RefundWindowDays),
 				"history_cycles":                  p.int(&b.HistoryCycles),
+				"late_window_days":                p.int(&b.LateWindowDays),
 			}, "local_timestamps_zone") // empty when inputs carry zoned timestamps
 		},
 		"collections": func(n *yaml.Node, path string) {

@@ -95,6 +95,7 @@ var billingPaths = map[string]string{
 	"max_deferral_cycles": "billing.max_deferral_cycles", "history_cycles": "billing.history_cycles",
 	"billing_day_change_after_months": "billing.billing_day_change_after_months",
 	"refund_window_days":              "billing.refund_window_days",
+	"late_window_days":                "billing.late_window_days",
 	"penalty_daily_rate":              "collections.penalty_daily_rate", "freeze_dpd": "collections.freeze_dpd",
 	"unfreeze_clean_days": "collections.unfreeze_clean_days", "charge_off_dpd": "collections.charge_off_dpd",
 	"incident_grace_days": "incidents.grace_days", "incident_memory_days": "incidents.memory_days",

@@ -190,6 +190,8 @@ func TestParseProblems(t *testing.T) {
 		{"unknown notice kind", "notices:\n  channels:\n    owerdue: sms\n", 3, `unknown notice kind "owerdue"`},
 		{"unknown waterfall component", "billing:\n  waterfall: [penalty, interest]\n", 2, `unknown component "interest"`},
 		{"history too short for the scorecard", "billing:\n  history_cycles: 4\n", 2, "shorter than the 6 cycles"},
+		{"late window beyond a month", "billing:\n  late_window_days: 45\n", 2, "billing.late_window_days: 45: want 1..31"},
+		{"late window of no day", "billing:\n  late_window_days: 0\n", 2, "billing.late_window_days: 0: want 1..31"},
 		{"duplicate key", "billing:\n  due_days: 9\n  due_days: 10\n", 3, "duplicate key (first at line 2)"},
 		{"invalid YAML", "billing:\n  due_days: 9\n   x: 1\n", 3, "invalid YAML: mapping values are not allowed"},
 		{"empty file", "", 0, "empty policy file"},

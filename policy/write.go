@@ -53,6 +53,7 @@ func writeBilling(b *bytes.Buffer, c *billing.Config) {
 	f("  apr_cap: %s\n", rate(c.APRCap))
 	f("  max_fee_rate: %s\n", rate(c.MaxFeeRate))
 	f("  min_installment_amount: %s\n", c.MinInstallmentAmount)
+	f("  late_window_days: %d\n", c.LateWindowDays)
 	f("  minimum_rate: %s\n", rate(c.MinimumRate))
 	f("  minimum_floor: %s\n", c.MinimumFloor)
 	f("  revolving_daily_rate: %s\n", rate(c.RevolvingDailyRate))

@@ -28,8 +28,8 @@
 // A __HIVE_DEFAULT_PARTITION__ date partition (rows whose key was null)
 // belongs to no night: it is skipped with a Warning. A partition value
 // that is not a date is ErrPartition. Files are sorted by partition date
-// then path and numbered 0..n-1; each carries its partition date (Dt) for
-// the outside_partition check. Checksum adds the SHA-256 of the files a
+// then path and numbered 0..n-1; each carries its partition date (Dt),
+// the day its events arrived (see Which run takes an event). Checksum adds the SHA-256 of the files a
 // run reads, for its manifest.
 //
 // # Which partitions a night needs
@@ -40,7 +40,8 @@
 // 2025-03-09T16:00Z to 2025-03-10T16:00Z: dt=2025-03-09 and dt=2025-03-10).
 // It also reads the partitions of D−1 and D+1 when they have landed, since
 // the readers accept an event within one day of its partition; one that is
-// there but has not landed is skipped with a Warning.
+// there but has not landed is skipped with a Warning. The late events the
+// night takes come from dt=D only, which it always needs.
 //
 // # Landed or not
 //
@@ -130,15 +131,38 @@
 // # Rows
 //
 // An event belongs to the business day of its timestamp's local date in the
-// policy's zone (billing.LocalDate). The event readers keep exactly the
-// events of the day asked for; events of other days are not errors, they
-// belong to other runs. In a date-partitioned file an event whose local date
-// is more than one day from its partition is rejected (outside_partition),
-// since no run would read it. Rows that no run would keep — a null or
-// unreadable timestamp, an event outside its partition — are reported by
-// the run that owns the file: the run for its dt, or every run for an
-// unpartitioned file. Every other reject is reported by the run for the
-// row's day.
+// policy's zone (billing.LocalDate): its value date. Events of other days
+// are not errors, they belong to other runs. Rows that no run would keep —
+// a null or unreadable timestamp, an event outside its partition, a late
+// event beyond the late window — are reported by the run that owns the
+// file: the run for its dt, or every run for an unpartitioned file. Every
+// other reject is reported by the run that takes the row.
+//
+// # Which run takes an event
+//
+// A dt= partition is the day an event arrived; its timestamp is when it
+// happened. Each event is taken by exactly one run, decided by its value
+// date L and its partition's date P alone, so that re-runs are
+// deterministic:
+//
+//   - L within a day of P (P−1 ≤ L ≤ P+1): on time; the run for L takes it
+//     (it reads dt=L−1..L+1). Writers that cut partitions by UTC date put
+//     a local day's events in the partitions of the day before or after.
+//   - L before P−1: a late event; the run for P takes it, with its own
+//     value date, when P − L ≤ Rules.LateWindowDays (the policy's
+//     late_window_days), and rejects it otherwise (too_late). The run for
+//     P always reads dt=P (the local day P always overlaps the UTC date P),
+//     no run before P takes the event, and the runs for P+1 (which also
+//     read dt=P) leave it: re-running a date before P never sees what
+//     arrived on P.
+//   - L after P+1: it cannot have arrived before it happened; the run for
+//     P rejects it (outside_partition).
+//   - An unpartitioned file says nothing about arrival: every run reads it
+//     and takes the events of its own date, none late.
+//
+// Whether a late event's id was applied before is the daily step's
+// question: the state remembers the ids of the late window per account
+// (billing.RejectDuplicateID).
 //
 // Reject reasons (the Reason… constants), checked in contract column order,
 // null checks of always-required columns first, one reject per row:
@@ -171,7 +195,8 @@
 //	negative_limit          credit_limit < 0 (null is allowed while pending)
 //	duplicate_id            the id was already kept for the day (accounts:
 //	                        in the master), in file then row order
-//	outside_partition       see above
+//	outside_partition       local date after its partition's next day
+//	too_late                arrived beyond the late window (see above)
 //
 // A reject's Key and Detail are always UTF-8 (invalid bytes are replaced
 // in the key and escaped in the detail) and an over-long key is cut at

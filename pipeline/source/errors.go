@@ -73,15 +73,23 @@ const (
 	ReasonNegativeLimit = "negative_limit"
 	// ReasonDuplicateID: the id was already seen among the rows kept for the
 	// day (accounts: in the whole master); the second and later occurrences
-	// are rejected, in file then row order.
+	// are rejected, in file then row order. An id the account applied on an
+	// earlier night of the late window is rejected for the same reason by
+	// the daily step (billing.RejectDuplicateID).
 	ReasonDuplicateID = "duplicate_id"
 	// ReasonOutsidePartition: in a dt= partitioned file, an event whose
-	// local date is not within one day of its partition: no run would ever
-	// read it. Reported by the run for the partition's own date.
+	// local date is more than a day after its partition's: it cannot have
+	// arrived before it happened. Reported by the run for the partition's
+	// own date.
 	ReasonOutsidePartition = "outside_partition"
 	// ReasonInvalidWindow: an incident whose starts_at is not before its
 	// ends_at.
 	ReasonInvalidWindow = "invalid_window"
+	// ReasonTooLate: in a dt= partitioned file, a late event (its local
+	// date two or more days before its partition's) that arrived more than
+	// Rules.LateWindowDays after it happened. Reported by the run for the
+	// partition's own date, the run that would have applied it.
+	ReasonTooLate = "too_late"
 )
 
 // Reject is an input row the readers refused. File is the file's path, Row

@@ -282,7 +282,8 @@ const (
 	keep                    // the day's event: decode it
 	nullTS                  // timestamp null: reject
 	badTS                   // timestamp out of range: reject
-	outsideDt               // local date more than a day from the partition: reject
+	outsideDt               // local date more than a day after the partition: reject
+	tooLate                 // late beyond the late window: reject
 )
 
 func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day billing.Date, d *dater, rules *Rules) (res unitResult[T], err error) {
@@ -332,13 +333,28 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 					a = badTS
 				}
 			default:
+				// See doc.go, "Which run takes an event".
 				ld := d.date(v)
 				switch {
-				case f.Dt != 0 && (ld < f.Dt-1 || ld > f.Dt+1):
+				case f.Dt != 0 && ld > f.Dt+1:
 					if own {
 						a = outsideDt
 					}
-				case ld == day || ds.through && ld < day:
+				case ds.through: // a first run's master from a feed: every row up to day
+					if ld <= day {
+						a = keep
+						nkeep++
+					}
+				case f.Dt != 0 && ld < f.Dt-1: // late: the run for its dt takes it
+					switch {
+					case !own:
+					case int64(f.Dt-ld) > int64(rules.LateWindowDays):
+						a = tooLate
+					default:
+						a = keep
+						nkeep++
+					}
+				case ld == day:
 					a = keep
 					nkeep++
 				}
@@ -381,6 +397,12 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 			reason = ReasonOutsidePartition
 			detail = fmt.Sprintf("%s=%s: local date %s, partition dt=%s",
 				ds.cols[ds.ts].name, time.UnixMicro(v).UTC().Format(time.RFC3339Nano), d.date(v), f.Dt)
+		case tooLate:
+			v, _ := cols[ds.ts].num(i)
+			reason = ReasonTooLate
+			detail = fmt.Sprintf("%s=%s: local date %s, arrived in dt=%s, %d days later; the late window is %d days",
+				ds.cols[ds.ts].name, time.UnixMicro(v).UTC().Format(time.RFC3339Nano), d.date(v), f.Dt,
+				f.Dt-d.date(v), rules.LateWindowDays)
 		case keep:
 			res.rows = append(res.rows, zero)
 			v := &res.rows[len(res.rows)-1]

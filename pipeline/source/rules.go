@@ -25,6 +25,10 @@ type Rules struct {
 	LocalTimestamps *time.Location
 
 	tonight billing.Date // the business day of the incidents read
+	// LateWindowDays is the most days after it happened that an event may
+	// arrive and still be applied (billing.Config.LateWindowDays); a later
+	// one is too_late. 0 accepts no late event.
+	LateWindowDays int
 }
 
 // RulesFrom returns the rules of a validated billing configuration.
@@ -34,6 +38,7 @@ func RulesFrom(cfg *billing.Config) Rules {
 		Installments:    cfg.InstallmentOptions,
 		MaxFeeRate:      cfg.MaxFeeRate,
 		LocalTimestamps: cfg.LocalTimestampsLocation(),
+		LateWindowDays:  cfg.LateWindowDays,
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -54,7 +56,11 @@ type FileInfo struct {
 
 // snapshotFiles are the files of a snapshot that _state.json lists.
 var snapshotFiles = []string{AccountsFile, StatementsFile, PlansFile, PurchasesFile, LinesFile, HistoryFile,
-	FailuresFile, AccrualsFile, DistributionFile}
+	FailuresFile, AccrualsFile, SeenFile, LateAccrualsFile, DistributionFile}
+
+// lateFiles are the tables a snapshot written before the late window
+// lacks: its _state.json lists neither and neither is there.
+var lateFiles = []string{SeenFile, LateAccrualsFile}
 
 // Date returns the business date the snapshot is as of.
 func (i Info) Date() (billing.Date, error) { return billing.ParseDate(i.AsOf) }
@@ -113,11 +119,14 @@ func (w *Writer) Finish(info Info, dist *scoring.Distribution) error {
 }
 
 // describeAll describes every file of the snapshot in dir, concurrently.
-func describeAll(dir string) ([]FileInfo, error) {
-	files := make([]FileInfo, len(snapshotFiles))
+func describeAll(dir string) ([]FileInfo, error) { return describeNames(dir, snapshotFiles) }
+
+// describeNames describes the files names of the snapshot in dir.
+func describeNames(dir string, names []string) ([]FileInfo, error) {
+	files := make([]FileInfo, len(names))
 	var g errgroup.Group
 	g.SetLimit(4)
-	for i, name := range snapshotFiles {
+	for i, name := range names {
 		g.Go(func() (err error) { files[i], err = describe(dir, name); return })
 	}
 	return files, g.Wait()
@@ -165,12 +174,24 @@ func Verify(dir string, info Info) error {
 	for _, f := range info.Files {
 		want[f.Name] = f
 	}
-	for _, name := range snapshotFiles {
+	names := slices.Clone(snapshotFiles)
+	if _, seen := want[SeenFile]; !seen {
+		if _, accr := want[LateAccrualsFile]; !accr {
+			// Written before the late window: neither table may be there.
+			for _, name := range lateFiles {
+				if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("%w: %s: %s lists no %s", ErrBadState, dir, InfoFile, name)
+				}
+			}
+			names = slices.DeleteFunc(names, func(n string) bool { return slices.Contains(lateFiles, n) })
+		}
+	}
+	for _, name := range names {
 		if _, ok := want[name]; !ok {
 			return fmt.Errorf("%w: %s: %s lists no %s", ErrBadState, dir, InfoFile, name)
 		}
 	}
-	got, err := describeAll(dir)
+	got, err := describeNames(dir, names)
 	if err != nil {
 		return err
 	}

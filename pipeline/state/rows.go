@@ -153,3 +153,32 @@ type AccrualRow struct {
 	Penalty   billing.Money `parquet:"penalty,decimal(2:18)"`
 	Revolving billing.Money `parquet:"revolving_fee,decimal(2:18)"`
 }
+
+// SeenRow is the id of an event the account applied within the late window
+// (billing.SeenEvent): a re-delivery of it is a rejected row. seq keeps the
+// order applied.
+type SeenRow struct {
+	AccountID int64        `parquet:"account_id"`
+	Seq       int32        `parquet:"seq"`
+	Dataset   string       `parquet:"dataset,dict"`
+	EventID   string       `parquet:"event_id"`
+	ValueDate billing.Date `parquet:"value_date,date"`
+}
+
+// LateAccrualRow is a statement past due on a day of the late window on which
+// fees accrued, as it stood then (billing.LateAccrual); revolving_fee and
+// penalty are the day's, on each of its rows.
+type LateAccrualRow struct {
+	AccountID                int64         `parquet:"account_id"`
+	Seq                      int32         `parquet:"seq"`
+	Date                     billing.Date  `parquet:"accrual_date,date"`
+	RevolvingFee             billing.Money `parquet:"revolving_fee,decimal(2:18)"`
+	Penalty                  billing.Money `parquet:"penalty,decimal(2:18)"`
+	DueDate                  billing.Date  `parquet:"due_date,date"`
+	MinRemaining             billing.Money `parquet:"minimum_remaining,decimal(2:18)"`
+	OwedPenalty              billing.Money `parquet:"owed_penalty,decimal(2:18)"`
+	OwedRevolvingFee         billing.Money `parquet:"owed_revolving_fee,decimal(2:18)"`
+	OwedInstallmentFee       billing.Money `parquet:"owed_installment_fee,decimal(2:18)"`
+	OwedInstallmentPrincipal billing.Money `parquet:"owed_installment_principal,decimal(2:18)"`
+	OwedPurchase             billing.Money `parquet:"owed_purchase,decimal(2:18)"`
+}

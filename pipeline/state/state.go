@@ -9,6 +9,12 @@
 //	history.parquet     closed cycles kept for scoring
 //	failures.parquet    failed repayments kept for platform incidents
 //	accruals.parquet    daily fees and penalties kept for platform incidents
+//	seen.parquet        ids of the events applied within the late window
+//	late_accruals.parquet  past-due statements of the days of the late window
+//	                    on which fees accrued
+//
+// A snapshot written before seen.parquet and late_accruals.parquet existed
+// reads them as empty.
 //
 // The run for D reads the snapshot as of D−1 and writes the one as of D.
 package state
@@ -23,26 +29,30 @@ import (
 
 // Table file names.
 const (
-	AccountsFile   = "accounts.parquet"
-	StatementsFile = "statements.parquet"
-	PlansFile      = "plans.parquet"
-	PurchasesFile  = "purchases.parquet"
-	LinesFile      = "lines.parquet"
-	HistoryFile    = "history.parquet"
-	FailuresFile   = "failures.parquet"
-	AccrualsFile   = "accruals.parquet"
+	AccountsFile     = "accounts.parquet"
+	StatementsFile   = "statements.parquet"
+	PlansFile        = "plans.parquet"
+	PurchasesFile    = "purchases.parquet"
+	LinesFile        = "lines.parquet"
+	HistoryFile      = "history.parquet"
+	FailuresFile     = "failures.parquet"
+	AccrualsFile     = "accruals.parquet"
+	SeenFile         = "seen.parquet"
+	LateAccrualsFile = "late_accruals.parquet"
 )
 
 // Tables is a snapshot flattened into rows.
 type Tables struct {
-	Accounts   []AccountRow
-	Statements []StatementRow
-	Plans      []PlanRow
-	Purchases  []PurchaseRow
-	Lines      []LineRow
-	History    []CycleRow
-	Failures   []FailureRow
-	Accruals   []AccrualRow
+	Accounts     []AccountRow
+	Statements   []StatementRow
+	Plans        []PlanRow
+	Purchases    []PurchaseRow
+	Lines        []LineRow
+	History      []CycleRow
+	Failures     []FailureRow
+	Accruals     []AccrualRow
+	Seen         []SeenRow
+	LateAccruals []LateAccrualRow
 }
 
 // Flatten appends a's rows to t.
@@ -113,6 +123,18 @@ func (t *Tables) Flatten(a *billing.Account) {
 		t.Accruals = append(t.Accruals, AccrualRow{AccountID: a.ID, Date: e.Date, FirstDue: date(&e.FirstDue),
 			OldestDue: date(&e.OldestDue), DPD: e.DPD, Penalty: e.Penalty, Revolving: e.Revolving})
 	}
+	for i, e := range a.Seen {
+		t.Seen = append(t.Seen, SeenRow{AccountID: a.ID, Seq: int32(i), Dataset: e.Dataset, EventID: e.ID, ValueDate: e.Date})
+	}
+	for i, x := range a.LateAccruals {
+		t.LateAccruals = append(t.LateAccruals, LateAccrualRow{
+			AccountID: a.ID, Seq: int32(i), Date: x.Date, RevolvingFee: x.Revolving, Penalty: x.Penalty,
+			DueDate: x.DueDate, MinRemaining: x.MinRemaining,
+			OwedPenalty: x.Owed[billing.Penalty], OwedRevolvingFee: x.Owed[billing.RevolvingFee],
+			OwedInstallmentFee: x.Owed[billing.InstallmentFee], OwedInstallmentPrincipal: x.Owed[billing.InstallmentPrincipal],
+			OwedPurchase: x.Owed[billing.PurchasePrincipal],
+		})
+	}
 }
 
 // Unflatten rebuilds the accounts from t, in t.Accounts' order. The child
@@ -147,6 +169,10 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 		return billing.Accrual{Date: e.Date, FirstDue: deref(e.FirstDue), OldestDue: deref(e.OldestDue), DPD: e.DPD,
 			Penalty: e.Penalty, Revolving: e.Revolving}
 	})
+	seen := children(t.Seen, func(e *SeenRow) int64 { return e.AccountID }, func(e *SeenRow) billing.SeenEvent {
+		return billing.SeenEvent{Dataset: e.Dataset, ID: e.EventID, Date: e.ValueDate}
+	})
+	lateAccr := children(t.LateAccruals, func(x *LateAccrualRow) int64 { return x.AccountID }, lateAccrualOf)
 	for i := range t.Accounts {
 		r := &t.Accounts[i]
 		if i > 0 && t.Accounts[i-1].AccountID >= r.AccountID {
@@ -161,10 +187,13 @@ func (t *Tables) unflattenInto(out []billing.Account) ([]billing.Account, error)
 		a.History = hist.next(a.ID)
 		a.Failures = fails.next(a.ID)
 		a.Accruals = accr.next(a.ID)
+		a.Seen = seen.next(a.ID)
+		a.LateAccruals = lateAccr.next(a.ID)
 	}
 	for name, rest := range map[string]int{
 		StatementsFile: stmts.left(), PlansFile: plans.left(), PurchasesFile: purch.left(),
 		LinesFile: lines.left(), HistoryFile: hist.left(), FailuresFile: fails.left(), AccrualsFile: accr.left(),
+		SeenFile: seen.left(), LateAccrualsFile: lateAccr.left(),
 	} {
 		if rest != 0 {
 			return nil, fmt.Errorf("%s: %d rows of unknown accounts or out of account order", name, rest)
@@ -275,6 +304,16 @@ func statementOf(s *StatementRow) billing.Statement {
 	st.Owed[billing.InstallmentPrincipal] = s.OwedInstallmentPrincipal
 	st.Owed[billing.PurchasePrincipal] = s.OwedPurchase
 	return st
+}
+
+func lateAccrualOf(x *LateAccrualRow) billing.LateAccrual {
+	a := billing.LateAccrual{Date: x.Date, Revolving: x.RevolvingFee, Penalty: x.Penalty, DueDate: x.DueDate, MinRemaining: x.MinRemaining}
+	a.Owed[billing.Penalty] = x.OwedPenalty
+	a.Owed[billing.RevolvingFee] = x.OwedRevolvingFee
+	a.Owed[billing.InstallmentFee] = x.OwedInstallmentFee
+	a.Owed[billing.InstallmentPrincipal] = x.OwedInstallmentPrincipal
+	a.Owed[billing.PurchasePrincipal] = x.OwedPurchase
+	return a
 }
 
 func planOf(p *PlanRow) billing.Plan {

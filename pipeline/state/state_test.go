@@ -2,10 +2,16 @@ package state
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/pqfile"
+	"github.com/creditrun/creditrun/scoring"
 )
 
 // fill sets every field reachable from v to a non-zero value derived from
@@ -151,5 +157,66 @@ func TestStreamChunksMatchWholeRead(t *testing.T) {
 		if !reflect.DeepEqual(got, accounts) {
 			t.Errorf("streaming in chunks of %d does not give back the snapshot", chunk)
 		}
+	}
+}
+
+// TestSnapshotBeforeTheLateWindow: a snapshot written before seen.parquet
+// and late_accruals.parquet existed reads them as empty and still verifies;
+// one that lacks only one of them, or lists neither while holding one, is
+// refused.
+func TestSnapshotBeforeTheLateWindow(t *testing.T) {
+	seed := int64(0)
+	accounts := make([]billing.Account, 2)
+	for i := range accounts {
+		fill(reflect.ValueOf(&accounts[i]).Elem(), &seed)
+		accounts[i].ID = int64(i + 1)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, accounts); err != nil {
+		t.Fatal(err)
+	}
+	if err := pqfile.WriteFile[scoring.DistributionRow](filepath.Join(dir, DistributionFile), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range lateFiles {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Read(dir)
+	if err != nil {
+		t.Fatalf("Read(snapshot without the late tables) = %v", err)
+	}
+	for i := range got {
+		if got[i].Seen != nil || got[i].LateAccruals != nil {
+			t.Errorf("account %d: seen %v accruals %v, want none", got[i].ID, got[i].Seen, got[i].LateAccruals)
+		}
+		accounts[i].Seen, accounts[i].LateAccruals = nil, nil
+		if !reflect.DeepEqual(got[i], accounts[i]) {
+			t.Errorf("account %d read back as %+v, want %+v", got[i].ID, got[i], accounts[i])
+		}
+	}
+	var names []string
+	for _, n := range snapshotFiles {
+		if !slices.Contains(lateFiles, n) {
+			names = append(names, n)
+		}
+	}
+	files, err := describeNames(dir, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := Info{Files: files}
+	if err := Verify(dir, info); err != nil {
+		t.Errorf("Verify(snapshot without the late tables) = %v, want nil", err)
+	}
+	if err := Verify(dir, Info{Files: append(slices.Clone(files), FileInfo{Name: SeenFile})}); err == nil {
+		t.Errorf("Verify(listing seen.parquet only, neither there) = nil, want an error")
+	}
+	if err := os.WriteFile(filepath.Join(dir, SeenFile), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(dir, info); err == nil || !strings.Contains(err.Error(), "lists no "+SeenFile) {
+		t.Errorf("Verify(old listing, seen.parquet present) = %v, want lists no %s", err, SeenFile)
 	}
 }

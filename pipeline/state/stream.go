@@ -61,6 +61,15 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 		vals: make([]parquet.Value, 1024), buf: make([]T, batchRows), rows: pf.NumRows()}, nil
 }
 
+// openLate opens a table of the late window, nil when the snapshot
+// predates it (its tables then hold no row).
+func openLate[T any](dir, name string, id func(*T) int64) (*cursor[T], error) {
+	if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return openCursor(dir, name, id)
+}
+
 // batchRows is how many rows a cursor decodes at a time.
 const batchRows = 4096
 
@@ -103,6 +112,9 @@ func (c *cursor[T]) fill() (err error) {
 // given room for the rows n accounts have on average (of accounts in all),
 // so that a chunk is not built by repeated growth.
 func (c *cursor[T]) take(dst []T, last int64, n int, accounts int64) ([]T, error) {
+	if c == nil {
+		return dst, nil
+	}
 	if accounts > 0 {
 		if want := int(c.rows*int64(n)/accounts) * 9 / 8; cap(dst) < want {
 			dst = make([]T, 0, want)
@@ -139,21 +151,23 @@ func (c *cursor[T]) close() {
 }
 
 // Reader streams a snapshot in chunks of consecutive accounts, joining the
-// six tables on account_id, so that memory is set by the chunk size, not
+// eight tables on account_id, so that memory is set by the chunk size, not
 // by the book.
 type Reader struct {
-	accounts   *cursor[AccountRow]
-	statements *cursor[StatementRow]
-	plans      *cursor[PlanRow]
-	purchases  *cursor[PurchaseRow]
-	lines      *cursor[LineRow]
-	history    *cursor[CycleRow]
-	failures   *cursor[FailureRow]
-	accruals   *cursor[AccrualRow]
-	t          Tables
-	lastID     int64
-	started    bool
-	dir        string
+	accounts     *cursor[AccountRow]
+	statements   *cursor[StatementRow]
+	plans        *cursor[PlanRow]
+	purchases    *cursor[PurchaseRow]
+	lines        *cursor[LineRow]
+	history      *cursor[CycleRow]
+	failures     *cursor[FailureRow]
+	accruals     *cursor[AccrualRow]
+	seen         *cursor[SeenRow]        // nil in a snapshot without the table
+	lateAccruals *cursor[LateAccrualRow] // likewise
+	t            Tables
+	lastID       int64
+	started      bool
+	dir          string
 }
 
 // Open opens the snapshot in dir for streaming.
@@ -167,7 +181,11 @@ func Open(dir string) (*Reader, error) {
 					if r.lines, err = openCursor(dir, LinesFile, func(x *LineRow) int64 { return x.AccountID }); err == nil {
 						if r.history, err = openCursor(dir, HistoryFile, func(x *CycleRow) int64 { return x.AccountID }); err == nil {
 							if r.failures, err = openCursor(dir, FailuresFile, func(x *FailureRow) int64 { return x.AccountID }); err == nil {
-								r.accruals, err = openCursor(dir, AccrualsFile, func(x *AccrualRow) int64 { return x.AccountID })
+								if r.accruals, err = openCursor(dir, AccrualsFile, func(x *AccrualRow) int64 { return x.AccountID }); err == nil {
+									if r.seen, err = openLate(dir, SeenFile, func(x *SeenRow) int64 { return x.AccountID }); err == nil {
+										r.lateAccruals, err = openLate(dir, LateAccrualsFile, func(x *LateAccrualRow) int64 { return x.AccountID })
+									}
+								}
 							}
 						}
 					}
@@ -226,6 +244,7 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 			{StatementsFile, r.statements.pending()}, {PlansFile, r.plans.pending()},
 			{PurchasesFile, r.purchases.pending()}, {LinesFile, r.lines.pending()}, {HistoryFile, r.history.pending()},
 			{FailuresFile, r.failures.pending()}, {AccrualsFile, r.accruals.pending()},
+			{SeenFile, r.seen.pending()}, {LateAccrualsFile, r.lateAccruals.pending()},
 		} {
 			if rest.left {
 				return nil, fmt.Errorf("%s has rows after the last account", rest.name)
@@ -261,10 +280,19 @@ func (r *Reader) next(n int, buf []billing.Account) ([]billing.Account, error) {
 	if t.Accruals, err = r.accruals.take(t.Accruals[:0], last, n, r.accounts.rows); err != nil {
 		return nil, err
 	}
+	if t.Seen, err = r.seen.take(t.Seen[:0], last, n, r.accounts.rows); err != nil {
+		return nil, err
+	}
+	if t.LateAccruals, err = r.lateAccruals.take(t.LateAccruals[:0], last, n, r.accounts.rows); err != nil {
+		return nil, err
+	}
 	return t.unflattenInto(buf)
 }
 
 func (c *cursor[T]) pending() bool {
+	if c == nil {
+		return false
+	}
 	if err := c.fill(); err != nil {
 		return true
 	}
@@ -281,21 +309,25 @@ func (r *Reader) Close() {
 	r.history.close()
 	r.failures.close()
 	r.accruals.close()
+	r.seen.close()
+	r.lateAccruals.close()
 }
 
 // Writer appends chunks of accounts, in account order, to a new snapshot.
 type Writer struct {
-	accounts   *pqfile.Writer[AccountRow]
-	statements *pqfile.Writer[StatementRow]
-	plans      *pqfile.Writer[PlanRow]
-	purchases  *pqfile.Writer[PurchaseRow]
-	lines      *pqfile.Writer[LineRow]
-	history    *pqfile.Writer[CycleRow]
-	failures   *pqfile.Writer[FailureRow]
-	accruals   *pqfile.Writer[AccrualRow]
-	t          Tables
-	n          int
-	dir        string
+	accounts     *pqfile.Writer[AccountRow]
+	statements   *pqfile.Writer[StatementRow]
+	plans        *pqfile.Writer[PlanRow]
+	purchases    *pqfile.Writer[PurchaseRow]
+	lines        *pqfile.Writer[LineRow]
+	history      *pqfile.Writer[CycleRow]
+	failures     *pqfile.Writer[FailureRow]
+	accruals     *pqfile.Writer[AccrualRow]
+	seen         *pqfile.Writer[SeenRow]
+	lateAccruals *pqfile.Writer[LateAccrualRow]
+	t            Tables
+	n            int
+	dir          string
 }
 
 // Create creates a snapshot in dir. Close finishes its tables and Finish
@@ -310,7 +342,11 @@ func Create(dir string) (*Writer, error) {
 					if w.lines, err = pqfile.Create[LineRow](filepath.Join(dir, LinesFile)); err == nil {
 						if w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile)); err == nil {
 							if w.failures, err = pqfile.Create[FailureRow](filepath.Join(dir, FailuresFile)); err == nil {
-								w.accruals, err = pqfile.Create[AccrualRow](filepath.Join(dir, AccrualsFile))
+								if w.accruals, err = pqfile.Create[AccrualRow](filepath.Join(dir, AccrualsFile)); err == nil {
+									if w.seen, err = pqfile.Create[SeenRow](filepath.Join(dir, SeenFile)); err == nil {
+										w.lateAccruals, err = pqfile.Create[LateAccrualRow](filepath.Join(dir, LateAccrualsFile))
+									}
+								}
 							}
 						}
 					}
@@ -336,13 +372,14 @@ func (w *Writer) Write(accounts []billing.Account) error {
 		t := &w.t
 		*t = Tables{Accounts: t.Accounts[:0], Statements: t.Statements[:0], Plans: t.Plans[:0],
 			Purchases: t.Purchases[:0], Lines: t.Lines[:0], History: t.History[:0],
-			Failures: t.Failures[:0], Accruals: t.Accruals[:0]}
+			Failures: t.Failures[:0], Accruals: t.Accruals[:0], Seen: t.Seen[:0], LateAccruals: t.LateAccruals[:0]}
 		for i := range accounts[:n] {
 			t.Flatten(&accounts[i])
 		}
 		err := errors.Join(w.accounts.Write(t.Accounts), w.statements.Write(t.Statements), w.plans.Write(t.Plans),
 			w.purchases.Write(t.Purchases), w.lines.Write(t.Lines), w.history.Write(t.History),
-			w.failures.Write(t.Failures), w.accruals.Write(t.Accruals))
+			w.failures.Write(t.Failures), w.accruals.Write(t.Accruals),
+			w.seen.Write(t.Seen), w.lateAccruals.Write(t.LateAccruals))
 		if err != nil {
 			return err
 		}
@@ -359,7 +396,8 @@ func (w *Writer) Accounts() int { return w.n }
 func (w *Writer) Close() error {
 	var g errgroup.Group
 	for _, c := range []func() error{w.accounts.Close, w.statements.Close, w.plans.Close,
-		w.purchases.Close, w.lines.Close, w.history.Close, w.failures.Close, w.accruals.Close} {
+		w.purchases.Close, w.lines.Close, w.history.Close, w.failures.Close, w.accruals.Close,
+		w.seen.Close, w.lateAccruals.Close} {
 		g.Go(c)
 	}
 	return g.Wait()
@@ -375,4 +413,6 @@ func (w *Writer) Abort() {
 	w.history.Abort()
 	w.failures.Abort()
 	w.accruals.Abort()
+	w.seen.Abort()
+	w.lateAccruals.Abort()
 }
