@@ -8,8 +8,9 @@
 // Money is int64 fen, rates int64 millionths, dates days since the epoch.
 // Every product that rounds (fees, penalties, revolving fees, the minimum's
 // share) is Money.MulRate: exact in 128 bits, rounded half away from zero.
-// Plan principal splits truncate to the fen with the residual in the last
-// period. The only floating point is the IRR search of the disclosed APR,
+// Plan principal splits are rounded to the fen, half away from zero, with
+// the residual in the last period (truncated instead when a partial refund
+// leaves too little for rounded parts to keep the last period positive). The only floating point is the IRR search of the disclosed APR,
 // a rate, never money.
 //
 // # Range

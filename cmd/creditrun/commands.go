@@ -97,6 +97,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			fmt.Fprint(stdout, usage())
 			return errHelp
 		}
+		if subs := subcommands(args[1]); len(subs) > 0 && len(args) == 2 {
+			for _, c := range commands {
+				if strings.HasPrefix(c.name, args[1]+" ") {
+					fmt.Fprintf(stdout, "  creditrun %-13s %s\n", c.name, c.summary)
+				}
+			}
+			return errHelp
+		}
 		c, _, err := find(args[1:])
 		if err != nil {
 			return err
@@ -121,18 +129,29 @@ func find(args []string) (*command, []string, error) {
 		}
 	}
 	name := args[0]
-	if name == "policy" {
-		if len(args) > 1 {
-			name = "policy " + args[1]
-		} else {
-			return nil, nil, fmt.Errorf("%w: policy needs a subcommand: check, diff or show", pipeline.ErrUsage)
+	if subs := subcommands(name); len(subs) > 0 {
+		if len(args) == 1 {
+			return nil, nil, fmt.Errorf("%w: %s needs a subcommand: %s", pipeline.ErrUsage, name, strings.Join(subs, ", "))
 		}
+		name += " " + args[1]
 	}
 	msg := fmt.Sprintf("unknown command %q", name)
 	if s := nearest(name); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return nil, nil, fmt.Errorf("%w: %s (creditrun help lists the commands)", pipeline.ErrUsage, msg)
+}
+
+// subcommands returns the second words of the commands whose first word is
+// name, when it names a group of commands (policy, pmml).
+func subcommands(name string) []string {
+	var subs []string
+	for _, c := range commands {
+		if first, second, ok := strings.Cut(c.name, " "); ok && first == name {
+			subs = append(subs, second)
+		}
+	}
+	return subs
 }
 
 // nearest returns the command name closest to s, if it is close enough to

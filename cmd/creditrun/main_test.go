@@ -372,6 +372,12 @@ func TestHelp(t *testing.T) {
 			t.Errorf("run -h does not list %s", flag)
 		}
 	}
+	for _, group := range []string{"policy", "pmml"} {
+		out, err := exec.Command(bin, "help", group).Output()
+		if err != nil || !strings.Contains(string(out), "creditrun "+group+" ") {
+			t.Errorf("creditrun help %s = %q, %v; want its commands", group, out, err)
+		}
+	}
 	for _, args := range [][]string{{"--version"}, {"version"}} {
 		out, err := exec.Command(bin, args...).Output()
 		if err != nil || !strings.HasPrefix(string(out), "creditrun ") {
