@@ -29,7 +29,10 @@ type incidentFileRow struct {
 // not seen at all.
 func TestReadIncidentsRejects(t *testing.T) {
 	s := func(v string) *string { return &v }
-	at := func(d, h int) *int64 { v := time.Date(2025, time.March, d, h, 0, 0, 0, shanghaiZone).UnixMicro(); return &v }
+	at := func(d, h int) *int64 {
+		v := time.Date(2025, time.March, d, h, 0, 0, 0, shanghaiZone).UnixMicro()
+		return &v
+	}
 	row := func(id, channel string, starts, ends, recorded *int64) incidentFileRow {
 		r := incidentFileRow{IncidentID: s(id), StartsAt: starts, EndsAt: ends, RecordedAt: recorded}
 		if channel != "" {
