@@ -121,8 +121,18 @@ func TestBackfillEqualsChainedRuns(t *testing.T) {
 	// A backfill keeps a small book in memory between days; with
 	// MemoryAccounts < 0 it reads back each day's published state instead.
 	folded, streamed, chained := t.TempDir(), t.TempDir(), t.TempDir()
-	if _, err := pipeline.Backfill(ctx, firstRun(events, folded), bookStart, bookStart+days-1, nil); err != nil {
+	ms, err := pipeline.Backfill(ctx, firstRun(events, folded), bookStart, bookStart+days-1, nil)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The book's accounts feed opens accounts during the range: the
+	// property covers the nights that merge them into the book.
+	opened := 0
+	for _, m := range ms {
+		opened += m.Book.Opened
+	}
+	if opened == 0 {
+		t.Fatal("the accounts feed opened no account over the range: the property would not cover it")
 	}
 	opt := firstRun(events, streamed)
 	opt.MemoryAccounts = -1
