@@ -47,7 +47,13 @@ const reasonLater = "\x00later"
 // not seen at all, so re-running an earlier date reads what it read then.
 func ReadIncidents(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Incident, []Reject, error) {
 	rules.tonight = day
-	rows, rejects, err := read(ctx, &incidents, files, day, &rules)
+	zone := rules.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	ds := incidents
+	ds.dupReported = func(v *billing.Incident) bool { return billing.LocalDate(v.RecordedAt, zone) == day }
+	rows, rejects, err := read(ctx, &ds, files, day, &rules)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -89,10 +89,6 @@ func TestReadIncidentsRejects(t *testing.T) {
 				t.Errorf("ReadIncidents(%s) reject %+v, want the dataset, file, row and what was expected", tc.day, r)
 			}
 		}
-		if tc.day > billing.NewDate(2025, 3, 14) {
-			// A repeated id is checked on the night of its recorded_at.
-			reasons = slices.DeleteFunc(reasons, func(r string) bool { return r == "ok duplicate_id" })
-		}
 		if !slices.Equal(reasons, tc.rejects) {
 			t.Errorf("ReadIncidents(%s) rejects %v, want %v", tc.day, reasons, tc.rejects)
 		}

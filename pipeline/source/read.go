@@ -38,6 +38,10 @@ type dataset[T any, K comparable] struct {
 	// others as duplicates: an accounts feed's rows describe an account as
 	// of their time.
 	latest bool
+	// dupReported, when set, says whether a repeated id is reported
+	// tonight: a row read every night (an incident) is reported once, on
+	// the night it was recorded, and skipped silently after.
+	dupReported func(*T) bool
 	// through keeps the rows of every day up to day (a first run's master
 	// from a feed) instead of those of day alone, from every file.
 	through bool
@@ -186,6 +190,9 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 				continue
 			}
 			if _, dup := seen[id]; dup {
+				if ds.dupReported != nil && !ds.dupReported(v) {
+					continue
+				}
 				rejects = append(rejects, rejectAt{u.f.pos, Reject{
 					Dataset: ds.name, File: u.f.Path, Row: results[i].rowNums[j], Key: ds.idText(v),
 					Reason: ReasonDuplicateID, Detail: ds.cols[0].name + "=" + ds.idText(v),
