@@ -88,6 +88,9 @@ func exitCode(err error, stderr io.Writer) int {
 	kind := kindOf(err)
 	code := codeOf(kind)
 	msg := err.Error()
+	if kind == pipeline.KindInterrupted {
+		msg = "interrupted (a signal or a deadline): the night in progress published nothing, the dates published before it stand; " + msg
+	}
 	var ae *billing.AccountError
 	if errors.As(err, &ae) {
 		msg = strings.Replace(msg, ae.Error(), ae.Redacted(), 1)

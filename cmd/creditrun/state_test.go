@@ -63,6 +63,9 @@ func TestTamperedStateIsRefused(t *testing.T) {
 			}
 			os.WriteFile(path, raw, 0o644)
 		}, "plans.parquet"},
+		{"its _state.json removed", func(t *testing.T, state, _ string) {
+			os.Remove(filepath.Join(state, "_state.json"))
+		}, "_state.json"},
 		{"a table missing", func(t *testing.T, state, _ string) {
 			os.Remove(filepath.Join(state, "purchases.parquet"))
 		}, "purchases.parquet"},
