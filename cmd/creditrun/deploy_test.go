@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 const (
@@ -338,23 +336,7 @@ func TestNightlyScript(t *testing.T) {
 	t.Run("too many rejects", func(t *testing.T) {
 		dir := t.TempDir()
 		os.CopyFS(dir, os.DirFS(events))
-		type txnRow struct {
-			TxnID        string  `parquet:"txn_id"`
-			AccountID    int64   `parquet:"account_id"`
-			PostedAt     int64   `parquet:"posted_at,timestamp(microsecond)"`
-			Kind         string  `parquet:"kind"`
-			Amount       int64   `parquet:"amount,decimal(2:18)"`
-			Installments *int32  `parquet:"installments,optional"`
-			FeeRate      *int32  `parquet:"fee_rate,decimal(6:9),optional"`
-			Merchant     *string `parquet:"merchant_category,optional"`
-			Ref          *string `parquet:"ref_txn_id,optional"`
-		}
-		one, zero := int32(1), int32(0)
-		noon := time.Date(2025, 3, 2, 4, 0, 0, 0, time.UTC).UnixMicro()
-		if err := parquet.WriteFile(filepath.Join(dir, "transactions", "dt=2025-03-02", "part-extra.parquet"),
-			[]txnRow{{"BAD-1", 10_000_001, noon, "purchase", 0, &one, &zero, nil, nil}}); err != nil {
-			t.Fatal(err)
-		}
+		addZeroPurchase(t, dir, "2025-03-02")
 		out := book(t)
 		r := nightly(t, dir, out, "2025-03-02", "CREDITRUN_ARGS=--max-reject-ratio 0", "CREDITRUN_INPUT_WAIT=5")
 		r.check(t, 3)

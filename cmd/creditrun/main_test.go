@@ -214,23 +214,7 @@ func TestExitCodes(t *testing.T) {
 	// A day with a rejected row (a purchase of 0.00): above a ratio of 0.
 	rejected := t.TempDir()
 	os.CopyFS(rejected, os.DirFS(events))
-	type txnRow struct {
-		TxnID        string  `parquet:"txn_id"`
-		AccountID    int64   `parquet:"account_id"`
-		PostedAt     int64   `parquet:"posted_at,timestamp(microsecond)"`
-		Kind         string  `parquet:"kind"`
-		Amount       int64   `parquet:"amount,decimal(2:18)"`
-		Installments *int32  `parquet:"installments,optional"`
-		FeeRate      *int32  `parquet:"fee_rate,decimal(6:9),optional"`
-		Merchant     *string `parquet:"merchant_category,optional"`
-		Ref          *string `parquet:"ref_txn_id,optional"`
-	}
-	one, zero := int32(1), int32(0)
-	noon := time.Date(2025, 3, 1, 4, 0, 0, 0, time.UTC).UnixMicro()
-	if err := parquet.WriteFile(filepath.Join(rejected, "transactions", "dt="+start, "part-extra.parquet"),
-		[]txnRow{{"BAD-1", 10_000_001, noon, "purchase", 0, &one, &zero, nil, nil}}); err != nil {
-		t.Fatal(err)
-	}
+	addZeroPurchase(t, rejected, start)
 
 	// A day whose repayments partition has not landed.
 	unlanded := t.TempDir()
@@ -453,5 +437,21 @@ func TestPolicyDiff(t *testing.T) {
 	}
 	if code, stderr := creditrun(t, nil, "policy", "diff", "--state", stateDir, same, same); code != 0 {
 		t.Errorf("policy diff with flags first = exit %d\n%s", code, stderr)
+	}
+}
+
+// addZeroPurchase adds to the transactions partition dt=day of events a
+// purchase of 0.00: one rejected row (non_positive_amount).
+func addZeroPurchase(t *testing.T, events, day string) {
+	t.Helper()
+	d, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, zero := int32(1), int32(0)
+	noon := d.Add(4 * time.Hour).UnixMicro() // noon in Shanghai: the same business date
+	if err := parquet.WriteFile(filepath.Join(events, "transactions", "dt="+day, "part-extra.parquet"),
+		[]txnRow{{TxnID: "BAD-1", AccountID: 10_000_001, PostedAt: noon, Kind: "purchase", Installments: &one, FeeRate: &zero}}); err != nil {
+		t.Fatal(err)
 	}
 }
