@@ -127,6 +127,6 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 		return w.state.Finish(state.Info{AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, PolicyChange: b.policyChange,
 			Accounts: w.book.Accounts, Exposure: w.after.String()}, w.dist)
 	})
-	g.Go(func() error { return writeJSON(filepath.Join(dir, ManifestFile), m) })
+	g.Go(func() error { return pqfile.WriteJSON(filepath.Join(dir, ManifestFile), m) })
 	return g.Wait()
 }

@@ -83,27 +83,6 @@ func flowStrings(f billing.Flows) map[string]string {
 	}
 }
 
-// writeJSON writes v as indented JSON, durably.
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // ReadManifest reads the manifest of a published date.
 func ReadManifest(out string, day billing.Date) (*Manifest, error) {
 	var m Manifest

@@ -1,7 +1,7 @@
 // Package pqfile reads and writes whole Parquet files of Go row structs with
 // parquet-go: the project's own outputs and state, whose schemas it defines
-// by struct tags. Inputs from other writers are read by pipeline/source
-// instead.
+// by struct tags, and the small JSON files beside them (WriteJSON). Inputs
+// from other writers are read by pipeline/source instead.
 //
 // Files are written for every reader: data pages v1, PLAIN encoding, and
 // dictionary encoding only for the columns whose tag says `dict` (codes,

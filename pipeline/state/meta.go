@@ -115,7 +115,7 @@ func (w *Writer) Finish(info Info, dist *scoring.Distribution) error {
 		return err
 	}
 	info.Files = files
-	return writeJSON(filepath.Join(w.dir, InfoFile), info)
+	return pqfile.WriteJSON(filepath.Join(w.dir, InfoFile), info)
 }
 
 // describeAll describes every file of the snapshot in dir, concurrently.
@@ -208,25 +208,4 @@ func Verify(dir string, info Info) error {
 		}
 	}
 	return nil
-}
-
-// writeJSON writes v as indented JSON, durably.
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
