@@ -170,10 +170,10 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 		path = StateDir(e.opt.Out, prev)
 	}
 	start := time.Now()
-	if !explicit && !state.IsSnapshot(path) {
-		return nil, fmt.Errorf("%w: %s has no %s: the published state was changed", state.ErrBadState, path, state.InfoFile)
-	}
 	if !state.IsSnapshot(path) {
+		if !explicit {
+			return nil, fmt.Errorf("%w: %s has no %s: the published state was changed", state.ErrBadState, path, state.InfoFile)
+		}
 		master, err := e.readMaster(ctx, path, day)
 		if err != nil {
 			return nil, err
