@@ -1032,3 +1032,37 @@ func TestManifestsAreTidy(t *testing.T) {
 		}
 	}
 }
+
+// The image the Dockerfile builds is the one the pods expect: the binary
+// where their command runs it, and the user they run as.
+func TestDockerfileMatchesThePods(t *testing.T) {
+	data, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user, entrypoint, copied string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) == 2 && f[0] == "USER":
+			user = f[1]
+		case len(f) >= 2 && f[0] == "ENTRYPOINT":
+			entrypoint = strings.Join(f[1:], " ")
+		case len(f) == 4 && f[0] == "COPY" && strings.HasPrefix(f[1], "--from="):
+			copied = f[3]
+		}
+	}
+	if copied != binary || entrypoint != `["`+binary+`"]` {
+		t.Errorf("the image puts creditrun at %q with entrypoint %s; the pods run %s", copied, entrypoint, binary)
+	}
+	all := load(t, nights[1])
+	specs := map[string]*corev1.PodSpec{airflowPod: &all.pods[filepath.Base(airflowPod)].Spec}
+	for file, job := range all.jobs {
+		specs[file] = &job.Spec.Template.Spec
+	}
+	for file, spec := range specs {
+		sc := spec.SecurityContext
+		if got := fmt.Sprintf("%d:%d", *sc.RunAsUser, *sc.RunAsGroup); got != user {
+			t.Errorf("%s runs as %s, the image as USER %s", file, got, user)
+		}
+	}
+}
