@@ -61,7 +61,8 @@ Environment of the scheduler (read while parsing, so no Variable lookup):
                              --state ACCOUNTS_MASTER; start the DAG the day after.
     CREDITRUN_ALERT_EMAIL    comma-separated addresses mailed on failure ("")
 
-See docs/operations.md.
+A book closed in shards on Kubernetes has its own DAG beside this one,
+creditrun_sharded_dag.py. See docs/operations.md.
 """
 
 from __future__ import annotations
