@@ -117,8 +117,8 @@ var envsubstList = regexp.MustCompile(`envsubst '([^']*)' < (\S+)`)
 // templateVars returns the variables a file's header says envsubst
 // substitutes in it, and checks that every "$" of the file is one of them
 // as ${NAME}, or a Kubernetes $(NAME) reference to the container's
-// environment (which envsubst leaves alone). A file with no such header is
-// plain YAML and may hold neither.
+// environment (which envsubst leaves alone). A file with no such header
+// is plain YAML: it substitutes nothing.
 func templateVars(path string, data []byte) (map[string]bool, error) {
 	declared := map[string]bool{}
 	for _, m := range envsubstList.FindAllSubmatch(data, -1) {
