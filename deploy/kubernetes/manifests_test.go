@@ -200,6 +200,10 @@ type objects struct {
 	secrets    map[string]*corev1.Secret
 }
 
+func newObjects() *objects {
+	return &objects{jobs: map[string]*batchv1.Job{}, pods: map[string]*corev1.Pod{}, configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
+}
+
 // decode splits a file into its YAML documents and decodes each strictly
 // into the API type its kind names: an unknown or misspelt field (in any
 // letter case), a duplicate field or a wrong type is an error.
@@ -270,7 +274,7 @@ func decode(path string, data []byte, into *objects) error {
 // load renders and decodes every manifest for night n.
 func load(t *testing.T, n night) *objects {
 	t.Helper()
-	all := &objects{jobs: map[string]*batchv1.Job{}, pods: map[string]*corev1.Pod{}, configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
+	all := newObjects()
 	for _, path := range manifests(t) {
 		data, err := render(path, n)
 		if err != nil {
@@ -311,32 +315,23 @@ func TestDecoderIsStrict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, edit := range map[string]func(string) string{
-		"unknown field": func(s string) string {
-			return strings.Replace(s, "  backoffLimit: 10", "  backoffLimit: 10\n  backofLimitPerIndex: 3", 1)
-		},
-		"duplicate key": func(s string) string {
-			return strings.Replace(s, "  backoffLimit: 10", "  backoffLimit: 10\n  backoffLimit: 11", 1)
-		},
-		"wrong type":   func(s string) string { return strings.Replace(s, "  backoffLimit: 10", "  backoffLimit: ten", 1) },
-		"unknown kind": func(s string) string { return strings.Replace(s, "kind: Job", "kind: CronJobb", 1) },
-		"wrong version": func(s string) string {
-			return strings.Replace(s, "apiVersion: batch/v1", "apiVersion: batch/v1beta1", 1)
-		},
-		"pod typo": func(s string) string {
-			return strings.Replace(s, "readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true", 1)
-		},
-		"template typo":  func(s string) string { return strings.Replace(s, "restartPolicy: Never", "restartpolicy: Never", 1) },
-		"quantity typo":  func(s string) string { return strings.Replace(s, "memory: 1Gi", "memory: 1 GiB", 1) },
-		"exit code type": func(s string) string { return strings.Replace(s, "values: [75]", `values: ["75"]`, 1) },
+	for name, r := range map[string][2]string{ // what to replace, with what
+		"unknown field":  {"  backoffLimit: 10", "  backoffLimit: 10\n  backofLimitPerIndex: 3"},
+		"duplicate key":  {"  backoffLimit: 10", "  backoffLimit: 10\n  backoffLimit: 11"},
+		"wrong type":     {"  backoffLimit: 10", "  backoffLimit: ten"},
+		"unknown kind":   {"kind: Job", "kind: CronJobb"},
+		"wrong version":  {"apiVersion: batch/v1", "apiVersion: batch/v1beta1"},
+		"letter case":    {"readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true"},
+		"template field": {"restartPolicy: Never", "restartpolicy: Never"},
+		"quantity":       {"memory: 1Gi", "memory: 1 GiB"},
+		"exit code type": {"values: [75]", `values: ["75"]`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			bad := edit(string(base))
+			bad := strings.Replace(string(base), r[0], r[1], 1)
 			if bad == string(base) {
-				t.Fatal("the edit changed nothing")
+				t.Fatalf("no %q to replace", r[0])
 			}
-			all := &objects{jobs: map[string]*batchv1.Job{}, pods: map[string]*corev1.Pod{}, configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
-			if err := decode("commit-job.yaml", []byte(bad), all); err == nil {
+			if err := decode("commit-job.yaml", []byte(bad), newObjects()); err == nil {
 				t.Error("decoded without error")
 			}
 		})
