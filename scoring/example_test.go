@@ -34,9 +34,11 @@ func ExampleConfig_Decide() {
 	d := cfg.Decide(a, day, &r)
 	fmt.Println(d.Action, d.NewLimit)
 	for _, why := range d.Reasons {
-		fmt.Println("-", why)
+		if why != 0 {
+			fmt.Println("-", why, "=", scoring.ReasonText(why, &d))
+		}
 	}
 	// Output:
 	// activate 3000.00
-	// - initial limit 3000.00 for grade C
+	// - INITIAL_LIMIT = initial limit 3000.00 for grade C
 }
