@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"slices"
 
 	"github.com/creditrun/creditrun/billing"
@@ -170,7 +171,9 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 	if u, n := meanUtilization(a, l.UtilizationCycles); n == 0 {
 		fail(ReasonNoUtilizationHistory)
 	} else {
-		f.Utilization, f.UtilizationCycles, f.MinUtilization = u, int32(n), l.IncreaseMinUtilization
+		// The figure is the mean to two decimals, as the sentence shows
+		// it (few distinct values); the test uses the exact mean.
+		f.Utilization, f.UtilizationCycles, f.MinUtilization = math.Round(u*100)/100, int32(n), l.IncreaseMinUtilization
 		if u < float64(l.IncreaseMinUtilization)/billing.RateScale {
 			fail(ReasonLowUtilization)
 		} else {

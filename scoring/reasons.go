@@ -193,7 +193,9 @@ type Figures struct {
 	// lookback for RECENT_DELINQUENCY and RECENT_PAST_DUE.
 	DaysPastDue int32
 	// Utilization is the mean statement balance / limit over
-	// UtilizationCycles closed cycles (LOW_UTILIZATION, UTILIZATION_MET).
+	// UtilizationCycles closed cycles, rounded to two decimals
+	// (LOW_UTILIZATION, UTILIZATION_MET); the decision compares the exact
+	// mean with MinUtilization.
 	Utilization       float64
 	UtilizationCycles int32
 	// Balance is the account's exposure (CUT_BELOW_BALANCE,

@@ -28,7 +28,7 @@ type ScoreRow struct {
 	TenureMonths           int32         `parquet:"tenure_months"`
 	CyclesOnBook           int32         `parquet:"cycles_on_book"`
 	BureauScore            *int32        `parquet:"bureau_score,optional"`
-	Utilization            *float64      `parquet:"utilization,optional"`
+	Utilization            *float64      `parquet:"utilization,optional,dict"`
 	CurrentDPD             int32         `parquet:"current_dpd"`
 	MonthsSinceDelinquency *int32        `parquet:"months_since_delinquency,optional"`
 	PayPattern3            string        `parquet:"pay_pattern_3,dict"`
@@ -157,30 +157,32 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 // every code ';'-joined in order) and the figures their sentences read,
 // each a column of its own that is NULL unless one of the row's reasons
 // reads it. The sentences are not stored: Decision gives the decision
-// back, and ReasonText each sentence. Codes, lists of codes and versions
-// are dictionary-encoded (`dict`).
+// back, and ReasonText each sentence. Every column but account_id,
+// balance and past_due_on is dictionary-encoded (`dict`): a night has one
+// date, few limits (multiples of limits.round_to), few codes and lists of
+// codes, the policy's figures, and a utilization to two decimals.
 type DecisionRow struct {
 	AccountID         int64          `parquet:"account_id"`
-	AsOf              billing.Date   `parquet:"as_of,date"`
+	AsOf              billing.Date   `parquet:"as_of,date,dict"`
 	Grade             string         `parquet:"grade,dict"`
-	OldLimit          billing.Money  `parquet:"old_limit,decimal(2:18)"`
-	NewLimit          billing.Money  `parquet:"new_limit,decimal(2:18)"`
+	OldLimit          billing.Money  `parquet:"old_limit,decimal(2:18),dict"`
+	NewLimit          billing.Money  `parquet:"new_limit,decimal(2:18),dict"`
 	Action            string         `parquet:"action,dict"`
 	ReasonCode        string         `parquet:"reason_code,dict"`
 	Reasons           string         `parquet:"reasons,dict"`
-	DaysPastDue       *int32         `parquet:"days_past_due,optional"`
-	Utilization       *float64       `parquet:"utilization,optional"`
-	UtilizationCycles *int32         `parquet:"utilization_cycles,optional"`
+	DaysPastDue       *int32         `parquet:"days_past_due,optional,dict"`
+	Utilization       *float64       `parquet:"utilization,optional,dict"`
+	UtilizationCycles *int32         `parquet:"utilization_cycles,optional,dict"`
 	Balance           *billing.Money `parquet:"balance,decimal(2:18),optional"`
-	Since             *billing.Date  `parquet:"since,date,optional"`
+	Since             *billing.Date  `parquet:"since,date,optional,dict"`
 	PastDueOn         *billing.Date  `parquet:"past_due_on,date,optional"`
 	ScoreReasons      *string        `parquet:"score_reasons,optional,dict"` // ';'-joined
-	Threshold         *int32         `parquet:"threshold,optional"`
-	Lookback          *int32         `parquet:"lookback,optional"`
-	MinUtilization    *billing.Rate  `parquet:"min_utilization,decimal(6:9),optional"`
-	Rate              *billing.Rate  `parquet:"rate,decimal(6:9),optional"`
-	DelinquencyCut    *billing.Rate  `parquet:"delinquency_cut,decimal(6:9),optional"`
-	Cap               *billing.Money `parquet:"cap,decimal(2:18),optional"`
+	Threshold         *int32         `parquet:"threshold,optional,dict"`
+	Lookback          *int32         `parquet:"lookback,optional,dict"`
+	MinUtilization    *billing.Rate  `parquet:"min_utilization,decimal(6:9),optional,dict"`
+	Rate              *billing.Rate  `parquet:"rate,decimal(6:9),optional,dict"`
+	DelinquencyCut    *billing.Rate  `parquet:"delinquency_cut,decimal(6:9),optional,dict"`
+	Cap               *billing.Money `parquet:"cap,decimal(2:18),optional,dict"`
 	BelowBalance      bool           `parquet:"below_balance"`
 	PolicyVersion     string         `parquet:"policy_version,dict"`
 }

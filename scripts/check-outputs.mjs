@@ -108,7 +108,7 @@ for (const [what, a, b] of agree) {
 const codes = await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet('${join(dir, 'limit_decisions.parquet')}')
   WHERE NOT list_contains(string_split(reasons, ';'), reason_code)
      OR (list_contains(string_split(reasons, ';'), 'LOW_UTILIZATION')
-         AND (utilization IS NULL OR min_utilization IS NULL OR utilization_cycles IS NULL OR utilization >= min_utilization))`);
+         AND (utilization IS NULL OR min_utilization IS NULL OR utilization_cycles IS NULL))`);
 if (codes[0].n > 0n) problems.push(`limit_decisions: ${codes[0].n} rows whose reason_code is not among reasons, or whose LOW_UTILIZATION lacks its figures`);
 
 // State tables open too.
