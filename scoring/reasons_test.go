@@ -332,14 +332,22 @@ func TestDecisionRowErrors(t *testing.T) {
 	}
 }
 
-func BenchmarkNewDecisionRow(b *testing.B) {
+// BenchmarkDecideRow decides four accounts (a keep, a delinquency cut, an
+// increase, a grade cut) and builds their rows, as a night does.
+func BenchmarkDecideRow(b *testing.B) {
 	c := mustDefault()
-	a := transactor()
-	r := Result{Grade: "A"}
-	d := c.Decide(a, asOf, &r)
+	busy := account(repeat(12, cyc{spend: 6000, billed: 6000, paid: 6000, balance: 6000, limit: 10000, min: 600})...)
+	accounts := []struct {
+		a     *billing.Account
+		grade string
+	}{{transactor(), "A"}, {latePayer(), "C"}, {busy, "A"}, {transactor(), "E"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		row := NewDecisionRow(a, asOf, &d, "v1")
-		_ = row
+		for _, x := range accounts {
+			r := Result{Grade: x.grade, Reasons: [NumReasons]string{"SHORT_TENURE", "BUREAU_SCORE"}}
+			d := c.Decide(x.a, asOf, &r)
+			row := NewDecisionRow(x.a, asOf, &d, "v1")
+			_ = row
+		}
 	}
 }
