@@ -22,6 +22,7 @@ import (
 	"github.com/creditrun/creditrun/fixtures"
 	"github.com/creditrun/creditrun/pipeline"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
+	"github.com/creditrun/creditrun/scoring"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -55,6 +56,22 @@ func TestGoldenRun(t *testing.T) {
 	got := map[string][]byte{}
 	for _, day := range []billing.Date{goldenMid, goldenLast} {
 		dumpPartition(t, got, pipeline.PartitionDir(out, day), "as_of="+day.String(), paths)
+	}
+	// Every limit decision's sentences derive from its row as written.
+	for _, day := range []billing.Date{goldenMid, goldenLast} {
+		file := filepath.Join(pipeline.PartitionDir(out, day), pipeline.TableLimitDecisions+".parquet")
+		rows, err := pqfile.ReadFile[scoring.DecisionRow](file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rows {
+			d, err := rows[i].Decision()
+			if err != nil {
+				t.Errorf("%s row %d: %v", file, i, err)
+			} else if txt := d.Text(); txt == "" || strings.ContainsAny(txt, "{}") {
+				t.Errorf("%s row %d: reasons %s read as %q", file, i, rows[i].Reasons, txt)
+			}
+		}
 	}
 	// The golden covers only what the book exercises: every table must
 	// have rows on both dates.

@@ -22,7 +22,7 @@ import (
 // summaryBook publishes days dates of summaries only, each as a book of
 // about a million accounts would have it: a summary's size grows with its
 // dimensions (ten years of vintages, every grade, bucket, notice kind,
-// reject reason, limit reason kind, characteristic bin and back-test
+// reject reason, limit reason code, characteristic bin and back-test
 // horizon), not with the accounts, so each night's summary comes from a
 // few thousand synthetic accounts spread over every dimension, their
 // counts scaled to a million.
@@ -69,9 +69,10 @@ func summaryBook(b *testing.B, days int) (string, billing.Date, billing.Date) {
 			o.Notices = append(o.Notices, billing.Notice{Kind: kinds[i%len(kinds)], Channel: []string{"push", "sms", "email"}[i%3]})
 		}
 		var decisions []scoring.DecisionRow
+		codes := scoring.LimitReasons()
 		for i := range 400 {
 			decisions = append(decisions, scoring.DecisionRow{Action: []string{"keep", "increase", "decrease", "freeze"}[i%4],
-				Reasons: "no increase: utilization 0.1 < 0.5;reason kind " + string(rune('A'+i%40))})
+				Reasons: "LOW_UTILIZATION;" + codes[i%len(codes)].String()})
 		}
 		s.AddOutput(o, decisions)
 		for i := range 400 {

@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"strings"
-
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/scoring"
 )
@@ -56,7 +54,7 @@ func (p *Policy) reopen(a *billing.Account, day billing.Date, requestID string, 
 	if as.Decision.Action == billing.ActionReopen {
 		billing.Reopen(&p.Billing, a, day, as.Decision.NewLimit, out)
 	} else {
-		billing.DeclineReopen(&p.Billing, a, day, requestID, strings.Join(as.Decision.Reasons, "; "), out)
+		billing.DeclineReopen(&p.Billing, a, day, requestID, as.Decision.Text(), out)
 	}
 	a.Grade, a.Score = as.Result.Grade, as.Result.Score
 }

@@ -91,8 +91,8 @@ func TestNightReopen(t *testing.T) {
 			if d.Action != billing.ActionReopenDeclined || a.Status != billing.Closed || d.NewLimit != d.OldLimit {
 				t.Fatalf("decision %+v, account %s, want reopen_declined and still closed", d, a.Status)
 			}
-			if !strings.Contains(strings.Join(d.Reasons, ";"), tt.reason) || !strings.Contains(a.Note, tt.reason) {
-				t.Errorf("reasons %q, note %q, want %q", d.Reasons, a.Note, tt.reason)
+			if !strings.Contains(d.Text(), tt.reason) || !strings.Contains(a.Note, tt.reason) {
+				t.Errorf("reasons %q, note %q, want %q", d.Text(), a.Note, tt.reason)
 			}
 			if !slices.Equal(kinds, []string{string(billing.NoticeRequestDeclined)}) || out.Notices[0].Reference != "rq1" {
 				t.Errorf("notices %+v, want one request_declined for rq1", out.Notices)

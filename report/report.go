@@ -24,6 +24,7 @@ import (
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/report/daily"
+	"github.com/creditrun/creditrun/scoring"
 )
 
 // Book is what a report shows: the published dates From..To of a book.
@@ -410,7 +411,7 @@ func rejects(ix index, examples []Reject, d Day) section {
 func limits(ix index) section {
 	s := section{ID: "limits", Title: "Limit actions and their reasons",
 		Read: "Every scored account gets a limit decision each night; most keep their limit. The table gives each action's net change of limits " +
-			"and the reasons behind the decisions, their figures taken out so that like reasons count together."}
+			"and the reasons behind the decisions by their codes, each with its sentence, the figures in braces (the figures of each decision are columns of limit_decisions.parquet)."}
 	var cats []string
 	var ys []float64
 	t := table{Caption: "Limit actions", Head: []string{"action", "accounts", "net limit change (CNY)"}}
@@ -427,13 +428,14 @@ func limits(ix index) section {
 		[]series{{Y: ys, Color: palette[4]}}, countUnit))
 	reasons := slices.Clone(ix[daily.DimLimitReason])
 	slices.SortStableFunc(reasons, func(a, b daily.Row) int { return int(b.Count - a.Count) })
-	rt := table{Caption: "Reasons (most frequent first)", Head: []string{"action", "reason", "accounts"}}
+	rt := table{Caption: "Reasons (most frequent first)", Head: []string{"action", "reason", "sentence", "accounts"}}
 	for i, r := range reasons {
 		if i == 15 {
-			rt.Rows = append(rt.Rows, []string{"…", strconv.Itoa(len(reasons)-15) + " more kinds", ""})
+			rt.Rows = append(rt.Rows, []string{"…", strconv.Itoa(len(reasons)-15) + " more reasons", "", ""})
 			break
 		}
-		rt.Rows = append(rt.Rows, []string{r.Key, r.K2(), count(r.Count)})
+		code, _ := scoring.ParseLimitReason(r.K2())
+		rt.Rows = append(rt.Rows, []string{r.Key, r.K2(), code.Template(), count(r.Count)})
 	}
 	s.Tables = append(s.Tables, t, rt)
 	return s

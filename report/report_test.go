@@ -44,7 +44,7 @@ func book(n int) *Book {
 			Plans:      []billing.PlanRow{{AccountID: 2, Principal: 300000, APRNominal: new(billing.Rate(150000))}, {AccountID: 3, Principal: 100, APRNominal: new(billing.Rate(400000)), OverCap: true}},
 			Notices:    []billing.Notice{{Kind: "due_reminder", Channel: "push"}, {Kind: "overdue", Channel: "sms"}},
 		}
-		s.AddOutput(o, []scoring.DecisionRow{{Action: "keep", Reasons: "no increase: utilization 0.10 < 0.5"}, {Action: "decrease", OldLimit: 500000, NewLimit: 400000, Reasons: "grade C cuts 20%"}})
+		s.AddOutput(o, []scoring.DecisionRow{{Action: "keep", ReasonCode: "LOW_UTILIZATION", Reasons: "LOW_UTILIZATION"}, {Action: "decrease", OldLimit: 500000, NewLimit: 400000, ReasonCode: "GRADE_CUT", Reasons: "GRADE_CUT;SCORE_REASONS"}})
 		s.AddReject("transactions", "unknown_account")
 		s.SetFlows(1000000, 1000000+30000-20000, billing.Flows{Purchases: 30000, Payments: 20000})
 		s.SetPSI([]scoring.PSIResult{{Name: "score", PSI: 0.02 * float64(d-b.From+1)}, {Name: "utilization", PSI: 0.3}}, nil, nil)

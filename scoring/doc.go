@@ -88,7 +88,12 @@
 // due (after a cooling period, never below its exposure unless the policy
 // allows it and the decision says so); raise an eligible account (grade,
 // cooling period, utilization, no recent days past due) within the grade's
-// and the overall caps; else keep. Every decision lists its reasons.
+// and the overall caps; else keep. Every decision lists its reasons as
+// stable codes (LimitReason), the one that settled the action as Reason,
+// with the figures behind them (Figures); a reason's sentence is its
+// code's template filled in from the decision (ReasonText), never stored,
+// and a limit_decisions row reads back into the decision
+// (DecisionRow.Decision).
 //
 // # Monitoring
 //

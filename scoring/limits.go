@@ -1,22 +1,45 @@
 package scoring
 
 import (
-	"fmt"
+	"math"
 	"slices"
-	"strings"
 
 	"github.com/creditrun/creditrun/billing"
 )
 
-// Decision is a limit decision. Reasons say, for people, why; BelowBalance
-// marks a limit cut below the account's exposure (only when the policy
-// allows it, and a reason says so).
+// Decision is a limit decision. Reason is the one that settled the action
+// and Reasons every reason, in the order Decide tested them (Reason among
+// them, zero after the last); Figures hold the numbers and dates their
+// sentences read (ReasonText). BelowBalance marks a limit cut below the
+// account's exposure (only when the policy allows it, and a reason says
+// so).
 type Decision struct {
 	Action             billing.LimitAction
 	OldLimit, NewLimit billing.Money
 	Grade              string
-	Reasons            []string
+	AsOf               billing.Date
+	Reason             LimitReason
+	Reasons            [MaxLimitReasons]LimitReason
+	Figures            Figures
 	BelowBalance       bool
+}
+
+// add appends reason r to d's reasons.
+func (d *Decision) add(r LimitReason) {
+	for i := range d.Reasons {
+		if d.Reasons[i] == 0 {
+			d.Reasons[i] = r
+			return
+		}
+	}
+	panic("scoring: more than MaxLimitReasons reasons")
+}
+
+// settle appends reason r to d's reasons and makes it the one that
+// settled the action.
+func (d *Decision) settle(r LimitReason) {
+	d.add(r)
+	d.Reason = r
 }
 
 // Decide takes the limit decision for an account scored r on day. It reads
@@ -34,49 +57,44 @@ type Decision struct {
 //     IncreaseCleanCycles cycles): increase, capped by the grade's and the
 //     overall MaxLimit and by MaxIncrease;
 //   - otherwise keep.
+//
+// The reasons never repeat the grade and score (they are columns of their
+// own) nor other figures in their codes, so that decisions group by them.
 func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decision {
 	cc := c.mustCompiled()
 	l := &c.Limits
-	d := Decision{Action: billing.ActionKeep, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade,
-		Reasons: make([]string, 0, 4)}
+	d := Decision{Action: billing.ActionKeep, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade, AsOf: day}
+	f := &d.Figures
 	gi := c.GradeIndex(r.Grade)
 	if gi < 0 {
 		gi = len(c.Grades) - 1
 	}
 	gl := &l.Grades[cc.gradeLimit[gi]]
-	// Reasons read as sentences, without the grade and score (they are
-	// columns of their own), so that analysts can group decisions by them.
-	why := func(format string, args ...any) {
-		if len(args) == 0 {
-			d.Reasons = append(d.Reasons, format)
-			return
-		}
-		d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...))
-	}
 
 	switch a.Status {
 	case billing.Pending:
 		switch {
 		case a.Fraud:
 			d.Action = billing.ActionDecline
-			why("fraud flag")
+			d.settle(ReasonFraudFlag)
 		case gl.Decline:
 			d.Action = billing.ActionDecline
-			why("grade %s is declined by policy", gl.Grade)
+			d.settle(ReasonGradeDeclined)
 			scoreReasons(&d, r)
 		default:
 			d.Action = billing.ActionActivate
 			d.NewLimit = min(gl.Initial, l.MaxLimit)
-			why("initial limit %s for grade %s", d.NewLimit, gl.Grade)
+			d.settle(ReasonInitialLimit)
 		}
 		return d
 	case billing.Active:
 	case billing.Frozen:
 		d.Action = billing.ActionFreeze
-		why("account frozen since %s", a.FrozenOn)
+		f.Since = a.FrozenOn
+		d.settle(ReasonFrozen)
 		return d
 	default:
-		why("not scored: account %s", a.Status)
+		d.settle(ReasonNotLive)
 		return d
 	}
 
@@ -84,41 +102,50 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 	switch {
 	case a.Fraud:
 		d.Action = billing.ActionFreeze
-		why("fraud flag")
+		d.settle(ReasonFraudFlag)
 		return d
 	case dpd > l.FreezeDPD:
 		d.Action = billing.ActionFreeze
-		why("%d days past due > freeze_dpd %d", dpd, l.FreezeDPD)
+		f.DaysPastDue, f.Threshold = dpd, l.FreezeDPD
+		d.settle(ReasonPastFreezeDPD)
 		return d
 	}
 	since := int(day - a.LimitChangedOn)
 
-	// Decrease.
+	// Decrease: the larger of the grade's cut and the delinquency cut
+	// settles it.
 	cut := gl.Decrease
 	if gl.Decrease > 0 {
-		why("grade %s cuts %s", gl.Grade, pct(gl.Decrease))
+		f.Rate = gl.Decrease
+		d.settle(ReasonGradeCut)
 	}
 	if recent := recentDPD(a, day, l.DelinquencyCycles); recent >= l.DelinquencyDPD && l.DelinquencyCut > 0 {
-		why("recent delinquency: %d days past due within %d cycles, cut %s", recent, l.DelinquencyCycles, pct(l.DelinquencyCut))
+		f.DaysPastDue, f.Lookback, f.DelinquencyCut = recent, int32(l.DelinquencyCycles), l.DelinquencyCut
+		d.add(ReasonRecentDelinquency)
+		if l.DelinquencyCut > cut {
+			d.Reason = ReasonRecentDelinquency
+		}
 		cut = max(cut, l.DelinquencyCut)
 	}
 	if cut > 0 {
 		if since < l.DecreaseCoolingDays {
-			why("cut deferred: last change %s, %d days < decrease_cooling_days %d", a.LimitChangedOn, since, l.DecreaseCoolingDays)
+			f.Since, f.Threshold = a.LimitChangedOn, int32(l.DecreaseCoolingDays)
+			d.settle(ReasonCutCooling)
 			return d
 		}
 		target := roundDown(a.Limit.MulRate(billing.RateScale-cut), l.RoundTo)
 		if bal := a.Exposure(); target < bal {
+			f.Balance = bal
 			if l.CutBelowBalance {
 				d.BelowBalance = true
-				why("new limit %s is below the balance %s", target, bal)
+				d.add(ReasonCutBelowBalance)
 			} else {
-				why("cut stops at the balance %s", bal)
+				d.add(ReasonCutAtBalance)
 				target = bal
 			}
 		}
 		if target >= a.Limit {
-			why("no cut: the balance uses the whole limit")
+			d.settle(ReasonNoCutFullBalance)
 			return d
 		}
 		d.Action, d.NewLimit = billing.ActionDecrease, target
@@ -126,47 +153,57 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 		return d
 	}
 
-	// Increase.
+	// Increase: the first condition that fails settles a keep.
 	if gl.Increase == 0 {
-		why("grade %s gets no increase", gl.Grade)
+		d.settle(ReasonGradeNoIncrease)
 		return d
 	}
-	ok := true
+	fail := func(why LimitReason) {
+		d.add(why)
+		if d.Reason == 0 {
+			d.Reason = why
+		}
+	}
 	if since < l.IncreaseCoolingDays {
-		ok = false
-		why("no increase: last change %s, %d days < increase_cooling_days %d", a.LimitChangedOn, since, l.IncreaseCoolingDays)
+		f.Since, f.Threshold = a.LimitChangedOn, int32(l.IncreaseCoolingDays)
+		fail(ReasonIncreaseCooling)
 	}
 	if u, n := meanUtilization(a, l.UtilizationCycles); n == 0 {
-		ok = false
-		why("no increase: no utilization history")
-	} else if u < float64(l.IncreaseMinUtilization)/billing.RateScale {
-		ok = false
-		why("no increase: utilization %.2f < %s over %d cycles", u, l.IncreaseMinUtilization.Decimal().String(), n)
+		fail(ReasonNoUtilizationHistory)
 	} else {
-		why("utilization %.2f ≥ %s over %d cycles", u, l.IncreaseMinUtilization.Decimal().String(), n)
+		// The figure is the mean to two decimals, as the sentence shows
+		// it (few distinct values); the test uses the exact mean.
+		f.Utilization, f.UtilizationCycles, f.MinUtilization = math.Round(u*100)/100, int32(n), l.IncreaseMinUtilization
+		if u < float64(l.IncreaseMinUtilization)/billing.RateScale {
+			fail(ReasonLowUtilization)
+		} else {
+			d.add(ReasonUtilizationMet)
+		}
 	}
 	if dirty := recentDPD(a, day, l.IncreaseCleanCycles); dirty > 0 {
-		ok = false
-		why("no increase: %d days past due within %d cycles", dirty, l.IncreaseCleanCycles)
+		f.DaysPastDue, f.Lookback = dirty, int32(l.IncreaseCleanCycles)
+		fail(ReasonRecentPastDue)
 	}
-	if !ok {
+	if d.Reason != 0 {
 		return d
 	}
 	capLimit := min(gl.MaxLimit, l.MaxLimit)
 	target := roundDown(a.Limit.MulRate(billing.RateScale+gl.Increase), l.RoundTo)
-	note := ""
+	why := ReasonIncrease
 	if target > capLimit {
-		target, note = capLimit, fmt.Sprintf(", capped at the limit cap %s", capLimit)
+		target, why, f.Cap = capLimit, ReasonIncreaseLimitCapped, capLimit
 	}
 	if l.MaxIncrease > 0 && target-a.Limit > l.MaxIncrease {
-		target, note = roundDown(a.Limit+l.MaxIncrease, l.RoundTo), fmt.Sprintf(", capped at max_increase %s", l.MaxIncrease)
+		target, why, f.Cap = roundDown(a.Limit+l.MaxIncrease, l.RoundTo), ReasonIncreaseMaxCapped, l.MaxIncrease
 	}
 	if target <= a.Limit {
-		why("no increase: limit %s at the cap %s", a.Limit, capLimit)
+		f.Cap = capLimit
+		d.settle(ReasonAtLimitCap)
 		return d
 	}
 	d.Action, d.NewLimit = billing.ActionIncrease, target
-	why("increase %s%s", pct(gl.Increase), note)
+	f.Rate = gl.Increase
+	d.settle(why)
 	return d
 }
 
@@ -174,35 +211,42 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 // the account scored r tonight (see Reopen). Granted, the action is
 // ActionReopen with the grade's initial limit (capped by MaxLimit);
 // refused, ActionReopenDeclined with every condition that failed among
-// the reasons and the limit unchanged. It reads the account and never
-// changes it.
+// the reasons (the first settles it) and the limit unchanged. It reads
+// the account and never changes it.
 func (c *Config) DecideReopen(a *billing.Account, day billing.Date, r *Result) Decision {
 	cc := c.mustCompiled()
 	l := &c.Limits
 	ro := &l.Reopen
-	d := Decision{Action: billing.ActionReopenDeclined, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade,
-		Reasons: make([]string, 0, 4)}
-	why := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
+	d := Decision{Action: billing.ActionReopenDeclined, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade, AsOf: day}
+	f := &d.Figures
+	fail := func(why LimitReason) {
+		d.add(why)
+		if d.Reason == 0 {
+			d.Reason = why
+		}
+	}
 	switch a.ClosedBy {
 	case billing.ClosedByCustomer, billing.ClosedByPlatform:
 	case billing.ClosedByChargeOff:
-		why("closed by charge-off")
+		fail(ReasonClosedByChargeOff)
 	case billing.ClosedByFraud:
-		why("closed for fraud")
+		fail(ReasonClosedForFraud)
 	default:
-		why("closure reason unknown")
+		fail(ReasonClosureReasonUnknown)
 	}
 	if a.Fraud {
-		why("fraud flag")
+		fail(ReasonFraudFlag)
 	}
 	switch {
 	case a.ClosedOn == 0:
-		why("closure date unknown")
+		fail(ReasonClosureDateUnknown)
 	case int(day-a.ClosedOn) < ro.WaitDays:
-		why("closed on %s, %d days < reopen.wait_days %d", a.ClosedOn, day-a.ClosedOn, ro.WaitDays)
+		f.Since, f.Threshold = a.ClosedOn, int32(ro.WaitDays)
+		fail(ReasonReopenWait)
 	}
 	if a.ClosedOn != 0 && a.LastPastDue != 0 && a.LastPastDue >= a.ClosedOn.AddMonths(-ro.LookbackMonths) {
-		why("past due on %s, within reopen.lookback_months %d before closing", a.LastPastDue, ro.LookbackMonths)
+		f.PastDueOn, f.Lookback = a.LastPastDue, int32(ro.LookbackMonths)
+		fail(ReasonReopenPastDue)
 	}
 	gi := c.GradeIndex(r.Grade)
 	if gi < 0 {
@@ -211,34 +255,25 @@ func (c *Config) DecideReopen(a *billing.Account, day billing.Date, r *Result) D
 	gl := &l.Grades[cc.gradeLimit[gi]]
 	switch {
 	case !slices.Contains(ro.Grades, r.Grade):
-		why("grade %s does not reopen (reopen.grades)", r.Grade)
+		fail(ReasonGradeNotReopened)
 		scoreReasons(&d, r)
 	case gl.Decline || gl.Initial <= 0:
-		why("grade %s grants no initial limit", r.Grade)
+		fail(ReasonGradeNoInitialLimit)
 		scoreReasons(&d, r)
 	}
-	if len(d.Reasons) > 0 {
+	if d.Reason != 0 {
 		return d
 	}
 	d.Action, d.NewLimit = billing.ActionReopen, min(gl.Initial, l.MaxLimit)
-	why("initial limit %s for grade %s", d.NewLimit, gl.Grade)
+	d.settle(ReasonInitialLimit)
 	return d
 }
 
 // scoreReasons adds the score's reason codes to an adverse decision.
 func scoreReasons(d *Decision, r *Result) {
-	var b strings.Builder
-	for _, code := range r.Reasons {
-		if code == "" {
-			break
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(code)
-	}
-	if b.Len() > 0 {
-		d.Reasons = append(d.Reasons, "score reasons "+b.String())
+	if r.Reasons[0] != "" {
+		d.Figures.ScoreReasons = r.Reasons
+		d.add(ReasonScoreReasons)
 	}
 }
 

@@ -108,13 +108,13 @@ func TestDecide(t *testing.T) {
 			d := c.Decide(a, asOf, &r)
 			if d.Action != tt.action || d.NewLimit != yuanM(tt.newLimit) || d.BelowBalance != tt.below {
 				t.Errorf("Decide = %s %s→%s below=%v, want %s %s below=%v\nreasons: %q",
-					d.Action, d.OldLimit, d.NewLimit, d.BelowBalance, tt.action, yuanM(tt.newLimit), tt.below, d.Reasons)
+					d.Action, d.OldLimit, d.NewLimit, d.BelowBalance, tt.action, yuanM(tt.newLimit), tt.below, d.Text())
 			}
 			if d.OldLimit != a.Limit || d.Grade != tt.grade {
 				t.Errorf("Decide: OldLimit %s grade %s, want %s %s", d.OldLimit, d.Grade, a.Limit, tt.grade)
 			}
-			if !strings.Contains(strings.Join(d.Reasons, ";"), tt.reasonPart) {
-				t.Errorf("Decide reasons %q, want one containing %q", d.Reasons, tt.reasonPart)
+			if !strings.Contains(d.Text(), tt.reasonPart) {
+				t.Errorf("Decide reasons %q, want one containing %q", d.Text(), tt.reasonPart)
 			}
 			if !reflect.DeepEqual(a, before) {
 				t.Error("Decide changed the account")
@@ -136,11 +136,11 @@ func TestDecideCutBelowBalance(t *testing.T) {
 	if d.Action != billing.ActionDecrease || d.NewLimit != yuanM(7000) || !d.BelowBalance {
 		t.Fatalf("Decide = %+v, want decrease to 7000.00 below the balance", d)
 	}
-	if !strings.Contains(strings.Join(d.Reasons, ";"), "below the balance 9000.00") {
-		t.Errorf("reasons %q do not say the limit is below the balance", d.Reasons)
+	if !strings.Contains(d.Text(), "below the balance 9000.00") {
+		t.Errorf("reasons %q do not say the limit is below the balance", d.Text())
 	}
 	row := NewDecisionRow(a, asOf, &d, "abc")
-	if !row.BelowBalance || row.PolicyVersion != "abc" || row.Action != "decrease" || !strings.Contains(row.Reasons, ";") {
+	if !row.BelowBalance || row.PolicyVersion != "abc" || row.Action != "decrease" || row.Reasons != "GRADE_CUT;CUT_BELOW_BALANCE" || row.ReasonCode != "GRADE_CUT" {
 		t.Errorf("NewDecisionRow = %+v", row)
 	}
 }
@@ -163,6 +163,6 @@ func TestDecideMaxIncrease(t *testing.T) {
 	d := c.Decide(a, asOf, &r)
 	// 10000 + 1050, rounded down to 100.
 	if d.Action != billing.ActionIncrease || d.NewLimit != yuanM(11000) {
-		t.Errorf("Decide = %s %s, want increase to 11000.00 (reasons %q)", d.Action, d.NewLimit, d.Reasons)
+		t.Errorf("Decide = %s %s, want increase to 11000.00 (reasons %q)", d.Action, d.NewLimit, d.Text())
 	}
 }

@@ -1,6 +1,8 @@
 package scoring
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/creditrun/creditrun/billing"
@@ -26,7 +28,7 @@ type ScoreRow struct {
 	TenureMonths           int32         `parquet:"tenure_months"`
 	CyclesOnBook           int32         `parquet:"cycles_on_book"`
 	BureauScore            *int32        `parquet:"bureau_score,optional"`
-	Utilization            *float64      `parquet:"utilization,optional"`
+	Utilization            *float64      `parquet:"utilization,optional,dict"`
 	CurrentDPD             int32         `parquet:"current_dpd"`
 	MonthsSinceDelinquency *int32        `parquet:"months_since_delinquency,optional"`
 	PayPattern3            string        `parquet:"pay_pattern_3,dict"`
@@ -150,24 +152,164 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	return row
 }
 
-// DecisionRow is one row of the limit_decisions table.
+// DecisionRow is one row of the limit_decisions table: the decision, its
+// reasons as codes (ReasonCode the one that settled the action, Reasons
+// every code ';'-joined in order) and the figures their sentences read,
+// each a column of its own that is NULL unless one of the row's reasons
+// reads it. The sentences are not stored: Decision gives the decision
+// back, and ReasonText each sentence. Every column but account_id,
+// balance and past_due_on is dictionary-encoded (`dict`): a night has one
+// date, few limits (multiples of limits.round_to), few codes and lists of
+// codes, the policy's figures, and a utilization to two decimals.
 type DecisionRow struct {
-	AccountID     int64         `parquet:"account_id"`
-	AsOf          billing.Date  `parquet:"as_of,date"`
-	Grade         string        `parquet:"grade,dict"`
-	OldLimit      billing.Money `parquet:"old_limit,decimal(2:18)"`
-	NewLimit      billing.Money `parquet:"new_limit,decimal(2:18)"`
-	Action        string        `parquet:"action,dict"`
-	Reasons       string        `parquet:"reasons,dict"` // ';'-joined
-	BelowBalance  bool          `parquet:"below_balance"`
-	PolicyVersion string        `parquet:"policy_version,dict"`
+	AccountID         int64          `parquet:"account_id"`
+	AsOf              billing.Date   `parquet:"as_of,date,dict"`
+	Grade             string         `parquet:"grade,dict"`
+	OldLimit          billing.Money  `parquet:"old_limit,decimal(2:18),dict"`
+	NewLimit          billing.Money  `parquet:"new_limit,decimal(2:18),dict"`
+	Action            string         `parquet:"action,dict"`
+	ReasonCode        string         `parquet:"reason_code,dict"`
+	Reasons           string         `parquet:"reasons,dict"`
+	DaysPastDue       *int32         `parquet:"days_past_due,optional,dict"`
+	Utilization       *float64       `parquet:"utilization,optional,dict"`
+	UtilizationCycles *int32         `parquet:"utilization_cycles,optional,dict"`
+	Balance           *billing.Money `parquet:"balance,decimal(2:18),optional"`
+	Since             *billing.Date  `parquet:"since,date,optional,dict"`
+	PastDueOn         *billing.Date  `parquet:"past_due_on,date,optional"`
+	ScoreReasons      *string        `parquet:"score_reasons,optional,dict"` // ';'-joined
+	Threshold         *int32         `parquet:"threshold,optional,dict"`
+	Lookback          *int32         `parquet:"lookback,optional,dict"`
+	MinUtilization    *billing.Rate  `parquet:"min_utilization,decimal(6:9),optional,dict"`
+	Rate              *billing.Rate  `parquet:"rate,decimal(6:9),optional,dict"`
+	DelinquencyCut    *billing.Rate  `parquet:"delinquency_cut,decimal(6:9),optional,dict"`
+	Cap               *billing.Money `parquet:"cap,decimal(2:18),optional,dict"`
+	BelowBalance      bool           `parquet:"below_balance"`
+	PolicyVersion     string         `parquet:"policy_version,dict"`
 }
 
 // NewDecisionRow builds the limit_decisions row of a decision taken on day.
+// The row's figures share one allocation, none when no reason reads any.
 func NewDecisionRow(a *billing.Account, day billing.Date, d *Decision, version string) DecisionRow {
-	return DecisionRow{
+	row := DecisionRow{
 		AccountID: a.ID, AsOf: day, Grade: d.Grade, OldLimit: d.OldLimit, NewLimit: d.NewLimit,
-		Action: string(d.Action), Reasons: strings.Join(d.Reasons, ";"), BelowBalance: d.BelowBalance,
+		Action: string(d.Action), ReasonCode: d.Reason.String(), Reasons: d.Codes(), BelowBalance: d.BelowBalance,
 		PolicyVersion: version,
 	}
+	fs := d.figures()
+	if fs == 0 {
+		return row
+	}
+	v := new(struct {
+		f            Figures
+		scoreReasons string
+	})
+	v.f = d.Figures
+	f := &v.f
+	if fs&figDaysPastDue != 0 {
+		row.DaysPastDue = &f.DaysPastDue
+	}
+	if fs&figUtilization != 0 {
+		row.Utilization = &f.Utilization
+	}
+	if fs&figUtilizationCycles != 0 {
+		row.UtilizationCycles = &f.UtilizationCycles
+	}
+	if fs&figBalance != 0 {
+		row.Balance = &f.Balance
+	}
+	if fs&figSince != 0 {
+		row.Since = &f.Since
+	}
+	if fs&figPastDueOn != 0 {
+		row.PastDueOn = &f.PastDueOn
+	}
+	if fs&figScoreReasons != 0 {
+		v.scoreReasons = joinCodes(f.ScoreReasons[:], ";")
+		row.ScoreReasons = &v.scoreReasons
+	}
+	if fs&figThreshold != 0 {
+		row.Threshold = &f.Threshold
+	}
+	if fs&figLookback != 0 {
+		row.Lookback = &f.Lookback
+	}
+	if fs&figMinUtilization != 0 {
+		row.MinUtilization = &f.MinUtilization
+	}
+	if fs&figRate != 0 {
+		row.Rate = &f.Rate
+	}
+	if fs&figDelinquencyCut != 0 {
+		row.DelinquencyCut = &f.DelinquencyCut
+	}
+	if fs&figCap != 0 {
+		row.Cap = &f.Cap
+	}
+	return row
+}
+
+// Decision returns the decision row r records, its reasons and figures
+// read back from their columns, so that ReasonText gives each reason's
+// sentence. It fails with a *DecisionError on a code it does not know, a
+// reason_code not among the reasons, more reasons than a decision lists,
+// or a figure a reason reads that is NULL.
+func (r *DecisionRow) Decision() (Decision, error) {
+	d := Decision{Action: billing.LimitAction(r.Action), OldLimit: r.OldLimit, NewLimit: r.NewLimit, Grade: r.Grade,
+		AsOf: r.AsOf, BelowBalance: r.BelowBalance}
+	bad := func(column string, err error) (Decision, error) {
+		return Decision{}, &DecisionError{AccountID: r.AccountID, Column: column, Err: err}
+	}
+	var fs figure
+	for i, rest := 0, r.Reasons; rest != ""; i++ {
+		code, tail, _ := strings.Cut(rest, ";")
+		rest = tail
+		why, ok := ParseLimitReason(code)
+		if !ok {
+			return bad("reasons", fmt.Errorf("%w %q", ErrUnknownReason, code))
+		}
+		if i == MaxLimitReasons {
+			return bad("reasons", fmt.Errorf("%w: more than %d", ErrTooManyReasons, MaxLimitReasons))
+		}
+		d.Reasons[i] = why
+		fs |= reasonSpecs[why].figures
+	}
+	why, ok := ParseLimitReason(r.ReasonCode)
+	if !ok || !slices.Contains(d.Reasons[:], why) {
+		return bad("reason_code", fmt.Errorf("%w %q: want one of reasons %q", ErrUnknownReason, r.ReasonCode, r.Reasons))
+	}
+	d.Reason = why
+	f := &d.Figures
+	for _, c := range []struct {
+		fig    figure
+		column string
+		set    bool
+		read   func()
+	}{
+		{figDaysPastDue, "days_past_due", r.DaysPastDue != nil, func() { f.DaysPastDue = *r.DaysPastDue }},
+		{figUtilization, "utilization", r.Utilization != nil, func() { f.Utilization = *r.Utilization }},
+		{figUtilizationCycles, "utilization_cycles", r.UtilizationCycles != nil, func() { f.UtilizationCycles = *r.UtilizationCycles }},
+		{figBalance, "balance", r.Balance != nil, func() { f.Balance = *r.Balance }},
+		{figSince, "since", r.Since != nil, func() { f.Since = *r.Since }},
+		{figPastDueOn, "past_due_on", r.PastDueOn != nil, func() { f.PastDueOn = *r.PastDueOn }},
+		{figScoreReasons, "score_reasons", r.ScoreReasons != nil, func() {
+			for k, rest := 0, *r.ScoreReasons; rest != "" && k < NumReasons; k++ {
+				f.ScoreReasons[k], rest, _ = strings.Cut(rest, ";")
+			}
+		}},
+		{figThreshold, "threshold", r.Threshold != nil, func() { f.Threshold = *r.Threshold }},
+		{figLookback, "lookback", r.Lookback != nil, func() { f.Lookback = *r.Lookback }},
+		{figMinUtilization, "min_utilization", r.MinUtilization != nil, func() { f.MinUtilization = *r.MinUtilization }},
+		{figRate, "rate", r.Rate != nil, func() { f.Rate = *r.Rate }},
+		{figDelinquencyCut, "delinquency_cut", r.DelinquencyCut != nil, func() { f.DelinquencyCut = *r.DelinquencyCut }},
+		{figCap, "cap", r.Cap != nil, func() { f.Cap = *r.Cap }},
+	} {
+		if fs&c.fig == 0 {
+			continue
+		}
+		if !c.set {
+			return bad(c.column, fmt.Errorf("%w, read by %s", ErrMissingFigure, r.Reasons))
+		}
+		c.read()
+	}
+	return d, nil
 }

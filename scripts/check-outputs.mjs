@@ -34,7 +34,12 @@ const expected = {
   },
   delinquency: { account_id: 'BIGINT', dpd: 'INTEGER', bucket: 'VARCHAR', past_due_amount: money, penalty_today: money, penalty_total: money },
   scores: { account_id: 'BIGINT', score: 'INTEGER', pd: 'DOUBLE', grade: 'VARCHAR', reason_1: 'VARCHAR', reason_2: 'VARCHAR', reason_3: 'VARCHAR', scorecard_version: 'VARCHAR' },
-  limit_decisions: { account_id: 'BIGINT', old_limit: money, new_limit: money, action: 'VARCHAR', reasons: 'VARCHAR', policy_version: 'VARCHAR' },
+  limit_decisions: {
+    account_id: 'BIGINT', old_limit: money, new_limit: money, action: 'VARCHAR', reason_code: 'VARCHAR', reasons: 'VARCHAR',
+    days_past_due: 'INTEGER', utilization: 'DOUBLE', utilization_cycles: 'INTEGER', balance: money, since: 'DATE',
+    past_due_on: 'DATE', score_reasons: 'VARCHAR', threshold: 'INTEGER', lookback: 'INTEGER', min_utilization: rate,
+    rate, delinquency_cut: rate, cap: money, policy_version: 'VARCHAR',
+  },
   notices: { notice_id: 'VARCHAR', account_id: 'BIGINT', kind: 'VARCHAR', channel: 'VARCHAR', reference: 'VARCHAR', amount: money, due_date: 'DATE' },
   bureau: { account_id: 'BIGINT', period: 'DATE', status: 'VARCHAR' },
   rejects: { dataset: 'VARCHAR', file: 'VARCHAR', row: 'BIGINT', key: 'VARCHAR', reason: 'VARCHAR' },
@@ -89,10 +94,25 @@ const agree = [
     `SELECT grade, count(*), round(avg(score), 6) FROM read_parquet('${join(dir, 'scores.parquet')}') GROUP BY ALL`],
   ['rejects by reason', `SELECT key, key2, count FROM ${sum} WHERE dimension = 'reject'`,
     `SELECT reason, dataset, count(*) FROM read_parquet('${join(dir, 'rejects.parquet')}') GROUP BY ALL`],
+  ['limit reasons by action and code', `SELECT key, key2, count FROM ${sum} WHERE dimension = 'limit_reason'`,
+    `SELECT action, code, count(*) FROM (SELECT action, unnest(string_split(reasons, ';')) AS code
+       FROM read_parquet('${join(dir, 'limit_decisions.parquet')}')) GROUP BY ALL`],
 ];
 for (const [what, a, b] of agree) {
   const [{ n }] = await rows(`SELECT (SELECT count(*) FROM ((${a}) EXCEPT ALL (${b}))) + (SELECT count(*) FROM ((${b}) EXCEPT ALL (${a})))::BIGINT AS n`);
   if (n > 0n) problems.push(`daily_summary: ${what} differ from the tables (${n} rows)`);
+}
+
+// A decision's reason_code is one of its reasons, and a reason reads its figures: the sentence
+// of LOW_UTILIZATION, say, is made of columns that are there.
+try {
+  const codes = await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet('${join(dir, 'limit_decisions.parquet')}')
+    WHERE NOT list_contains(string_split(reasons, ';'), reason_code)
+       OR (list_contains(string_split(reasons, ';'), 'LOW_UTILIZATION')
+           AND (utilization IS NULL OR min_utilization IS NULL OR utilization_cycles IS NULL))`);
+  if (codes[0].n > 0n) problems.push(`limit_decisions: ${codes[0].n} rows whose reason_code is not among reasons, or whose LOW_UTILIZATION lacks its figures`);
+} catch (e) {
+  problems.push(`limit_decisions: reason codes cannot be checked: ${e.message.split('\n')[0]}`);
 }
 
 // State tables open too.
@@ -132,14 +152,16 @@ for (const rel of parquetFiles) {
     continue;
   }
   polarsTables++;
-  const counts = await rows(`SELECT * FROM (SUMMARIZE SELECT * FROM read_parquet('${file}', hive_partitioning = false))`);
   const [{ n }] = await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet('${file}', hive_partitioning = false)`);
   if (BigInt(df.height) !== n) problems.push(`${rel}: polars reads ${df.height} rows, DuckDB ${n}`);
-  for (const { column_name: c, null_percentage: pct } of counts) {
+  // Exact NULL counts (SUMMARIZE's null_percentage is rounded, too coarse past 10,000 rows).
+  const names = (await rows(`DESCRIBE SELECT * FROM read_parquet('${file}', hive_partitioning = false)`)).map((r) => r.column_name);
+  const [duck] = await rows(`SELECT ${names.map((c, i) => `(count(*) - count("${c}"))::BIGINT AS c${i}`).join(', ')}
+    FROM read_parquet('${file}', hive_partitioning = false)`);
+  names.forEach((c, i) => {
     const nulls = df.getColumn(c).nullCount();
-    const duck = Math.round((Number(pct) / 100) * Number(n));
-    if (Math.abs(nulls - duck) > 0) problems.push(`${rel}.${c}: polars finds ${nulls} NULLs, DuckDB about ${duck}`);
-  }
+    if (BigInt(nulls) !== duck[`c${i}`]) problems.push(`${rel}.${c}: polars finds ${nulls} NULLs, DuckDB ${duck[`c${i}`]}`);
+  });
 }
 summary.push(`polars=${polarsTables}/${parquetFiles.length}`);
 

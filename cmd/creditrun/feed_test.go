@@ -211,7 +211,7 @@ func TestFeedNewAccounts(t *testing.T) {
 
 	d := decision(t, out, day, 10)
 	if d.Action != string(billing.ActionActivate) || d.OldLimit != 0 || d.NewLimit != 500_000 || d.Grade != "B" ||
-		d.Reasons != "initial limit 5000.00 for grade B" {
+		d.ReasonCode != "INITIAL_LIMIT" || d.Reasons != "INITIAL_LIMIT" {
 		t.Errorf("decision for the application at 800 = %+v, want activate, B's initial limit 5000.00", d)
 	}
 	if a := account(t, out, day, 10); a.Status != "active" || a.Limit != 500_000 || a.ActivatedOn == nil || a.ActivatedOn.String() != day {
@@ -223,7 +223,7 @@ func TestFeedNewAccounts(t *testing.T) {
 
 	d = decision(t, out, day, 11)
 	if d.Action != string(billing.ActionDecline) || d.NewLimit != 0 || d.Grade != "E" ||
-		!strings.HasPrefix(d.Reasons, "grade E is declined by policy") {
+		d.ReasonCode != "GRADE_DECLINED" || !strings.HasPrefix(d.Reasons, "GRADE_DECLINED;") {
 		t.Errorf("decision for the application at 300 = %+v, want decline, grade E", d)
 	}
 	if a := account(t, out, day, 11); a.Status == "active" || a.Status == "pending" || a.Limit != 0 || a.ActivatedOn != nil {

@@ -96,7 +96,7 @@ const (
 	DimNotice      = "notice"       // key: kind, key2: channel; count
 	DimReject      = "reject"       // key: reason, key2: dataset; count rows
 	DimLimit       = "limit_action" // key: action; count, amount net limit change
-	DimLimitReason = "limit_reason" // key: action, key2: reason; count
+	DimLimitReason = "limit_reason" // key: action, key2: reason code; count
 	DimPSI         = "psi"          // key: score or characteristic; value PSI
 	DimPSIBin      = "psi_bin"      // key: name, key2: bin; count today, value the bin's PSI term
 	DimPSIBase     = "psi_baseline" // key: name, key2: bin; count in the baseline
@@ -275,8 +275,7 @@ type Summary struct {
 	apr                         []int64
 	notices                     map[keyed]int64
 	limits                      map[string]*amounted
-	limitReasons                map[string]map[string]*int64 // action → reason kind → decisions
-	buf                         []byte
+	limitReasons                map[string]map[string]*int64 // action → reason code → decisions
 	rollDay                     [numClasses][numClasses]int64
 	rollMonth                   [numClasses][numClasses]int64
 	vintage                     map[billing.Date]*[3]int64 // opening month's first day → all, 30+, 90+
@@ -437,50 +436,25 @@ func (s *Summary) AddOutput(o *billing.Output, decisions []scoring.DecisionRow) 
 	}
 }
 
-// addReasons counts a decision's ';'-joined reasons by their kinds: each
-// reason up to its first colon, its figures replaced by N ("grade E cuts
-// N%", "no increase"), so that the rows count kinds, not accounts. It
-// allocates only for a kind not seen yet.
+// addReasons counts a decision's ';'-joined reason codes (see
+// docs/limit-reasons.md): the codes are stable and few, so the rows count
+// kinds of decisions, not accounts. It allocates only for a code not seen
+// yet.
 func (s *Summary) addReasons(action, reasons string) {
 	m := s.limitReasons[action]
 	if m == nil {
 		m = map[string]*int64{}
 		s.limitReasons[action] = m
 	}
-	for {
-		part, rest, more := strings.Cut(reasons, ";")
-		s.buf = reasonKind(s.buf[:0], part)
-		if n, ok := m[string(s.buf)]; ok {
+	for reasons != "" {
+		code, rest, _ := strings.Cut(reasons, ";")
+		if n, ok := m[code]; ok {
 			*n++
 		} else {
-			m[string(s.buf)] = new(int64(1))
-		}
-		if !more {
-			return
+			m[strings.Clone(code)] = new(int64(1))
 		}
 		reasons = rest
 	}
-}
-
-// reasonKind appends the kind of reason r to buf.
-func reasonKind(buf []byte, r string) []byte {
-	if i := strings.IndexByte(r, ':'); i >= 0 {
-		r = r[:i]
-	}
-	r = strings.TrimSpace(r)
-	digit := func(i int) bool { return i < len(r) && r[i] >= '0' && r[i] <= '9' }
-	for i := 0; i < len(r); {
-		if !digit(i) {
-			buf = append(buf, r[i])
-			i++
-			continue
-		}
-		buf = append(buf, 'N')
-		for digit(i) || i < len(r) && (r[i] == '.' || r[i] == '-') && digit(i+1) {
-			i++
-		}
-	}
-	return buf
 }
 
 // Merge adds o, the summary of a later bucket of the same night, to s.

@@ -71,14 +71,16 @@ func TestLabels(t *testing.T) {
 		t.Errorf("APR bins = %q, want %q", got, want)
 	}
 	s := New(&Night{})
-	s.addReasons("keep", "no increase: utilization 0.20 < 0.5 over 1 cycles;grade E cuts 30%;account frozen since 2025-01-01")
-	s.addReasons("keep", "grade E cuts 20%")
+	s.addReasons("keep", "GRADE_CUT;CUT_COOLING")
+	s.addReasons("keep", "INCREASE_COOLING;LOW_UTILIZATION")
+	s.addReasons("keep", "LOW_UTILIZATION")
+	s.addReasons("keep", "")
 	got = nil
 	for _, k := range sortedKeys(s.limitReasons["keep"]) {
 		got = append(got, k+"="+strconv.FormatInt(*s.limitReasons["keep"][k], 10))
 	}
-	if want := []string{"account frozen since N=1", "grade E cuts N%=2", "no increase=1"}; !slices.Equal(got, want) {
-		t.Errorf("reason kinds = %q, want %q", got, want)
+	if want := []string{"CUT_COOLING=1", "GRADE_CUT=1", "INCREASE_COOLING=1", "LOW_UTILIZATION=2"}; !slices.Equal(got, want) {
+		t.Errorf("reason codes = %q, want %q", got, want)
 	}
 }
 
