@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
@@ -21,9 +22,20 @@ import (
 // bucketFS is a bucket of an object store, through gocloud.dev/blob. Keys
 // are the names; directories are the common prefixes of keys.
 type bucketFS struct {
-	bucket  *blob.Bucket
-	display string // scheme://bucket
-	opt     Options
+	bucket     *blob.Bucket
+	bucketName string
+	display    string     // scheme://bucket
+	s3         *s3.Client // an S3 bucket's client, which writes go through
+	opt        Options
+}
+
+func newBucketFS(bkt *blob.Bucket, scheme, name string, opt Options) *bucketFS {
+	b := &bucketFS{bucket: bkt, bucketName: name, display: scheme + "://" + name, opt: opt}
+	var client *s3.Client
+	if bkt.As(&client) {
+		b.s3 = client
+	}
+	return b
 }
 
 func (b *bucketFS) url(name string) string {
@@ -105,6 +117,9 @@ func (b *bucketFS) reader(ctx context.Context, name string) (io.ReadCloser, erro
 }
 
 func (b *bucketFS) create(ctx context.Context, name string, ifAbsent bool) (*Writer, error) {
+	if b.s3 != nil {
+		return b.createS3(ctx, b.s3, name, ifAbsent), nil
+	}
 	// Cancelling the writer's context before Close is gocloud.dev's way to
 	// abort: the multipart upload is aborted and no object appears.
 	wctx, cancel := context.WithCancel(ctx)

@@ -40,8 +40,8 @@ var (
 // both ErrTransient and what it wraps.
 type transientError struct{ err error }
 
-func (e transientError) Error() string        { return e.err.Error() }
-func (e transientError) Unwrap() []error      { return []error{ErrTransient, e.err} }
+func (e transientError) Error() string   { return e.err.Error() }
+func (e transientError) Unwrap() []error { return []error{ErrTransient, e.err} }
 
 // IsTransient reports whether err is a failure worth retrying later.
 func IsTransient(err error) bool { return errors.Is(err, ErrTransient) }
@@ -69,7 +69,7 @@ func transient(err error) bool {
 		}
 	}
 	var resp *awshttp.ResponseError
-	if errors.As(err, &resp) {
+	if errors.As(err, &resp) && resp.HTTPStatusCode() != 0 { // 0: no response came
 		c := resp.HTTPStatusCode()
 		return c >= 500 || c == http.StatusTooManyRequests || c == http.StatusRequestTimeout
 	}

@@ -28,8 +28,9 @@ func (f *File) Name() string { return f.url }
 // Size returns the file's size when it was opened.
 func (f *File) Size() int64 { return f.size }
 
-// Fetched returns how many ranged requests the file has made to an object
-// store and the bytes they moved (0, 0 for a local file).
+// Fetched returns how many reads the file has made of its store (ranged
+// requests of an object store, reads of a local file) and the bytes they
+// moved.
 func (f *File) Fetched() (requests, bytes int64) {
 	return f.requests.Load(), f.fetched.Load()
 }

@@ -45,7 +45,9 @@ func (l localFS) open(_ context.Context, name string) (*File, error) {
 		f.Close()
 		return nil, &fs.PathError{Op: "open", Path: f.Name(), Err: ErrIsDir}
 	}
-	return &File{url: f.Name(), size: st.Size(), src: f, closer: f}, nil
+	file := &File{url: f.Name(), size: st.Size(), closer: f}
+	file.src = countingReader{f, file}
+	return file, nil
 }
 
 func (l localFS) reader(_ context.Context, name string) (io.ReadCloser, error) {
@@ -202,3 +204,16 @@ func (l localFS) removeAll(_ context.Context, name string) error {
 }
 
 func (localFS) close() error { return nil }
+
+// countingReader counts a local file's reads as a store's requests.
+type countingReader struct {
+	r    io.ReaderAt
+	file *File
+}
+
+func (c countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.file.requests.Add(1)
+	c.file.fetched.Add(int64(n))
+	return n, err
+}

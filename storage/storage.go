@@ -160,7 +160,7 @@ func OpenWith(ctx context.Context, location string, opt Options) (*Root, error) 
 		return nil, fmt.Errorf("open %s: %w", location, err)
 	}
 	prefix := strings.Trim(path.Clean("/"+u.Path), "/")
-	b := &bucketFS{bucket: bkt, display: scheme + "://" + u.Host, opt: opt}
+	b := newBucketFS(bkt, scheme, u.Host, opt)
 	base := "."
 	if prefix != "" {
 		base = prefix
@@ -435,4 +435,3 @@ func (w *Writer) Abort() {
 	w.done = true
 	w.abort()
 }
-
