@@ -75,22 +75,31 @@ func BenchmarkReadColumns(b *testing.B) {
 			if err := w.Close(); err != nil {
 				b.Fatal(err)
 			}
-			opts := []parquet.FileOption{parquet.ReadBufferSize(1 << 20), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true)}
-			var fetched, requests, size int64
-			for b.Loop() {
-				f, err := r.Open(ctx, "wide.parquet")
-				if err != nil {
-					b.Fatal(err)
-				}
-				sumColumns(b, f, opts, "account", "balance")
-				requests, fetched = f.Fetched()
-				size = f.Size()
-				f.Close()
+			for _, c := range []struct {
+				name string
+				opts []parquet.FileOption
+			}{
+				{"buffer=4KiB", nil},
+				{"buffer=1MiB", []parquet.FileOption{parquet.ReadBufferSize(1 << 20), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true)}},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					var fetched, requests, size int64
+					for b.Loop() {
+						f, err := r.Open(ctx, "wide.parquet")
+						if err != nil {
+							b.Fatal(err)
+						}
+						sumColumns(b, f, c.opts, "account", "balance")
+						requests, fetched = f.Fetched()
+						size = f.Size()
+						f.Close()
+					}
+					b.SetBytes(fetched)
+					b.ReportMetric(float64(size)/(1<<20), "file-MiB")
+					b.ReportMetric(float64(fetched)/(1<<20), "fetched-MiB")
+					b.ReportMetric(float64(requests), "requests")
+				})
 			}
-			b.SetBytes(fetched)
-			b.ReportMetric(float64(size)/(1<<20), "file-MiB")
-			b.ReportMetric(float64(fetched)/(1<<20), "fetched-MiB")
-			b.ReportMetric(float64(requests), "requests")
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -70,7 +71,7 @@ func (b *bucketFS) open(ctx context.Context, name string) (*File, error) {
 		return nil, err
 	}
 	f := &File{url: b.url(name), size: attrs.Size}
-	f.src = &rangeSource{ctx: ctx, b: b, key: name, file: f}
+	f.src = &rangeSource{ctx: ctx, b: b, key: name, file: f, opts: pinVersion(attrs.ETag)}
 	f.cache = newReadCache(b.opt)
 	return f, nil
 }
@@ -91,12 +92,33 @@ type rangeSource struct {
 	b    *bucketFS
 	key  string
 	file *File
+	opts *blob.ReaderOptions
+}
+
+// pinVersion makes an S3 read of a range fail unless the object is still
+// the one opened (If-Match its ETag): an object replaced while it is read
+// must not give a mix of two versions. A local file keeps the version it
+// opened by itself; other stores read what is there.
+func pinVersion(etag string) *blob.ReaderOptions {
+	if etag == "" {
+		return nil
+	}
+	return &blob.ReaderOptions{BeforeRead: func(as func(any) bool) error {
+		var in *s3.GetObjectInput
+		if as(&in) {
+			in.IfMatch = aws.String(etag)
+		}
+		return nil
+	}}
 }
 
 func (s *rangeSource) ReadAt(p []byte, off int64) (int, error) {
 	s.file.requests.Add(1)
-	r, err := s.b.bucket.NewRangeReader(s.ctx, s.key, off, int64(len(p)), nil)
+	r, err := s.b.bucket.NewRangeReader(s.ctx, s.key, off, int64(len(p)), s.opts)
 	if err != nil {
+		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+			return 0, &fs.PathError{Op: "read", Path: s.b.url(s.key), Err: ErrChanged}
+		}
 		return 0, s.b.fail("read", s.key, err)
 	}
 	defer r.Close()

@@ -32,6 +32,9 @@ var (
 	ErrName = errors.New("not a name inside the root")
 	// ErrIsDir is a directory (or common prefix) opened as a file.
 	ErrIsDir = errors.New("is a directory")
+	// ErrChanged is an object replaced after it was opened: its File
+	// reads no more rather than mix two versions.
+	ErrChanged = errors.New("object changed since it was opened")
 	// ErrClosed is a writer used after Close or Abort.
 	ErrClosed = errors.New("writer already closed")
 )

@@ -226,9 +226,10 @@ func (r *Root) rel(full string) string {
 	return rel
 }
 
-// Open opens the file name for reading at any offset. On an object store
-// each miss of its cache is one ranged GET, so reading a Parquet footer
-// and then a few column chunks moves those bytes, not the object.
+// Open opens the file name for reading at any offset; ctx bounds its
+// reads until Close. On an object store each miss of its cache is one
+// ranged GET, so reading a Parquet footer and then a few column chunks
+// moves those bytes, not the object.
 func (r *Root) Open(ctx context.Context, name string) (*File, error) {
 	full, err := r.join(name)
 	if err != nil {
@@ -266,7 +267,8 @@ func (r *Root) ReadFile(ctx context.Context, name string) ([]byte, error) {
 // bytes go to a temporary file beside name, fsynced and renamed over it on
 // Close, the directory fsynced too; on an object store they stream as a
 // multipart upload of Options.PartSize parts, completed on Close.
-// Directories are created as needed.
+// Directories are created as needed. Cancelling ctx before Close aborts
+// an upload in flight.
 func (r *Root) Create(ctx context.Context, name string) (*Writer, error) {
 	return r.create(ctx, name, false)
 }

@@ -134,6 +134,46 @@ func TestRoundTrip(t *testing.T) {
 	})
 }
 
+func TestReplacedWhileOpen(t *testing.T) {
+	ctx := context.Background()
+	eachStore(t, storage.DefaultOptions(), func(t *testing.T, r *storage.Root) {
+		old, replacement := randomBytes(10, 1<<20), randomBytes(11, 1<<20)
+		if err := r.WriteFile(ctx, "t.parquet", old); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.Open(ctx, "t.parquet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		p := make([]byte, 1000)
+		if _, err := f.ReadAt(p, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteFile(ctx, "t.parquet", replacement); err != nil {
+			t.Fatal(err)
+		}
+		// Past the first window: a new request. A local file and an S3
+		// object never mix versions (the one keeps reading the file it
+		// opened, the other refuses); the in-memory fake does not check.
+		_, err = f.ReadAt(p, 900_000)
+		switch name := f.Name(); {
+		case strings.HasPrefix(name, "s3://"):
+			if !errors.Is(err, storage.ErrChanged) {
+				t.Fatalf("ReadAt of an S3 object replaced since Open = %v, want ErrChanged", err)
+			}
+		case filepath.IsAbs(name):
+			if err != nil || !bytes.Equal(p, old[900_000:901_000]) {
+				t.Fatalf("ReadAt of a local file replaced since Open = %v or not the bytes opened", err)
+			}
+		default:
+			if err != nil && !errors.Is(err, storage.ErrChanged) {
+				t.Fatalf("ReadAt of an object replaced since Open = %v", err)
+			}
+		}
+	})
+}
+
 func TestEmptyFile(t *testing.T) {
 	ctx := context.Background()
 	eachStore(t, storage.DefaultOptions(), func(t *testing.T, r *storage.Root) {
@@ -188,6 +228,25 @@ func TestCreateIfAbsent(t *testing.T) {
 			t.Fatalf("manifest = %q, want the first closed, %q", got, "b")
 		}
 		assertNames(t, r, ".", true, "_SUCCESS.100", "_SUCCESS.11534336", "manifest")
+
+		// Writers racing for one name: the store lets exactly one win.
+		const racers = 6
+		errs := make(chan error, racers)
+		for i := range racers {
+			go func() { errs <- r.WriteFileIfAbsent(ctx, "_SUCCESS", []byte{byte('a' + i)}) }()
+		}
+		won := 0
+		for range racers {
+			switch err := <-errs; {
+			case err == nil:
+				won++
+			case !errors.Is(err, storage.ErrExist):
+				t.Errorf("a racing WriteFileIfAbsent = %v, want nil or ErrExist", err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d of %d racing WriteFileIfAbsent won, want exactly 1", won, racers)
+		}
 	})
 }
 
