@@ -169,7 +169,8 @@ func (b *bucketFS) create(ctx context.Context, name string, ifAbsent bool) (*Wri
 		cancel()
 		w.Close()
 	}
-	return &Writer{w: w, commit: commit, abort: abort, url: b.url(name)}, nil
+	return &Writer{w: failWriter{w, func(err error) error { return b.fail("write", name, err) }},
+		commit: commit, abort: abort, url: b.url(name)}, nil
 }
 
 func (b *bucketFS) stat(ctx context.Context, name string) (Entry, error) {

@@ -69,7 +69,22 @@ func (b *bucketFS) createS3(ctx context.Context, client *s3.Client, name string,
 		pw.CloseWithError(context.Canceled)
 		<-done
 	}
-	return &Writer{w: pw, commit: commit, abort: abort, url: b.url(name)}
+	return &Writer{w: failWriter{pw, func(err error) error { return b.fail("write", name, err) }},
+		commit: commit, abort: abort, url: b.url(name)}
+}
+
+// failWriter describes its writer's failures with fail.
+type failWriter struct {
+	w    io.Writer
+	fail func(error) error
+}
+
+func (f failWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil {
+		err = f.fail(err)
+	}
+	return n, err
 }
 
 // conditionFailed reports whether S3 refused a conditional write because

@@ -152,11 +152,11 @@ func OpenWith(ctx context.Context, location string, opt Options) (*Root, error) 
 	if len(q) > 0 {
 		bucketURL += "?" + q.Encode()
 	}
+	if !blob.DefaultURLMux().ValidBucketScheme(scheme) {
+		return nil, fmt.Errorf("%w: %s: no driver for scheme %q (want a path, file://, s3://, gs://, azblob:// or mem://)", ErrLocation, location, scheme)
+	}
 	bkt, err := blob.OpenBucket(ctx, bucketURL)
 	if err != nil {
-		if strings.Contains(err.Error(), "no driver registered") {
-			return nil, fmt.Errorf("%w: %s: no driver for scheme %q (want a path, file://, s3://, gs://, azblob:// or mem://)", ErrLocation, location, scheme)
-		}
 		return nil, fmt.Errorf("open %s: %w", location, err)
 	}
 	prefix := strings.Trim(path.Clean("/"+u.Path), "/")
@@ -405,8 +405,8 @@ func (w *Writer) Write(p []byte) (int, error) {
 	n, err := w.w.Write(p)
 	w.n += int64(n)
 	if err != nil {
-		w.err = fmt.Errorf("write %s: %w", w.url, err)
-		return n, w.err
+		w.err = err // the backend's, naming the file
+		return n, err
 	}
 	return n, nil
 }

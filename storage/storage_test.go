@@ -654,7 +654,6 @@ func TestTransientErrors(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ENDPOINT_URL", "http://"+addr)
-	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	r := openRoot(t, "s3://bucket/prefix?use_path_style=true", storage.DefaultOptions())
 	if _, err := r.Stat(ctx, "x"); !storage.IsTransient(err) || errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("Stat on a server that refuses connections = %v, want transient", err)
@@ -668,7 +667,6 @@ func TestPermanentErrors(t *testing.T) {
 	ctx := context.Background()
 	s3test.New(t, testBucket)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
-	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	r := openRoot(t, "s3://"+testBucket+"/p", storage.DefaultOptions())
 	if err := r.WriteFile(ctx, "x", []byte("x")); err == nil || storage.IsTransient(err) {
 		t.Errorf("WriteFile with a wrong secret = %v, want a permanent error", err)
@@ -692,4 +690,36 @@ func (m *runtimeMem) read() {
 	var s runtime.MemStats
 	runtime.ReadMemStats(&s)
 	m.total = s.TotalAlloc
+}
+
+func TestServerGoneMidUpload(t *testing.T) {
+	ctx := context.Background()
+	srv := s3test.New(t, testBucket)
+	opt := storage.DefaultOptions()
+	opt.PartSize = 5 << 20
+	r := openRoot(t, "s3://"+testBucket+"/p", opt)
+	w, err := r.Create(ctx, "x.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := randomBytes(12, 1<<20)
+	for range 6 {
+		if _, err := w.Write(chunk); err != nil {
+			t.Fatalf("Write = %v", err)
+		}
+	}
+	srv.Close()
+	for range 20 {
+		if _, err = w.Write(chunk); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = w.Close()
+	} else {
+		w.Abort()
+	}
+	if !storage.IsTransient(err) {
+		t.Fatalf("an upload whose server went away = %v, want a transient error", err)
+	}
 }
