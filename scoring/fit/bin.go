@@ -22,6 +22,9 @@ type Binning struct {
 	IV float64 `json:"iv"`
 
 	id scoring.FeatureID
+	// fine are the fine classes the coarse ones were merged from (numeric:
+	// ranges in order; categorical: one per category), the missing bin aside.
+	fine []class
 }
 
 // BinStats is one coarse class: a range [From, To), a set of categories or
@@ -36,6 +39,8 @@ type BinStats struct {
 	Accounts   int      `json:"accounts"`
 	Bads       int      `json:"bads"`
 	WoE        float64  `json:"woe"`
+	// Effect is the bin's contribution to the fitted log-odds of bad.
+	Effect float64 `json:"log_odds"`
 	// Points is filled in once the scorecard is scaled.
 	Points int32 `json:"points"`
 }
@@ -46,6 +51,10 @@ type binOptions struct {
 	maxBins  int // coarse classes at most (besides the missing bin)
 	minCount int // accounts a coarse class needs
 	start    *scoring.Characteristic
+	free     bool    // no monotone merging
+	minBads  int     // bads (and goods) a coarse class needs
+	prior    float64 // pseudo-bads of the WoE smoothing (0: half a bad)
+	missFull bool    // no extra shrinkage of the missing bin
 }
 
 // class is a run of accounts being classed: a range or a set of categories.
@@ -85,13 +94,13 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 	}
 	var coarse []class
 	if b.Categorical {
-		coarse = classCategories(id, feats, bad, rows, o, &miss)
+		coarse = classCategories(id, feats, bad, rows, o, &miss, &b.fine)
 	} else {
-		coarse = classNumeric(id, feats, bad, rows, o, &miss, &b.Trend, totBad, len(rows))
+		coarse = classNumeric(id, feats, bad, rows, o, &miss, &b.Trend, totBad, len(rows), &b.fine)
 	}
 	stats := func(c class, m float64) BinStats {
 		return BinStats{From: c.from, To: c.to, Accounts: c.n, Bads: c.bads,
-			WoE: woe(c.n-c.bads, c.bads, len(rows)-totBad, totBad, m)}
+			WoE: woe(c.n-c.bads, c.bads, len(rows)-totBad, totBad, m, o.prior)}
 	}
 	for _, c := range coarse {
 		s := stats(c, 0)
@@ -106,7 +115,11 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 		b.Bins = append(b.Bins, s)
 	}
 	if info.CanBeMissing {
-		s := stats(miss, float64(o.minCount-miss.n))
+		m := float64(o.minCount - miss.n)
+		if o.missFull {
+			m = 0
+		}
+		s := stats(miss, m)
 		s.Missing, s.Label = true, scoring.MissingBin
 		b.Bins = append(b.Bins, s)
 	}
@@ -122,19 +135,22 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 // added, m at least enough for half a bad (or half a good): a class without
 // bads gets a finite WoE, an empty one WoE 0, and a sparse one (m above the
 // minimum, for the missing bin) is drawn towards 0.
-func woe(g, k, G, B int, m float64) float64 {
+func woe(g, k, G, B int, m, prior float64) float64 {
 	if G == 0 || B == 0 {
 		return 0
 	}
 	p := float64(B) / float64(G+B)
-	m = max(m, 0.5/min(p, 1-p))
+	if prior == 0 {
+		prior = 0.5
+	}
+	m = max(m, prior/min(p, 1-p))
 	gs := (float64(g) + m*(1-p)) / float64(G)
 	bs := (float64(k) + m*p) / float64(B)
 	return math.Log(gs / bs)
 }
 
 func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows []int, o binOptions,
-	miss *class, trend *string, totBad, total int) []class {
+	miss *class, trend *string, totBad, total int, fineOut *[]class) []class {
 	type obs struct {
 		v   float64
 		bad bool
@@ -153,6 +169,7 @@ func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, ro
 	}
 	slices.SortFunc(vals, func(a, b obs) int { return cmpFloat(a.v, b.v) })
 	if len(vals) == 0 {
+		*fineOut = []class{{from: math.Inf(-1), to: math.Inf(1)}}
 		return []class{{from: math.Inf(-1), to: math.Inf(1)}}
 	}
 	// Fine classes: candidate edges, kept where values fall on both sides.
@@ -214,10 +231,14 @@ func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, ro
 			fine[k].bads++
 		}
 	}
+	*fineOut = fine
 	best, bestIV := []class(nil), math.Inf(-1)
 	for _, dir := range []string{"increasing", "decreasing"} {
-		c := poolAdjacent(slices.Clone(fine), dir == "increasing")
-		c = mergeSmall(c, o.minCount, o.maxBins)
+		c := slices.Clone(fine)
+		if !o.free {
+			c = poolAdjacent(c, dir == "increasing")
+		}
+		c = mergeSmall(c, o.minCount, o.maxBins, o.minBads)
 		if iv := classesIV(c, totBad, total); iv > bestIV {
 			best, bestIV, *trend = c, iv, dir
 		}
@@ -251,11 +272,11 @@ func poolAdjacent(cs []class, increasing bool) []class {
 // the pair of neighbours with the closest bad rates) into the neighbour
 // whose bad rate is closest, until none is left. Merging neighbours keeps
 // a monotone trend.
-func mergeSmall(cs []class, minCount, maxBins int) []class {
+func mergeSmall(cs []class, minCount, maxBins, minBads int) []class {
 	for len(cs) > 1 {
 		small := -1
 		for i, c := range cs {
-			if c.n < minCount && !standsOut(cs, i, minCount) && (small < 0 || c.n < cs[small].n) {
+			if (c.n < minCount && !standsOut(cs, i, minCount) || c.bads < minBads || c.n-c.bads < minBads) && (small < 0 || c.n < cs[small].n) {
 				small = i
 			}
 		}
@@ -315,12 +336,12 @@ func classesIV(cs []class, totBad, total int) float64 {
 	G, B := total-totBad, totBad
 	iv := 0.0
 	for _, c := range cs {
-		iv += (float64(c.n-c.bads)/float64(G) - float64(c.bads)/float64(B)) * woe(c.n-c.bads, c.bads, G, B, 0)
+		iv += (float64(c.n-c.bads)/float64(G) - float64(c.bads)/float64(B)) * woe(c.n-c.bads, c.bads, G, B, 0, 0)
 	}
 	return iv
 }
 
-func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows []int, o binOptions, miss *class) []class {
+func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows []int, o binOptions, miss *class, fineOut *[]class) []class {
 	cats := id.Info().Categories
 	per := make([]class, len(cats))
 	for k := range per {
@@ -342,6 +363,7 @@ func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool,
 			}
 		}
 	}
+	*fineOut = slices.Clone(per)
 	// Start groups: the start characteristic's, else one per category seen.
 	var groups []class
 	var empty []int
@@ -370,7 +392,7 @@ func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool,
 		return []class{per[0]}
 	}
 	sort.SliceStable(groups, func(a, b int) bool { return groups[a].rate() < groups[b].rate() })
-	groups = mergeSmall(groups, o.minCount, o.maxBins)
+	groups = mergeSmall(groups, o.minCount, o.maxBins, o.minBads)
 	// A category the sample never shows goes to the class nearest the
 	// sample's bad rate: the data says nothing about it.
 	if len(empty) > 0 {
@@ -418,6 +440,21 @@ func joinComma(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// constant reports whether the sample shows a single fine class (a value,
+// a category, or only missing values).
+func (b *Binning) constant() bool {
+	seen := 0
+	for _, c := range b.fine {
+		if c.n > 0 {
+			seen++
+		}
+	}
+	if n := len(b.Bins); n > 0 && b.Bins[n-1].Missing && b.Bins[n-1].Accounts > 0 {
+		seen++
+	}
+	return seen < 2
 }
 
 // index returns the bin of f's value.

@@ -24,8 +24,18 @@ type Options struct {
 	MinBinShare float64
 	// MinIV drops a characteristic whose information value is below it.
 	MinIV float64
-	// L2 is the ridge penalty of the regression (on the log-likelihood of
-	// the whole sample).
+	// Method is how the points are fitted: MethodAdditive (the default)
+	// fits each bin's log-odds given the other characteristics; MethodWoE
+	// regresses on each characteristic's weight of evidence.
+	Method string
+	// Ridge is MethodAdditive's penalty on each fine class's log-odds (the
+	// information of about Ridge bads, drawing a sparse class towards 0);
+	// Rounds its backfitting rounds.
+	Ridge  float64
+	Rounds int
+	// L2 is MethodWoE's ridge penalty of the regression (on the
+	// log-likelihood of the whole sample); the plain regression the report
+	// compares with always has 1.
 	L2 float64
 	// Holdout is the share of accounts kept out of the fit to measure it;
 	// accounts are split by a hash of their id and Seed.
@@ -37,12 +47,19 @@ type Options struct {
 	Name string
 }
 
-// DefaultOptions returns 20 fine classes, at most 8 coarse ones of 2% or
-// more each, characteristics of IV 0.02 or more, L2 1, a 30% holdout, grades
-// of 2% or more.
+// Methods of fitting the points.
+const (
+	MethodAdditive = "additive"
+	MethodWoE      = "woe"
+)
+
+// DefaultOptions returns the additive method with ridge 0.5 over 20
+// rounds, 20 fine classes, at most 20 coarse ones of 2% or more each, every
+// non-constant candidate (MinIV 0), L2 1 for the WoE method, a 30%
+// holdout, grades of 2% or more.
 func DefaultOptions() Options {
-	return Options{FineBins: 20, MaxBins: 8, MinBinShare: 0.02, MinIV: 0.02, L2: 1, Holdout: 0.3,
-		Seed: 1, MinGradeShare: 0.02, Name: "fitted"}
+	return Options{Method: MethodAdditive, Ridge: 0.5, Rounds: 20, FineBins: 20, MaxBins: 20, MinBinShare: 0.02,
+		MinIV: 0, L2: 1, Holdout: 0.3, Seed: 1, MinGradeShare: 0.02, Name: "fitted"}
 }
 
 func (o *Options) check() error {
@@ -58,6 +75,15 @@ func (o *Options) check() error {
 	}
 	if !(o.MinIV >= 0) || math.IsInf(o.MinIV, 0) {
 		bad = append(bad, fmt.Sprintf("min IV %v: want ≥ 0", o.MinIV))
+	}
+	if o.Method != MethodAdditive && o.Method != MethodWoE {
+		bad = append(bad, fmt.Sprintf("method %q: want %s or %s", o.Method, MethodAdditive, MethodWoE))
+	}
+	if !(o.Ridge > 0) || math.IsInf(o.Ridge, 0) {
+		bad = append(bad, fmt.Sprintf("ridge %v: want > 0", o.Ridge))
+	}
+	if o.Rounds < 1 || o.Rounds > 1000 {
+		bad = append(bad, fmt.Sprintf("rounds %d: want 1..1000", o.Rounds))
 	}
 	if !(o.L2 > 0) || math.IsInf(o.L2, 0) {
 		bad = append(bad, fmt.Sprintf("L2 %v: want > 0", o.L2))
@@ -213,56 +239,51 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 		chars[k] = CharacteristicReport{Binning: *binFeature(id, s.Features, s.Bad, train, opt), Reason: reasonFor(base, name)}
 		c := &chars[k]
 		switch {
-		case len(c.Bins) < 2 || c.IV == 0:
+		case c.constant():
 			c.Dropped = "constant on the sample"
-		case c.IV < o.MinIV:
+		case o.Method == MethodWoE && (len(c.Bins) < 2 || c.IV == 0):
+			c.Dropped = "no information on its own"
+		case c.IV < o.MinIV && o.MinIV > 0:
 			c.Dropped = fmt.Sprintf("IV %.4f below %.4f", c.IV, o.MinIV)
 		default:
 			c.Selected = true
 		}
 	}
 
-	// Regression on WoE, dropping wrong-signed coefficients.
-	var model *Logistic
-	for {
-		sel := selected(chars)
-		if len(sel) == 0 {
-			return nil, fmt.Errorf("%w: every candidate is constant, below the minimum IV or of the wrong sign", ErrNoCharacteristic)
-		}
-		if len(sel) > scoring.MaxCharacteristics {
-			return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
-		}
-		x := woeMatrix(chars, sel, s.Features, train)
-		var err error
-		model, err = FitLogistic(x, pick(s.Bad, train), o.L2)
+	var intercept float64
+	if o.Method == MethodWoE {
+		m, err := fitWoE(chars, s, train, o.L2)
 		if err != nil {
 			return nil, err
 		}
-		// WoE grows with the good share: a coefficient on P(bad) must be
-		// negative, or the points would reward risk.
-		worst := -1
-		for j, c := range model.Coef {
-			if c >= 0 && (worst < 0 || c > model.Coef[worst]) {
-				worst = j
-			}
+		intercept = m.Intercept
+	} else {
+		// Every characteristic with something to say enters the backfitting;
+		// one whose effect pools into a single block is left out.
+		cand := selected(chars)
+		if len(cand) == 0 {
+			return nil, fmt.Errorf("%w: every candidate is constant or below the minimum IV", ErrNoCharacteristic)
 		}
-		if worst < 0 {
-			for j, k := range sel {
-				chars[k].Coefficient = model.Coef[j]
-			}
-			break
+		m := fitAdditive(chars, cand, s.Features, s.Bad, train, backfitOptions{
+			minCount: bo.minCount, maxBins: o.MaxBins, ridge: o.Ridge, rounds: o.Rounds})
+		intercept = m.intercept
+		for _, t := range m.terms {
+			t.apply(&chars[t.char], s.Features, s.Bad, train)
 		}
-		chars[sel[worst]].Selected = false
-		chars[sel[worst]].Dropped = fmt.Sprintf("coefficient %.3f has the wrong sign next to the others", model.Coef[worst])
 	}
-	rep.Intercept = model.Intercept
+	rep.Intercept = intercept
 	sel := selected(chars)
+	if len(sel) == 0 {
+		return nil, fmt.Errorf("%w: no characteristic adds to the others", ErrNoCharacteristic)
+	}
+	if len(sel) > scoring.MaxCharacteristics {
+		return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
+	}
 
 	// Recalibration of the log-odds on the fitting accounts.
-	x := woeMatrix(chars, sel, s.Features, train)
 	eta := make([][]float64, len(train))
-	for r := range x {
-		eta[r] = []float64{model.Eta(x[r])}
+	for r, i := range train {
+		eta[r] = []float64{intercept + effects(chars, sel, &s.Features[i])}
 	}
 	cal, err := FitLogistic(eta, pick(s.Bad, train), 1e-6)
 	if err != nil {
@@ -271,10 +292,10 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	a, b := cal.Intercept, cal.Coef[0]
 	rep.Recalibration = [2]float64{a, b}
 
-	// Points: score = offset − factor · (a + b · (β0 + Σ βj · woe)).
+	// Points: score = offset − factor · (a + b · (β0 + Σ effect)).
 	sc := base.Scaling
 	factor := sc.Factor()
-	constant := int64(math.Round(sc.Offset() - factor*(a+b*model.Intercept)))
+	constant := int64(math.Round(sc.Offset() - factor*(a+b*intercept)))
 	card := scoring.Scorecard{Name: o.Name}
 	k := int64(len(sel))
 	q, r := floorDiv(constant, k)
@@ -288,7 +309,7 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 		best := int32(math.MinInt32)
 		for bi := range c.Bins {
 			bs := &c.Bins[bi]
-			bs.Points = int32(math.Round(-factor*b*model.Coef[j]*bs.WoE) + float64(share))
+			bs.Points = int32(math.Round(-factor*b*bs.Effect) + float64(share))
 			best = max(best, bs.Points)
 			bin := scoring.Bin{Points: bs.Points}
 			switch {
@@ -381,7 +402,7 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	for i := range grade {
 		rep.Migration.Counts[curGrade[i]][grade[i]]++
 	}
-	if rep.RegressionInSample, rep.RegressionHoldout, err = regressionBaseline(names, s, train, hold, o.L2); err != nil {
+	if rep.RegressionInSample, rep.RegressionHoldout, err = regressionBaseline(names, s, train, hold, 1); err != nil {
 		return nil, err
 	}
 	return &Result{Config: cfg, Report: rep}, nil
@@ -415,6 +436,54 @@ func selected(chars []CharacteristicReport) []int {
 		}
 	}
 	return sel
+}
+
+// fitWoE regresses the outcome on the WoE of the selected characteristics,
+// dropping, one at a time, any whose coefficient has the wrong sign, and
+// sets each bin's effect to coefficient × WoE.
+func fitWoE(chars []CharacteristicReport, s Sample, train []int, l2 float64) (*Logistic, error) {
+	for {
+		sel := selected(chars)
+		if len(sel) == 0 {
+			return nil, fmt.Errorf("%w: every candidate is constant, below the minimum IV or of the wrong sign", ErrNoCharacteristic)
+		}
+		if len(sel) > scoring.MaxCharacteristics {
+			return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
+		}
+		x := woeMatrix(chars, sel, s.Features, train)
+		model, err := FitLogistic(x, pick(s.Bad, train), l2)
+		if err != nil {
+			return nil, err
+		}
+		// WoE grows with the good share: a coefficient on P(bad) must be
+		// negative, or the points would reward risk.
+		worst := -1
+		for j, c := range model.Coef {
+			if c >= 0 && (worst < 0 || c > model.Coef[worst]) {
+				worst = j
+			}
+		}
+		if worst < 0 {
+			for j, k := range sel {
+				chars[k].Coefficient = model.Coef[j]
+				for bi := range chars[k].Bins {
+					chars[k].Bins[bi].Effect = model.Coef[j] * chars[k].Bins[bi].WoE
+				}
+			}
+			return model, nil
+		}
+		chars[sel[worst]].Selected = false
+		chars[sel[worst]].Dropped = fmt.Sprintf("coefficient %.3f has the wrong sign next to the others", model.Coef[worst])
+	}
+}
+
+// effects returns the sum of the selected characteristics' bin effects.
+func effects(chars []CharacteristicReport, sel []int, f *scoring.Features) float64 {
+	e := 0.0
+	for _, k := range sel {
+		e += chars[k].Bins[chars[k].index(f)].Effect
+	}
+	return e
 }
 
 func woeMatrix(chars []CharacteristicReport, sel []int, feats []scoring.Features, rows []int) [][]float64 {
