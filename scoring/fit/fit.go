@@ -121,6 +121,8 @@ type Result struct {
 	// sample), validated.
 	Config scoring.Config
 	Report Report
+	// Baseline is the plain regression the report compares with.
+	Baseline *Baseline
 }
 
 // Report is everything a fit measured.
@@ -144,6 +146,10 @@ type Report struct {
 	// accounts: the baseline the scorecard should at least match.
 	RegressionInSample Metrics `json:"regression_in_sample"`
 	RegressionHoldout  Metrics `json:"regression_holdout"`
+	// OutOfTime and RegressionOutOfTime are the scorecard and the plain
+	// regression on another sample (see Result.OutOfTime); empty without.
+	OutOfTime           Metrics `json:"out_of_time"`
+	RegressionOutOfTime Metrics `json:"regression_out_of_time"`
 	// Current is the base policy's scorecard on the same accounts.
 	CurrentInSample Metrics `json:"current_in_sample"`
 	CurrentHoldout  Metrics `json:"current_holdout"`
@@ -402,10 +408,26 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	for i := range grade {
 		rep.Migration.Counts[curGrade[i]][grade[i]]++
 	}
-	if rep.RegressionInSample, rep.RegressionHoldout, err = regressionBaseline(names, s, train, hold, 1); err != nil {
+	bl, regIn, regOut, err := regressionBaseline(names, s, train, hold, 1)
+	if err != nil {
 		return nil, err
 	}
-	return &Result{Config: cfg, Report: rep}, nil
+	rep.RegressionInSample, rep.RegressionHoldout = regIn, regOut
+	return &Result{Config: cfg, Report: rep, Baseline: bl}, nil
+}
+
+// OutOfTime measures the fitted scorecard and the plain regression on
+// another sample, such as the accounts of a later observation date, and
+// records both in the report.
+func (r *Result) OutOfTime(s Sample) {
+	card := make([]float64, len(s.Features))
+	reg := make([]float64, len(s.Features))
+	for i := range s.Features {
+		card[i] = float64(r.Config.Score(&s.Features[i]).Score)
+		reg[i] = r.Baseline.Score(&s.Features[i])
+	}
+	r.Report.OutOfTime = Discrimination(card, s.Bad)
+	r.Report.RegressionOutOfTime = Discrimination(reg, s.Bad)
 }
 
 // Deciles returns mean PD against the bad rate in ten bands of equal size
