@@ -36,6 +36,8 @@ type unitStats struct {
 	n, bads int
 	g, h    float64
 	est     float64
+	// prior is the log-odds the penalty draws the unit towards.
+	prior float64
 }
 
 // maxStep bounds a unit's Newton step in log-odds.
@@ -45,9 +47,11 @@ const maxStep = 1.0
 type backfitOptions struct {
 	minCount, maxBins int
 	// ridge is the penalty on each unit's log-odds: the information of
-	// about ridge bads, drawing a sparse unit towards 0.
+	// about ridge bads, drawing a sparse unit towards its prior.
 	ridge  float64
 	rounds int
+	// intercept goes with the prior.
+	intercept float64
 }
 
 // fitAdditive fits the step functions of the characteristics over the
@@ -56,7 +60,14 @@ type backfitOptions struct {
 // rest, are pooled into a monotone sequence (numeric characteristics, in
 // the direction the data fits better) and merged until every block holds
 // minCount accounts (unless it stands out) and there are at most maxBins.
-func fitAdditive(chars []CharacteristicReport, cand []int, feats []scoring.Features, bad []bool, rows []int, o backfitOptions) *additive {
+//
+// prior, if not nil, gives each characteristic's starting log-odds (its
+// effect in a simpler model) as a function of a value: the units start
+// there and the penalty draws them towards it, so that a sparse sample
+// keeps the simpler model and a rich one moves away from it where the data
+// says so.
+func fitAdditive(chars []CharacteristicReport, cand []int, feats []scoring.Features, bad []bool, rows []int, o backfitOptions,
+	prior func(k int, f *scoring.Features) float64) *additive {
 	n := len(rows)
 	nBad := 0
 	for _, i := range rows {
@@ -86,13 +97,38 @@ func fitAdditive(chars []CharacteristicReport, cand []int, feats []scoring.Featu
 				t.units[u].bads++
 			}
 		}
+		// Start: every unit its own block at its prior.
 		t.block = make([]int, nu)
-		t.effect = []float64{0}
+		t.effect = make([]float64, nu)
+		for u := range nu {
+			t.block[u] = u
+		}
+		if prior != nil {
+			for u := range nu {
+				var f scoring.Features
+				switch {
+				case u == t.missing:
+					f.Missing[c.id] = true
+				case c.Categorical:
+					f.Values[c.id] = float64(u)
+				default:
+					f.Values[c.id] = c.fine[u].from
+				}
+				t.units[u].prior = prior(k, &f)
+				t.effect[u] = t.units[u].prior
+			}
+		}
 		m.terms = append(m.terms, t)
+	}
+	if prior != nil {
+		m.intercept = o.intercept
 	}
 	eta := make([]float64, n)
 	for r := range eta {
 		eta[r] = m.intercept
+		for _, t := range m.terms {
+			eta[r] += t.effect[t.block[t.unit[r]]]
+		}
 	}
 	for range o.rounds {
 		for ti := range m.terms {
@@ -117,7 +153,7 @@ func fitAdditive(chars []CharacteristicReport, cand []int, feats []scoring.Featu
 				// One Newton step of ll(θ) − ridge/2 · θ² from the current θ,
 				// at most maxStep long: far from the optimum (a class that
 				// nearly always goes bad) a full step overshoots.
-				step := (us.g - o.ridge*old[u]) / (us.h + o.ridge)
+				step := (us.g - o.ridge*(old[u]-us.prior)) / (us.h + o.ridge)
 				us.est = old[u] + min(max(step, -maxStep), maxStep)
 			}
 			t.regroup(o)
@@ -129,6 +165,9 @@ func fitAdditive(chars []CharacteristicReport, cand []int, feats []scoring.Featu
 			mean /= float64(n)
 			for b := range t.effect {
 				t.effect[b] -= mean
+			}
+			for u := range t.units {
+				t.units[u].prior -= mean
 			}
 			m.intercept += mean
 			for r := range rows {

@@ -1,6 +1,7 @@
 package fit
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -33,6 +34,11 @@ type Options struct {
 	// Rounds its backfitting rounds.
 	Ridge  float64
 	Rounds int
+	// PriorL2 and PriorFolds tune the WoE regression MethodAdditive starts
+	// from and draws towards: its ridge penalty, and the folds of its
+	// out-of-fold WoE (1: in-sample WoE).
+	PriorL2    float64
+	PriorFolds int
 	// L2 is MethodWoE's ridge penalty of the regression (on the
 	// log-likelihood of the whole sample); the plain regression the report
 	// compares with always has 1.
@@ -58,7 +64,7 @@ const (
 // non-constant candidate (MinIV 0), L2 1 for the WoE method, a 30%
 // holdout, grades of 2% or more.
 func DefaultOptions() Options {
-	return Options{Method: MethodAdditive, Ridge: 0.5, Rounds: 20, FineBins: 20, MaxBins: 20, MinBinShare: 0.02,
+	return Options{Method: MethodAdditive, Ridge: 5, Rounds: 20, PriorL2: 10, PriorFolds: 5, FineBins: 20, MaxBins: 20, MinBinShare: 0.02,
 		MinIV: 0, L2: 1, Holdout: 0.3, Seed: 1, MinGradeShare: 0.02, Name: "fitted"}
 }
 
@@ -81,6 +87,12 @@ func (o *Options) check() error {
 	}
 	if !(o.Ridge > 0) || math.IsInf(o.Ridge, 0) {
 		bad = append(bad, fmt.Sprintf("ridge %v: want > 0", o.Ridge))
+	}
+	if !(o.PriorL2 > 0) || math.IsInf(o.PriorL2, 0) {
+		bad = append(bad, fmt.Sprintf("prior L2 %v: want > 0", o.PriorL2))
+	}
+	if o.PriorFolds < 1 || o.PriorFolds > 20 {
+		bad = append(bad, fmt.Sprintf("prior folds %d: want 1..20", o.PriorFolds))
 	}
 	if o.Rounds < 1 || o.Rounds > 1000 {
 		bad = append(bad, fmt.Sprintf("rounds %d: want 1..1000", o.Rounds))
@@ -258,7 +270,7 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 
 	var intercept float64
 	if o.Method == MethodWoE {
-		m, err := fitWoE(chars, s, train, o.L2)
+		m, err := fitWoE(chars, s, train, o.L2, 0, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -270,8 +282,31 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 		if len(cand) == 0 {
 			return nil, fmt.Errorf("%w: every candidate is constant or below the minimum IV", ErrNoCharacteristic)
 		}
-		m := fitAdditive(chars, cand, s.Features, s.Bad, train, backfitOptions{
-			minCount: bo.minCount, maxBins: o.MaxBins, ridge: o.Ridge, rounds: o.Rounds})
+		// The prior: the WoE regression on those with information alone.
+		prior := slices.Clone(chars)
+		for k := range prior {
+			prior[k].Bins = slices.Clone(prior[k].Bins)
+			prior[k].Selected = prior[k].Selected && len(prior[k].Bins) >= 2 && prior[k].IV > 0
+		}
+		var woeModel *Logistic
+		if len(selected(prior)) > 0 {
+			var err error
+			if woeModel, err = fitWoE(prior, s, train, o.PriorL2, o.PriorFolds, o.Seed+1); err != nil && !errors.Is(err, ErrNoCharacteristic) {
+				return nil, err
+			}
+		}
+		bf := backfitOptions{minCount: bo.minCount, maxBins: o.MaxBins, ridge: o.Ridge, rounds: o.Rounds}
+		var start func(k int, f *scoring.Features) float64
+		if woeModel != nil {
+			bf.intercept = woeModel.Intercept
+			start = func(k int, f *scoring.Features) float64 {
+				if !prior[k].Selected {
+					return 0
+				}
+				return prior[k].Bins[prior[k].index(f)].Effect
+			}
+		}
+		m := fitAdditive(chars, cand, s.Features, s.Bad, train, bf, start)
 		intercept = m.intercept
 		for _, t := range m.terms {
 			t.apply(&chars[t.char], s.Features, s.Bad, train)
@@ -463,7 +498,9 @@ func selected(chars []CharacteristicReport) []int {
 // fitWoE regresses the outcome on the WoE of the selected characteristics,
 // dropping, one at a time, any whose coefficient has the wrong sign, and
 // sets each bin's effect to coefficient × WoE.
-func fitWoE(chars []CharacteristicReport, s Sample, train []int, l2 float64) (*Logistic, error) {
+//
+// With folds > 1 the regression is on out-of-fold WoE (see oofMatrix).
+func fitWoE(chars []CharacteristicReport, s Sample, train []int, l2 float64, folds int, seed uint64) (*Logistic, error) {
 	for {
 		sel := selected(chars)
 		if len(sel) == 0 {
@@ -472,7 +509,12 @@ func fitWoE(chars []CharacteristicReport, s Sample, train []int, l2 float64) (*L
 		if len(sel) > scoring.MaxCharacteristics {
 			return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
 		}
-		x := woeMatrix(chars, sel, s.Features, train)
+		var x [][]float64
+		if folds > 1 {
+			x = oofMatrix(chars, sel, s, train, folds, seed)
+		} else {
+			x = woeMatrix(chars, sel, s.Features, train)
+		}
 		model, err := FitLogistic(x, pick(s.Bad, train), l2)
 		if err != nil {
 			return nil, err
@@ -506,6 +548,58 @@ func effects(chars []CharacteristicReport, sel []int, f *scoring.Features) float
 		e += chars[k].Bins[chars[k].index(f)].Effect
 	}
 	return e
+}
+
+// oofMatrix is the WoE design of the rows with each row's WoE computed
+// from the counts of the other folds (rows split by a hash of the account
+// id and seed): the regression then weighs a characteristic by how well its
+// WoE predicts accounts it was not computed on, not by how well it fits
+// its own.
+func oofMatrix(chars []CharacteristicReport, sel []int, s Sample, rows []int, folds int, seed uint64) [][]float64 {
+	x := make([][]float64, len(rows))
+	fold := make([]int, len(rows))
+	for r, i := range rows {
+		fold[r] = int(unit(uint64(s.IDs[i]), seed) * float64(folds))
+		x[r] = make([]float64, len(sel))
+	}
+	for j, k := range sel {
+		c := &chars[k]
+		nb := len(c.Bins)
+		n := make([][]int, folds)
+		b := make([][]int, folds)
+		for f := range n {
+			n[f], b[f] = make([]int, nb), make([]int, nb)
+		}
+		idx := make([]int, len(rows))
+		for r, i := range rows {
+			idx[r] = c.index(&s.Features[i])
+			n[fold[r]][idx[r]]++
+			if s.Bad[i] {
+				b[fold[r]][idx[r]]++
+			}
+		}
+		for f := range folds {
+			var G, B int
+			gn, bn := make([]int, nb), make([]int, nb)
+			for g := range folds {
+				if g == f {
+					continue
+				}
+				for q := range nb {
+					gn[q] += n[g][q] - b[g][q]
+					bn[q] += b[g][q]
+					G += n[g][q] - b[g][q]
+					B += b[g][q]
+				}
+			}
+			for r := range rows {
+				if fold[r] == f {
+					x[r][j] = woe(gn[idx[r]], bn[idx[r]], G, B, 0, 0)
+				}
+			}
+		}
+	}
+	return x
 }
 
 func woeMatrix(chars []CharacteristicReport, sel []int, feats []scoring.Features, rows []int) [][]float64 {
