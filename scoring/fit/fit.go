@@ -351,6 +351,10 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 		for bi := range c.Bins {
 			bs := &c.Bins[bi]
 			bs.Points = int32(math.Round(-factor*b*bs.Effect) + float64(share))
+		}
+		c.mergeEqualPoints(len(train)-trainBads, trainBads)
+		for bi := range c.Bins {
+			bs := &c.Bins[bi]
 			best = max(best, bs.Points)
 			bin := scoring.Bin{Points: bs.Points}
 			switch {
@@ -538,6 +542,50 @@ func fitWoE(chars []CharacteristicReport, s Sample, train []int, l2 float64, fol
 		}
 		chars[sel[worst]].Selected = false
 		chars[sel[worst]].Dropped = fmt.Sprintf("coefficient %.3f has the wrong sign next to the others", model.Coef[worst])
+	}
+}
+
+// mergeEqualPoints merges bins that score the same: neighbouring ranges,
+// or categories, with equal points (the missing bin stays apart). G and B
+// are the goods and bads of the fitting accounts, for the merged WoE.
+func (c *CharacteristicReport) mergeEqualPoints(G, B int) {
+	var out []BinStats
+	for _, bs := range c.Bins {
+		j := -1
+		for k := range out {
+			o := &out[k]
+			if o.Missing || bs.Missing || o.Points != bs.Points {
+				continue
+			}
+			if c.Categorical || (k == len(out)-1 && o.To == bs.From) {
+				j = k
+				break
+			}
+		}
+		if j < 0 {
+			out = append(out, bs)
+			continue
+		}
+		o := &out[j]
+		if n := o.Accounts + bs.Accounts; n > 0 {
+			o.Effect = (o.Effect*float64(o.Accounts) + bs.Effect*float64(bs.Accounts)) / float64(n)
+		}
+		o.Accounts += bs.Accounts
+		o.Bads += bs.Bads
+		o.WoE = woe(o.Accounts-o.Bads, o.Bads, G, B, 0, 0)
+		if c.Categorical {
+			o.Categories = append(o.Categories, bs.Categories...)
+			slices.Sort(o.Categories)
+			o.Label = "{" + joinComma(o.Categories) + "}"
+		} else {
+			o.To = bs.To
+			o.Label = "[" + edge(o.From) + ", " + edge(o.To) + ")"
+		}
+	}
+	c.Bins = out
+	c.IV = 0
+	for _, o := range out {
+		c.IV += (float64(o.Accounts-o.Bads)/float64(G) - float64(o.Bads)/float64(B)) * o.WoE
 	}
 }
 
