@@ -372,7 +372,7 @@ func (t *term) apply(c *CharacteristicReport, feats []scoring.Features, bad []bo
 		if !st.Missing && len(st.Categories) == 0 && math.IsInf(st.From, 1) {
 			continue // a block of no unit
 		}
-		st.WoE = woe(st.Accounts-st.Bads, st.Bads, G, B, 0, 0)
+		st.WoE = woe(st.Accounts-st.Bads, st.Bads, G, B, 0)
 		switch {
 		case st.Missing:
 			st.Label = scoring.MissingBin

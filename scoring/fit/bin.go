@@ -51,10 +51,6 @@ type binOptions struct {
 	maxBins  int // coarse classes at most (besides the missing bin)
 	minCount int // accounts a coarse class needs
 	start    *scoring.Characteristic
-	free     bool    // no monotone merging
-	minBads  int     // bads (and goods) a coarse class needs
-	prior    float64 // pseudo-bads of the WoE smoothing (0: half a bad)
-	missFull bool    // no extra shrinkage of the missing bin
 }
 
 // class is a run of accounts being classed: a range or a set of categories.
@@ -100,7 +96,7 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 	}
 	stats := func(c class, m float64) BinStats {
 		return BinStats{From: c.from, To: c.to, Accounts: c.n, Bads: c.bads,
-			WoE: woe(c.n-c.bads, c.bads, len(rows)-totBad, totBad, m, o.prior)}
+			WoE: woe(c.n-c.bads, c.bads, len(rows)-totBad, totBad, m)}
 	}
 	for _, c := range coarse {
 		s := stats(c, 0)
@@ -115,11 +111,7 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 		b.Bins = append(b.Bins, s)
 	}
 	if info.CanBeMissing {
-		m := float64(o.minCount - miss.n)
-		if o.missFull {
-			m = 0
-		}
-		s := stats(miss, m)
+		s := stats(miss, float64(o.minCount-miss.n))
 		s.Missing, s.Label = true, scoring.MissingBin
 		b.Bins = append(b.Bins, s)
 	}
@@ -135,15 +127,12 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 // added, m at least enough for half a bad (or half a good): a class without
 // bads gets a finite WoE, an empty one WoE 0, and a sparse one (m above the
 // minimum, for the missing bin) is drawn towards 0.
-func woe(g, k, G, B int, m, prior float64) float64 {
+func woe(g, k, G, B int, m float64) float64 {
 	if G == 0 || B == 0 {
 		return 0
 	}
 	p := float64(B) / float64(G+B)
-	if prior == 0 {
-		prior = 0.5
-	}
-	m = max(m, prior/min(p, 1-p))
+	m = max(m, 0.5/min(p, 1-p))
 	gs := (float64(g) + m*(1-p)) / float64(G)
 	bs := (float64(k) + m*p) / float64(B)
 	return math.Log(gs / bs)
@@ -234,11 +223,8 @@ func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, ro
 	*fineOut = fine
 	best, bestIV := []class(nil), math.Inf(-1)
 	for _, dir := range []string{"increasing", "decreasing"} {
-		c := slices.Clone(fine)
-		if !o.free {
-			c = poolAdjacent(c, dir == "increasing")
-		}
-		c = mergeSmall(c, o.minCount, o.maxBins, o.minBads)
+		c := poolAdjacent(slices.Clone(fine), dir == "increasing")
+		c = mergeSmall(c, o.minCount, o.maxBins)
 		if iv := classesIV(c, totBad, total); iv > bestIV {
 			best, bestIV, *trend = c, iv, dir
 		}
@@ -272,11 +258,11 @@ func poolAdjacent(cs []class, increasing bool) []class {
 // the pair of neighbours with the closest bad rates) into the neighbour
 // whose bad rate is closest, until none is left. Merging neighbours keeps
 // a monotone trend.
-func mergeSmall(cs []class, minCount, maxBins, minBads int) []class {
+func mergeSmall(cs []class, minCount, maxBins int) []class {
 	for len(cs) > 1 {
 		small := -1
 		for i, c := range cs {
-			if (c.n < minCount && !standsOut(cs, i, minCount) || c.bads < minBads || c.n-c.bads < minBads) && (small < 0 || c.n < cs[small].n) {
+			if c.n < minCount && !standsOut(cs, i, minCount) && (small < 0 || c.n < cs[small].n) {
 				small = i
 			}
 		}
@@ -336,7 +322,7 @@ func classesIV(cs []class, totBad, total int) float64 {
 	G, B := total-totBad, totBad
 	iv := 0.0
 	for _, c := range cs {
-		iv += (float64(c.n-c.bads)/float64(G) - float64(c.bads)/float64(B)) * woe(c.n-c.bads, c.bads, G, B, 0, 0)
+		iv += (float64(c.n-c.bads)/float64(G) - float64(c.bads)/float64(B)) * woe(c.n-c.bads, c.bads, G, B, 0)
 	}
 	return iv
 }
@@ -392,7 +378,7 @@ func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool,
 		return []class{per[0]}
 	}
 	sort.SliceStable(groups, func(a, b int) bool { return groups[a].rate() < groups[b].rate() })
-	groups = mergeSmall(groups, o.minCount, o.maxBins, o.minBads)
+	groups = mergeSmall(groups, o.minCount, o.maxBins)
 	// A category the sample never shows goes to the class nearest the
 	// sample's bad rate: the data says nothing about it.
 	if len(empty) > 0 {

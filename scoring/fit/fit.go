@@ -59,10 +59,11 @@ const (
 	MethodWoE      = "woe"
 )
 
-// DefaultOptions returns the additive method with ridge 0.5 over 20
-// rounds, 20 fine classes, at most 20 coarse ones of 2% or more each, every
-// non-constant candidate (MinIV 0), L2 1 for the WoE method, a 30%
-// holdout, grades of 2% or more.
+// DefaultOptions returns the additive method (ridge 5, 20 rounds, drawn
+// towards a WoE regression of L2 10 on 5-fold out-of-fold WoE), 20 fine
+// classes, at most 20 coarse ones of 2% or more each, every non-constant
+// candidate (MinIV 0), L2 1 for the WoE method, a 30% holdout, grades of 2%
+// or more.
 func DefaultOptions() Options {
 	return Options{Method: MethodAdditive, Ridge: 5, Rounds: 20, PriorL2: 10, PriorFolds: 5, FineBins: 20, MaxBins: 20, MinBinShare: 0.02,
 		MinIV: 0, L2: 1, Holdout: 0.3, Seed: 1, MinGradeShare: 0.02, Name: "fitted"}
@@ -183,7 +184,9 @@ type CharacteristicReport struct {
 	Binning
 	Selected bool `json:"selected"`
 	// Dropped says why a candidate is not in the scorecard.
-	Dropped     string  `json:"dropped,omitempty"`
+	Dropped string `json:"dropped,omitempty"`
+	// Coefficient is the WoE method's regression coefficient (0 with the
+	// additive method, whose bins carry their log-odds).
 	Coefficient float64 `json:"coefficient"`
 	Reason      string  `json:"reason"`
 }
@@ -199,10 +202,12 @@ type Migration struct {
 // Fit fits a points scorecard to the sample and returns base with it. The
 // steps: split off the holdout; class every candidate characteristic and
 // compute its WoE and IV on the fitting accounts; regress the outcome on
-// the WoE of those with IV ≥ MinIV (dropping, one at a time, any whose
-// coefficient has the wrong sign); recalibrate the log-odds; scale them to
-// points with base's PDO, base score and base odds; choose grade cut-offs
-// with strictly rising bad rates; and measure it all.
+// the WoE (out of fold for the additive method), dropping, one at a time,
+// any characteristic whose coefficient has the wrong sign; with
+// MethodAdditive, fit every non-constant characteristic's bins given the
+// others, drawn towards that regression; recalibrate the log-odds; scale
+// them to points with base's PDO, base score and base odds; choose grade
+// cut-offs with strictly rising bad rates; and measure it all.
 func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	if err := o.check(); err != nil {
 		return nil, err
@@ -572,7 +577,7 @@ func (c *CharacteristicReport) mergeEqualPoints(G, B int) {
 		}
 		o.Accounts += bs.Accounts
 		o.Bads += bs.Bads
-		o.WoE = woe(o.Accounts-o.Bads, o.Bads, G, B, 0, 0)
+		o.WoE = woe(o.Accounts-o.Bads, o.Bads, G, B, 0)
 		if c.Categorical {
 			o.Categories = append(o.Categories, bs.Categories...)
 			slices.Sort(o.Categories)
@@ -642,7 +647,7 @@ func oofMatrix(chars []CharacteristicReport, sel []int, s Sample, rows []int, fo
 			}
 			for r := range rows {
 				if fold[r] == f {
-					x[r][j] = woe(gn[idx[r]], bn[idx[r]], G, B, 0, 0)
+					x[r][j] = woe(gn[idx[r]], bn[idx[r]], G, B, 0)
 				}
 			}
 		}
