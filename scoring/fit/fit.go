@@ -675,15 +675,39 @@ func pick[T any](v []T, rows []int) []T {
 	return out
 }
 
-// reasonFor returns the base scorecard's reason code for the feature, or
-// the feature's name in capitals.
+// reasonFor returns the base scorecard's reason code for the feature; for
+// a windowed feature the base does not have, that of the same feature over
+// another window (max_dpd_1 takes max_dpd_6's); else the feature's name in
+// capitals, without the window.
 func reasonFor(base *scoring.Config, feature string) string {
 	for _, ch := range base.Scorecard.Characteristics {
 		if ch.Feature == feature {
 			return ch.Reason
 		}
 	}
+	group := windowGroup(feature)
+	for _, ch := range base.Scorecard.Characteristics {
+		if group != "" && windowGroup(ch.Feature) == group {
+			return ch.Reason
+		}
+	}
+	if group != "" {
+		return strings.ToUpper(group)
+	}
 	return strings.ToUpper(feature)
+}
+
+// windowGroup returns a windowed feature's name without its window
+// ("max_dpd" for max_dpd_6), or "" for a point-in-time feature.
+func windowGroup(feature string) string {
+	id, ok := scoring.FeatureByName(feature)
+	if !ok || id.Info().Window == 0 || id.Info().Kind == scoring.KindCategory {
+		return ""
+	}
+	if i := strings.LastIndexByte(feature, '_'); i > 0 {
+		return feature[:i]
+	}
+	return ""
 }
 
 // unit maps an account id and a seed to [0, 1) (splitmix64).

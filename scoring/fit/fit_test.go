@@ -361,3 +361,19 @@ func TestFitUsesASuppressor(t *testing.T) {
 		t.Errorf("additive holdout AUC %.4f not above the WoE regression's %.4f", ra.OnHoldout.AUC, rw.OnHoldout.AUC)
 	}
 }
+
+func TestReasonFor(t *testing.T) {
+	base := scoring.DefaultConfig()
+	tests := []struct{ feature, want string }{
+		{"max_dpd_6", "DELINQUENCY"},               // the base's own
+		{"max_dpd_1", "DELINQUENCY"},               // another window of it
+		{"utilization_avg_12", "HIGH_UTILIZATION"}, // likewise
+		{"paid_3", "PAID"},                         // a windowed feature the base lacks
+		{"current_dpd", "CURRENT_DPD"},             // a point-in-time one
+	}
+	for _, tt := range tests {
+		if got := reasonFor(&base, tt.feature); got != tt.want {
+			t.Errorf("reasonFor(%q) = %q, want %q", tt.feature, got, tt.want)
+		}
+	}
+}
