@@ -334,9 +334,14 @@ func (b *Binning) fineIndex(f *scoring.Features) int {
 	return len(b.fine) - 1
 }
 
+// minEffect is the least range of log-odds a characteristic's bins must
+// span to stay in the scorecard: less is under a point at the usual scalings
+// (factor = PDO / ln 2, 58 points per unit of log-odds at a PDO of 40).
+const minEffect = 0.01
+
 // apply makes the term's blocks the characteristic's bins, with their
-// counts, weights of evidence and effects; a term of one effect (the
-// missing bin aside, if it has the same) is not selected.
+// counts, weights of evidence and effects; a term whose effects span less
+// than minEffect is not selected.
 func (t *term) apply(c *CharacteristicReport, feats []scoring.Features, bad []bool, rows []int) {
 	info := c.id.Info()
 	nb := len(t.effect)
@@ -388,7 +393,7 @@ func (t *term) apply(c *CharacteristicReport, feats []scoring.Features, bad []bo
 		}
 		c.Bins = append(c.Bins, st)
 	}
-	if !(hi-lo > 1e-3) {
+	if !(hi-lo >= minEffect) {
 		c.Selected, c.Dropped = false, "no effect next to the others"
 	}
 }

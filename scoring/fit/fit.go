@@ -261,9 +261,16 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 		}
 		chars[k] = CharacteristicReport{Binning: *binFeature(id, s.Features, s.Bad, train, opt), Reason: reasonFor(base, name)}
 		c := &chars[k]
+		dup := slices.IndexFunc(chars[:k], func(d CharacteristicReport) bool {
+			return d.Selected && sameValues(d.id, id, s.Features, train)
+		})
 		switch {
 		case c.constant():
 			c.Dropped = "constant on the sample"
+		case dup >= 0:
+			// Young books have the same history in every window: one of
+			// them is enough.
+			c.Dropped = "same values as " + chars[dup].Feature + " on the sample"
 		case o.Method == MethodWoE && (len(c.Bins) < 2 || c.IV == 0):
 			c.Dropped = "no information on its own"
 		case c.IV < o.MinIV && o.MinIV > 0:
@@ -592,6 +599,21 @@ func (c *CharacteristicReport) mergeEqualPoints(G, B int) {
 	for _, o := range out {
 		c.IV += (float64(o.Accounts-o.Bads)/float64(G) - float64(o.Bads)/float64(B)) * o.WoE
 	}
+}
+
+// sameValues reports whether features a and b have the same value, or are
+// both missing, on every row.
+func sameValues(a, b scoring.FeatureID, feats []scoring.Features, rows []int) bool {
+	if a.Info().Kind != b.Info().Kind {
+		return false
+	}
+	for _, i := range rows {
+		f := &feats[i]
+		if f.Missing[a] != f.Missing[b] || f.Values[a] != f.Values[b] {
+			return false
+		}
+	}
+	return true
 }
 
 // effects returns the sum of the selected characteristics' bin effects.
