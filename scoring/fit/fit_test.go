@@ -151,13 +151,15 @@ func TestFitIsRobust(t *testing.T) {
 		}
 		// payment_ratio_3 is missing everywhere.
 		f.Missing[scoring.PaymentRatio3] = true
+		// max_dpd_12 is max_dpd_6 again, as on a young book.
+		f.Values[scoring.MaxDPD12] = f.Values[scoring.MaxDPD6]
 		// pay_pattern_3 "new" (0) appears twice only.
 		if f.Values[scoring.PayPattern3] == 0 && i%200 != 0 {
 			f.Values[scoring.PayPattern3] = 3
 		}
 	}
 	o := syntheticOptions()
-	o.Features = append(o.Features, "installment_share_3", "payment_ratio_3")
+	o.Features = append(o.Features, "installment_share_3", "payment_ratio_3", "max_dpd_12")
 	base := scoring.DefaultConfig()
 	res, err := Fit(&base, s, o)
 	if err != nil {
@@ -171,6 +173,11 @@ func TestFitIsRobust(t *testing.T) {
 		}
 		if ch.Feature == "payment_ratio_3" {
 			t.Errorf("payment_ratio_3, missing everywhere, is in the scorecard")
+		}
+	}
+	for _, c := range res.Report.Characteristics {
+		if c.Feature == "max_dpd_12" && (c.Selected || c.Dropped != "same values as max_dpd_6 on the sample") {
+			t.Errorf("max_dpd_12, a copy of max_dpd_6: selected %v, dropped %q", c.Selected, c.Dropped)
 		}
 	}
 	if res.Report.InSample.AUC < 0.99 {
