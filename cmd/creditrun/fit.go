@@ -81,7 +81,7 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	opt := fit.DefaultOptions()
 	write := fs.String("write", "", "write the fitted policy to this file (required)")
 	bins := fs.String("bins", "fine", "start of the binning: fine (quantile fine classes) or policy (the current policy's bins)")
-	features := fs.String("features", "", "comma-separated candidate features (default: those of the current scorecard; all: every feature)")
+	features := fs.String("features", "all", "candidate features: all (every feature of the scores table), current (those of the current scorecard) or a comma-separated list")
 	fs.Float64Var(&opt.Holdout, "holdout", opt.Holdout, "share of accounts held out of the fit to measure it")
 	fs.Uint64Var(&opt.Seed, "seed", opt.Seed, "seed of the holdout split: same seed, same fit")
 	fs.Float64Var(&opt.MinBinShare, "min-bin-share", opt.MinBinShare, "share of the fitting accounts every bin needs")
@@ -113,7 +113,7 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: creditrun fit: --bins %q: want fine or policy", pipeline.ErrUsage, *bins)
 	}
 	switch *features {
-	case "":
+	case "current":
 	case "all":
 		opt.Features = append(opt.Features, scoringNumFeatures()...)
 	default:

@@ -58,19 +58,16 @@ func TestFitLifecycle(t *testing.T) {
 		t.Errorf("fit: monotone %v, calibrated %v, %d grades; want monotone and calibrated A..E", r.Monotone, r.Calibrated, len(r.Grades))
 	}
 	// The fitted scorecard ranks at least as well as a plain logistic
-	// regression on the same features in sample and out of time (fitted on
-	// 2025-04-01, both measured on the accounts of 2025-04-15). On the
-	// holdout (28 bads among 1,431 accounts, an AUC standard error of about
-	// 0.04) it measures 0.8385 against 0.8404 for this seed, and 0.0004
-	// above the regression on average over seeds 1 to 10: the bound is this
-	// seed's measured gap, rounded up.
+	// regression on the same candidates (every feature) in sample, on the
+	// holdout and out of time (fitted on 2025-04-01, both measured on the
+	// accounts of 2025-04-15).
 	if r.InSample.AUC < r.RegressionInSample.AUC {
 		t.Errorf("in-sample AUC %.4f below the regression's %.4f", r.InSample.AUC, r.RegressionInSample.AUC)
 	}
 	if r.OutOfTime.AUC < r.RegressionOutOfTime.AUC {
 		t.Errorf("out-of-time AUC %.4f below the regression's %.4f", r.OutOfTime.AUC, r.RegressionOutOfTime.AUC)
 	}
-	if r.Holdout.AUC < r.RegressionHoldout.AUC-0.002 || r.Holdout.AUC <= r.CurrentHoldout.AUC {
+	if r.Holdout.AUC < r.RegressionHoldout.AUC || r.Holdout.AUC <= r.CurrentHoldout.AUC {
 		t.Errorf("holdout AUC %.4f; regression %.4f, current %.4f", r.Holdout.AUC, r.RegressionHoldout.AUC, r.CurrentHoldout.AUC)
 	}
 	if code, stderr := creditrun(t, nil, "policy", "check", fitted); code != 0 {
