@@ -81,14 +81,19 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	opt := fit.DefaultOptions()
 	write := fs.String("write", "", "write the fitted policy to this file (required)")
 	bins := fs.String("bins", "fine", "start of the binning: fine (quantile fine classes) or policy (the current policy's bins)")
-	features := fs.String("features", "", "comma-separated candidate features (default: those of the current scorecard; all: every feature)")
+	features := fs.String("features", "all", "candidate features: all (every feature of the scores table), current (those of the current scorecard) or a comma-separated list")
 	fs.Float64Var(&opt.Holdout, "holdout", opt.Holdout, "share of accounts held out of the fit to measure it")
 	fs.Uint64Var(&opt.Seed, "seed", opt.Seed, "seed of the holdout split: same seed, same fit")
 	fs.Float64Var(&opt.MinBinShare, "min-bin-share", opt.MinBinShare, "share of the fitting accounts every bin needs")
 	fs.IntVar(&opt.FineBins, "fine-bins", opt.FineBins, "quantile fine classes per characteristic")
 	fs.IntVar(&opt.MaxBins, "max-bins", opt.MaxBins, "coarse classes per characteristic at most (the missing bin aside)")
 	fs.Float64Var(&opt.MinIV, "min-iv", opt.MinIV, "drop a characteristic whose information value is below this")
-	fs.Float64Var(&opt.L2, "l2", opt.L2, "ridge penalty of the regression")
+	fs.StringVar(&opt.Method, "method", opt.Method, "how the points are fitted: additive (each bin's log-odds given the other characteristics) or woe (a regression on each characteristic's weight of evidence)")
+	fs.Float64Var(&opt.Ridge, "ridge", opt.Ridge, "additive: penalty on each fine class's log-odds, in bads' worth of information")
+	fs.Float64Var(&opt.L2, "l2", opt.L2, "woe: ridge penalty of the regression")
+	var ootDate dateFlag
+	fs.Var(&ootDate, "oot-date", "also measure the fitted scorecard and the plain regression out of time, on the accounts scored on this later date")
+	ootWindow := fs.Int("oot-window", 0, "outcome window of --oot-date (default: --window)")
 	fs.StringVar(&opt.Name, "name", "", "name of the fitted scorecard (default: the current one's with -fit-DATE)")
 	pos, err := parse(fs, args, stdout, stderr)
 	if err != nil {
@@ -108,7 +113,7 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: creditrun fit: --bins %q: want fine or policy", pipeline.ErrUsage, *bins)
 	}
 	switch *features {
-	case "":
+	case "current":
 	case "all":
 		opt.Features = append(opt.Features, scoringNumFeatures()...)
 	default:
@@ -129,12 +134,26 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	loaded := time.Since(t0)
+	t1 := time.Now()
 	res, err := fit.Fit(&base.Scoring, fitSample(s), opt)
 	if err != nil {
 		return fmt.Errorf("%w: creditrun fit: %w", pipeline.ErrUsage, err)
 	}
-	fitted := *base
-	fitted.Scoring = res.Config
+	fitted := time.Since(t1)
+	if ootDate.d != 0 {
+		oo := of
+		oo.date = ootDate
+		if *ootWindow > 0 {
+			oo.opt.Window = *ootWindow
+		}
+		later, err := oo.sample("fit")
+		if err != nil {
+			return fmt.Errorf("out-of-time sample: %w", err)
+		}
+		res.OutOfTime(fitSample(later))
+	}
+	policyOut := *base
+	policyOut.Scoring = res.Config
 	r := &res.Report
 	comment := fmt.Sprintf(`Fitted by creditrun fit on %s, observation date %s (%d accounts, %d bad).
 Outcome: %s.
@@ -142,7 +161,7 @@ Start: %s; scaling, limits, billing and the other sections from %s.
 AUC %.3f in sample, %.3f on the %d held-out accounts (seed %d).
 The monitoring baseline is this scorecard's distribution on that book.`,
 		of.out, s.Day, r.Accounts, r.Bads, s.Outcome, *bins, base.Source, r.InSample.AUC, r.OnHoldout.AUC, r.Holdout, opt.Seed)
-	data := policy.Marshal(&fitted, comment)
+	data := policy.Marshal(&policyOut, comment)
 	if _, err := policy.Parse(*write, data); err != nil {
 		return fmt.Errorf("%w: the fitted policy does not parse back: %w", pipeline.ErrInternal, err)
 	}
@@ -154,7 +173,7 @@ The monitoring baseline is this scorecard's distribution on that book.`,
 		return err
 	}
 	fmt.Fprintf(stdout, "\nPolicy written to %s (read %s, fitted in %s)\n", *write,
-		loaded.Round(time.Millisecond), (time.Since(t0) - loaded).Round(time.Millisecond))
+		loaded.Round(time.Millisecond), fitted.Round(time.Millisecond))
 	if of.json != "" {
 		return writeJSON(of.json, struct {
 			Date    string      `json:"date"`

@@ -32,7 +32,7 @@ func TestFitLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	fitted := filepath.Join(dir, "fitted.yaml")
 	cmd := exec.Command(bin, "fit", "--out", out, "--date", "2025-04-01", "--window", "100", "--bad-dpd", "30",
-		"--write", fitted, "--report-json", filepath.Join(dir, "fit.json"))
+		"--write", fitted, "--report-json", filepath.Join(dir, "fit.json"), "--oot-date", "2025-04-15", "--oot-window", "95")
 	text, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("fit: %v\n%s", err, text)
@@ -40,12 +40,16 @@ func TestFitLifecycle(t *testing.T) {
 	t.Logf("fit report:\n%s", text)
 	var fr struct {
 		Report struct {
-			Holdout           struct{ AUC float64 } `json:"holdout"`
-			RegressionHoldout struct{ AUC float64 } `json:"regression_holdout"`
-			CurrentHoldout    struct{ AUC float64 } `json:"current_holdout"`
-			Grades            []struct{ Calibrated bool }
-			Monotone          bool
-			Calibrated        bool
+			InSample            struct{ AUC float64 } `json:"in_sample"`
+			RegressionInSample  struct{ AUC float64 } `json:"regression_in_sample"`
+			Holdout             struct{ AUC float64 } `json:"holdout"`
+			RegressionHoldout   struct{ AUC float64 } `json:"regression_holdout"`
+			OutOfTime           struct{ AUC float64 } `json:"out_of_time"`
+			RegressionOutOfTime struct{ AUC float64 } `json:"regression_out_of_time"`
+			CurrentHoldout      struct{ AUC float64 } `json:"current_holdout"`
+			Grades              []struct{ Calibrated bool }
+			Monotone            bool
+			Calibrated          bool
 		}
 	}
 	readJSON(t, filepath.Join(dir, "fit.json"), &fr)
@@ -53,12 +57,18 @@ func TestFitLifecycle(t *testing.T) {
 	if !r.Monotone || !r.Calibrated || len(r.Grades) != 5 {
 		t.Errorf("fit: monotone %v, calibrated %v, %d grades; want monotone and calibrated A..E", r.Monotone, r.Calibrated, len(r.Grades))
 	}
-	// On this book (78 bads among 4,791 accounts) the binned scorecard
-	// ranks above the shipped one but below a plain regression on the raw
-	// features: 0.816 against 0.840 on the holdout when measured. The bound
-	// holds that gap from growing; closing it is open work.
-	if r.Holdout.AUC < r.RegressionHoldout.AUC-0.03 || r.Holdout.AUC <= r.CurrentHoldout.AUC {
-		t.Errorf("holdout AUC %.3f; regression %.3f, current %.3f", r.Holdout.AUC, r.RegressionHoldout.AUC, r.CurrentHoldout.AUC)
+	// The fitted scorecard ranks at least as well as a plain logistic
+	// regression on the same candidates (every feature) in sample, on the
+	// holdout and out of time (fitted on 2025-04-01, both measured on the
+	// accounts of 2025-04-15).
+	if r.InSample.AUC < r.RegressionInSample.AUC {
+		t.Errorf("in-sample AUC %.4f below the regression's %.4f", r.InSample.AUC, r.RegressionInSample.AUC)
+	}
+	if r.OutOfTime.AUC < r.RegressionOutOfTime.AUC {
+		t.Errorf("out-of-time AUC %.4f below the regression's %.4f", r.OutOfTime.AUC, r.RegressionOutOfTime.AUC)
+	}
+	if r.Holdout.AUC < r.RegressionHoldout.AUC || r.Holdout.AUC <= r.CurrentHoldout.AUC {
+		t.Errorf("holdout AUC %.4f; regression %.4f, current %.4f", r.Holdout.AUC, r.RegressionHoldout.AUC, r.CurrentHoldout.AUC)
 	}
 	if code, stderr := creditrun(t, nil, "policy", "check", fitted); code != 0 {
 		t.Fatalf("policy check of the fitted policy: exit %d\n%s", code, stderr)

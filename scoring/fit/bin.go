@@ -22,6 +22,9 @@ type Binning struct {
 	IV float64 `json:"iv"`
 
 	id scoring.FeatureID
+	// fine are the fine classes the coarse ones were merged from (numeric:
+	// ranges in order; categorical: one per category), the missing bin aside.
+	fine []class
 }
 
 // BinStats is one coarse class: a range [From, To), a set of categories or
@@ -36,6 +39,8 @@ type BinStats struct {
 	Accounts   int      `json:"accounts"`
 	Bads       int      `json:"bads"`
 	WoE        float64  `json:"woe"`
+	// Effect is the bin's contribution to the fitted log-odds of bad.
+	Effect float64 `json:"log_odds"`
 	// Points is filled in once the scorecard is scaled.
 	Points int32 `json:"points"`
 }
@@ -85,9 +90,9 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 	}
 	var coarse []class
 	if b.Categorical {
-		coarse = classCategories(id, feats, bad, rows, o, &miss)
+		coarse = classCategories(id, feats, bad, rows, o, &miss, &b.fine)
 	} else {
-		coarse = classNumeric(id, feats, bad, rows, o, &miss, &b.Trend, totBad, len(rows))
+		coarse = classNumeric(id, feats, bad, rows, o, &miss, &b.Trend, totBad, len(rows), &b.fine)
 	}
 	stats := func(c class, m float64) BinStats {
 		return BinStats{From: c.from, To: c.to, Accounts: c.n, Bads: c.bads,
@@ -134,7 +139,7 @@ func woe(g, k, G, B int, m float64) float64 {
 }
 
 func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows []int, o binOptions,
-	miss *class, trend *string, totBad, total int) []class {
+	miss *class, trend *string, totBad, total int, fineOut *[]class) []class {
 	type obs struct {
 		v   float64
 		bad bool
@@ -153,6 +158,7 @@ func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, ro
 	}
 	slices.SortFunc(vals, func(a, b obs) int { return cmpFloat(a.v, b.v) })
 	if len(vals) == 0 {
+		*fineOut = []class{{from: math.Inf(-1), to: math.Inf(1)}}
 		return []class{{from: math.Inf(-1), to: math.Inf(1)}}
 	}
 	// Fine classes: candidate edges, kept where values fall on both sides.
@@ -214,6 +220,7 @@ func classNumeric(id scoring.FeatureID, feats []scoring.Features, bad []bool, ro
 			fine[k].bads++
 		}
 	}
+	*fineOut = fine
 	best, bestIV := []class(nil), math.Inf(-1)
 	for _, dir := range []string{"increasing", "decreasing"} {
 		c := poolAdjacent(slices.Clone(fine), dir == "increasing")
@@ -320,7 +327,7 @@ func classesIV(cs []class, totBad, total int) float64 {
 	return iv
 }
 
-func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows []int, o binOptions, miss *class) []class {
+func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows []int, o binOptions, miss *class, fineOut *[]class) []class {
 	cats := id.Info().Categories
 	per := make([]class, len(cats))
 	for k := range per {
@@ -342,6 +349,7 @@ func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool,
 			}
 		}
 	}
+	*fineOut = slices.Clone(per)
 	// Start groups: the start characteristic's, else one per category seen.
 	var groups []class
 	var empty []int
@@ -418,6 +426,21 @@ func joinComma(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// constant reports whether the sample shows a single fine class (a value,
+// a category, or only missing values).
+func (b *Binning) constant() bool {
+	seen := 0
+	for _, c := range b.fine {
+		if c.n > 0 {
+			seen++
+		}
+	}
+	if n := len(b.Bins); n > 0 && b.Bins[n-1].Missing && b.Bins[n-1].Accounts > 0 {
+		seen++
+	}
+	return seen < 2
 }
 
 // index returns the bin of f's value.

@@ -1,6 +1,7 @@
 package fit
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -24,8 +25,23 @@ type Options struct {
 	MinBinShare float64
 	// MinIV drops a characteristic whose information value is below it.
 	MinIV float64
-	// L2 is the ridge penalty of the regression (on the log-likelihood of
-	// the whole sample).
+	// Method is how the points are fitted: MethodAdditive (the default)
+	// fits each bin's log-odds given the other characteristics; MethodWoE
+	// regresses on each characteristic's weight of evidence.
+	Method string
+	// Ridge is MethodAdditive's penalty on each fine class's log-odds (the
+	// information of about Ridge bads, drawing a sparse class towards 0);
+	// Rounds its backfitting rounds.
+	Ridge  float64
+	Rounds int
+	// PriorL2 and PriorFolds tune the WoE regression MethodAdditive starts
+	// from and draws towards: its ridge penalty, and the folds of its
+	// out-of-fold WoE (1: in-sample WoE).
+	PriorL2    float64
+	PriorFolds int
+	// L2 is MethodWoE's ridge penalty of the regression (on the
+	// log-likelihood of the whole sample); the plain regression the report
+	// compares with always has 1.
 	L2 float64
 	// Holdout is the share of accounts kept out of the fit to measure it;
 	// accounts are split by a hash of their id and Seed.
@@ -37,12 +53,20 @@ type Options struct {
 	Name string
 }
 
-// DefaultOptions returns 20 fine classes, at most 8 coarse ones of 2% or
-// more each, characteristics of IV 0.02 or more, L2 1, a 30% holdout, grades
-// of 2% or more.
+// Methods of fitting the points.
+const (
+	MethodAdditive = "additive"
+	MethodWoE      = "woe"
+)
+
+// DefaultOptions returns the additive method (ridge 5, 20 rounds, drawn
+// towards a WoE regression of L2 10 on 5-fold out-of-fold WoE), 20 fine
+// classes, at most 20 coarse ones of 2% or more each, every non-constant
+// candidate (MinIV 0), L2 1 for the WoE method, a 30% holdout, grades of 2%
+// or more.
 func DefaultOptions() Options {
-	return Options{FineBins: 20, MaxBins: 8, MinBinShare: 0.02, MinIV: 0.02, L2: 1, Holdout: 0.3,
-		Seed: 1, MinGradeShare: 0.02, Name: "fitted"}
+	return Options{Method: MethodAdditive, Ridge: 5, Rounds: 20, PriorL2: 10, PriorFolds: 5, FineBins: 20, MaxBins: 20, MinBinShare: 0.02,
+		MinIV: 0, L2: 1, Holdout: 0.3, Seed: 1, MinGradeShare: 0.02, Name: "fitted"}
 }
 
 func (o *Options) check() error {
@@ -58,6 +82,21 @@ func (o *Options) check() error {
 	}
 	if !(o.MinIV >= 0) || math.IsInf(o.MinIV, 0) {
 		bad = append(bad, fmt.Sprintf("min IV %v: want ≥ 0", o.MinIV))
+	}
+	if o.Method != MethodAdditive && o.Method != MethodWoE {
+		bad = append(bad, fmt.Sprintf("method %q: want %s or %s", o.Method, MethodAdditive, MethodWoE))
+	}
+	if !(o.Ridge > 0) || math.IsInf(o.Ridge, 0) {
+		bad = append(bad, fmt.Sprintf("ridge %v: want > 0", o.Ridge))
+	}
+	if !(o.PriorL2 > 0) || math.IsInf(o.PriorL2, 0) {
+		bad = append(bad, fmt.Sprintf("prior L2 %v: want > 0", o.PriorL2))
+	}
+	if o.PriorFolds < 1 || o.PriorFolds > 20 {
+		bad = append(bad, fmt.Sprintf("prior folds %d: want 1..20", o.PriorFolds))
+	}
+	if o.Rounds < 1 || o.Rounds > 1000 {
+		bad = append(bad, fmt.Sprintf("rounds %d: want 1..1000", o.Rounds))
 	}
 	if !(o.L2 > 0) || math.IsInf(o.L2, 0) {
 		bad = append(bad, fmt.Sprintf("L2 %v: want > 0", o.L2))
@@ -95,6 +134,8 @@ type Result struct {
 	// sample), validated.
 	Config scoring.Config
 	Report Report
+	// Baseline is the plain regression the report compares with.
+	Baseline *Baseline
 }
 
 // Report is everything a fit measured.
@@ -118,6 +159,10 @@ type Report struct {
 	// accounts: the baseline the scorecard should at least match.
 	RegressionInSample Metrics `json:"regression_in_sample"`
 	RegressionHoldout  Metrics `json:"regression_holdout"`
+	// OutOfTime and RegressionOutOfTime are the scorecard and the plain
+	// regression on another sample (see Result.OutOfTime); empty without.
+	OutOfTime           Metrics `json:"out_of_time"`
+	RegressionOutOfTime Metrics `json:"regression_out_of_time"`
 	// Current is the base policy's scorecard on the same accounts.
 	CurrentInSample Metrics `json:"current_in_sample"`
 	CurrentHoldout  Metrics `json:"current_holdout"`
@@ -139,7 +184,9 @@ type CharacteristicReport struct {
 	Binning
 	Selected bool `json:"selected"`
 	// Dropped says why a candidate is not in the scorecard.
-	Dropped     string  `json:"dropped,omitempty"`
+	Dropped string `json:"dropped,omitempty"`
+	// Coefficient is the WoE method's regression coefficient (0 with the
+	// additive method, whose bins carry their log-odds).
 	Coefficient float64 `json:"coefficient"`
 	Reason      string  `json:"reason"`
 }
@@ -155,10 +202,12 @@ type Migration struct {
 // Fit fits a points scorecard to the sample and returns base with it. The
 // steps: split off the holdout; class every candidate characteristic and
 // compute its WoE and IV on the fitting accounts; regress the outcome on
-// the WoE of those with IV ≥ MinIV (dropping, one at a time, any whose
-// coefficient has the wrong sign); recalibrate the log-odds; scale them to
-// points with base's PDO, base score and base odds; choose grade cut-offs
-// with strictly rising bad rates; and measure it all.
+// the WoE (out of fold for the additive method), dropping, one at a time,
+// any characteristic whose coefficient has the wrong sign; with
+// MethodAdditive, fit every non-constant characteristic's bins given the
+// others, drawn towards that regression; recalibrate the log-odds; scale
+// them to points with base's PDO, base score and base odds; choose grade
+// cut-offs with strictly rising bad rates; and measure it all.
 func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	if err := o.check(); err != nil {
 		return nil, err
@@ -212,57 +261,82 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 		}
 		chars[k] = CharacteristicReport{Binning: *binFeature(id, s.Features, s.Bad, train, opt), Reason: reasonFor(base, name)}
 		c := &chars[k]
+		dup := slices.IndexFunc(chars[:k], func(d CharacteristicReport) bool {
+			return d.Selected && sameValues(d.id, id, s.Features, train)
+		})
 		switch {
-		case len(c.Bins) < 2 || c.IV == 0:
+		case c.constant():
 			c.Dropped = "constant on the sample"
-		case c.IV < o.MinIV:
+		case dup >= 0:
+			// Young books have the same history in every window: one of
+			// them is enough.
+			c.Dropped = "same values as " + chars[dup].Feature + " on the sample"
+		case o.Method == MethodWoE && (len(c.Bins) < 2 || c.IV == 0):
+			c.Dropped = "no information on its own"
+		case c.IV < o.MinIV && o.MinIV > 0:
 			c.Dropped = fmt.Sprintf("IV %.4f below %.4f", c.IV, o.MinIV)
 		default:
 			c.Selected = true
 		}
 	}
 
-	// Regression on WoE, dropping wrong-signed coefficients.
-	var model *Logistic
-	for {
-		sel := selected(chars)
-		if len(sel) == 0 {
-			return nil, fmt.Errorf("%w: every candidate is constant, below the minimum IV or of the wrong sign", ErrNoCharacteristic)
-		}
-		if len(sel) > scoring.MaxCharacteristics {
-			return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
-		}
-		x := woeMatrix(chars, sel, s.Features, train)
-		var err error
-		model, err = FitLogistic(x, pick(s.Bad, train), o.L2)
+	var intercept float64
+	if o.Method == MethodWoE {
+		m, err := fitWoE(chars, s, train, o.L2, 0, 0)
 		if err != nil {
 			return nil, err
 		}
-		// WoE grows with the good share: a coefficient on P(bad) must be
-		// negative, or the points would reward risk.
-		worst := -1
-		for j, c := range model.Coef {
-			if c >= 0 && (worst < 0 || c > model.Coef[worst]) {
-				worst = j
+		intercept = m.Intercept
+	} else {
+		// Every characteristic with something to say enters the backfitting;
+		// one whose effect pools into a single block is left out.
+		cand := selected(chars)
+		if len(cand) == 0 {
+			return nil, fmt.Errorf("%w: every candidate is constant or below the minimum IV", ErrNoCharacteristic)
+		}
+		// The prior: the WoE regression on those with information alone.
+		prior := slices.Clone(chars)
+		for k := range prior {
+			prior[k].Bins = slices.Clone(prior[k].Bins)
+			prior[k].Selected = prior[k].Selected && len(prior[k].Bins) >= 2 && prior[k].IV > 0
+		}
+		var woeModel *Logistic
+		if len(selected(prior)) > 0 {
+			var err error
+			if woeModel, err = fitWoE(prior, s, train, o.PriorL2, o.PriorFolds, o.Seed+1); err != nil && !errors.Is(err, ErrNoCharacteristic) {
+				return nil, err
 			}
 		}
-		if worst < 0 {
-			for j, k := range sel {
-				chars[k].Coefficient = model.Coef[j]
+		bf := backfitOptions{minCount: bo.minCount, maxBins: o.MaxBins, ridge: o.Ridge, rounds: o.Rounds}
+		var start func(k int, f *scoring.Features) float64
+		if woeModel != nil {
+			bf.intercept = woeModel.Intercept
+			start = func(k int, f *scoring.Features) float64 {
+				if !prior[k].Selected {
+					return 0
+				}
+				return prior[k].Bins[prior[k].index(f)].Effect
 			}
-			break
 		}
-		chars[sel[worst]].Selected = false
-		chars[sel[worst]].Dropped = fmt.Sprintf("coefficient %.3f has the wrong sign next to the others", model.Coef[worst])
+		m := fitAdditive(chars, cand, s.Features, s.Bad, train, bf, start)
+		intercept = m.intercept
+		for _, t := range m.terms {
+			t.apply(&chars[t.char], s.Features, s.Bad, train)
+		}
 	}
-	rep.Intercept = model.Intercept
+	rep.Intercept = intercept
 	sel := selected(chars)
+	if len(sel) == 0 {
+		return nil, fmt.Errorf("%w: no characteristic adds to the others", ErrNoCharacteristic)
+	}
+	if len(sel) > scoring.MaxCharacteristics {
+		return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
+	}
 
 	// Recalibration of the log-odds on the fitting accounts.
-	x := woeMatrix(chars, sel, s.Features, train)
 	eta := make([][]float64, len(train))
-	for r := range x {
-		eta[r] = []float64{model.Eta(x[r])}
+	for r, i := range train {
+		eta[r] = []float64{intercept + effects(chars, sel, &s.Features[i])}
 	}
 	cal, err := FitLogistic(eta, pick(s.Bad, train), 1e-6)
 	if err != nil {
@@ -271,10 +345,10 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	a, b := cal.Intercept, cal.Coef[0]
 	rep.Recalibration = [2]float64{a, b}
 
-	// Points: score = offset − factor · (a + b · (β0 + Σ βj · woe)).
+	// Points: score = offset − factor · (a + b · (β0 + Σ effect)).
 	sc := base.Scaling
 	factor := sc.Factor()
-	constant := int64(math.Round(sc.Offset() - factor*(a+b*model.Intercept)))
+	constant := int64(math.Round(sc.Offset() - factor*(a+b*intercept)))
 	card := scoring.Scorecard{Name: o.Name}
 	k := int64(len(sel))
 	q, r := floorDiv(constant, k)
@@ -288,7 +362,11 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 		best := int32(math.MinInt32)
 		for bi := range c.Bins {
 			bs := &c.Bins[bi]
-			bs.Points = int32(math.Round(-factor*b*model.Coef[j]*bs.WoE) + float64(share))
+			bs.Points = int32(math.Round(-factor*b*bs.Effect) + float64(share))
+		}
+		c.mergeEqualPoints(len(train)-trainBads, trainBads)
+		for bi := range c.Bins {
+			bs := &c.Bins[bi]
 			best = max(best, bs.Points)
 			bin := scoring.Bin{Points: bs.Points}
 			switch {
@@ -381,10 +459,26 @@ func Fit(base *scoring.Config, s Sample, o Options) (*Result, error) {
 	for i := range grade {
 		rep.Migration.Counts[curGrade[i]][grade[i]]++
 	}
-	if rep.RegressionInSample, rep.RegressionHoldout, err = regressionBaseline(names, s, train, hold, o.L2); err != nil {
+	bl, regIn, regOut, err := regressionBaseline(names, s, train, hold, 1)
+	if err != nil {
 		return nil, err
 	}
-	return &Result{Config: cfg, Report: rep}, nil
+	rep.RegressionInSample, rep.RegressionHoldout = regIn, regOut
+	return &Result{Config: cfg, Report: rep, Baseline: bl}, nil
+}
+
+// OutOfTime measures the fitted scorecard and the plain regression on
+// another sample, such as the accounts of a later observation date, and
+// records both in the report.
+func (r *Result) OutOfTime(s Sample) {
+	card := make([]float64, len(s.Features))
+	reg := make([]float64, len(s.Features))
+	for i := range s.Features {
+		card[i] = float64(r.Config.Score(&s.Features[i]).Score)
+		reg[i] = r.Baseline.Score(&s.Features[i])
+	}
+	r.Report.OutOfTime = Discrimination(card, s.Bad)
+	r.Report.RegressionOutOfTime = Discrimination(reg, s.Bad)
 }
 
 // Deciles returns mean PD against the bad rate in ten bands of equal size
@@ -417,6 +511,172 @@ func selected(chars []CharacteristicReport) []int {
 	return sel
 }
 
+// fitWoE regresses the outcome on the WoE of the selected characteristics,
+// dropping, one at a time, any whose coefficient has the wrong sign, and
+// sets each bin's effect to coefficient × WoE.
+//
+// With folds > 1 the regression is on out-of-fold WoE (see oofMatrix).
+func fitWoE(chars []CharacteristicReport, s Sample, train []int, l2 float64, folds int, seed uint64) (*Logistic, error) {
+	for {
+		sel := selected(chars)
+		if len(sel) == 0 {
+			return nil, fmt.Errorf("%w: every candidate is constant, below the minimum IV or of the wrong sign", ErrNoCharacteristic)
+		}
+		if len(sel) > scoring.MaxCharacteristics {
+			return nil, fmt.Errorf("%w: %d characteristics selected, a scorecard holds at most %d", ErrBadOptions, len(sel), scoring.MaxCharacteristics)
+		}
+		var x [][]float64
+		if folds > 1 {
+			x = oofMatrix(chars, sel, s, train, folds, seed)
+		} else {
+			x = woeMatrix(chars, sel, s.Features, train)
+		}
+		model, err := FitLogistic(x, pick(s.Bad, train), l2)
+		if err != nil {
+			return nil, err
+		}
+		// WoE grows with the good share: a coefficient on P(bad) must be
+		// negative, or the points would reward risk.
+		worst := -1
+		for j, c := range model.Coef {
+			if c >= 0 && (worst < 0 || c > model.Coef[worst]) {
+				worst = j
+			}
+		}
+		if worst < 0 {
+			for j, k := range sel {
+				chars[k].Coefficient = model.Coef[j]
+				for bi := range chars[k].Bins {
+					chars[k].Bins[bi].Effect = model.Coef[j] * chars[k].Bins[bi].WoE
+				}
+			}
+			return model, nil
+		}
+		chars[sel[worst]].Selected = false
+		chars[sel[worst]].Dropped = fmt.Sprintf("coefficient %.3f has the wrong sign next to the others", model.Coef[worst])
+	}
+}
+
+// mergeEqualPoints merges bins that score the same: neighbouring ranges,
+// or categories, with equal points (the missing bin stays apart). G and B
+// are the goods and bads of the fitting accounts, for the merged WoE.
+func (c *CharacteristicReport) mergeEqualPoints(G, B int) {
+	var out []BinStats
+	for _, bs := range c.Bins {
+		j := -1
+		for k := range out {
+			o := &out[k]
+			if o.Missing || bs.Missing || o.Points != bs.Points {
+				continue
+			}
+			if c.Categorical || (k == len(out)-1 && o.To == bs.From) {
+				j = k
+				break
+			}
+		}
+		if j < 0 {
+			out = append(out, bs)
+			continue
+		}
+		o := &out[j]
+		if n := o.Accounts + bs.Accounts; n > 0 {
+			o.Effect = (o.Effect*float64(o.Accounts) + bs.Effect*float64(bs.Accounts)) / float64(n)
+		}
+		o.Accounts += bs.Accounts
+		o.Bads += bs.Bads
+		o.WoE = woe(o.Accounts-o.Bads, o.Bads, G, B, 0)
+		if c.Categorical {
+			o.Categories = append(o.Categories, bs.Categories...)
+			slices.Sort(o.Categories)
+			o.Label = "{" + joinComma(o.Categories) + "}"
+		} else {
+			o.To = bs.To
+			o.Label = "[" + edge(o.From) + ", " + edge(o.To) + ")"
+		}
+	}
+	c.Bins = out
+	c.IV = 0
+	for _, o := range out {
+		c.IV += (float64(o.Accounts-o.Bads)/float64(G) - float64(o.Bads)/float64(B)) * o.WoE
+	}
+}
+
+// sameValues reports whether features a and b have the same value, or are
+// both missing, on every row.
+func sameValues(a, b scoring.FeatureID, feats []scoring.Features, rows []int) bool {
+	if a.Info().Kind != b.Info().Kind {
+		return false
+	}
+	for _, i := range rows {
+		f := &feats[i]
+		if f.Missing[a] != f.Missing[b] || f.Values[a] != f.Values[b] {
+			return false
+		}
+	}
+	return true
+}
+
+// effects returns the sum of the selected characteristics' bin effects.
+func effects(chars []CharacteristicReport, sel []int, f *scoring.Features) float64 {
+	e := 0.0
+	for _, k := range sel {
+		e += chars[k].Bins[chars[k].index(f)].Effect
+	}
+	return e
+}
+
+// oofMatrix is the WoE design of the rows with each row's WoE computed
+// from the counts of the other folds (rows split by a hash of the account
+// id and seed): the regression then weighs a characteristic by how well its
+// WoE predicts accounts it was not computed on, not by how well it fits
+// its own.
+func oofMatrix(chars []CharacteristicReport, sel []int, s Sample, rows []int, folds int, seed uint64) [][]float64 {
+	x := make([][]float64, len(rows))
+	fold := make([]int, len(rows))
+	for r, i := range rows {
+		fold[r] = int(unit(uint64(s.IDs[i]), seed) * float64(folds))
+		x[r] = make([]float64, len(sel))
+	}
+	for j, k := range sel {
+		c := &chars[k]
+		nb := len(c.Bins)
+		n := make([][]int, folds)
+		b := make([][]int, folds)
+		for f := range n {
+			n[f], b[f] = make([]int, nb), make([]int, nb)
+		}
+		idx := make([]int, len(rows))
+		for r, i := range rows {
+			idx[r] = c.index(&s.Features[i])
+			n[fold[r]][idx[r]]++
+			if s.Bad[i] {
+				b[fold[r]][idx[r]]++
+			}
+		}
+		for f := range folds {
+			var G, B int
+			gn, bn := make([]int, nb), make([]int, nb)
+			for g := range folds {
+				if g == f {
+					continue
+				}
+				for q := range nb {
+					gn[q] += n[g][q] - b[g][q]
+					bn[q] += b[g][q]
+					G += n[g][q] - b[g][q]
+					B += b[g][q]
+				}
+			}
+			for r := range rows {
+				if fold[r] == f {
+					x[r][j] = woe(gn[idx[r]], bn[idx[r]], G, B, 0)
+				}
+			}
+		}
+	}
+	return x
+}
+
 func woeMatrix(chars []CharacteristicReport, sel []int, feats []scoring.Features, rows []int) [][]float64 {
 	x := make([][]float64, len(rows))
 	flat := make([]float64, len(rows)*len(sel))
@@ -437,15 +697,39 @@ func pick[T any](v []T, rows []int) []T {
 	return out
 }
 
-// reasonFor returns the base scorecard's reason code for the feature, or
-// the feature's name in capitals.
+// reasonFor returns the base scorecard's reason code for the feature; for
+// a windowed feature the base does not have, that of the same feature over
+// another window (max_dpd_1 takes max_dpd_6's); else the feature's name in
+// capitals, without the window.
 func reasonFor(base *scoring.Config, feature string) string {
 	for _, ch := range base.Scorecard.Characteristics {
 		if ch.Feature == feature {
 			return ch.Reason
 		}
 	}
+	group := windowGroup(feature)
+	for _, ch := range base.Scorecard.Characteristics {
+		if group != "" && windowGroup(ch.Feature) == group {
+			return ch.Reason
+		}
+	}
+	if group != "" {
+		return strings.ToUpper(group)
+	}
 	return strings.ToUpper(feature)
+}
+
+// windowGroup returns a windowed feature's name without its window
+// ("max_dpd" for max_dpd_6), or "" for a point-in-time feature.
+func windowGroup(feature string) string {
+	id, ok := scoring.FeatureByName(feature)
+	if !ok || id.Info().Window == 0 || id.Info().Kind == scoring.KindCategory {
+		return ""
+	}
+	if i := strings.LastIndexByte(feature, '_'); i > 0 {
+		return feature[:i]
+	}
+	return ""
 }
 
 // unit maps an account id and a seed to [0, 1) (splitmix64).

@@ -6,18 +6,52 @@ import (
 	"github.com/creditrun/creditrun/scoring"
 )
 
-// regressionBaseline fits a plain logistic regression on the raw values of
-// the features (numeric ones standardised on the fitting accounts, a
+// Baseline is a plain logistic regression on the raw values of the
+// candidate features: numeric ones standardised on the fitting accounts, a
 // missing value set to the mean with a flag column, categories one-hot
-// without the most frequent) and returns its metrics on the fitting
-// accounts and on the holdout.
-func regressionBaseline(names []string, s Sample, train, hold []int, l2 float64) (in, out Metrics, err error) {
-	type col struct {
-		id        scoring.FeatureID
-		cat       int // category, or -1 for the value
-		missing   bool
-		mean, std float64
+// without the most frequent. It is what the scorecard is measured against.
+type Baseline struct {
+	cols  []baseCol
+	model *Logistic
+}
+
+type baseCol struct {
+	id        scoring.FeatureID
+	cat       int // category, or -1 for the value
+	missing   bool
+	mean, std float64
+}
+
+// Score returns the regression's score of f: minus its log-odds of bad,
+// so that higher is better, as for a scorecard.
+func (b *Baseline) Score(f *scoring.Features) float64 {
+	x := make([]float64, len(b.cols))
+	b.row(f, x)
+	return -b.model.Eta(x)
+}
+
+func (b *Baseline) row(f *scoring.Features, x []float64) {
+	for j, c := range b.cols {
+		x[j] = 0
+		switch {
+		case c.missing:
+			if f.Missing[c.id] {
+				x[j] = 1
+			}
+		case c.cat >= 0:
+			if !f.Missing[c.id] && int(f.Values[c.id]) == c.cat {
+				x[j] = 1
+			}
+		case !f.Missing[c.id]:
+			x[j] = (f.Values[c.id] - c.mean) / c.std
+		}
 	}
+}
+
+// regressionBaseline fits the Baseline on the fitting accounts and returns
+// it with its metrics on them and on the holdout.
+func regressionBaseline(names []string, s Sample, train, hold []int, l2 float64) (bl *Baseline, in, out Metrics, err error) {
+	type col = baseCol
 	var cols []col
 	for _, name := range names {
 		id, _ := scoring.FeatureByName(name)
@@ -65,33 +99,21 @@ func regressionBaseline(names []string, s Sample, train, hold []int, l2 float64)
 			cols = append(cols, col{id: id, cat: -1, missing: true})
 		}
 	}
+	bl = &Baseline{cols: cols}
 	design := func(rows []int) [][]float64 {
 		x := make([][]float64, len(rows))
 		for r, i := range rows {
-			f := &s.Features[i]
 			x[r] = make([]float64, len(cols))
-			for j, c := range cols {
-				switch {
-				case c.missing:
-					if f.Missing[c.id] {
-						x[r][j] = 1
-					}
-				case c.cat >= 0:
-					if !f.Missing[c.id] && int(f.Values[c.id]) == c.cat {
-						x[r][j] = 1
-					}
-				case !f.Missing[c.id]:
-					x[r][j] = (f.Values[c.id] - c.mean) / c.std
-				}
-			}
+			bl.row(&s.Features[i], x[r])
 		}
 		return x
 	}
 	xt := design(train)
 	m, err := FitLogistic(xt, pick(s.Bad, train), l2)
 	if err != nil {
-		return in, out, err
+		return nil, in, out, err
 	}
+	bl.model = m
 	score := func(x [][]float64) []float64 {
 		v := make([]float64, len(x))
 		for r := range x {
@@ -101,5 +123,5 @@ func regressionBaseline(names []string, s Sample, train, hold []int, l2 float64)
 	}
 	in = Discrimination(score(xt), pick(s.Bad, train))
 	out = Discrimination(score(design(hold)), pick(s.Bad, hold))
-	return in, out, nil
+	return bl, in, out, nil
 }

@@ -3,6 +3,7 @@ package fit
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 )
@@ -19,11 +20,17 @@ func (r *Report) WriteText(w io.Writer) error {
 
 	p("\nCharacteristics (information value on the fitting accounts)\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "feature\tIV\ttrend\tbins\tcoefficient\t\n")
+	fmt.Fprintf(tw, "feature\tIV\ttrend\tbins\tlog-odds range\t\n")
 	for _, c := range r.Characteristics {
 		coef, note := "–", c.Dropped
 		if c.Selected {
-			coef, note = fmt.Sprintf("%.3f", c.Coefficient), "in"
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, s := range c.Bins {
+				if s.Accounts > 0 {
+					lo, hi = min(lo, s.Effect), max(hi, s.Effect)
+				}
+			}
+			coef, note = fmt.Sprintf("%.3f", hi-lo), "in"
 		}
 		fmt.Fprintf(tw, "%s\t%.4f\t%s\t%d\t%s\t  %s\n", c.Feature, c.IV, dash(c.Trend), len(c.Bins), coef, note)
 	}
@@ -35,9 +42,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		p("\n%s (reason %s, IV %.4f)\n", c.Feature, c.Reason, c.IV)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "bin\taccounts\tbads\tbad rate\tWoE\tpoints\t\n")
+		fmt.Fprintf(tw, "bin\taccounts\tbads\tbad rate\tWoE\tlog-odds\tpoints\t\n")
 		for _, s := range c.Bins {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f%%\t%.3f\t%d\t\n", s.Label, s.Accounts, s.Bads, pct(s.Bads, s.Accounts), s.WoE, s.Points)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f%%\t%.3f\t%+.3f\t%d\t\n", s.Label, s.Accounts, s.Bads, pct(s.Bads, s.Accounts), s.WoE, s.Effect, s.Points)
 		}
 		tw.Flush()
 	}
@@ -55,6 +62,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	row("fitted scorecard", "holdout", r.OnHoldout)
 	row("logistic regression, raw features", "in sample", r.RegressionInSample)
 	row("logistic regression, raw features", "holdout", r.RegressionHoldout)
+	row("fitted scorecard", "out of time", r.OutOfTime)
+	row("logistic regression, raw features", "out of time", r.RegressionOutOfTime)
 	row("current scorecard", "in sample", r.CurrentInSample)
 	row("current scorecard", "holdout", r.CurrentHoldout)
 	tw.Flush()
