@@ -13,10 +13,12 @@ import (
 	"testing"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/fixtures"
 	"github.com/creditrun/creditrun/pipeline"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
 	"github.com/creditrun/creditrun/pipeline/state"
 	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/report/daily"
 )
 
 // The shard function is a fixed function of the id: every id lands in
@@ -54,6 +56,27 @@ func TestShardOfIsTheHashRange(t *testing.T) {
 			}
 		}
 	}
+}
+
+// shardStart is the first night of the sharded books: their 40 nights
+// hold two month ends, the second with the first published (the month
+// over month roll rates and the back-test read its tables).
+var shardStart = billing.NewDate(2025, 1, 20)
+
+// shardBook generates a book of 40 nights from shardStart.
+func shardBook(t *testing.T, accounts int) (string, billing.Date) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fixtures.DefaultConfig()
+	cfg.Accounts, cfg.Days, cfg.Start, cfg.Seed = accounts, 40, shardStart, 11
+	sink, err := fixtures.NewParquetSink(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fixtures.Generate(context.Background(), cfg, sink); err != nil {
+		t.Fatal(err)
+	}
+	return dir, shardStart + 39
 }
 
 // runShards runs shards of n for day (every shard, or those listed), one
@@ -182,22 +205,21 @@ func TestShardedNightsEqualOneShard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a book's 60 nights twice")
 	}
-	const days = 60
-	events := genBook(t, 500, days)
-	last := bookStart + days - 1
+	t.Parallel()
+	events, last := shardBook(t, 400)
 	ctx := context.Background()
 	ref := t.TempDir()
-	if _, err := pipeline.Backfill(ctx, firstRun(events, ref), bookStart, last, nil); err != nil {
+	if _, err := pipeline.Backfill(ctx, firstRun(events, ref), shardStart, last, nil); err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
 	counts := []int{4, 0, 4, 3, 1, 2} // 0: a run of the whole book
-	for day := bookStart; day <= last; day++ {
+	for day := shardStart; day <= last; day++ {
 		opt := options(events, out)
-		if day == bookStart {
+		if day == shardStart {
 			opt.State = filepath.Join(events, "accounts")
 		}
-		n := counts[int(day-bookStart)%len(counts)]
+		n := counts[int(day-shardStart)%len(counts)]
 		if n == 0 {
 			if _, err := pipeline.Run(ctx, opt, day); err != nil {
 				t.Fatalf("%s: %v", day, err)
@@ -216,6 +238,19 @@ func TestShardedNightsEqualOneShard(t *testing.T) {
 		}
 		sameNight(t, "n="+string(rune('0'+n)), ref, out, day)
 	}
+	// The last night is a month end whose summary reads the month end
+	// before, which was a sharded night.
+	rows, err := pipeline.ReadDailySummary(out, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, r := range rows {
+		have[r.Dimension] = true
+	}
+	if !have[daily.DimRollMonth] || !have[daily.DimBacktest] {
+		t.Errorf("%s: no roll_month or backtest rows: the month end before was not read", last)
+	}
 }
 
 // A sharded backfill (each shard's own book carried from day to day, in
@@ -225,12 +260,11 @@ func TestShardedBackfillEqualsOneShard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("backfills a book five times")
 	}
-	const days = 45
-	events := genBook(t, 400, days)
-	last := bookStart + days - 1
+	t.Parallel()
+	events, last := shardBook(t, 300)
 	ctx := context.Background()
 	ref := t.TempDir()
-	if _, err := pipeline.Backfill(ctx, firstRun(events, ref), bookStart, last, nil); err != nil {
+	if _, err := pipeline.Backfill(ctx, firstRun(events, ref), shardStart, last, nil); err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
@@ -240,21 +274,21 @@ func TestShardedBackfillEqualsOneShard(t *testing.T) {
 		if k >= 2 {
 			opt.MemoryAccounts = -1 // read back from its part
 		}
-		if _, err := pipeline.Backfill(ctx, opt, bookStart, last, nil); err != nil {
+		if _, err := pipeline.Backfill(ctx, opt, shardStart, last, nil); err != nil {
 			t.Fatalf("shard %d: %v", k, err)
 		}
 	}
 	if days := pipeline.PublishedDates(out); len(days) != 0 {
 		t.Fatalf("published before the commit: %v", days)
 	}
-	ms, err := pipeline.Commit(ctx, options(events, out), bookStart, last, 4, nil)
+	ms, err := pipeline.Commit(ctx, options(events, out), shardStart, last, 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != days {
-		t.Fatalf("committed %d days, want %d", len(ms), days)
+	if len(ms) != int(last-shardStart)+1 {
+		t.Fatalf("committed %d days, want %d", len(ms), last-shardStart+1)
 	}
-	for day := bookStart; day <= last; day++ {
+	for day := shardStart; day <= last; day++ {
 		sameNight(t, "backfill", ref, out, day)
 	}
 }
