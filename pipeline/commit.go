@@ -206,12 +206,11 @@ func (e *engine) commitDay(day billing.Date, n int) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Published: the parts are history.
-	nDir := filepath.Dir(PartDir(e.opt.Out, day, Shard{N: n}))
-	if err := os.RemoveAll(nDir); err != nil {
+	// Published: the parts are history, those of other shard counts
+	// for the date too.
+	if err := os.RemoveAll(filepath.Join(e.opt.Out, shardsDir, "as_of="+day.String())); err != nil {
 		return nil, err
 	}
-	os.Remove(filepath.Dir(nDir)) // when no other shard count's parts are there
 	e.log.Info().Str("stage", "commit").Str("as_of", day.String()).Int("shards", n).Int("accounts", m.Book.Accounts).
 		Dur("took", time.Since(t0)).Msg("stage done")
 	return m, nil

@@ -16,7 +16,6 @@ import (
 	"github.com/creditrun/creditrun/scoring"
 
 	"github.com/creditrun/creditrun/pipeline/pqfile"
-	"github.com/creditrun/creditrun/pipeline/state"
 )
 
 // OutcomeOptions say what "bad" means for the accounts scored on a date.
@@ -128,10 +127,9 @@ func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error)
 // readAccounts returns the accounts of the state published on day that are
 // charged off.
 func readAccounts(out string, day billing.Date) (map[int64]bool, error) {
-	path := filepath.Join(StateDir(out, day), "accounts.parquet")
-	rows, err := pqfile.ReadFile[state.AccountRow](path)
+	rows, err := readStateAccounts(StateDir(out, day))
 	if err != nil {
-		return nil, fmt.Errorf("%w: read state accounts %s: %w", ErrBadInput, path, err)
+		return nil, err
 	}
 	off := map[int64]bool{}
 	for i := range rows {
@@ -166,10 +164,9 @@ func bookOutcomes(out string, day billing.Date, window int, badDPD int32) (map[i
 			}
 		}
 	}
-	path := filepath.Join(StateDir(out, end), "accounts.parquet")
-	rows, err := pqfile.ReadFile[state.AccountRow](path)
+	rows, err := readStateAccounts(StateDir(out, end))
 	if err != nil {
-		return nil, fmt.Errorf("%w: read state accounts %s: %w", ErrBadInput, path, err)
+		return nil, err
 	}
 	for i := range rows {
 		r := &rows[i]

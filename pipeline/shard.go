@@ -310,14 +310,13 @@ type mergeStream struct {
 }
 
 type partCursor struct {
-	r        accountStream
-	buf      []billing.Account
-	i, n     int
-	eof      bool
-	lastID   int64
-	started  bool
-	name     string
-	readSize int
+	r       accountStream
+	buf     []billing.Account
+	i, n    int
+	eof     bool
+	lastID  int64
+	started bool
+	name    string
 }
 
 // head returns the next account of c, nil when it is exhausted.
@@ -619,4 +618,60 @@ func (e *engine) priorDir(end billing.Date) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// readStateAccounts reads the accounts table of the state in dir: a
+// snapshot's, or every part's of a sharded one, in part order.
+func readStateAccounts(dir string) ([]state.AccountRow, error) {
+	files := []string{filepath.Join(dir, state.AccountsFile)}
+	if state.IsSharded(dir) {
+		top, err := state.ReadSharded(dir)
+		if err != nil {
+			return nil, err
+		}
+		files = files[:0]
+		for _, p := range top.Parts {
+			files = append(files, filepath.Join(dir, p.Name, state.AccountsFile))
+		}
+	}
+	var rows []state.AccountRow
+	for _, path := range files {
+		rs, err := pqfile.ReadFile[state.AccountRow](path)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read state accounts %s: %w", ErrBadInput, path, err)
+		}
+		rows = append(rows, rs...)
+	}
+	return rows, nil
+}
+
+// openWholeState opens the state in dir, a snapshot or every part of a
+// sharded one merged by account id, as one stream in account order.
+func openWholeState(dir string, bucket int) (accountStream, func(), error) {
+	if !state.IsSharded(dir) {
+		r, err := state.Open(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, r.Close, nil
+	}
+	top, err := state.ReadSharded(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &mergeStream{}
+	closeAll := func() {
+		for _, c := range m.srcs {
+			c.r.(*state.Reader).Close()
+		}
+	}
+	for _, p := range top.Parts {
+		r, err := state.Open(filepath.Join(dir, p.Name))
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		m.srcs = append(m.srcs, &partCursor{r: r, buf: make([]billing.Account, bucket), name: filepath.Join(dir, p.Name)})
+	}
+	return m, closeAll, nil
 }

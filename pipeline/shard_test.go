@@ -382,6 +382,20 @@ func TestCommitRefusesAndRetries(t *testing.T) {
 	sameNight(t, "retried", ref, out, day)
 	first := published(t, pipeline.PartitionDir(out, day))
 
+	// The what-if of two policies reads a sharded state as the state of
+	// the whole book.
+	w1, _, err := pipeline.WhatIf(ctx, other, pol, pipeline.StateDir(ref, day), "", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, _, err := pipeline.WhatIf(ctx, other, pol, pipeline.StateDir(out, day), "", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(w1, w2) {
+		t.Errorf("what-if on the sharded state:\n%+v\nwant\n%+v", w2, w1)
+	}
+
 	// A rerun of every shard and the commit: the same bytes.
 	runShards(t, opt, day, 4)
 	if _, err := pipeline.Commit(ctx, opt, day, day, 4, nil); err != nil {
