@@ -34,7 +34,8 @@ import (
 // reads them. A missing part is ErrShardsMissing (retryable: its shard
 // has not finished, or runs again) and publishes nothing; parts that do
 // not belong together (other inputs, policy, start state or shard count)
-// or do not add up to the book are ErrPartsDisagree. The book-level checks
+// or do not add up to the book are ErrPartsDisagree; parts that continue
+// from a part of the day before that is not published yet are ErrNoState. The book-level checks
 // a shard cannot do are the commit's: the start state's totals,
 // conservation over the book, the rejects threshold and PSI. Once a date
 // is published its parts are removed.
@@ -351,7 +352,9 @@ func (e *engine) checkStart(day billing.Date, parts []*Part) error {
 		}
 		sum, err := state.FileSHA256(path)
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%w: %s started from %s, which is not there (the dates of a sharded backfill are committed in order)", ErrPartsDisagree, g.names[0], path)
+			// The day before is not published yet: the dates of a
+			// sharded backfill are committed in order.
+			return fmt.Errorf("%w: %s started from %s, which is not there: commit %s first", ErrNoState, g.names[0], path, day-1)
 		}
 		if err != nil {
 			return err

@@ -281,6 +281,10 @@ func TestShardedBackfillEqualsOneShard(t *testing.T) {
 	if days := pipeline.PublishedDates(out); len(days) != 0 {
 		t.Fatalf("published before the commit: %v", days)
 	}
+	// The dates are committed in order: a later one first is behind.
+	if _, err := pipeline.Commit(ctx, options(events, out), last, last, 4, nil); pipeline.Classify(err) != pipeline.KindNoState {
+		t.Fatalf("commit of the last date first: %v, want no_state", err)
+	}
 	ms, err := pipeline.Commit(ctx, options(events, out), shardStart, last, 4, nil)
 	if err != nil {
 		t.Fatal(err)
