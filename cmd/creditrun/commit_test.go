@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/creditrun/creditrun/billing"
@@ -108,5 +109,101 @@ func TestShardedNightsCommandLine(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(out, "_shards")); len(entries) != 1 || entries[0].Name() != ".locks" {
 		t.Errorf("_shards/ holds %v after the commits, want only the locks", entries)
+	}
+}
+
+// A shard or a commit killed at any crash point leaves nothing partial
+// visible: no part (or the earlier attempt's), no published date (or the
+// whole one); the shard retried alone and the commit retried publish the
+// night, the same bytes as a night that was never killed.
+func TestShardedCrashAnywhere(t *testing.T) {
+	events := sample(t, "300", "3")
+	master := filepath.Join(events, "accounts")
+	base := t.TempDir()
+	if code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", events, "--out", base, "--state", master); code != 0 {
+		t.Fatalf("first night: exit %d\n%s", code, stderr)
+	}
+	d0, _ := billing.ParseDate(start)
+	day := (d0 + 1).String()
+	shard := func(out, k string, env ...string) int {
+		t.Helper()
+		code, _ := creditrun(t, env, "run", "--as-of", day, "--events", events, "--out", out, "--shards", "3", "--shard", k)
+		return code
+	}
+	commit := func(out string, env ...string) (int, string) {
+		t.Helper()
+		return creditrun(t, env, "commit", "--as-of", day, "--out", out, "--shards", "3")
+	}
+	ref := copyDir(t, base)
+	for _, k := range []string{"0", "1", "2"} {
+		if code := shard(ref, k); code != 0 {
+			t.Fatalf("shard %s: exit %d", k, code)
+		}
+	}
+	if code, stderr := commit(ref); code != 0 {
+		t.Fatalf("commit: exit %d\n%s", code, stderr)
+	}
+	refDay := filepath.Join(ref, "as_of="+day)
+	killed := -int(syscall.SIGKILL)
+	for _, point := range []string{pipeline.CrashOutputs, pipeline.CrashFilled} {
+		for _, retry := range []bool{false, true} { // a first attempt, and one over an earlier part
+			name := "shard/" + point
+			if retry {
+				name += "/over-a-part"
+			}
+			t.Run(name, func(t *testing.T) {
+				out := copyDir(t, base)
+				shard(out, "0")
+				shard(out, "2")
+				if retry {
+					shard(out, "1")
+				}
+				if code := shard(out, "1", "CREDITRUN_CRASHPOINT="+point); code != killed {
+					t.Fatalf("shard at %s: exit %d, want death by SIGKILL", point, code)
+				}
+				code, _ := commit(out)
+				if retry { // the earlier attempt's part stands
+					if code != 0 {
+						t.Fatalf("commit over the earlier attempt's part: exit %d, want 0", code)
+					}
+					equalTrees(t, refDay, filepath.Join(out, "as_of="+day))
+					return
+				}
+				if code != exitTemporary {
+					t.Fatalf("commit after the killed first attempt: exit %d, want 75 (its part is missing)", code)
+				}
+				if code := shard(out, "1"); code != 0 {
+					t.Fatalf("shard retried: exit %d", code)
+				}
+				if code, stderr := commit(out); code != 0 {
+					t.Fatalf("commit: exit %d\n%s", code, stderr)
+				}
+				equalTrees(t, refDay, filepath.Join(out, "as_of="+day))
+			})
+		}
+	}
+	for _, point := range []string{pipeline.CrashFilled, pipeline.CrashSynced, pipeline.CrashRenamed, pipeline.CrashPublished} {
+		t.Run("commit/"+point, func(t *testing.T) {
+			out := copyDir(t, base)
+			for _, k := range []string{"0", "1", "2"} {
+				shard(out, k)
+			}
+			if code, _ := commit(out, "CREDITRUN_CRASHPOINT="+point); code != killed {
+				t.Fatalf("commit at %s: exit %d, want death by SIGKILL", point, code)
+			}
+			dayDir := filepath.Join(out, "as_of="+day)
+			if _, err := os.Stat(filepath.Join(dayDir, "_SUCCESS")); err == nil {
+				equalTrees(t, refDay, dayDir) // published before the kill: whole
+			} else if _, err := os.Stat(dayDir); err == nil {
+				t.Fatalf("as_of=%s is there without _SUCCESS", day)
+			}
+			if code, stderr := commit(out); code != 0 {
+				t.Fatalf("commit retried: exit %d\n%s", code, stderr)
+			}
+			equalTrees(t, refDay, dayDir)
+			if entries, _ := os.ReadDir(filepath.Join(out, "_shards")); len(entries) != 1 {
+				t.Errorf("_shards/ holds %v after the commit, want only the locks", entries)
+			}
+		})
 	}
 }
