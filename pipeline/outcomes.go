@@ -1,12 +1,14 @@
 package pipeline
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,6 +79,12 @@ func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error)
 	rows, err := ReadScores(out, day)
 	if err != nil {
 		return nil, err
+	}
+	// A sharded night's rows are in account order within each shard's:
+	// the sample is in account order whatever the night's shard count.
+	byID := func(a, b scoring.ScoreRow) int { return cmp.Compare(a.AccountID, b.AccountID) }
+	if !slices.IsSortedFunc(rows, byID) {
+		slices.SortStableFunc(rows, byID)
 	}
 	s := &Sample{Day: day}
 	stateAt, err := readAccounts(out, day)

@@ -12,8 +12,10 @@
 // publication), rejects.go, manifest.go, publish.go (atomic publication),
 // lock.go, crash.go (the crash tests' kill points), errors.go (typed
 // errors and their kinds), whatif.go, summary.go, daily.go (the daily
-// summary's month ends, and its reader) and report.go (what the HTML
-// report reads).
+// summary's month ends, and its reader), report.go (what the HTML
+// report reads), shard.go (sharded nights: which shard owns an account,
+// a shard's part) and commit.go (publishing a sharded night from its
+// parts).
 package pipeline
 
 import (

@@ -251,6 +251,21 @@ func TestShardedNightsEqualOneShard(t *testing.T) {
 	if !have[daily.DimRollMonth] || !have[daily.DimBacktest] {
 		t.Errorf("%s: no roll_month or backtest rows: the month end before was not read", last)
 	}
+	// The scorecard tools' sample of a date followed over sharded nights
+	// (charge-offs read from the sharded state) is the 1-shard book's.
+	o := pipeline.OutcomeOptions{Window: 20, BadDPD: 5}
+	day := last - 20
+	want, err := pipeline.LoadSample(ref, day, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pipeline.LoadSample(out, day, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sample of %s: %d rows (%d already bad), want %d (%d), or they differ", day, len(got.Rows), got.AlreadyBad, len(want.Rows), want.AlreadyBad)
+	}
 }
 
 // A sharded backfill (each shard's own book carried from day to day, in
