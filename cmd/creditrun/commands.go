@@ -71,7 +71,7 @@ Usage:
 Run 'creditrun help COMMAND' or 'creditrun COMMAND -h' for a command's flags.
 Exit status: 0 published; 1 failed, retry will not help; 2 bad usage or policy file;
 3 input rejected beyond --max-reject-ratio; 4 behind, catch up with backfill;
-75 temporary (input not landed, output locked, I/O), retry later.
+75 temporary (input not landed, output locked, I/O, a shard's part not written), retry later.
 `)
 	return b.String()
 }
