@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -34,10 +36,11 @@ func (e *engine) dailyNight(day billing.Date) (*daily.Night, error) {
 	t0 := time.Now()
 	for _, h := range daily.Horizons {
 		end := daily.PriorMonthEnd(day, h)
-		if !Published(e.opt.Out, end) {
+		dir, ok := e.priorDir(end)
+		if !ok {
 			continue
 		}
-		p, err := readPrior(e.opt.Out, end)
+		p, err := readPrior(dir, end)
 		if err != nil {
 			return nil, fmt.Errorf("the month end %s for the daily summary: %w", end, err)
 		}
@@ -49,12 +52,12 @@ func (e *engine) dailyNight(day billing.Date) (*daily.Night, error) {
 	return n, nil
 }
 
-// readPrior reads the delinquency and scores tables of the published
-// date end, both in account order as the night wrote them: only their
-// account_id, dpd and grade columns, so that a month end of a large book
-// costs a few column chunks, not its tables.
-func readPrior(out string, end billing.Date) (*daily.Prior, error) {
-	dir := PartitionDir(out, end)
+// readPrior reads the delinquency and scores tables of the month end end
+// in dir: only their account_id, dpd and grade columns, so that a month
+// end of a large book costs a few column chunks, not its tables. A night
+// of the whole book wrote them in account order; a sharded night in
+// account order within each shard's rows, which are sorted here.
+func readPrior(dir string, end billing.Date) (*daily.Prior, error) {
 	p := &daily.Prior{End: end}
 	del := filepath.Join(dir, TableDelinquency+".parquet")
 	err := readColumns(del, []string{"account_id", "dpd"}, func(col int, v parquet.Value) {
@@ -87,6 +90,8 @@ func readPrior(out string, end billing.Date) (*daily.Prior, error) {
 	if len(p.DelinquentIDs) != len(p.DPD) || len(p.ScoredIDs) != len(p.Grades) {
 		return nil, fmt.Errorf("%w: %s: columns of different lengths", ErrBadInput, dir)
 	}
+	sortByID(p.DelinquentIDs, p.DPD)
+	sortByID(p.ScoredIDs, p.Grades)
 	for _, ids := range []struct {
 		path string
 		ids  []int64
@@ -98,6 +103,24 @@ func readPrior(out string, end billing.Date) (*daily.Prior, error) {
 		}
 	}
 	return p, nil
+}
+
+// sortByID sorts ids and, alongside, vals, unless ids are sorted already.
+func sortByID[V any](ids []int64, vals []V) {
+	if slices.IsSorted(ids) {
+		return
+	}
+	idx := make([]int, len(ids))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
+	ids2, vals2 := make([]int64, len(ids)), make([]V, len(vals))
+	for i, j := range idx {
+		ids2[i], vals2[i] = ids[j], vals[j]
+	}
+	copy(ids, ids2)
+	copy(vals, vals2)
 }
 
 // readColumns calls set with every value of the named required columns

@@ -27,6 +27,7 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	for _, f := range ev.files {
 		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
 	}
+	e.opt.Shard.filterEvents(ev) // a shard's accounts only (shard.go)
 	m.stage("read_events", t0)
 	e.log.Info().Str("stage", "read_events").Str("as_of", day.String()).Int("files", len(ev.files)).
 		Int("transactions", len(ev.txns)).Int("repayments", len(ev.repays)).Int("requests", len(ev.reqs)).
@@ -37,7 +38,7 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	}
 	t0 = time.Now()
 	var w *dayWriter
-	err = publish(e.opt.Out, day, func(dir string) error {
+	err = e.publishDay(day, func(dir string) error { // publish, or write a shard's part (shard.go)
 		var err error
 		if w, err = e.newDayWriter(dir, keep); err != nil {
 			return err
@@ -50,6 +51,9 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 			return err
 		}
 		crashpoint(CrashOutputs)
+		if e.opt.Shard.Sharded() {
+			return e.finishPart(dir, day, ev, w, b, m) // the commit checks the book (shard.go)
+		}
 		return e.finish(dir, day, ev, w, b, m, t0)
 	})
 	if err != nil {

@@ -31,6 +31,13 @@ var (
 	// ErrPolicyChanged means the run's policy is not the one the state was
 	// written under, and the change was not declared (Options.PolicyChange).
 	ErrPolicyChanged = errors.New("policy changed")
+	// ErrShardsMissing means a part of a sharded night is not written yet:
+	// its shard has not finished (or failed, and runs again).
+	ErrShardsMissing = errors.New("shards missing")
+	// ErrPartsDisagree means the parts of a sharded night do not belong
+	// together: other inputs, another policy, another start state, another
+	// shard count, or a book they do not add up to.
+	ErrPartsDisagree = errors.New("parts disagree")
 	// ErrInternal is a bug: a panic turned into an error.
 	ErrInternal = errors.New("internal error")
 )
@@ -70,6 +77,8 @@ const (
 	KindTooManyRejects Kind = "too_many_rejects"
 	KindIO             Kind = "io"
 	KindInterrupted    Kind = "interrupted"
+	KindShardsMissing  Kind = "shards_missing"
+	KindPartsDisagree  Kind = "parts_disagree"
 	KindInternal       Kind = "internal"
 )
 
@@ -78,7 +87,7 @@ const (
 // transient I/O error may pass, an interrupted run may be started again.
 func (k Kind) Retryable() bool {
 	switch k {
-	case KindLocked, KindNotLanded, KindIO, KindInterrupted:
+	case KindLocked, KindNotLanded, KindIO, KindInterrupted, KindShardsMissing:
 		return true
 	}
 	return false
@@ -105,6 +114,10 @@ func Classify(err error) Kind {
 		return KindLocked
 	case errors.Is(err, ErrInputMissing), errors.Is(err, source.ErrNotLanded):
 		return KindNotLanded
+	case errors.Is(err, ErrShardsMissing):
+		return KindShardsMissing
+	case errors.Is(err, ErrPartsDisagree):
+		return KindPartsDisagree
 	case errors.Is(err, ErrTooManyRejects):
 		return KindTooManyRejects
 	case errors.Is(err, state.ErrBadState):

@@ -58,6 +58,9 @@ type Options struct {
 	// than the state it starts from was written with (without it, such a
 	// night is refused: ErrPolicyChanged). The manifest records the change.
 	PolicyChange bool
+	// Shard, when set, closes only shard K of N of the book and writes its
+	// part under OUT/_shards/ for Commit to publish (shard.go).
+	Shard Shard
 	// Version is the program version written in manifests.
 	Version string
 	// Log receives one line per stage.
@@ -96,5 +99,5 @@ func (o *Options) Validate() error {
 	case o.MaxRejectRatio < 0 || o.MaxRejectRatio > 1 || o.MaxRejectRatio != o.MaxRejectRatio:
 		return fmt.Errorf("%w: --max-reject-ratio %v: want 0..1", ErrUsage, o.MaxRejectRatio)
 	}
-	return nil
+	return o.Shard.validate()
 }

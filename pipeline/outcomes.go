@@ -1,12 +1,14 @@
 package pipeline
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,7 +18,6 @@ import (
 	"github.com/creditrun/creditrun/scoring"
 
 	"github.com/creditrun/creditrun/pipeline/pqfile"
-	"github.com/creditrun/creditrun/pipeline/state"
 )
 
 // OutcomeOptions say what "bad" means for the accounts scored on a date.
@@ -79,6 +80,12 @@ func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error)
 	if err != nil {
 		return nil, err
 	}
+	// A sharded night's rows are in account order within each shard's:
+	// the sample is in account order whatever the night's shard count.
+	byID := func(a, b scoring.ScoreRow) int { return cmp.Compare(a.AccountID, b.AccountID) }
+	if !slices.IsSortedFunc(rows, byID) {
+		slices.SortStableFunc(rows, byID)
+	}
 	s := &Sample{Day: day}
 	stateAt, err := readAccounts(out, day)
 	if err != nil {
@@ -128,10 +135,9 @@ func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error)
 // readAccounts returns the accounts of the state published on day that are
 // charged off.
 func readAccounts(out string, day billing.Date) (map[int64]bool, error) {
-	path := filepath.Join(StateDir(out, day), "accounts.parquet")
-	rows, err := pqfile.ReadFile[state.AccountRow](path)
+	rows, err := readStateAccounts(StateDir(out, day))
 	if err != nil {
-		return nil, fmt.Errorf("%w: read state accounts %s: %w", ErrBadInput, path, err)
+		return nil, err
 	}
 	off := map[int64]bool{}
 	for i := range rows {
@@ -166,10 +172,9 @@ func bookOutcomes(out string, day billing.Date, window int, badDPD int32) (map[i
 			}
 		}
 	}
-	path := filepath.Join(StateDir(out, end), "accounts.parquet")
-	rows, err := pqfile.ReadFile[state.AccountRow](path)
+	rows, err := readStateAccounts(StateDir(out, end))
 	if err != nil {
-		return nil, fmt.Errorf("%w: read state accounts %s: %w", ErrBadInput, path, err)
+		return nil, err
 	}
 	for i := range rows {
 		r := &rows[i]

@@ -12,8 +12,10 @@
 // publication), rejects.go, manifest.go, publish.go (atomic publication),
 // lock.go, crash.go (the crash tests' kill points), errors.go (typed
 // errors and their kinds), whatif.go, summary.go, daily.go (the daily
-// summary's month ends, and its reader) and report.go (what the HTML
-// report reads).
+// summary's month ends, and its reader), report.go (what the HTML
+// report reads), shard.go (sharded nights: which shard owns an account,
+// a shard's part) and commit.go (publishing a sharded night from its
+// parts).
 package pipeline
 
 import (
@@ -51,12 +53,12 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	if to < from {
 		return nil, fmt.Errorf("%w: --to %s is before --from %s", ErrUsage, to, from)
 	}
-	lock, err := acquireLock(opt.Out)
+	lock, err := lockFor(opt) // a shard's own lock when sharded (shard.go)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-	if err := cleanWork(opt.Out); err != nil {
+	if err := cleanFor(opt); err != nil {
 		return nil, err
 	}
 	e := &engine{opt: opt, log: opt.Log, hashes: map[string]string{}, prices: opt.Policy.Billing.Offers.Prices()}
@@ -75,6 +77,8 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 		explicit := ""
 		if day == from {
 			explicit = opt.State
+		} else {
+			explicit = e.chainState(day) // a shard's own part of the day before (shard.go)
 		}
 		m, next, err := e.runDay(ctx, day, explicit, kept, day < to)
 		if err != nil {
@@ -146,6 +150,7 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 		return nil, nil, err
 	}
 	defer b.close()
+	e.shardBook(b) // a shard's accounts only (shard.go)
 	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
 		b.baseline = fixed // the policy's reference wins over the previous night
 	}
@@ -181,6 +186,9 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(master)).
 			Dur("took", time.Since(start)).Msg("stage done")
 		return &opened{stream: &masterStream{master: master}, from: path, accounts: len(master), close: func() {}}, nil
+	}
+	if state.IsSharded(path) {
+		return e.openParts(path, day, explicit) // a sharded night's state (shard.go)
 	}
 	info, err := state.ReadInfo(path)
 	if err != nil {

@@ -34,11 +34,11 @@ func WhatIf(ctx context.Context, oldP, newP *policy.Policy, stateDir, out string
 		return nil, 0, err
 	}
 	day, _ := info.Date()
-	r, err := state.Open(stateDir)
+	r, closeState, err := openWholeState(stateDir, opt.BucketSize) // a sharded state's parts merged (shard.go)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer r.Close()
+	defer closeState()
 
 	g, gctx := errgroup.WithContext(ctx)
 	work := make(chan []billing.Account)

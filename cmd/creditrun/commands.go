@@ -33,10 +33,12 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"run", "--as-of D --events DIR --out DIR [--state DIR] [--policy FILE]",
-			"close one business date and publish OUT/as_of=D/", cmdRun},
-		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE]",
-			"close every date D1..D2 in one process, as chained runs would", cmdBackfill},
+		{"run", "--as-of D --events DIR --out DIR [--state DIR] [--policy FILE] [--shards N [--shard K]]",
+			"close one business date and publish OUT/as_of=D/ (with --shards: write shard K's part of it)", cmdRun},
+		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE] [--shards N [--shard K]]",
+			"close every date D1..D2 in one process, as chained runs would (with --shards: shard K's parts)", cmdBackfill},
+		{"commit", "(--as-of D | --from D1 --to D2) --out DIR --shards N [--policy FILE]",
+			"publish sharded dates from the parts of their N shards, after checking they belong together", cmdCommit},
 		{"gen", "--accounts N --days N --start D --seed S --out DIR",
 			"generate a synthetic book of inputs", cmdGen},
 		{"demo", "[--dir DIR] [--accounts N] [--days N]",
@@ -69,7 +71,7 @@ Usage:
 Run 'creditrun help COMMAND' or 'creditrun COMMAND -h' for a command's flags.
 Exit status: 0 published; 1 failed, retry will not help; 2 bad usage or policy file;
 3 input rejected beyond --max-reject-ratio; 4 behind, catch up with backfill;
-75 temporary (input not landed, output locked, I/O), retry later.
+75 temporary (input not landed, output locked, I/O, a shard's part not written), retry later.
 `)
 	return b.String()
 }

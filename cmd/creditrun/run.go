@@ -23,6 +23,7 @@ type runFlags struct {
 	policy     string
 	logLevel   string
 	cpuProfile string
+	shard      shardFlags // --shards, --shard (commit.go)
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -40,6 +41,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.opt.PolicyChange, "policy-change", false, "run under another policy than the state was written with, on purpose (recorded in the manifest)")
 	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	r.shard.register(fs)
 }
 
 // complete checks the flags and builds the options.
@@ -49,6 +51,9 @@ func (r *runFlags) complete(stderr io.Writer) error {
 	}
 	r.opt.Log = newLogger(stderr, r.logLevel)
 	r.opt.Version = version
+	if err := r.shard.complete(&r.opt); err != nil {
+		return err
+	}
 	if err := r.opt.Validate(); err != nil {
 		return err
 	}
@@ -178,6 +183,11 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 		return err
 	}
 	last := ms[len(ms)-1]
+	if rf.opt.Shard.Sharded() { // its part is written; the commit publishes
+		rf.opt.Log.Info().Str("as_of", last.AsOf).Int("days", len(ms)).Int("shard", rf.opt.Shard.K).Int("shards", rf.opt.Shard.N).
+			Dur("took", time.Since(start)).Msg("part written")
+		return nil
+	}
 	rf.opt.Log.Info().Str("as_of", last.AsOf).Int("days", len(ms)).Dur("took", time.Since(start)).Msg("published")
 	if isTerminal(stdout) {
 		if total > 1 {
