@@ -2,8 +2,8 @@ package source
 
 import (
 	"cmp"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
