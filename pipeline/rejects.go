@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"container/heap"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -293,25 +292,23 @@ type runCursor struct {
 	key, detail []byte
 }
 
-var errSpillTruncated = errors.New("spilled run ends early")
-
 // next decodes the next row of the run into head.
 func (c *runCursor) next() error {
 	row, err := binary.ReadVarint(c.r)
 	if err != nil {
-		return errSpillTruncated
+		return io.ErrUnexpectedEOF
 	}
 	var ends [5]int
 	c.raw = c.raw[:0]
 	for i := range ends {
 		n, err := binary.ReadUvarint(c.r)
 		if err != nil || n > 1<<30 {
-			return errSpillTruncated
+			return io.ErrUnexpectedEOF
 		}
 		start := len(c.raw)
 		c.raw = slices.Grow(c.raw, int(n))[:start+int(n)]
 		if _, err := io.ReadFull(c.r, c.raw[start:]); err != nil {
-			return errSpillTruncated
+			return io.ErrUnexpectedEOF
 		}
 		ends[i] = len(c.raw)
 	}

@@ -131,4 +131,24 @@ func TestRejectWriterError(t *testing.T) {
 	if _, err := ReadTransactionsTo(context.Background(), files, testDay, shanghai, failingWriter{want}); err == nil || !errors.Is(err, want) {
 		t.Errorf("ReadTransactionsTo with a failing writer: %v, want %v", err, want)
 	}
+	// The rejects the failed read had gathered are not the next read's.
+	tb := chunkTable()
+	var day [][]any // six rows of the day, none a reject
+	for i := chunkRows + 1; len(day) < 6; i++ {
+		if i%7 != 0 {
+			day = append(day, tb.rows[i])
+		}
+	}
+	tb.rows = day
+	clean := filepath.Join(t.TempDir(), "clean.parquet")
+	writeParquet(t, clean, tb, withForms(nil), 0)
+	if files, err = List(clean); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		rows, rejects, err := ReadTransactions(context.Background(), files, testDay, shanghai)
+		if err != nil || len(rows) != 6 || len(rejects) != 0 {
+			t.Fatalf("read after a failed one: %d rows, rejects %v, %v; want 6 rows and no reject", len(rows), rejects, err)
+		}
+	}
 }

@@ -393,6 +393,10 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 			err = corrupt(cerr)
 		}
 	}()
+	defer func() { // a failed read leaves rejects behind: the next read starts clean
+		clear(w.rejects)
+		w.rejects = w.rejects[:0]
+	}()
 	rc := rowCtx{cols: w.cols[:len(ds.cols)], intern: make(map[string]string), rules: rules}
 	for first := int64(0); first < n; first += chunkRows {
 		if len(rc.intern) > 4096 {
