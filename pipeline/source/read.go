@@ -278,11 +278,14 @@ func openOne(f *openFile, cols []column, naive *time.Location) (err error) {
 	if err := checkMagic(f.Path); err != nil {
 		return err
 	}
-	// Pages are read through a buffer as the columns are decoded, rather
-	// than each column chunk whole.
+	// The pages of a large file are read through a buffer as the columns
+	// are decoded; a small file's column chunks are read whole, which
+	// costs no more than the file.
 	props := parquet.NewReaderProperties(nil)
-	props.BufferedStreamEnabled = true
-	props.BufferSize = readBuffer
+	if f.Size > streamAbove {
+		props.BufferedStreamEnabled = true
+		props.BufferSize = readBuffer
+	}
 	f.rdr, err = file.OpenParquetFile(f.Path, false, file.WithReadProps(props))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
@@ -291,8 +294,12 @@ func openOne(f *openFile, cols []column, naive *time.Location) (err error) {
 	return err
 }
 
-// readBuffer is the size of each column's read buffer.
-const readBuffer = 64 << 10
+// A file larger than streamAbove is read through a buffer of readBuffer
+// bytes per column.
+const (
+	streamAbove = 4 << 20
+	readBuffer  = 64 << 10
+)
 
 // worker holds the reusable buffers of one goroutine.
 type worker struct {
