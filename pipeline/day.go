@@ -20,7 +20,9 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	m := newManifest(e.opt, day, b.from)
 	m.PolicyChangeFrom = b.policyChange
 	t0 := time.Now()
-	ev, err := e.readEvents(ctx, day)
+	rejects := newRejectSpool(e.opt.Out, day)
+	defer rejects.close()
+	ev, err := e.readEvents(ctx, day, rejects)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -31,7 +33,7 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	m.stage("read_events", t0)
 	e.log.Info().Str("stage", "read_events").Str("as_of", day.String()).Int("files", len(ev.files)).
 		Int("transactions", len(ev.txns)).Int("repayments", len(ev.repays)).Int("requests", len(ev.reqs)).
-		Int("rejects", len(ev.rejects)).Dur("took", time.Since(t0)).Msg("stage done")
+		Int64("rejects", rejects.rows).Dur("took", time.Since(t0)).Msg("stage done")
 
 	if e.night, err = e.dailyNight(day); err != nil {
 		return nil, nil, err
@@ -43,6 +45,7 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 		if w, err = e.newDayWriter(dir, keep); err != nil {
 			return err
 		}
+		w.rejects = rejects
 		if err := e.process(ctx, b.stream, day, ev, w); err != nil {
 			w.abort()
 			return err
@@ -78,10 +81,9 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	if got, want := w.after.Minus(w.before), billing.TotalOf(w.flows.Net()); !got.Equal(want) {
 		return fmt.Errorf("%w: book exposure moved %s, the day's flows explain %s", billing.ErrNotConserved, got, want)
 	}
-	rejects := append(ev.rejects, w.rejects...)
-	sortRejects(rejects)
-	m.setRejects(rejects, ev.rows()-len(w.rejects))
-	if err := e.checkRejects(day, m, len(rejects)); err != nil {
+	rejects := ev.rejects
+	m.setRejects(rejects.reasons, rejects.rows, int64(ev.rows())-rejects.events)
+	if err := e.checkRejects(day, m, rejects.rows); err != nil {
 		// Refused: the rows go where an operator can read them, outside
 		// the published dates.
 		path, werr := writeRefusedRejects(e.opt.Out, day, rejects)
@@ -90,7 +92,7 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 		}
 		return fmt.Errorf("%w; the rejected rows are in %s", err, path)
 	}
-	w.rows[TableRejects] = int64(len(rejects))
+	w.rows[TableRejects] = rejects.rows
 	m.Rows = w.rows
 	m.Book = w.book
 	m.Book.Opened = w.opened
@@ -109,8 +111,10 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 		Int64("past_due", w.rows[TableDelinquency]).Int64("rejects", m.Rows[TableRejects]).
 		Dur("took", time.Since(start)).Msg("stage done")
 	m.stage("process", start)
-	for _, r := range rejects {
-		w.daily.AddReject(r.Dataset, r.Reason)
+	for k, n := range rejects.counts {
+		for range n {
+			w.daily.AddReject(k[0], k[1])
+		}
 	}
 	before, ok1 := w.before.Money()
 	after, ok2 := w.after.Money()
@@ -123,7 +127,7 @@ func (e *engine) finish(dir string, day billing.Date, ev *dayEvents, w *dayWrite
 	w.rows[TableDailySummary] = int64(len(summary))
 	// The last files, in one round of fsyncs.
 	var g errgroup.Group
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rejects) })
+	g.Go(func() error { return rejects.writeTable(filepath.Join(dir, TableRejects+".parquet")) })
 	g.Go(func() error {
 		return pqfile.WriteFile(filepath.Join(dir, TableDailySummary+".parquet"), w.daily.Rows())
 	})

@@ -23,8 +23,10 @@ type dayEvents struct {
 	// incidents are the platform incidents in force (recorded on or
 	// before the date), the same for every account.
 	incidents []billing.Incident
-	rejects   []source.Reject
-	files     []source.File // the files read
+	// rejects is the night's rejects table, which the readers' rejects
+	// have joined.
+	rejects *rejectSpool
+	files   []source.File // the files read
 }
 
 // rows is the number of event rows the day kept.
@@ -76,8 +78,9 @@ func inputError(ds string, err error) error {
 }
 
 // readEvents lists the files of the partitions day needs, proving they
-// landed, and reads the event datasets of day in parallel.
-func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, error) {
+// landed, and reads the event datasets of day in parallel, their rejects
+// going to rejects as they are found.
+func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects *rejectSpool) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	var lists [5][]source.File
@@ -109,25 +112,32 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date) (*dayEvents, 
 		}
 		lists[i] = files
 	}
-	ev := &dayEvents{}
-	var rTx, rRe, rRq, rAc, rIn []source.Reject
+	ev := &dayEvents{rejects: rejects}
 	tx, re, rq, ac, in := lists[0], lists[1], lists[2], lists[3], lists[4]
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(guard("reading transactions", func() (err error) { ev.txns, rTx, err = source.ReadTransactions(gctx, tx, day, rules); return }))
-	g.Go(guard("reading repayments", func() (err error) { ev.repays, rRe, err = source.ReadRepayments(gctx, re, day, rules); return }))
+	g.Go(guard("reading transactions", func() (err error) {
+		ev.txns, err = source.ReadTransactionsTo(gctx, tx, day, rules, rejects)
+		return
+	}))
+	g.Go(guard("reading repayments", func() (err error) {
+		ev.repays, err = source.ReadRepaymentsTo(gctx, re, day, rules, rejects)
+		return
+	}))
 	if len(rq) > 0 {
-		g.Go(guard("reading requests", func() (err error) { ev.reqs, rRq, err = source.ReadRequests(gctx, rq, day, rules); return }))
+		g.Go(guard("reading requests", func() (err error) { ev.reqs, err = source.ReadRequestsTo(gctx, rq, day, rules, rejects); return }))
 	}
 	if len(ac) > 0 {
-		g.Go(guard("reading the accounts feed", func() (err error) { ev.feed, rAc, err = source.ReadFeed(gctx, ac, day, rules); return }))
+		g.Go(guard("reading the accounts feed", func() (err error) { ev.feed, err = source.ReadFeedTo(gctx, ac, day, rules, rejects); return }))
 	}
 	if len(in) > 0 {
-		g.Go(guard("reading incidents", func() (err error) { ev.incidents, rIn, err = source.ReadIncidents(gctx, in, day, rules); return }))
+		g.Go(guard("reading incidents", func() (err error) {
+			ev.incidents, err = source.ReadIncidentsTo(gctx, in, day, rules, rejects)
+			return
+		}))
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	ev.rejects = append(append(append(append(append(ev.rejects, rTx...), rRe...), rRq...), rAc...), rIn...)
 	ev.files = append(append(append(append(append(ev.files, tx...), re...), rq...), ac...), in...)
 	if err := e.checksum(ev.files); err != nil {
 		return nil, err

@@ -3,12 +3,12 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/creditrun/creditrun/billing"
-	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/scoring"
 )
 
@@ -64,14 +64,13 @@ func (m *Manifest) stage(name string, start time.Time) {
 	m.TimingsMS[name] = time.Since(start).Milliseconds()
 }
 
-func (m *Manifest) setRejects(rs []source.Reject, kept int) {
-	m.Rejects = map[string]int64{}
-	for _, r := range rs {
-		m.Rejects[r.Reason]++
-	}
-	m.RowsRead = int64(kept + len(rs))
+// setRejects records the night's rejects by reason, of rows read in all
+// (kept and rejected).
+func (m *Manifest) setRejects(reasons map[string]int64, rejected, kept int64) {
+	m.Rejects = maps.Clone(reasons)
+	m.RowsRead = kept + rejected
 	if m.RowsRead > 0 {
-		m.RejectRatio = float64(len(rs)) / float64(m.RowsRead)
+		m.RejectRatio = float64(rejected) / float64(m.RowsRead)
 	}
 }
 

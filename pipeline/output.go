@@ -12,7 +12,6 @@ import (
 	"github.com/creditrun/creditrun/scoring"
 
 	"github.com/creditrun/creditrun/pipeline/pqfile"
-	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
 )
 
@@ -51,7 +50,7 @@ type dayWriter struct {
 	dist          *scoring.Distribution
 	opened        int // accounts the night's feed opened
 	daily         *daily.Summary
-	rejects       []source.Reject
+	rejects       *rejectSpool // the night's, which the daily step's rejects join
 	book          BookTotals
 	e             *engine
 	// kept are the accounts written, when a backfill keeps this (small)
@@ -122,7 +121,9 @@ func (w *dayWriter) write(j *job) error {
 	if o.daily != nil {
 		w.daily.Merge(o.daily)
 	}
-	w.rejects = append(w.rejects, w.e.convertRejects(o.Output.Rejects)...)
+	if err := w.rejects.addEvents(o.Output.Rejects, w.e.fileName); err != nil {
+		return err
+	}
 	for i := range j.accounts {
 		w.book.ByStatus[string(j.accounts[i].Status)]++
 	}

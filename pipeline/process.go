@@ -89,7 +89,7 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 		}
 	}
 	fs := &feedStream{inner: src, feed: ev.feed, buf: make([]billing.Account, e.opt.BucketSize)}
-	defer func() { w.opened, w.rejects = fs.opened, append(w.rejects, e.convertRejects(fs.rejects)...) }()
+	defer func() { w.opened = fs.opened }()
 	g.Go(guard("reading the state", func() error { // the only sender on work and queue
 		defer close(work)
 		defer close(queue)
@@ -159,7 +159,10 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 		}
 		return nil
 	}))
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return w.rejects.addEvents(fs.rejects, e.fileName)
 }
 
 // upTo returns the events from i on whose account id is ≤ last, and the

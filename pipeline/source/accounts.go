@@ -73,7 +73,7 @@ var accounts = dataset[MasterAccount, int64]{
 // account_id, with the rows that fail the contract's row rules as rejects.
 // See MasterAccount.Account for the account each row becomes.
 func ReadAccounts(ctx context.Context, files []File) ([]MasterAccount, []Reject, error) {
-	return read(ctx, &accounts, files, 0, &Rules{})
+	return readAll(ctx, &accounts, files, 0, &Rules{})
 }
 
 func decodeAccount(r *rowCtx, i int, a *MasterAccount) (reason, detail string) {

@@ -67,7 +67,7 @@ func (c *colData) reset(k kind, hint int) {
 	c.null = c.null[:0]
 	c.bad = nil
 	c.raw = nil
-	hint = min(hint, 1<<20) // the row count comes from the footer: do not trust it for allocation
+	hint = min(hint, chunkRows) // the row count comes from the footer: do not trust it for allocation
 	switch k {
 	case kString:
 		c.off = append(c.off[:0], 0)
@@ -125,17 +125,8 @@ func newScratch() *scratch {
 	}
 }
 
-// readColumn decodes nrows rows of column b of row group rg into c.
-func readColumn(rg *file.RowGroupReader, b *binding, nrows int64, c *colData, s *scratch) (err error) {
-	cr, err := rg.Column(b.leaf)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := cr.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+// readColumn decodes the next nrows rows of cr, column b, into c.
+func readColumn(cr file.ColumnChunkReader, b *binding, nrows int64, c *colData, s *scratch) (err error) {
 	c.reset(b.kind, int(nrows))
 	var defs []int16
 	if b.maxDef > 0 {

@@ -214,9 +214,14 @@
 //
 // # Reading
 //
-// Files are read with arrow-go's low-level column readers, column by column
-// and row group by row group, in parallel across row groups of all files.
-// The timestamp column is read first; a row group without a row of
-// interest is not read further. A file that fails to decode is an error
-// wrapping ErrCorrupt, never a panic.
+// Files are read with arrow-go's low-level column readers, in parallel
+// across row groups of all files, each row group a chunk of rows at a time
+// (16Ki rows; the pages of a file above 4 MiB read through a 64 KiB buffer
+// per column): a file of a million rows in one row group costs a chunk's
+// buffers, not the file. The
+// timestamp column is read first; a chunk without a row of interest is not
+// decoded further. A reader given a RejectWriter (ReadTransactionsTo and
+// the like) hands it the rejects as it finds them and holds none; the
+// others return them. A file that fails to decode is an error wrapping
+// ErrCorrupt, never a panic.
 package source

@@ -54,14 +54,20 @@ var (
 // local date in rules.Zone), the latest row per account, sorted by
 // account_id; rows that fail the master's row rules are rejects.
 func ReadFeed(ctx context.Context, files []File, day billing.Date, rules Rules) ([]FeedRow, []Reject, error) {
-	return read(ctx, &feed, files, day, &rules)
+	return readAll(ctx, &feed, files, day, &rules)
+}
+
+// ReadFeedTo reads as ReadFeed does, handing the rejects to rejects as it
+// finds them instead of returning them.
+func ReadFeedTo(ctx context.Context, files []File, day billing.Date, rules Rules, rejects RejectWriter) ([]FeedRow, error) {
+	return read(ctx, &feed, files, day, &rules, &rejectSink{w: rejects})
 }
 
 // ReadFeedMaster reads the accounts master of a first run for day from an
 // accounts feed: every row whose updated_at falls before day, the latest
 // per account, sorted by account_id.
 func ReadFeedMaster(ctx context.Context, files []File, day billing.Date, rules Rules) ([]MasterAccount, []Reject, error) {
-	rows, rejects, err := read(ctx, &feedThrough, files, day-1, &rules)
+	rows, rejects, err := readAll(ctx, &feedThrough, files, day-1, &rules)
 	if err != nil {
 		return nil, nil, err
 	}

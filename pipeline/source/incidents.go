@@ -46,6 +46,20 @@ const reasonLater = "\x00later"
 // recorded_at itself is null or out of range); a row recorded after day is
 // not seen at all, so re-running an earlier date reads what it read then.
 func ReadIncidents(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Incident, []Reject, error) {
+	ds := incidentsOf(day, &rules)
+	return readAll(ctx, &ds, files, day, &rules)
+}
+
+// ReadIncidentsTo reads as ReadIncidents does, handing the rejects to
+// rejects as it finds them instead of returning them.
+func ReadIncidentsTo(ctx context.Context, files []File, day billing.Date, rules Rules, rejects RejectWriter) ([]billing.Incident, error) {
+	ds := incidentsOf(day, &rules)
+	return read(ctx, &ds, files, day, &rules, &rejectSink{w: rejects})
+}
+
+// incidentsOf returns the incidents dataset as the night of day reads it,
+// and sets rules for it.
+func incidentsOf(day billing.Date, rules *Rules) dataset[billing.Incident, string] {
 	rules.tonight = day
 	zone := rules.Zone
 	if zone == nil {
@@ -53,20 +67,7 @@ func ReadIncidents(ctx context.Context, files []File, day billing.Date, rules Ru
 	}
 	ds := incidents
 	ds.dupReported = func(v *billing.Incident) bool { return billing.LocalDate(v.RecordedAt, zone) == day }
-	rows, rejects, err := read(ctx, &ds, files, day, &rules)
-	if err != nil {
-		return nil, nil, err
-	}
-	kept := rejects[:0]
-	for _, r := range rejects {
-		if r.Reason != reasonLater {
-			kept = append(kept, r)
-		}
-	}
-	if len(kept) == 0 {
-		kept = nil
-	}
-	return rows, kept, nil
+	return ds
 }
 
 func decodeIncident(r *rowCtx, i int, v *billing.Incident) (reason, detail string) {

@@ -1,7 +1,6 @@
 package source
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,22 +83,34 @@ type unit struct {
 	first int64 // row number of the row group's first row within the file
 }
 
-type rejectAt struct {
-	pos int
-	Reject
+// unitResult is what a row group kept, chunk by chunk: each chunk's rows
+// in an array of their own size, so that a row group of rejects keeps
+// nothing.
+type unitResult[T any] struct {
+	rows    [][]T
+	rowNums [][]int64 // each row's row number within its file
 }
 
-type unitResult[T any] struct {
-	rows    []T
-	rowNums []int64 // each row's row number within its file
-	rejects []rejectAt
+// at returns row j of the row group's kept rows: row j%chunkRows of chunk
+// j/chunkRows.
+func (r *unitResult[T]) at(j int32) *T { return &r.rows[j/chunkRows][j%chunkRows] }
+
+// readAll reads files of ds as read does and returns the rejects too,
+// sorted by file then row.
+func readAll[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, rules *Rules) ([]T, []Reject, error) {
+	var sink rejectSink
+	rows, err := read(ctx, ds, files, day, rules, &sink)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rows, sink.sorted(), nil
 }
 
 // read reads files of ds: the events of day (in rules.Zone) when ds has a
-// timestamp, every row otherwise.
-func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, rules *Rules) ([]T, []Reject, error) {
+// timestamp, every row otherwise. Rejects go to sink as they are found.
+func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, rules *Rules, sink *rejectSink) ([]T, error) {
 	if len(files) == 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
 	open, err := openAll(ctx, ds.name, ds.cols, files, rules.LocalTimestamps)
 	defer func() {
@@ -110,7 +121,7 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 		}
 	}()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var units []unit
 	for _, f := range open {
@@ -131,7 +142,7 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 			}
 			w := workers.Get().(*worker)
 			defer workers.Put(w)
-			res, err := readUnit(ds, w, &units[i], day, &d, rules)
+			res, err := readUnit(ds, w, &units[i], day, &d, rules, sink)
 			if err != nil {
 				return fmt.Errorf("read %s %s: %w", ds.name, units[i].f.Path, err)
 			}
@@ -140,69 +151,73 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-
-	rows, rejects := merge(ds, units, results)
-	slices.SortStableFunc(rejects, func(a, b rejectAt) int {
-		return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.Row, b.Row))
-	})
-	out := make([]Reject, len(rejects))
-	for i := range rejects {
-		out[i] = rejects[i].Reject
-	}
-	return rows, out, nil
+	return merge(ds, units, results, sink)
 }
 
 // merge rejects the second and later occurrences of an id, in file then row
 // order, and returns the other rows sorted by (account, timestamp, id). It
 // sorts small keys, then copies each row once into the result.
-func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T]) ([]T, []rejectAt) {
+func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T], sink *rejectSink) ([]T, error) {
 	type key struct {
 		account, at int64
 		u, j        int32
 	}
 	n := 0
 	for i := range results {
-		n += len(results[i].rows)
+		for _, chunk := range results[i].rows {
+			n += len(chunk)
+		}
 	}
-	var rejects []rejectAt
+	var rejects []rejectAt // a batch of duplicates on its way to sink
 	keys := make([]key, 0, n)
 	seen := make(map[K]struct{}, n)
 	latest := map[K]int{} // with ds.latest: id → its row in keys
 	for i := range results {
 		u := &units[i]
-		rejects = append(rejects, results[i].rejects...)
-		for j := range results[i].rows {
-			v := &results[i].rows[j]
-			id := ds.id(v)
-			if ds.latest {
-				a, t := ds.order(v)
-				if k, dup := latest[id]; dup {
-					if keys[k].at > t {
-						continue // an older row of the account
+		for c, chunk := range results[i].rows {
+			for k := range chunk {
+				v := &chunk[k]
+				j := int32(c*chunkRows + k)
+				id := ds.id(v)
+				if ds.latest {
+					a, t := ds.order(v)
+					if at, dup := latest[id]; dup {
+						if keys[at].at > t {
+							continue // an older row of the account
+						}
+						keys[at] = key{a, t, int32(i), j}
+						continue
 					}
-					keys[k] = key{a, t, int32(i), int32(j)}
+					latest[id] = len(keys)
+					keys = append(keys, key{a, t, int32(i), j})
 					continue
 				}
-				latest[id] = len(keys)
-				keys = append(keys, key{a, t, int32(i), int32(j)})
-				continue
-			}
-			if _, dup := seen[id]; dup {
-				if ds.dupReported != nil && !ds.dupReported(v) {
+				if _, dup := seen[id]; dup {
+					if ds.dupReported != nil && !ds.dupReported(v) {
+						continue
+					}
+					rejects = append(rejects, rejectAt{u.f.pos, Reject{
+						Dataset: ds.name, File: u.f.Path, Row: results[i].rowNums[c][k], Key: ds.idText(v),
+						Reason: ReasonDuplicateID, Detail: ds.cols[0].name + "=" + ds.idText(v),
+					}})
+					if len(rejects) == rejectBatch {
+						if err := sink.write(rejects); err != nil {
+							return nil, err
+						}
+						rejects = rejects[:0]
+					}
 					continue
 				}
-				rejects = append(rejects, rejectAt{u.f.pos, Reject{
-					Dataset: ds.name, File: u.f.Path, Row: results[i].rowNums[j], Key: ds.idText(v),
-					Reason: ReasonDuplicateID, Detail: ds.cols[0].name + "=" + ds.idText(v),
-				}})
-				continue
+				seen[id] = struct{}{}
+				a, t := ds.order(v)
+				keys = append(keys, key{a, t, int32(i), j})
 			}
-			seen[id] = struct{}{}
-			a, t := ds.order(v)
-			keys = append(keys, key{a, t, int32(i), int32(j)})
 		}
+	}
+	if err := sink.write(rejects); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		switch {
@@ -215,13 +230,13 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 		case a.at > b.at:
 			return 1
 		}
-		return strings.Compare(ds.idText(&results[a.u].rows[a.j]), ds.idText(&results[b.u].rows[b.j]))
+		return strings.Compare(ds.idText(results[a.u].at(a.j)), ds.idText(results[b.u].at(b.j)))
 	})
 	rows := make([]T, len(keys))
 	for i, k := range keys {
-		rows[i] = results[k.u].rows[k.j]
+		rows[i] = *results[k.u].at(k.j)
 	}
-	return rows, rejects
+	return rows, nil
 }
 
 // openAll opens every file and checks its schema, before any row is read.
@@ -263,7 +278,14 @@ func openOne(f *openFile, cols []column, naive *time.Location) (err error) {
 	if err := checkMagic(f.Path); err != nil {
 		return err
 	}
+	// The pages of a large file are read through a buffer as the columns
+	// are decoded; a small file's column chunks are read whole, which
+	// costs no more than the file.
 	props := parquet.NewReaderProperties(nil)
+	if f.Size > streamAbove {
+		props.BufferedStreamEnabled = true
+		props.BufferSize = readBuffer
+	}
 	f.rdr, err = file.OpenParquetFile(f.Path, false, file.WithReadProps(props))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
@@ -272,14 +294,26 @@ func openOne(f *openFile, cols []column, naive *time.Location) (err error) {
 	return err
 }
 
+// A file larger than streamAbove is read through a buffer of readBuffer
+// bytes per column.
+const (
+	streamAbove = 4 << 20
+	readBuffer  = 64 << 10
+)
+
 // worker holds the reusable buffers of one goroutine.
 type worker struct {
-	s    *scratch
-	cols []colData
-	act  []action
+	s       *scratch
+	cols    []colData
+	act     []action
+	rejects []rejectAt
 }
 
 var workers = sync.Pool{New: func() any { return &worker{s: newScratch()} }}
+
+// chunkRows is how many rows of a row group are decoded at a time: a row
+// group of a million rows costs a chunk's buffers, not the row group's.
+const chunkRows = 16 << 10
 
 // action is what a row of a row group becomes.
 type action uint8
@@ -293,7 +327,59 @@ const (
 	tooLate                 // late beyond the late window: reject
 )
 
-func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day billing.Date, d *dater, rules *Rules) (res unitResult[T], err error) {
+// columns are the column readers of one row group, each opened when a
+// chunk first needs it: a row group none of whose rows the night keeps is
+// never decoded beyond its timestamps.
+type columns struct {
+	rg      *file.RowGroupReader
+	binds   []binding
+	readers []file.ColumnChunkReader
+	behind  []int64 // rows of each column passed over and not yet skipped
+}
+
+// read decodes the next nrows rows of column c into dst.
+func (cs *columns) read(c int, nrows int64, dst *colData, s *scratch) error {
+	cr := cs.readers[c]
+	if cr == nil {
+		var err error
+		if cr, err = cs.rg.Column(cs.binds[c].leaf); err != nil {
+			return err
+		}
+		cs.readers[c] = cr
+	}
+	if k := cs.behind[c]; k > 0 {
+		sk, ok := cr.(interface{ Skip(int64) (int64, error) })
+		if !ok {
+			return fmt.Errorf("%w: unexpected %s column reader", ErrCorrupt, cr.Type())
+		}
+		n, err := sk.Skip(k)
+		if err != nil {
+			return err
+		}
+		if n != k {
+			return fmt.Errorf("%w: column %s ends before the row group does", ErrCorrupt, cr.Descriptor().Name())
+		}
+		cs.behind[c] = 0
+	}
+	return readColumn(cr, &cs.binds[c], nrows, dst, s)
+}
+
+// pass passes over the next nrows rows of column c.
+func (cs *columns) pass(c int, nrows int64) { cs.behind[c] += nrows }
+
+func (cs *columns) close() error {
+	var err error
+	for _, cr := range cs.readers {
+		if cr != nil {
+			err = errors.Join(err, cr.Close())
+		}
+	}
+	return err
+}
+
+// readUnit reads one row group of ds, a chunk of rows at a time: it
+// returns the rows it keeps and hands its rejects to sink as it finds them.
+func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day billing.Date, d *dater, rules *Rules, sink *rejectSink) (res unitResult[T], err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
@@ -308,19 +394,47 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 	if len(w.cols) < len(ds.cols) {
 		w.cols = make([]colData, len(ds.cols))
 	}
-	cols := w.cols[:len(ds.cols)]
-	w.act = slicesGrow(w.act[:0], int(min(n, 1<<20)))
-	act := w.act
+	cs := &columns{rg: rg, binds: f.binds, readers: make([]file.ColumnChunkReader, len(ds.cols)), behind: make([]int64, len(ds.cols))}
+	defer func() {
+		if cerr := cs.close(); err == nil && cerr != nil {
+			err = corrupt(cerr)
+		}
+	}()
+	defer func() { // a failed read leaves rejects behind: the next read starts clean
+		clear(w.rejects)
+		w.rejects = w.rejects[:0]
+	}()
+	rc := rowCtx{cols: w.cols[:len(ds.cols)], intern: make(map[string]string), rules: rules}
+	for first := int64(0); first < n; first += chunkRows {
+		if len(rc.intern) > 4096 {
+			clear(rc.intern) // not a low-cardinality column after all
+		}
+		if err := readChunk(ds, w, cs, &rc, u, first, min(chunkRows, n-first), day, d, rules, &res); err != nil {
+			return res, err
+		}
+		if err := sink.write(w.rejects); err != nil {
+			return res, err
+		}
+		clear(w.rejects)
+		w.rejects = w.rejects[:0]
+	}
+	return res, nil
+}
 
-	nkeep := 0
+// readChunk reads rows first..first+n-1 of the row group of u, appending
+// the rows it keeps to res and its rejects to w.rejects.
+func readChunk[T any, K comparable](ds *dataset[T, K], w *worker, cs *columns, rc *rowCtx, u *unit, first, n int64, day billing.Date, d *dater, rules *Rules, res *unitResult[T]) error {
+	f := u.f
+	cols := rc.cols
+	act := slicesGrow(w.act[:0], int(n))
+	defer func() { w.act = act }()
 	if ds.ts < 0 {
 		for range n {
 			act = append(act, keep)
 		}
-		nkeep = int(n)
 	} else {
-		if err := readColumn(rg, &f.binds[ds.ts], n, &cols[ds.ts], w.s); err != nil {
-			return res, corrupt(err)
+		if err := cs.read(ds.ts, n, &cols[ds.ts], w.s); err != nil {
+			return corrupt(err)
 		}
 		// Rows that no run would keep (null timestamps, events outside
 		// their partition) are reported by the run that owns the file: the
@@ -350,7 +464,6 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 				case ds.through: // a first run's master from a feed: every row up to day
 					if ld <= day {
 						a = keep
-						nkeep++
 					}
 				case f.Dt != 0 && ld < f.Dt-1: // late: the run for its dt takes it
 					switch {
@@ -359,40 +472,48 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 						a = tooLate
 					default:
 						a = keep
-						nkeep++
 					}
 				case ld == day:
 					a = keep
-					nkeep++
 				}
 			}
 			any = any || a != skip
 			act = append(act, a)
 		}
-		w.act = act
 		if !any {
-			return res, nil
+			for c := range ds.cols {
+				if c != ds.ts {
+					cs.pass(c, n)
+				}
+			}
+			res.rows = append(res.rows, nil) // chunk k of the row group is res.rows[k]
+			res.rowNums = append(res.rowNums, nil)
+			return nil
 		}
 	}
-	w.act = act
 	for c := range ds.cols {
 		if c == ds.ts {
 			continue
 		}
-		if err := readColumn(rg, &f.binds[c], n, &cols[c], w.s); err != nil {
-			return res, corrupt(err)
+		if err := cs.read(c, n, &cols[c], w.s); err != nil {
+			return corrupt(err)
 		}
 	}
 
-	rc := rowCtx{cols: cols, intern: make(map[string]string), rules: rules}
-	res.rows = make([]T, 0, nkeep)
-	res.rowNums = make([]int64, 0, nkeep)
+	nkeep := 0
+	for _, a := range act {
+		if a == keep {
+			nkeep++
+		}
+	}
+	rows := make([]T, 0, nkeep)
+	rowNums := make([]int64, 0, nkeep)
 	var zero T
 	for i, a := range act {
 		if a == skip {
 			continue
 		}
-		row := u.first + int64(i)
+		row := u.first + first + int64(i)
 		var reason, detail string
 		switch a {
 		case nullTS:
@@ -411,23 +532,32 @@ func readUnit[T any, K comparable](ds *dataset[T, K], w *worker, u *unit, day bi
 				ds.cols[ds.ts].name, time.UnixMicro(v).UTC().Format(time.RFC3339Nano), d.date(v), f.Dt,
 				f.Dt-d.date(v), rules.LateWindowDays)
 		case keep:
-			res.rows = append(res.rows, zero)
-			v := &res.rows[len(res.rows)-1]
-			if reason, detail = ds.decode(&rc, i, v); reason == "" {
+			rows = append(rows, zero)
+			v := &rows[len(rows)-1]
+			if reason, detail = ds.decode(rc, i, v); reason == "" {
 				if ds.src != nil {
 					*ds.src(v) = billing.Source{File: f.Index, Row: row}
 				}
-				res.rowNums = append(res.rowNums, row)
+				rowNums = append(rowNums, row)
 				continue
 			}
-			res.rows = res.rows[:len(res.rows)-1]
+			rows[len(rows)-1] = zero
+			rows = rows[:len(rows)-1]
+			if reason == reasonLater {
+				continue // not tonight's to report
+			}
 		}
-		res.rejects = append(res.rejects, rejectAt{f.pos, Reject{
+		w.rejects = append(w.rejects, rejectAt{f.pos, Reject{
 			Dataset: ds.name, File: f.Path, Row: row, Key: keyText(ds.cols[0].kind, &cols[0], i),
 			Reason: reason, Detail: detail,
 		}})
 	}
-	return res, nil
+	if len(rows) < cap(rows)/2 { // mostly rejects: keep only what is kept
+		rows, rowNums = slices.Clip(slices.Clone(rows)), slices.Clip(slices.Clone(rowNums))
+	}
+	res.rows = append(res.rows, rows)
+	res.rowNums = append(res.rowNums, rowNums)
+	return nil
 }
 
 // corrupt marks a decoding error as ErrCorrupt.

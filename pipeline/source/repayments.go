@@ -38,7 +38,13 @@ var repayments = dataset[billing.Repayment, string]{
 // rejects. A failed repayment's failure_reason is kept; a succeeded one's
 // is ignored.
 func ReadRepayments(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Repayment, []Reject, error) {
-	return read(ctx, &repayments, files, day, &rules)
+	return readAll(ctx, &repayments, files, day, &rules)
+}
+
+// ReadRepaymentsTo reads as ReadRepayments does, handing the rejects to
+// rejects as it finds them instead of returning them.
+func ReadRepaymentsTo(ctx context.Context, files []File, day billing.Date, rules Rules, rejects RejectWriter) ([]billing.Repayment, error) {
+	return read(ctx, &repayments, files, day, &rules, &rejectSink{w: rejects})
 }
 
 func decodeRepayment(r *rowCtx, i int, p *billing.Repayment) (reason, detail string) {

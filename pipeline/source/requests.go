@@ -38,7 +38,13 @@ var requests = dataset[billing.Request, string]{
 // that a request's kind does not use are ignored. Whether the rules grant a
 // request is for the caller to decide.
 func ReadRequests(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Request, []Reject, error) {
-	return read(ctx, &requests, files, day, &rules)
+	return readAll(ctx, &requests, files, day, &rules)
+}
+
+// ReadRequestsTo reads as ReadRequests does, handing the rejects to
+// rejects as it finds them instead of returning them.
+func ReadRequestsTo(ctx context.Context, files []File, day billing.Date, rules Rules, rejects RejectWriter) ([]billing.Request, error) {
+	return read(ctx, &requests, files, day, &rules, &rejectSink{w: rejects})
 }
 
 func decodeRequest(r *rowCtx, i int, q *billing.Request) (reason, detail string) {

@@ -42,7 +42,13 @@ var transactions = dataset[billing.Transaction, string]{
 // returned as rejects. Unknown accounts and refunds of unknown purchases are
 // left to the caller, which knows the state.
 func ReadTransactions(ctx context.Context, files []File, day billing.Date, rules Rules) ([]billing.Transaction, []Reject, error) {
-	return read(ctx, &transactions, files, day, &rules)
+	return readAll(ctx, &transactions, files, day, &rules)
+}
+
+// ReadTransactionsTo reads as ReadTransactions does, handing the rejects to
+// rejects as it finds them instead of returning them.
+func ReadTransactionsTo(ctx context.Context, files []File, day billing.Date, rules Rules, rejects RejectWriter) ([]billing.Transaction, error) {
+	return read(ctx, &transactions, files, day, &rules, &rejectSink{w: rejects})
 }
 
 func decodeTransaction(r *rowCtx, i int, t *billing.Transaction) (reason, detail string) {
