@@ -139,24 +139,26 @@ func (e *engine) commitDay(day billing.Date, n int) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: the book's exposure %s is beyond DECIMAL(18,2)", billing.ErrOutOfRange, after)
 	}
 
-	var rejects []source.Reject
+	rejects := newRejectSpool(filepath.Join(e.opt.Out, workDir), day)
+	defer rejects.close()
 	for _, p := range parts {
 		rs, err := pqfile.ReadFile[source.Reject](filepath.Join(PartDir(e.opt.Out, day, Shard{K: p.Shard, N: n}), TableRejects+".parquet"))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrPartsDisagree, partName(e.opt.Out, day, p), err)
 		}
-		rejects = append(rejects, rs...)
+		if err := rejects.WriteRejects(rs); err != nil {
+			return nil, err
+		}
 	}
-	sortRejects(rejects)
-	m.setRejects(rejects, int(rowsRead)-len(rejects))
-	if err := e.checkRejects(day, m, len(rejects)); err != nil {
+	m.setRejects(rejects.reasons, rejects.rows, rowsRead-rejects.rows)
+	if err := e.checkRejects(day, m, rejects.rows); err != nil {
 		path, werr := writeRefusedRejects(e.opt.Out, day, rejects)
 		if werr != nil {
 			return nil, fmt.Errorf("%w (and writing them failed: %v)", err, werr)
 		}
 		return nil, fmt.Errorf("%w; the rejected rows are in %s", err, path)
 	}
-	m.Rows[TableRejects] = int64(len(rejects))
+	m.Rows[TableRejects] = rejects.rows
 	m.Book.Exposure = after.String()
 	m.Book.Flows = flowStrings(flows)
 
@@ -194,7 +196,7 @@ func (e *engine) commitDay(day billing.Date, n int) (*Manifest, error) {
 				return pqfile.Concat(filepath.Join(dir, t+".parquet"), srcs)
 			})
 		}
-		g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rejects) })
+		g.Go(func() error { return rejects.writeTable(filepath.Join(dir, TableRejects+".parquet")) })
 		g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableDailySummary+".parquet"), summary) })
 		g.Go(func() error { return e.commitState(filepath.Join(dir, "state"), day, parts, dist, afterM) })
 		if err := g.Wait(); err != nil {
@@ -372,7 +374,7 @@ func (e *engine) checkStart(day billing.Date, parts []*Part) error {
 
 // mergeDaily makes the night's daily summary from the parts' accumulators
 // and the book's rejects, flows and PSI.
-func (e *engine) mergeDaily(day billing.Date, parts []*Part, rejects []source.Reject, before, after billing.Money, flows billing.Flows,
+func (e *engine) mergeDaily(day billing.Date, parts []*Part, rejects *rejectSpool, before, after billing.Money, flows billing.Flows,
 	psi []scoring.PSIResult, dist, baseline *scoring.Distribution) ([]daily.Row, error) {
 	night := &daily.Night{Day: day}
 	for _, g := range e.opt.Policy.Scoring.Grades {
@@ -386,8 +388,10 @@ func (e *engine) mergeDaily(day billing.Date, parts []*Part, rejects []source.Re
 		}
 		sum.Merge(s)
 	}
-	for _, r := range rejects {
-		sum.AddReject(r.Dataset, r.Reason)
+	for k, n := range rejects.counts {
+		for range n {
+			sum.AddReject(k[0], k[1])
+		}
 	}
 	sum.SetFlows(before, after, flows)
 	sum.SetPSI(psi, dist, baseline)

@@ -20,12 +20,13 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	m := newManifest(e.opt, day, b.from)
 	m.PolicyChangeFrom = b.policyChange
 	t0 := time.Now()
-	rejects := newRejectSpool(e.opt.Out, day)
+	rejects := newRejectSpool(scratchDir(e.opt), day)
 	defer rejects.close()
-	ev, err := e.readEvents(ctx, day, rejects)
+	ev, err := e.readEvents(ctx, day, e.opt.Shard.readerRejects(rejects))
 	if err != nil {
 		return nil, nil, err
 	}
+	ev.rejects = rejects
 	for _, f := range ev.files {
 		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
 	}

@@ -79,8 +79,9 @@ func inputError(ds string, err error) error {
 
 // readEvents lists the files of the partitions day needs, proving they
 // landed, and reads the event datasets of day in parallel, their rejects
-// going to rejects as they are found.
-func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects *rejectSpool) (*dayEvents, error) {
+// going to rejects as they are found (the night's spool, which the caller
+// sets as the events' rejects).
+func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects source.RejectWriter) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	var lists [5][]source.File
@@ -112,7 +113,7 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects *reje
 		}
 		lists[i] = files
 	}
-	ev := &dayEvents{rejects: rejects}
+	ev := &dayEvents{}
 	tx, re, rq, ac, in := lists[0], lists[1], lists[2], lists[3], lists[4]
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(guard("reading transactions", func() (err error) {

@@ -77,10 +77,10 @@ type spillRun struct {
 }
 
 // newRejectSpool returns the spool of the night of day, which spills to a
-// file under OUT/_work/.
-func newRejectSpool(out string, day billing.Date) *rejectSpool {
+// file in dir (OUT/_work/, or a shard's own work directory).
+func newRejectSpool(dir string, day billing.Date) *rejectSpool {
 	return &rejectSpool{
-		path:    filepath.Join(out, workDir, fmt.Sprintf("rejects-as_of=%s.%d", day, os.Getpid())),
+		path:    filepath.Join(dir, fmt.Sprintf("rejects-as_of=%s.%d", day, os.Getpid())),
 		reasons: map[string]int64{}, counts: map[[2]string]int64{},
 	}
 }

@@ -146,13 +146,26 @@ func shardLockDir(out string, s Shard) string {
 }
 
 // cleanFor removes what interrupted runs left: a run of the whole book
-// cleans OUT/_work/; a shard removes its own unfinished parts when it
-// writes them again (writePart), and leaves the rest to the commit.
+// cleans OUT/_work/; a shard empties its own work directory (it holds the
+// shard's lock) and removes its own unfinished parts when it writes them
+// again (writePart), leaving the rest to the commit.
 func cleanFor(opt Options) error {
 	if opt.Shard.Sharded() {
-		return nil
+		return os.RemoveAll(scratchDir(opt))
 	}
 	return cleanWork(opt.Out)
+}
+
+// scratchDir is where a run spills what it holds no room for (its
+// rejects): OUT/_work/ for the whole book; for a shard, a directory of its
+// own under OUT/_shards/.work/, since shards run at once and their
+// processes may share a pid on different hosts.
+func scratchDir(opt Options) string {
+	if !opt.Shard.Sharded() {
+		return filepath.Join(opt.Out, workDir)
+	}
+	s := opt.Shard
+	return filepath.Join(opt.Out, shardsDir, ".work", "n="+strconv.Itoa(s.N), "k="+strconv.Itoa(s.K))
 }
 
 // chainState is where a sharded backfill's day starts from after its
@@ -246,10 +259,23 @@ func (s Shard) filterEvents(ev *dayEvents) {
 	ev.repays = keepOwned(s, ev.repays, func(r *billing.Repayment) int64 { return r.AccountID })
 	ev.reqs = keepOwned(s, ev.reqs, func(r *billing.Request) int64 { return r.AccountID })
 	ev.feed = keepOwned(s, ev.feed, func(f *source.FeedRow) int64 { return f.ID })
-	if s.K != 0 {
-		ev.rejects = nil
-	}
 }
+
+// readerRejects is where the readers' rejects of a shard's night go: the
+// night's spool for shard 0 (or the whole book), nowhere for the others,
+// since every shard reads every input row and shard 0 reports the rows
+// the readers refuse. The daily step's rejects, of the shard's own
+// accounts, go to every shard's spool.
+func (s Shard) readerRejects(spool *rejectSpool) source.RejectWriter {
+	if s.Sharded() && s.K != 0 {
+		return discardRejects{}
+	}
+	return spool
+}
+
+type discardRejects struct{}
+
+func (discardRejects) WriteRejects([]source.Reject) error { return nil }
 
 // keepOwned keeps the elements of xs whose account s owns, in place.
 func keepOwned[T any](s Shard, xs []T, id func(*T) int64) []T {
@@ -530,19 +556,18 @@ func (e *engine) finishPart(dir string, day billing.Date, ev *dayEvents, w *dayW
 	if !ok1 || !ok2 {
 		return fmt.Errorf("%w: %s: exposure %s is beyond DECIMAL(18,2)", billing.ErrOutOfRange, e.opt.Shard, w.after)
 	}
-	rejects := append(ev.rejects, w.rejects...)
-	sortRejects(rejects)
-	w.rows[TableRejects] = int64(len(rejects))
+	rejects := ev.rejects
+	w.rows[TableRejects] = rejects.rows
 	s := e.opt.Shard
 	first, last := ShardRange(s.K, s.N)
 	prev := day - 1
 	p := &Part{Program: m.Program, Version: m.Version, AsOf: m.AsOf, Shard: s.K, Shards: s.N,
 		HashFirst: hexHash(first), HashLast: hexHash(last), PolicyVersion: m.PolicyVersion, PolicySource: m.PolicySource,
 		PolicyChangeFrom: m.PolicyChangeFrom, StateFrom: m.StateFrom, Inputs: m.Inputs,
-		RowsRead: int64(ev.rows() + len(ev.rejects)), Rows: w.rows, Files: map[string]int64{},
+		RowsRead: int64(ev.rows()) - rejects.events + rejects.rows, Rows: w.rows, Files: map[string]int64{},
 		Book: PartBook{AccountsBefore: w.book.Accounts - w.opened, ExposureBefore: before.String(), Accounts: w.book.Accounts,
 			Opened: w.opened, ByStatus: w.book.ByStatus, Exposure: after.String(), Flows: flowsFen(w.flows)},
-		Rejects: len(rejects), Distribution: w.dist, Daily: w.daily.Snapshot(),
+		Rejects: int(rejects.rows), Distribution: w.dist, Daily: w.daily.Snapshot(),
 		Workers: m.Workers, BucketSize: m.BucketSize, TimingsMS: m.TimingsMS}
 	// Where the shard started from, as the commit will find it.
 	chain := e.chainState(day)
@@ -571,7 +596,7 @@ func (e *engine) finishPart(dir string, day billing.Date, ev *dayEvents, w *dayW
 		p.Start = PartStart{Accounts: b.accounts}
 	}
 	var g errgroup.Group
-	g.Go(func() error { return pqfile.WriteFile(filepath.Join(dir, TableRejects+".parquet"), rejects) })
+	g.Go(func() error { return rejects.writeTable(filepath.Join(dir, TableRejects+".parquet")) })
 	g.Go(func() error {
 		return w.state.Finish(state.Info{AsOf: day.String(), PolicyVersion: e.opt.Policy.Version, PolicyChange: b.policyChange,
 			Accounts: w.book.Accounts, Exposure: w.after.String()}, w.dist)
