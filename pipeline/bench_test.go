@@ -222,6 +222,7 @@ type outputs struct {
 	bureau      []billing.BureauRow
 	scores      []scoring.ScoreRow
 	decisions   []scoring.DecisionRow
+	offers      []billing.OfferRow
 }
 
 func loadOutputs(b *testing.B, dir string) *outputs {
@@ -245,24 +246,29 @@ func loadOutputs(b *testing.B, dir string) *outputs {
 	errs = append(errs, err)
 	o.decisions, err = pqfile.ReadFile[scoring.DecisionRow](p(pipeline.TableLimitDecisions))
 	errs = append(errs, err)
+	o.offers, err = pqfile.ReadFile[billing.OfferRow](p(pipeline.TableOffers))
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		b.Fatal(err)
 	}
 	return o
 }
 
+// write writes every table, each on a goroutine of its own (a night
+// encodes its tables on as many lanes).
 func (o *outputs) write(dir string) error {
 	p := func(t string) string { return filepath.Join(dir, t+".parquet") }
-	return errors.Join(
-		pqfile.WriteFile(p(pipeline.TableStatements), o.statements),
-		pqfile.WriteFile(p(pipeline.TableStatementLines), o.lines),
-		pqfile.WriteFile(p(pipeline.TablePlans), o.plans),
-		pqfile.WriteFile(p(pipeline.TableDelinquency), o.delinquency),
-		pqfile.WriteFile(p(pipeline.TableNotices), o.notices),
-		pqfile.WriteFile(p(pipeline.TableBureau), o.bureau),
-		pqfile.WriteFile(p(pipeline.TableScores), o.scores),
-		pqfile.WriteFile(p(pipeline.TableLimitDecisions), o.decisions),
-	)
+	var g errgroup.Group
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableStatements), o.statements) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableStatementLines), o.lines) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TablePlans), o.plans) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableDelinquency), o.delinquency) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableNotices), o.notices) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableBureau), o.bureau) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableScores), o.scores) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableLimitDecisions), o.decisions) })
+	g.Go(func() error { return pqfile.WriteFile(p(pipeline.TableOffers), o.offers) })
+	return g.Wait()
 }
 
 // BenchmarkBackfill folds 10 days of a generated book, publishing each day.

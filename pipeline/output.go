@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -32,6 +33,10 @@ const (
 
 // dayWriter appends each bucket's rows to the day's tables and its
 // accounts to the new state, in bucket order, and keeps the day's totals.
+// The tables are encoded on lanes, goroutines that each own some of the
+// tables and take every bucket in order: each file is written by one
+// goroutine from the same rows in the same order (the same bytes), while
+// the encoding of different tables shares the cores.
 type dayWriter struct {
 	statements  *pqfile.Writer[billing.StatementRow]
 	lines       *pqfile.Writer[billing.LineRow]
@@ -56,6 +61,82 @@ type dayWriter struct {
 	// kept are the accounts written, when a backfill keeps this (small)
 	// book in memory for the next day; nil otherwise.
 	kept []billing.Account
+
+	lanes   []chan *job
+	lanesWG sync.WaitGroup
+	failed  chan struct{} // closed on a lane's first error
+	failErr error         // that error, read once failed is closed
+	fail    sync.Once
+	drained bool
+}
+
+// laneDepth is how many buckets a lane may have waiting: enough to keep
+// it busy while the others catch up, few enough that memory stays set by
+// the bucket size.
+const laneDepth = 1
+
+// startLanes starts one goroutine per group of tables. A job written to
+// every lane is handed back to the engine's pools by the last one.
+func (w *dayWriter) startLanes() {
+	w.failed = make(chan struct{})
+	groups := []func(*job) error{
+		func(j *job) error { return w.state.Write(j.accounts) },
+		func(j *job) error { return w.scores.Write(j.out.scores) },
+		func(j *job) error { return w.decisions.Write(j.out.decisions) },
+		func(j *job) error { return w.offers.Write(j.out.offers) },
+		func(j *job) error {
+			o := j.out
+			return errors.Join(w.statements.Write(o.Statements), w.lines.Write(o.Lines), w.plans.Write(o.Plans),
+				w.delinquency.Write(o.Delinquency), w.notices.Write(o.Notices), w.bureau.Write(o.Bureau))
+		},
+	}
+	for _, write := range groups {
+		in := make(chan *job, laneDepth)
+		w.lanes = append(w.lanes, in)
+		w.lanesWG.Add(1)
+		go func() {
+			defer w.lanesWG.Done()
+			ok := true
+			for j := range in {
+				if ok {
+					if err := write(j); err != nil {
+						ok = false
+						w.fail.Do(func() { w.failErr = err; close(w.failed) })
+						continue
+					}
+				}
+				if ok && j.pending.Add(-1) == 0 {
+					w.e.release(j)
+				}
+			}
+		}()
+	}
+}
+
+// drainLanes lets the lanes finish the buckets they hold and stops them;
+// it returns the first error a lane met.
+func (w *dayWriter) drainLanes() error {
+	if w.drained {
+		return w.laneErr()
+	}
+	w.drained = true
+	for _, in := range w.lanes {
+		close(in)
+	}
+	w.lanesWG.Wait()
+	return w.laneErr()
+}
+
+func (w *dayWriter) laneErr() error {
+	if w.failed == nil {
+		return nil
+	}
+	select {
+	case <-w.failed:
+		return w.failErr
+	default:
+		return nil
+	}
 }
 
 func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
@@ -89,20 +170,17 @@ func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
 		w.abort()
 		return nil, err
 	}
+	w.startLanes()
 	return w, nil
 }
 
-// write appends one finished bucket.
+// write appends one finished bucket: it adds the bucket to the day's
+// totals and hands it to every lane, which releases it once written.
 func (w *dayWriter) write(j *job) error {
-	o := j.out
-	err := errors.Join(
-		w.statements.Write(o.Statements), w.lines.Write(o.Lines), w.plans.Write(o.Plans),
-		w.delinquency.Write(o.Delinquency), w.scores.Write(o.scores), w.decisions.Write(o.decisions),
-		w.notices.Write(o.Notices), w.bureau.Write(o.Bureau), w.offers.Write(o.offers), w.state.Write(j.accounts),
-	)
-	if err != nil {
+	if err := w.laneErr(); err != nil {
 		return err
 	}
+	o := j.out
 	w.rows[TableStatements] += int64(len(o.Statements))
 	w.rows[TableStatementLines] += int64(len(o.Lines))
 	w.rows[TablePlans] += int64(len(o.Plans))
@@ -131,12 +209,24 @@ func (w *dayWriter) write(j *job) error {
 	if w.kept != nil {
 		w.kept = append(w.kept, j.accounts...)
 	}
+	j.pending.Store(int32(len(w.lanes)))
+	for _, in := range w.lanes {
+		select {
+		case in <- j:
+		case <-w.failed:
+			return w.failErr
+		}
+	}
 	return nil
 }
 
 // close finishes every table durably, concurrently: each Close ends in an
 // fsync, and the filesystem commits concurrent ones together.
 func (w *dayWriter) close() error {
+	if err := w.drainLanes(); err != nil {
+		w.abort()
+		return err
+	}
 	var g errgroup.Group
 	for _, c := range []func() error{w.statements.Close, w.lines.Close, w.plans.Close, w.delinquency.Close,
 		w.scores.Close, w.decisions.Close, w.notices.Close, w.bureau.Close, w.offers.Close, w.state.Close} {
@@ -147,6 +237,7 @@ func (w *dayWriter) close() error {
 
 // abort closes whatever is open; the temporary directory is removed.
 func (w *dayWriter) abort() {
+	w.drainLanes()
 	w.statements.Abort()
 	w.lines.Abort()
 	w.plans.Abort()

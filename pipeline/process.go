@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -26,6 +27,7 @@ type job struct {
 	out      *bucketOut
 	err      error
 	done     chan struct{}
+	pending  atomic.Int32 // the writer's lanes yet to write it
 }
 
 // bucketOut is what one bucket produced. Once written it goes back to
@@ -60,6 +62,15 @@ func (e *engine) recycle(o *bucketOut) {
 	*o = bucketOut{Output: o.Output, scores: o.scores[:0], nulls: o.nulls, decisions: o.decisions[:0],
 		offers: o.offers[:0], grades: o.grades}
 	e.outs.Put(o)
+}
+
+// release hands a written job's buffers back: the writer copied what it
+// keeps, so its outputs and its account array serve a later bucket.
+func (e *engine) release(j *job) {
+	e.recycle(j.out)
+	if j.buf != nil {
+		e.bufs.Put(&j.buf)
+	}
 }
 
 // accountBuf returns an array of BucketSize accounts for the stream to
@@ -150,11 +161,6 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 			}
 			if err := w.write(j); err != nil {
 				return err
-			}
-			e.recycle(j.out)
-			if j.buf != nil {
-				// The writer copied what it keeps; the array is free.
-				e.bufs.Put(&j.buf)
 			}
 		}
 		return nil

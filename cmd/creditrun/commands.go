@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
@@ -262,14 +263,16 @@ func (f *dateFlag) String() string {
 
 func (f *dateFlag) Set(s string) (err error) { f.d, err = billing.ParseDate(s); return }
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w is a terminal: a device that answers a
+// terminal's ioctl, not any character device (a scheduler's /dev/null is
+// one, and must not get the summary a person would read).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // parseLevel checks a --log-level.

@@ -28,9 +28,18 @@ const slabValues = 1024
 // setter stores v into the field at its offset in the row at p.
 type setter func(p unsafe.Pointer, v parquet.Value)
 
+// field is where a column's values go: its setter, and for a non-null
+// integer field its offset and kind, which let a plain page's values be
+// copied straight into the rows without going through parquet.Value.
+type field struct {
+	set  setter // nil: a column the row type does not have
+	off  uintptr
+	kind reflect.Kind // reflect.Int64 or reflect.Int32 for the direct path, else 0
+}
+
 // columnSetters returns, for each leaf column of schema in order, the
-// setter of the field of T with that parquet name.
-func columnSetters[T any](schema *parquet.Schema) ([]setter, error) {
+// field of T with that parquet name.
+func columnSetters[T any](schema *parquet.Schema) ([]field, error) {
 	typ := reflect.TypeFor[T]()
 	byName := map[string]reflect.StructField{}
 	for i := 0; i < typ.NumField(); i++ {
@@ -39,7 +48,7 @@ func columnSetters[T any](schema *parquet.Schema) ([]setter, error) {
 		byName[name] = f
 	}
 	cols := schema.Columns()
-	out := make([]setter, len(cols))
+	out := make([]field, len(cols))
 	for i, path := range cols {
 		if len(path) != 1 {
 			return nil, fmt.Errorf("column %s: nested columns are not state columns", strings.Join(path, "."))
@@ -52,7 +61,10 @@ func columnSetters[T any](schema *parquet.Schema) ([]setter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", path[0], err)
 		}
-		out[i] = s
+		out[i] = field{set: s, off: f.Offset}
+		if k := f.Type.Kind(); k == reflect.Int64 || k == reflect.Int32 {
+			out[i].kind = k
+		}
 	}
 	return out, nil
 }
@@ -137,20 +149,33 @@ func setterOf(f reflect.StructField) (setter, error) {
 
 // column streams one column chunk's values across its pages.
 type column struct {
+	field
 	pages parquet.Pages
 	page  parquet.Page
 	vr    parquet.ValueReader
-	set   setter // nil: a column the row type does not have
+	i64   parquet.Int64Reader // the page's, on the direct path
+	i32   parquet.Int32Reader
 }
 
 // openColumns opens every column chunk of rg.
-func openColumns(rg parquet.RowGroup, set []setter) []column {
+func openColumns(rg parquet.RowGroup, fields []field) []column {
 	ccs := rg.ColumnChunks()
 	cols := make([]column, len(ccs))
 	for i, cc := range ccs {
-		cols[i] = column{pages: cc.Pages(), set: set[i]}
+		cols[i] = column{pages: cc.Pages(), field: fields[i]}
 	}
 	return cols
+}
+
+// scratch holds a batch's values on their way into the rows.
+type scratch struct {
+	vals []parquet.Value
+	i64  []int64
+	i32  []int32
+}
+
+func newScratch() *scratch {
+	return &scratch{vals: make([]parquet.Value, 1024), i64: make([]int64, 1024), i32: make([]int32, 1024)}
 }
 
 func closeColumns(cols []column) {
@@ -164,7 +189,7 @@ func closeColumns(cols []column) {
 
 // readBatch decodes the next len(rows) values of every column into rows,
 // a small batch, so that the rows stay in cache while each column is set.
-func readBatch[T any](cols []column, rows []T, vals []parquet.Value) error {
+func readBatch[T any](cols []column, rows []T, sc *scratch) error {
 	size := unsafe.Sizeof(rows[0])
 	base := unsafe.Pointer(unsafe.SliceData(rows))
 	for ci := range cols {
@@ -183,17 +208,52 @@ func readBatch[T any](cols []column, rows []T, vals []parquet.Value) error {
 					return err
 				}
 				c.page, c.vr = p, p.Values()
+				// A non-null integer column of plain pages is copied
+				// as it is; any other page goes value by value.
+				c.i64, c.i32 = nil, nil
+				if p.NumNulls() == 0 {
+					switch c.kind {
+					case reflect.Int64:
+						c.i64, _ = c.vr.(parquet.Int64Reader)
+					case reflect.Int32:
+						c.i32, _ = c.vr.(parquet.Int32Reader)
+					}
+				}
 			}
-			n, err := c.vr.ReadValues(vals[:min(len(vals), len(rows)-got)])
-			for _, v := range vals[:n] {
-				c.set(unsafe.Add(base, uintptr(got)*size), v)
-				got++
+			want := len(rows) - got
+			var n int
+			var err error
+			switch {
+			case c.i64 != nil:
+				n, err = c.i64.ReadInt64s(sc.i64[:min(len(sc.i64), want)])
+				p := unsafe.Add(base, uintptr(got)*size+c.off)
+				for _, x := range sc.i64[:n] {
+					*(*int64)(p) = x
+					p = unsafe.Add(p, size)
+				}
+				got += n
+			case c.i32 != nil:
+				n, err = c.i32.ReadInt32s(sc.i32[:min(len(sc.i32), want)])
+				p := unsafe.Add(base, uintptr(got)*size+c.off)
+				for _, x := range sc.i32[:n] {
+					*(*int32)(p) = x
+					p = unsafe.Add(p, size)
+				}
+				got += n
+			default:
+				n, err = c.vr.ReadValues(sc.vals[:min(len(sc.vals), want)])
+				for _, v := range sc.vals[:n] {
+					c.set(unsafe.Add(base, uintptr(got)*size), v)
+					got++
+				}
 			}
 			if errors.Is(err, io.EOF) {
 				parquet.Release(c.page)
-				c.page, c.vr = nil, nil
+				c.page, c.vr, c.i64, c.i32 = nil, nil, nil, nil
 			} else if err != nil {
 				return err
+			} else if n == 0 {
+				return fmt.Errorf("column %d: a page gave no value", ci)
 			}
 		}
 	}

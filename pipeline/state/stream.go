@@ -21,8 +21,8 @@ type cursor[T any] struct {
 	f    *os.File
 	id   func(*T) int64
 	rgs  []parquet.RowGroup
-	set  []setter
-	vals []parquet.Value
+	set  []field
+	sc   *scratch
 	next int      // row group to open next
 	cols []column // of the open row group
 	left int64    // rows of the open row group not decoded yet
@@ -58,7 +58,7 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
 	}
 	return &cursor[T]{name: name, f: f, id: id, rgs: pf.RowGroups(), set: set,
-		vals: make([]parquet.Value, 1024), buf: make([]T, batchRows), rows: pf.NumRows()}, nil
+		sc: newScratch(), buf: make([]T, batchRows), rows: pf.NumRows()}, nil
 }
 
 // openLate opens a table of the late window, nil when the snapshot
@@ -99,7 +99,7 @@ func (c *cursor[T]) fill() (err error) {
 		n := int(min(c.left, batchRows))
 		rows := c.buf[:n]
 		clear(rows) // a null leaves its field as it is
-		if err := readBatch(c.cols, rows, c.vals); err != nil {
+		if err := readBatch(c.cols, rows, c.sc); err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		c.left -= int64(n)
