@@ -13,12 +13,41 @@ import (
 	"github.com/creditrun/creditrun/pipeline/state"
 )
 
+// dayPlan says what becomes of a day's new book.
+type dayPlan struct {
+	keepState bool // published as OUT/as_of=D/state
+	memory    bool // held in memory for the next day
+	spill     bool // spilled under OUT/_work/ for the next day
+}
+
 // day runs one business date: it reads the day's events, streams the book
-// b through the daily step and publishes the outputs and the new state of
-// day. With keep it also returns the new book, held in memory.
-func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool) (*Manifest, *book, error) {
+// b through the daily step and publishes the outputs of day, and its new
+// state as the plan says. It returns the new book when the plan keeps it
+// for the next day (in memory or spilled).
+func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayPlan) (*Manifest, *book, error) {
 	m := newManifest(e.opt, day, b.from)
 	m.PolicyChangeFrom = b.policyChange
+	m.StateNotKept = !plan.keepState
+	spill := filepath.Join(e.spillDir, "as_of="+day.String())
+	newBook := func(dir string) func() (bookWriter, error) {
+		return func() (bookWriter, error) {
+			switch {
+			case plan.keepState:
+				if w, err := state.Create(filepath.Join(dir, "state")); err == nil {
+					return w, nil
+				} else {
+					return nil, err
+				}
+			case plan.spill:
+				if w, err := createSpill(spill); err == nil {
+					return w, nil
+				} else {
+					return nil, err
+				}
+			}
+			return noBook{}, nil
+		}
+	}
 	t0 := time.Now()
 	ev, err := e.readEvents(ctx, day)
 	if err != nil {
@@ -37,9 +66,9 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	}
 	t0 = time.Now()
 	var w *dayWriter
-	err = publish(e.opt.Out, day, func(dir string) error {
+	err = publish(e.opt.Out, day, plan.keepState, func(dir string) error {
 		var err error
-		if w, err = e.newDayWriter(dir, keep); err != nil {
+		if w, err = e.newDayWriter(dir, plan.memory, newBook(dir)); err != nil {
 			return err
 		}
 		if err := e.process(ctx, b.stream, day, ev, w); err != nil {
@@ -57,8 +86,11 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	}
 	e.log.Info().Str("stage", "publish").Str("as_of", day.String()).Dur("took", time.Since(t0)).Msg("stage done")
 	var next *book
-	if w.kept != nil {
+	switch {
+	case w.kept != nil:
 		next = &book{accounts: w.kept, dist: w.dist}
+	case plan.spill:
+		next = &book{spill: spill, n: w.book.Accounts, exposure: w.after.String(), dist: w.dist}
 	}
 	return m, next, nil
 }

@@ -20,6 +20,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -63,20 +65,30 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	if err := e.listInputs(); err != nil {
 		return nil, err
 	}
+	// The days whose state is not published hand their book to the next
+	// day through a spill, removed when the backfill ends however it ends.
+	e.spillDir = filepath.Join(opt.Out, workDir, fmt.Sprintf("book.%d", os.Getpid()))
+	defer func() {
+		os.RemoveAll(e.spillDir)
+		os.Remove(filepath.Join(opt.Out, workDir)) // if no other run's debris is there
+	}()
 	var out []*Manifest
 	var kept *book
 	for day := from; day <= to; day++ {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		// Every day starts from the state the day before published (the
+		// Every day starts from the book the day before ended with (the
 		// first from --state, if given): a backfill is chained runs. A
-		// small book comes from memory, exactly as it was written.
+		// small book comes from memory, exactly as it was written; a large
+		// one from the state published the day before, or, when that day's
+		// state was not kept, from its spill.
 		explicit := ""
 		if day == from {
 			explicit = opt.State
 		}
-		m, next, err := e.runDay(ctx, day, explicit, kept, day < to)
+		keepState := day == to || int(day-from)%opt.StateEvery == 0
+		m, next, err := e.runDay(ctx, day, explicit, kept, day < to, keepState)
 		if err != nil {
 			return out, fmt.Errorf("as_of %s: %w", day, err)
 		}
@@ -107,6 +119,9 @@ type engine struct {
 	// night is what the buckets of the day being run share for the
 	// daily summary.
 	night *daily.Night
+	// spillDir is where a backfill spills the books of the days whose
+	// state it does not publish: OUT/_work/book.PID/.
+	spillDir string
 }
 
 // accountStream yields the book as of D−1 in account order: Read fills
@@ -116,11 +131,18 @@ type accountStream interface {
 	Read(buf []billing.Account) (int, error)
 }
 
-// book is the state as of a day held in memory: the accounts a backfill's
-// previous day wrote, and their score distribution.
+// book is the state as of a day that a backfill hands to the next day
+// without reading it back from the published state: the accounts its
+// previous day wrote, held in memory (a small book) or spilled (a large
+// one whose state is not published), and their score distribution.
 type book struct {
 	accounts []billing.Account
 	dist     *scoring.Distribution
+	// spill, when set, is where the accounts are, with their count and
+	// exposure, which the next day's accounts must match.
+	spill    string
+	n        int
+	exposure string
 }
 
 // opened is the book a day starts from.
@@ -137,10 +159,12 @@ type opened struct {
 }
 
 // runDay opens the book as of day−1 and runs day. kept, when set, is that
-// book in memory; otherwise path, when set, is where the book is (a state
-// directory or an accounts master), else the state published for day−1 in
-// Out. With keep, it returns the book as of day when it is small enough.
-func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept *book, keep bool) (*Manifest, *book, error) {
+// book; otherwise path, when set, is where the book is (a state directory
+// or an accounts master), else the state published for day−1 in Out. With
+// carry, it returns the book as of day for the next day when it is small
+// enough to keep in memory or its state is not published (keepState
+// false), spilled then.
+func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept *book, carry, keepState bool) (*Manifest, *book, error) {
 	b, err := e.openBook(ctx, day, path, kept)
 	if err != nil {
 		return nil, nil, err
@@ -149,8 +173,8 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
 		b.baseline = fixed // the policy's reference wins over the previous night
 	}
-	keep = keep && e.opt.MemoryAccounts > 0 && b.accounts <= e.opt.MemoryAccounts
-	return e.day(ctx, b, day, keep)
+	memory := carry && e.opt.MemoryAccounts > 0 && b.accounts <= e.opt.MemoryAccounts
+	return e.day(ctx, b, day, dayPlan{keepState: keepState, memory: memory, spill: carry && !memory && !keepState})
 }
 
 // openBook opens the book as of day−1: from memory, from an explicit path
@@ -158,6 +182,14 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 // for day−1.
 func (e *engine) openBook(ctx context.Context, day billing.Date, path string, kept *book) (*opened, error) {
 	prev := day - 1
+	if kept != nil && kept.spill != "" {
+		r, err := openSpill(kept.spill)
+		if err != nil {
+			return nil, err
+		}
+		return &opened{stream: r, from: StateDir(e.opt.Out, prev), baseline: kept.dist, accounts: kept.n,
+			close: r.Close, verified: true, exposure: kept.exposure}, nil
+	}
 	if kept != nil {
 		return &opened{stream: &sliceStream{accounts: kept.accounts}, from: StateDir(e.opt.Out, prev),
 			baseline: kept.dist, accounts: len(kept.accounts), close: func() {}}, nil
@@ -165,12 +197,17 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	explicit := path != ""
 	if !explicit {
 		if !Published(e.opt.Out, prev) {
-			return nil, &NoStateError{Day: day, Last: LastPublishedBefore(e.opt.Out, day), Out: e.opt.Out}
+			return nil, &NoStateError{Day: day, Last: LastStateBefore(e.opt.Out, day), Out: e.opt.Out}
 		}
 		path = StateDir(e.opt.Out, prev)
 	}
 	start := time.Now()
 	if !state.IsSnapshot(path) {
+		if !explicit && !StateKept(e.opt.Out, prev) {
+			// Published by a backfill that did not keep its state: never
+			// read a partial book, say where the nearest kept one is.
+			return nil, &NoStateError{Day: day, Last: LastStateBefore(e.opt.Out, day), Out: e.opt.Out, NotKept: true}
+		}
 		if !explicit {
 			return nil, fmt.Errorf("%w: %s has no %s: the published state was changed", state.ErrBadState, path, state.InfoFile)
 		}

@@ -29,9 +29,9 @@ type bookWriter interface {
 // if any, starts from memory.
 type noBook struct{}
 
-func (noBook) Write([]billing.Account) error                { return nil }
-func (noBook) Close() error                                 { return nil }
-func (noBook) Abort()                                       {}
+func (noBook) Write([]billing.Account) error                  { return nil }
+func (noBook) Close() error                                   { return nil }
+func (noBook) Abort()                                         {}
 func (noBook) Finish(state.Info, *scoring.Distribution) error { return nil }
 
 // A spill is the book as of a day a backfill does not publish the state

@@ -108,7 +108,8 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var from, to dateFlag
 	fs.Var(&from, "from", "first business date YYYY-MM-DD")
 	fs.Var(&to, "to", "last business date YYYY-MM-DD (required)")
-	catchUp := fs.Bool("catch-up", false, "start the day after the latest date published before --to (instead of --from): what a scheduler runs to close --to whatever it missed")
+	catchUp := fs.Bool("catch-up", false, "start the day after the latest date published with its state before --to (instead of --from): what a scheduler runs to close --to whatever it missed")
+	fs.IntVar(&rf.opt.StateEvery, "state-every", rf.opt.StateEvery, "publish the state of the first date, every N-th date after it and the last (1: every date); the other dates publish every table but no state/, so a run of the day after one of them needs a backfill from the nearest date with its state")
 	pos, err := parse(fs, args, stdout, stderr)
 	if err != nil {
 		return err
@@ -128,7 +129,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if rf.opt.Out == "" {
 			return fmt.Errorf("%w: creditrun backfill: --out is required", pipeline.ErrUsage)
 		}
-		last := pipeline.LastPublishedBefore(rf.opt.Out, to.d)
+		last := pipeline.LastStateBefore(rf.opt.Out, to.d)
 		if last == 0 && rf.opt.State == "" {
 			return rf.noState(&pipeline.NoStateError{Day: to.d, Out: rf.opt.Out})
 		}
@@ -192,10 +193,15 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 	return nil
 }
 
-// noState adds to a missing state the command that fixes it.
+// noState adds to a missing state the command that fixes it: the backfill
+// from the day after the latest date with its state, which publishes the
+// dates between again (the same bytes) with their state.
 func (rf *runFlags) noState(ns *pipeline.NoStateError) error {
 	if ns.Last != 0 {
 		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s", ns.Last+1, ns.Day, rf.repeat())}
+	}
+	if ns.NotKept {
+		return ns // the first date's master is not known here: the message says what to do
 	}
 	master := filepath.Join(rf.opt.Events, billing.DatasetAccounts)
 	if _, err := os.Stat(master); err == nil {
