@@ -102,7 +102,7 @@ func publish(out string, day billing.Date, withState bool, fill func(dir string)
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
-	dirs := []string{tmp, work}
+	dirs := []string{work, tmp} // each inside the one before; synced once filled
 	if withState {
 		dirs = append(dirs, filepath.Join(tmp, "state"))
 	}
