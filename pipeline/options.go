@@ -41,7 +41,8 @@ type Options struct {
 	BucketSize int
 	// MemoryAccounts is the largest book a backfill keeps in memory from one
 	// day to the next instead of reading back the state it just published
-	// (negative: never). Larger books stream, so peak memory stays set by
+	// (negative: never). Larger books stream, from the published state or
+	// from a spill when the state is not kept, so peak memory stays set by
 	// Workers × BucketSize. It changes no output.
 	MemoryAccounts int
 	// StateEvery is how often a backfill publishes the state: the first

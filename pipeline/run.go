@@ -3,17 +3,20 @@
 // D−1 and the events of D, folds every account's day through the policy's
 // Night in parallel buckets, and publishes the outputs and the state as of
 // D atomically under OUT/as_of=D/. A backfill folds the same step over a
-// range of dates in one process, publishing each day as a run would.
+// range of dates in one process, publishing each day as a run would; it
+// may leave out the state of the dates between every N-th (StateEvery),
+// handing their book to the next day in memory or in a private spill.
 //
 // The package is split by concern: options.go (Options and their
 // defaults), run.go (Run, Backfill and where a day's book comes from),
 // events.go (the day's input files and events), process.go (buckets and
 // workers), output.go (the day's tables), day.go (one day from events to
-// publication), rejects.go, manifest.go, publish.go (atomic publication),
-// lock.go, crash.go (the crash tests' kill points), errors.go (typed
-// errors and their kinds), whatif.go, summary.go, daily.go (the daily
-// summary's month ends, and its reader) and report.go (what the HTML
-// report reads).
+// publication), spill.go (a backfill's book between dates whose state
+// it does not publish), rejects.go, manifest.go, publish.go (atomic
+// publication), lock.go, crash.go (the crash tests' kill points),
+// errors.go (typed errors and their kinds), whatif.go, summary.go,
+// daily.go (the daily summary's month ends, and its reader) and report.go
+// (what the HTML report reads).
 package pipeline
 
 import (
