@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/state"
+	"github.com/creditrun/creditrun/policy"
 )
 
 // fill sets every field reachable from v to a value that depends on seed,
@@ -136,4 +138,113 @@ func TestSpillCutShortIsAnError(t *testing.T) {
 	if _, err := r.Read(make([]billing.Account, 2)); err == nil || !errors.Is(err, ErrInternal) {
 		t.Fatalf("Read of a spill cut short: err = %v, want ErrInternal", err)
 	}
+}
+
+// BenchmarkCarryBook compares the two ways a backfill hands a large book
+// to the next day: publishing the state and reading it back (verified),
+// or spilling it. The book is the state in CREDITRUN_BENCH_STATE when set
+// (a state/ directory of a grown book), else accounts with every field
+// set.
+func BenchmarkCarryBook(b *testing.B) {
+	var accounts []billing.Account
+	if dir := os.Getenv("CREDITRUN_BENCH_STATE"); dir != "" {
+		r, err := state.Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]billing.Account, 4096)
+		for {
+			n, err := r.Read(buf)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			accounts = append(accounts, buf[:n]...)
+			buf = make([]billing.Account, 4096)
+		}
+		r.Close()
+	} else {
+		var seed int64
+		accounts = make([]billing.Account, 20000)
+		for i := range accounts {
+			fill(reflect.ValueOf(&accounts[i]).Elem(), &seed)
+			accounts[i].ID = int64(i)
+		}
+	}
+	const bucket = 4096
+	readAll := func(r accountStream) {
+		buf := make([]billing.Account, bucket)
+		n := 0
+		for {
+			k, err := r.Read(buf)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += k
+		}
+		if n != len(accounts) {
+			b.Fatalf("read %d accounts, wrote %d", n, len(accounts))
+		}
+	}
+	write := func(w bookWriter) {
+		for i := 0; i < len(accounts); i += bucket {
+			if err := w.Write(accounts[i:min(i+bucket, len(accounts))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("state", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			dir := b.TempDir()
+			w, err := state.Create(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			write(w)
+			if err := w.Finish(state.Info{AsOf: "2025-01-01", Accounts: len(accounts)}, policy.Default().Scoring.NewDistribution()); err != nil {
+				b.Fatal(err)
+			}
+			info, err := state.ReadInfo(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := state.Verify(dir, info); err != nil {
+				b.Fatal(err)
+			}
+			r, err := state.Open(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			readAll(r)
+			r.Close()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(accounts)), "ns/account")
+	})
+	b.Run("spill", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			path := filepath.Join(b.TempDir(), "book")
+			w, err := createSpill(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			write(w)
+			r, err := openSpill(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			readAll(r)
+			r.Close()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(accounts)), "ns/account")
+	})
 }
