@@ -355,15 +355,16 @@ func (e *spillEncoder) account(a *billing.Account) {
 	e.int(int64(a.Score))
 }
 
-// spillDecoder decodes the accounts of one frame. Strings are cut from
-// one copy of the payload, and each kind of child row from one array per
-// frame, capped per account so that appending to one account's rows never
-// writes into another's.
+// spillDecoder decodes the accounts of one frame. Each kind of child row
+// comes from one array per frame, capped per account so that appending to
+// one account's rows never writes into another's. Each string is its own
+// copy (a row written from it must not keep a whole frame alive), but for
+// the few values of the enumerations, which are shared.
 type spillDecoder struct {
-	b   []byte
-	s   string // b as a string
-	i   int
-	err error
+	b    []byte
+	i    int
+	err  error
+	syms map[string]string
 
 	statements   []billing.Statement
 	pending      []billing.Line
@@ -384,7 +385,11 @@ func (d *spillDecoder) reset(payload []byte, kinds [spillKinds]uint64) {
 			return
 		}
 	}
-	*d = spillDecoder{b: payload, s: string(payload),
+	syms := d.syms
+	if syms == nil {
+		syms = map[string]string{}
+	}
+	*d = spillDecoder{b: payload, syms: syms,
 		statements:   make([]billing.Statement, kinds[kindStatements]),
 		pending:      make([]billing.Line, kinds[kindPending]),
 		plans:        make([]billing.Plan, kinds[kindPlans]),
@@ -430,8 +435,29 @@ func (d *spillDecoder) str() string {
 		d.fail("string beyond the frame")
 		return ""
 	}
-	s := d.s[d.i : d.i+int(n)]
+	s := string(d.b[d.i : d.i+int(n)])
 	d.i += int(n)
+	return s
+}
+
+// sym decodes a string of an enumeration: a status, a kind, a dataset, a
+// channel, a grade.
+func (d *spillDecoder) sym() string {
+	n := d.uint()
+	if n > uint64(len(d.b)-d.i) {
+		d.fail("string beyond the frame")
+		return ""
+	}
+	b := d.b[d.i : d.i+int(n)]
+	d.i += int(n)
+	if s, ok := d.syms[string(b)]; ok {
+		return s
+	}
+	if len(d.syms) > 1024 {
+		return string(b) // not an enumeration after all
+	}
+	s := string(b)
+	d.syms[s] = s
 	return s
 }
 
@@ -479,7 +505,7 @@ func (d *spillDecoder) account(a *billing.Account) {
 	a.ID = d.int()
 	a.CustomerID = d.str()
 	a.OpenedOn = d.date()
-	a.Status = billing.Status(d.str())
+	a.Status = billing.Status(d.sym())
 	a.ActivatedOn = d.date()
 	a.Limit = d.money()
 	a.BillingDay = d.int32()
@@ -506,7 +532,7 @@ func (d *spillDecoder) account(a *billing.Account) {
 	a.Pending = take(d, &d.pending)
 	for i := range a.Pending {
 		l := &a.Pending[i]
-		l.Kind = billing.LineKind(d.str())
+		l.Kind = billing.LineKind(d.sym())
 		l.Date = d.date()
 		l.Ref = d.str()
 		l.Period = d.int32()
@@ -551,7 +577,7 @@ func (d *spillDecoder) account(a *billing.Account) {
 	a.Seen = take(d, &d.seen)
 	for i := range a.Seen {
 		s := &a.Seen[i]
-		s.Dataset = d.str()
+		s.Dataset = d.sym()
 		s.ID = d.str()
 		s.Date = d.date()
 	}
@@ -569,7 +595,7 @@ func (d *spillDecoder) account(a *billing.Account) {
 	a.LastPastDue = d.date()
 	a.LimitChangedOn = d.date()
 	a.ClosedOn = d.date()
-	a.ClosedBy = d.str()
+	a.ClosedBy = d.sym()
 	a.ChargedOff = d.money()
 	a.Recovered = d.money()
 	a.CloseRequested = d.bool()
@@ -580,7 +606,7 @@ func (d *spillDecoder) account(a *billing.Account) {
 	for i := range a.Failures {
 		f := &a.Failures[i]
 		f.RepaymentID = d.str()
-		f.Channel = d.str()
+		f.Channel = d.sym()
 		f.PaidAt = d.int()
 		f.Date = d.date()
 		f.Excused = d.str()
@@ -595,6 +621,6 @@ func (d *spillDecoder) account(a *billing.Account) {
 		x.Penalty = d.money()
 		x.Revolving = d.money()
 	}
-	a.Grade = d.str()
+	a.Grade = d.sym()
 	a.Score = d.int32()
 }
