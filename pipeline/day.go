@@ -31,19 +31,21 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayP
 	spill := filepath.Join(e.spillDir, "as_of="+day.String())
 	newBook := func(dir string) func() (bookWriter, error) {
 		return func() (bookWriter, error) {
+			// A nil *state.Writer or *spillWriter must not become a
+			// non-nil bookWriter: on error the interface is nil.
 			switch {
 			case plan.keepState:
-				if w, err := state.Create(filepath.Join(dir, "state")); err == nil {
-					return w, nil
-				} else {
+				w, err := state.Create(filepath.Join(dir, "state"))
+				if err != nil {
 					return nil, err
 				}
+				return w, nil
 			case plan.spill:
-				if w, err := createSpill(spill); err == nil {
-					return w, nil
-				} else {
+				w, err := createSpill(spill)
+				if err != nil {
 					return nil, err
 				}
+				return w, nil
 			}
 			return noBook{}, nil
 		}
