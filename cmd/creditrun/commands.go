@@ -35,7 +35,7 @@ func init() {
 	commands = []command{
 		{"run", "--as-of D --events DIR --out DIR [--state DIR] [--policy FILE]",
 			"close one business date and publish OUT/as_of=D/", cmdRun},
-		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE]",
+		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE] [--state-every N]",
 			"close every date D1..D2 in one process, as chained runs would", cmdBackfill},
 		{"gen", "--accounts N --days N --start D --seed S --out DIR",
 			"generate a synthetic book of inputs", cmdGen},
