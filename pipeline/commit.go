@@ -184,7 +184,7 @@ func (e *engine) commitDay(day billing.Date, n int) (*Manifest, error) {
 	m.stage("check_parts", t0)
 
 	t1 := time.Now()
-	err = publish(e.opt.Out, day, func(dir string) error {
+	err = publish(e.opt.Out, day, true, func(dir string) error {
 		var g errgroup.Group
 		g.SetLimit(2)
 		for _, t := range partTables {

@@ -13,12 +13,43 @@ import (
 	"github.com/creditrun/creditrun/pipeline/state"
 )
 
+// dayPlan says what becomes of a day's new book.
+type dayPlan struct {
+	keepState bool // published as OUT/as_of=D/state
+	memory    bool // held in memory for the next day
+	spill     bool // spilled under OUT/_work/ for the next day
+}
+
 // day runs one business date: it reads the day's events, streams the book
-// b through the daily step and publishes the outputs and the new state of
-// day. With keep it also returns the new book, held in memory.
-func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool) (*Manifest, *book, error) {
+// b through the daily step and publishes the outputs of day, and its new
+// state as the plan says. It returns the new book when the plan keeps it
+// for the next day (in memory or spilled).
+func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayPlan) (*Manifest, *book, error) {
 	m := newManifest(e.opt, day, b.from)
 	m.PolicyChangeFrom = b.policyChange
+	m.StateNotKept = !plan.keepState
+	spill := filepath.Join(e.spillDir, "as_of="+day.String())
+	newBook := func(dir string) func() (bookWriter, error) {
+		return func() (bookWriter, error) {
+			// A nil *state.Writer or *spillWriter must not become a
+			// non-nil bookWriter: on error the interface is nil.
+			switch {
+			case plan.keepState:
+				w, err := state.Create(filepath.Join(dir, "state"))
+				if err != nil {
+					return nil, err
+				}
+				return w, nil
+			case plan.spill:
+				w, err := createSpill(spill)
+				if err != nil {
+					return nil, err
+				}
+				return w, nil
+			}
+			return noBook{}, nil
+		}
+	}
 	t0 := time.Now()
 	rejects := newRejectSpool(scratchDir(e.opt), day)
 	defer rejects.close()
@@ -41,9 +72,9 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	}
 	t0 = time.Now()
 	var w *dayWriter
-	err = e.publishDay(day, func(dir string) error { // publish, or write a shard's part (shard.go)
+	err = e.publishDay(day, plan.keepState, func(dir string) error { // publish, or write a shard's part (shard.go)
 		var err error
-		if w, err = e.newDayWriter(dir, keep); err != nil {
+		if w, err = e.newDayWriter(dir, plan.memory, newBook(dir)); err != nil {
 			return err
 		}
 		w.rejects = rejects
@@ -65,8 +96,11 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, keep bool
 	}
 	e.log.Info().Str("stage", "publish").Str("as_of", day.String()).Dur("took", time.Since(t0)).Msg("stage done")
 	var next *book
-	if w.kept != nil {
+	switch {
+	case w.kept != nil:
 		next = &book{accounts: w.kept, dist: w.dist}
+	case plan.spill:
+		next = &book{spill: spill, n: w.book.Accounts, exposure: w.after.String(), dist: w.dist}
 	}
 	return m, next, nil
 }

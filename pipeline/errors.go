@@ -43,15 +43,24 @@ var (
 )
 
 // NoStateError says that the run for Day has no state to start from.
-// Last is the latest date published before Day (0 if none): a backfill
-// from Last+1 to Day catches up.
+// Last is the latest date before Day published with its state (0 if
+// none): a backfill from Last+1 to Day catches up. NotKept says that
+// Day−1 is published, but by a backfill that did not keep its state
+// (--state-every).
 type NoStateError struct {
-	Day  billing.Date
-	Last billing.Date
-	Out  string
+	Day     billing.Date
+	Last    billing.Date
+	Out     string
+	NotKept bool
 }
 
 func (e *NoStateError) Error() string {
+	if e.NotKept {
+		if e.Last == 0 {
+			return fmt.Sprintf("no state as of %s in %s: that date was published without its state (backfill --state-every), and no earlier date kept its state: backfill again from the first date and its accounts master (--state)", e.Day-1, e.Out)
+		}
+		return fmt.Sprintf("no state as of %s in %s: that date was published without its state (backfill --state-every); the latest date before %s with its state is %s", e.Day-1, e.Out, e.Day, e.Last)
+	}
 	if e.Last == 0 {
 		return fmt.Sprintf("no state as of %s in %s, and no earlier date is published there: a first run starts from the accounts master (--state)", e.Day-1, e.Out)
 	}

@@ -22,18 +22,22 @@ type Manifest struct {
 	PolicySource  string `json:"policy_source"`
 	// PolicyChangeFrom is the policy version of the state the night
 	// started from, when the night changed policy on purpose.
-	PolicyChangeFrom string              `json:"policy_change_from,omitempty"`
-	StateFrom        string              `json:"state_from"`
-	Inputs           []InputFile         `json:"inputs"`
-	RowsRead         int64               `json:"rows_read"`
-	Rows             map[string]int64    `json:"rows"`
-	Rejects          map[string]int64    `json:"rejects"`
-	RejectRatio      float64             `json:"reject_ratio"`
-	Book             BookTotals          `json:"book"`
-	PSI              []scoring.PSIResult `json:"psi,omitempty"`
-	Workers          int                 `json:"workers"`
-	BucketSize       int                 `json:"bucket_size"`
-	TimingsMS        map[string]int64    `json:"timings_ms"`
+	PolicyChangeFrom string `json:"policy_change_from,omitempty"`
+	StateFrom        string `json:"state_from"`
+	// StateNotKept marks a date published without its state/: one that a
+	// backfill with --state-every skipped, which a run of the next date
+	// cannot start from. Absent on every other date.
+	StateNotKept bool                `json:"state_not_kept,omitempty"`
+	Inputs       []InputFile         `json:"inputs"`
+	RowsRead     int64               `json:"rows_read"`
+	Rows         map[string]int64    `json:"rows"`
+	Rejects      map[string]int64    `json:"rejects"`
+	RejectRatio  float64             `json:"reject_ratio"`
+	Book         BookTotals          `json:"book"`
+	PSI          []scoring.PSIResult `json:"psi,omitempty"`
+	Workers      int                 `json:"workers"`
+	BucketSize   int                 `json:"bucket_size"`
+	TimingsMS    map[string]int64    `json:"timings_ms"`
 }
 
 // InputFile is one input file the run read.

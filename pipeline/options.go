@@ -41,9 +41,16 @@ type Options struct {
 	BucketSize int
 	// MemoryAccounts is the largest book a backfill keeps in memory from one
 	// day to the next instead of reading back the state it just published
-	// (negative: never). Larger books stream, so peak memory stays set by
+	// (negative: never). Larger books stream, from the published state or
+	// from a spill when the state is not kept, so peak memory stays set by
 	// Workers × BucketSize. It changes no output.
 	MemoryAccounts int
+	// StateEvery is how often a backfill publishes the state: the first
+	// date of the range and every StateEvery-th after it, and always the
+	// last (1, the default: every date). The other dates publish every
+	// table as chained runs would, without state/; the book crosses them
+	// in memory or in a spill under OUT/_work/, which no reader sees.
+	StateEvery int
 	// MaxRejectRatio is the share of rejected input rows above which the
 	// run publishes nothing (ErrTooManyRejects).
 	MaxRejectRatio float64
@@ -69,13 +76,15 @@ type Options struct {
 
 // DefaultOptions returns the options of a production run: the built-in
 // policy, one worker per CPU, the default bucket size, memory threshold
-// and reject ratio. Events and Out are left for the caller.
+// and reject ratio, the state of every date published. Events and Out are
+// left for the caller.
 func DefaultOptions() Options {
 	return Options{
 		Policy:         policy.Default(),
 		Workers:        runtime.GOMAXPROCS(0),
 		BucketSize:     DefaultBucketSize,
 		MemoryAccounts: DefaultMemoryAccounts,
+		StateEvery:     1,
 		MaxRejectRatio: DefaultMaxRejectRatio,
 		Version:        "dev",
 		Log:            zerolog.Nop(),
@@ -96,6 +105,12 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: --workers %d: want at least 1", ErrUsage, o.Workers)
 	case o.BucketSize < 1:
 		return fmt.Errorf("%w: --bucket-size %d: want at least 1", ErrUsage, o.BucketSize)
+	case o.StateEvery < 1:
+		return fmt.Errorf("%w: --state-every %d: want at least 1 (1 publishes the state of every date)", ErrUsage, o.StateEvery)
+	case o.StateEvery > 1 && o.Shard.Sharded():
+		// A shard's next day starts from its own part's state, and the
+		// commit publishes the parts' state: every date keeps it.
+		return fmt.Errorf("%w: --state-every %d with --shards: a sharded backfill keeps the state of every date", ErrUsage, o.StateEvery)
 	case o.MaxRejectRatio < 0 || o.MaxRejectRatio > 1 || o.MaxRejectRatio != o.MaxRejectRatio:
 		return fmt.Errorf("%w: --max-reject-ratio %v: want 0..1", ErrUsage, o.MaxRejectRatio)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/creditrun/creditrun/scoring"
 
 	"github.com/creditrun/creditrun/pipeline/pqfile"
-	"github.com/creditrun/creditrun/pipeline/state"
 )
 
 // Output tables, one file each in OUT/as_of=D/.
@@ -47,7 +46,7 @@ type dayWriter struct {
 	notices     *pqfile.Writer[billing.Notice]
 	bureau      *pqfile.Writer[billing.BureauRow]
 	offers      *pqfile.Writer[billing.OfferRow]
-	state       *state.Writer
+	state       bookWriter // the new book: the state, a spill or nothing
 
 	rows          map[string]int64
 	flows         billing.Flows
@@ -139,7 +138,7 @@ func (w *dayWriter) laneErr() error {
 	}
 }
 
-func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
+func (e *engine) newDayWriter(dir string, keep bool, newBook func() (bookWriter, error)) (*dayWriter, error) {
 	w := &dayWriter{e: e, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
 		daily: daily.New(e.night), book: BookTotals{ByStatus: map[string]int{}}}
 	if keep {
@@ -156,7 +155,7 @@ func (e *engine) newDayWriter(dir string, keep bool) (*dayWriter, error) {
 							if w.notices, err = pqfile.Create[billing.Notice](path(TableNotices)); err == nil {
 								if w.bureau, err = pqfile.Create[billing.BureauRow](path(TableBureau)); err == nil {
 									if w.offers, err = pqfile.Create[billing.OfferRow](path(TableOffers)); err == nil {
-										w.state, err = state.Create(filepath.Join(dir, "state"))
+										w.state, err = newBook()
 									}
 								}
 							}

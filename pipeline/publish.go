@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/state"
 )
 
 // SuccessFile marks a published as_of directory; a directory without it was
@@ -56,6 +57,25 @@ func PublishedDates(out string) []billing.Date {
 	return days // ReadDir sorts by name, and dates sort as names
 }
 
+// StateKept reports whether the published date day kept its state: false
+// when its manifest says a backfill did not publish it (--state-every).
+func StateKept(out string, day billing.Date) bool {
+	m, err := ReadManifest(out, day)
+	return err != nil || !m.StateNotKept
+}
+
+// LastStateBefore returns the latest date before day published with its
+// state in out (0 if none): the date a backfill can start after.
+func LastStateBefore(out string, day billing.Date) billing.Date {
+	var last billing.Date
+	for _, d := range PublishedDates(out) {
+		if d < day && state.IsSnapshot(StateDir(out, d)) {
+			last = d
+		}
+	}
+	return last
+}
+
 // LastPublishedBefore returns the latest date before day published in out
 // (0 if none): a backfill from the day after it catches up to day.
 func LastPublishedBefore(out string, day billing.Date) billing.Date {
@@ -68,20 +88,25 @@ func LastPublishedBefore(out string, day billing.Date) billing.Date {
 	return last
 }
 
-// publish writes day's outputs atomically. fill writes every file into a
+// publish writes day's outputs atomically, with a state/ directory for
+// fill to write the state in when withState. fill writes every file into a
 // fresh directory under OUT/_work/; that directory, _SUCCESS included, is
 // made durable and then takes the place of OUT/as_of=D in one rename (an
 // atomic exchange when an earlier run of D is published, so that a reader
 // sees the old night or the new one, never neither). A failure at any
 // point leaves the earlier publication of D exactly as it was; a crash
 // leaves, besides, a directory under OUT/_work/ that the next run removes.
-func publish(out string, day billing.Date, fill func(dir string) error) error {
+func publish(out string, day billing.Date, withState bool, fill func(dir string) error) error {
 	work := filepath.Join(out, workDir)
 	tmp := filepath.Join(work, fmt.Sprintf("as_of=%s.%d", day, os.Getpid()))
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(tmp, "state"), 0o755); err != nil {
+	dirs := []string{work, tmp} // each inside the one before; synced once filled
+	if withState {
+		dirs = append(dirs, filepath.Join(tmp, "state"))
+	}
+	if err := os.MkdirAll(dirs[len(dirs)-1], 0o755); err != nil {
 		return err
 	}
 	fail := func(err error) error {
@@ -96,7 +121,7 @@ func publish(out string, day billing.Date, fill func(dir string) error) error {
 	if err := touch(filepath.Join(tmp, SuccessFile)); err != nil {
 		return fail(err)
 	}
-	if err := errors.Join(syncDirs(filepath.Join(tmp, "state"), tmp, work)...); err != nil {
+	if err := errors.Join(syncDirs(dirs...)...); err != nil {
 		return fail(err)
 	}
 	crashpoint(CrashSynced)

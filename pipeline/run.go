@@ -3,25 +3,30 @@
 // D−1 and the events of D, folds every account's day through the policy's
 // Night in parallel buckets, and publishes the outputs and the state as of
 // D atomically under OUT/as_of=D/. A backfill folds the same step over a
-// range of dates in one process, publishing each day as a run would.
+// range of dates in one process, publishing each day as a run would; it
+// may leave out the state of the dates between every N-th (StateEvery),
+// handing their book to the next day in memory or in a private spill.
 //
 // The package is split by concern: options.go (Options and their
 // defaults), run.go (Run, Backfill and where a day's book comes from),
 // events.go (the day's input files and events), process.go (buckets and
 // workers), output.go (the day's tables), day.go (one day from events to
-// publication), rejects.go, manifest.go, publish.go (atomic publication),
-// lock.go, crash.go (the crash tests' kill points), errors.go (typed
-// errors and their kinds), whatif.go, summary.go, daily.go (the daily
-// summary's month ends, and its reader), report.go (what the HTML
-// report reads), shard.go (sharded nights: which shard owns an account,
-// a shard's part) and commit.go (publishing a sharded night from its
-// parts).
+// publication), spill.go (a backfill's book between dates whose state
+// it does not publish), rejects.go, manifest.go, publish.go (atomic
+// publication), lock.go, crash.go (the crash tests' kill points),
+// errors.go (typed errors and their kinds), whatif.go, summary.go,
+// daily.go (the daily summary's month ends, and its reader), report.go
+// (what the HTML report reads), shard.go (sharded nights: which shard
+// owns an account, a shard's part) and commit.go (publishing a sharded
+// night from its parts).
 package pipeline
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -65,22 +70,32 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	if err := e.listInputs(); err != nil {
 		return nil, err
 	}
+	// The days whose state is not published hand their book to the next
+	// day through a spill, removed when the backfill ends however it ends.
+	e.spillDir = filepath.Join(opt.Out, workDir, fmt.Sprintf("book.%d", os.Getpid()))
+	defer func() {
+		os.RemoveAll(e.spillDir)
+		os.Remove(filepath.Join(opt.Out, workDir)) // if no other run's debris is there
+	}()
 	var out []*Manifest
 	var kept *book
 	for day := from; day <= to; day++ {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		// Every day starts from the state the day before published (the
+		// Every day starts from the book the day before ended with (the
 		// first from --state, if given): a backfill is chained runs. A
-		// small book comes from memory, exactly as it was written.
+		// small book comes from memory, exactly as it was written; a large
+		// one from the state published the day before, or, when that day's
+		// state was not kept, from its spill.
 		explicit := ""
 		if day == from {
 			explicit = opt.State
 		} else {
 			explicit = e.chainState(day) // a shard's own part of the day before (shard.go)
 		}
-		m, next, err := e.runDay(ctx, day, explicit, kept, day < to)
+		keepState := day == to || int(day-from)%opt.StateEvery == 0
+		m, next, err := e.runDay(ctx, day, explicit, kept, day < to, keepState)
 		if err != nil {
 			return out, fmt.Errorf("as_of %s: %w", day, err)
 		}
@@ -111,6 +126,9 @@ type engine struct {
 	// night is what the buckets of the day being run share for the
 	// daily summary.
 	night *daily.Night
+	// spillDir is where a backfill spills the books of the days whose
+	// state it does not publish: OUT/_work/book.PID/.
+	spillDir string
 }
 
 // accountStream yields the book as of D−1 in account order: Read fills
@@ -120,11 +138,18 @@ type accountStream interface {
 	Read(buf []billing.Account) (int, error)
 }
 
-// book is the state as of a day held in memory: the accounts a backfill's
-// previous day wrote, and their score distribution.
+// book is the state as of a day that a backfill hands to the next day
+// without reading it back from the published state: the accounts its
+// previous day wrote, held in memory (a small book) or spilled (a large
+// one whose state is not published), and their score distribution.
 type book struct {
 	accounts []billing.Account
 	dist     *scoring.Distribution
+	// spill, when set, is where the accounts are, with their count and
+	// exposure, which the next day's accounts must match.
+	spill    string
+	n        int
+	exposure string
 }
 
 // opened is the book a day starts from.
@@ -141,10 +166,12 @@ type opened struct {
 }
 
 // runDay opens the book as of day−1 and runs day. kept, when set, is that
-// book in memory; otherwise path, when set, is where the book is (a state
-// directory or an accounts master), else the state published for day−1 in
-// Out. With keep, it returns the book as of day when it is small enough.
-func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept *book, keep bool) (*Manifest, *book, error) {
+// book; otherwise path, when set, is where the book is (a state directory
+// or an accounts master), else the state published for day−1 in Out. With
+// carry, it returns the book as of day for the next day when it is small
+// enough to keep in memory or its state is not published (keepState
+// false), spilled then.
+func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept *book, carry, keepState bool) (*Manifest, *book, error) {
 	b, err := e.openBook(ctx, day, path, kept)
 	if err != nil {
 		return nil, nil, err
@@ -154,8 +181,8 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
 		b.baseline = fixed // the policy's reference wins over the previous night
 	}
-	keep = keep && e.opt.MemoryAccounts > 0 && b.accounts <= e.opt.MemoryAccounts
-	return e.day(ctx, b, day, keep)
+	memory := carry && e.opt.MemoryAccounts > 0 && b.accounts <= e.opt.MemoryAccounts
+	return e.day(ctx, b, day, dayPlan{keepState: keepState, memory: memory, spill: carry && !memory && !keepState})
 }
 
 // openBook opens the book as of day−1: from memory, from an explicit path
@@ -163,6 +190,14 @@ func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept
 // for day−1.
 func (e *engine) openBook(ctx context.Context, day billing.Date, path string, kept *book) (*opened, error) {
 	prev := day - 1
+	if kept != nil && kept.spill != "" {
+		r, err := openSpill(kept.spill)
+		if err != nil {
+			return nil, err
+		}
+		return &opened{stream: r, from: StateDir(e.opt.Out, prev), baseline: kept.dist, accounts: kept.n,
+			close: r.Close, verified: true, exposure: kept.exposure}, nil
+	}
 	if kept != nil {
 		return &opened{stream: &sliceStream{accounts: kept.accounts}, from: StateDir(e.opt.Out, prev),
 			baseline: kept.dist, accounts: len(kept.accounts), close: func() {}}, nil
@@ -170,12 +205,17 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	explicit := path != ""
 	if !explicit {
 		if !Published(e.opt.Out, prev) {
-			return nil, &NoStateError{Day: day, Last: LastPublishedBefore(e.opt.Out, day), Out: e.opt.Out}
+			return nil, &NoStateError{Day: day, Last: LastStateBefore(e.opt.Out, day), Out: e.opt.Out}
 		}
 		path = StateDir(e.opt.Out, prev)
 	}
 	start := time.Now()
 	if !state.IsSnapshot(path) {
+		if !explicit && !StateKept(e.opt.Out, prev) {
+			// Published by a backfill that did not keep its state: never
+			// read a partial book, say where the nearest kept one is.
+			return nil, &NoStateError{Day: day, Last: LastStateBefore(e.opt.Out, day), Out: e.opt.Out, NotKept: true}
+		}
 		if !explicit {
 			return nil, fmt.Errorf("%w: %s has no %s: the published state was changed", state.ErrBadState, path, state.InfoFile)
 		}

@@ -181,9 +181,9 @@ func (e *engine) chainState(day billing.Date) string {
 
 // publishDay publishes the day (a run of the whole book) or writes the
 // shard's part of it.
-func (e *engine) publishDay(day billing.Date, fill func(dir string) error) error {
+func (e *engine) publishDay(day billing.Date, keepState bool, fill func(dir string) error) error {
 	if !e.opt.Shard.Sharded() {
-		return publish(e.opt.Out, day, fill)
+		return publish(e.opt.Out, day, keepState, fill)
 	}
 	return writePart(e.opt.Out, day, e.opt.Shard, fill)
 }

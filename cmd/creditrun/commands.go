@@ -36,7 +36,7 @@ func init() {
 	commands = []command{
 		{"run", "--as-of D --events DIR --out DIR [--state DIR] [--policy FILE] [--shards N [--shard K]]",
 			"close one business date and publish OUT/as_of=D/ (with --shards: write shard K's part of it)", cmdRun},
-		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE] [--shards N [--shard K]]",
+		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE] [--state-every N] [--shards N [--shard K]]",
 			"close every date D1..D2 in one process, as chained runs would (with --shards: shard K's parts)", cmdBackfill},
 		{"commit", "(--as-of D | --from D1 --to D2) --out DIR --shards N [--policy FILE]",
 			"publish sharded dates from the parts of their N shards, after checking they belong together", cmdCommit},

@@ -34,7 +34,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.policy, "policy", "", "policy file (default: the built-in policy, see 'creditrun policy show')")
 	fs.IntVar(&r.opt.Workers, "workers", r.opt.Workers, "buckets processed at once")
 	fs.IntVar(&r.opt.BucketSize, "bucket-size", r.opt.BucketSize, "accounts per bucket: memory is about workers × bucket size")
-	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: always read the published state back)")
+	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: never; larger books are read back from the state just published, or from a private spill under OUT/_work/ when --state-every did not keep it)")
 	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", r.opt.MaxRejectRatio, "share of rejected input rows above which nothing is published (exit 3)")
 	fs.BoolVar(&r.opt.RequireMarker, "require-success-marker", false, "refuse a night unless every input partition it needs holds _SUCCESS")
 	fs.BoolVar(&r.opt.SparsePartitions, "sparse-partitions", false, "take a missing input partition as a day without rows (DuckDB PARTITION_BY, Spark partitionBy)")
@@ -113,7 +113,8 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var from, to dateFlag
 	fs.Var(&from, "from", "first business date YYYY-MM-DD")
 	fs.Var(&to, "to", "last business date YYYY-MM-DD (required)")
-	catchUp := fs.Bool("catch-up", false, "start the day after the latest date published before --to (instead of --from): what a scheduler runs to close --to whatever it missed")
+	catchUp := fs.Bool("catch-up", false, "start the day after the latest date published with its state before --to (instead of --from): what a scheduler runs to close --to whatever it missed")
+	fs.IntVar(&rf.opt.StateEvery, "state-every", rf.opt.StateEvery, "publish the state of the first date, every N-th date after it and the last (1: every date); the other dates publish every table but no state/, so a run of the day after one of them needs a backfill from the nearest date with its state")
 	pos, err := parse(fs, args, stdout, stderr)
 	if err != nil {
 		return err
@@ -133,7 +134,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if rf.opt.Out == "" {
 			return fmt.Errorf("%w: creditrun backfill: --out is required", pipeline.ErrUsage)
 		}
-		last := pipeline.LastPublishedBefore(rf.opt.Out, to.d)
+		last := pipeline.LastStateBefore(rf.opt.Out, to.d)
 		if last == 0 && rf.opt.State == "" {
 			return rf.noState(&pipeline.NoStateError{Day: to.d, Out: rf.opt.Out})
 		}
@@ -202,10 +203,15 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 	return nil
 }
 
-// noState adds to a missing state the command that fixes it.
+// noState adds to a missing state the command that fixes it: the backfill
+// from the day after the latest date with its state, which publishes the
+// dates between again (the same bytes) with their state.
 func (rf *runFlags) noState(ns *pipeline.NoStateError) error {
 	if ns.Last != 0 {
 		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s", ns.Last+1, ns.Day, rf.repeat())}
+	}
+	if ns.NotKept {
+		return ns // the first date's master is not known here: the message says what to do
 	}
 	master := filepath.Join(rf.opt.Events, billing.DatasetAccounts)
 	if _, err := os.Stat(master); err == nil {

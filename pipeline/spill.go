@@ -1,0 +1,626 @@
+package pipeline
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/state"
+	"github.com/creditrun/creditrun/scoring"
+)
+
+// bookWriter receives a day's new book, bucket by bucket in account
+// order: the published state (a *state.Writer), a backfill's spill, or
+// nothing at all.
+type bookWriter interface {
+	Write(accounts []billing.Account) error
+	Close() error
+	Abort()
+	// Finish completes the book once its tables are closed.
+	Finish(info state.Info, dist *scoring.Distribution) error
+}
+
+// noBook is the book of a day whose state is not kept and whose next day,
+// if any, starts from memory.
+type noBook struct{}
+
+func (noBook) Write([]billing.Account) error                  { return nil }
+func (noBook) Close() error                                   { return nil }
+func (noBook) Abort()                                         {}
+func (noBook) Finish(state.Info, *scoring.Distribution) error { return nil }
+
+// A spill is the book as of a day a backfill does not publish the state
+// of, kept for the next day under OUT/_work/, where no reader looks: one
+// file of frames, one frame a bucket. The process that writes a spill is
+// the only one that reads it, so its encoding is private: varints, in the
+// order of billing.Account's fields, nothing fsynced (a crash leaves it to
+// the next run's cleanup, like any night being written).
+//
+// A frame is its header, uvarints: the number of accounts, the number of
+// each kind of child row (spillKinds of them, so that the reader
+// allocates each kind once a frame) and the payload's length; then the
+// payload.
+
+// spillWriter writes a spill.
+type spillWriter struct {
+	path   string
+	f      *os.File
+	w      *bufio.Writer
+	enc    spillEncoder
+	header []byte
+	n      int
+}
+
+func createSpill(path string) (*spillWriter, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &spillWriter{path: path, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+func (s *spillWriter) Write(accounts []billing.Account) error {
+	e := &s.enc
+	e.b, e.kinds = e.b[:0], [spillKinds]int{}
+	for i := range accounts {
+		e.account(&accounts[i])
+	}
+	h := binary.AppendUvarint(s.header[:0], uint64(len(accounts)))
+	for _, k := range e.kinds {
+		h = binary.AppendUvarint(h, uint64(k))
+	}
+	s.header = binary.AppendUvarint(h, uint64(len(e.b)))
+	if _, err := s.w.Write(s.header); err != nil {
+		return fmt.Errorf("spill %s: %w", s.path, err)
+	}
+	if _, err := s.w.Write(e.b); err != nil {
+		return fmt.Errorf("spill %s: %w", s.path, err)
+	}
+	s.n += len(accounts)
+	return nil
+}
+
+func (s *spillWriter) Close() error {
+	err := s.w.Flush()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spill %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *spillWriter) Abort() {
+	s.f.Close()
+	os.Remove(s.path)
+}
+
+func (s *spillWriter) Finish(state.Info, *scoring.Distribution) error { return nil }
+
+// spillReader reads a spill back, in the book's order (an accountStream).
+type spillReader struct {
+	path    string
+	f       *os.File
+	r       *bufio.Reader
+	payload []byte
+	dec     spillDecoder
+	left    int // accounts of the current frame not read yet
+}
+
+func openSpill(path string) (*spillReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &spillReader{path: path, f: f, r: bufio.NewReaderSize(f, 1<<20)}, nil
+}
+
+func (s *spillReader) Read(buf []billing.Account) (int, error) {
+	if s.left == 0 {
+		if err := s.frame(); err != nil {
+			return 0, err
+		}
+	}
+	n := min(len(buf), s.left)
+	for i := range buf[:n] {
+		s.dec.account(&buf[i])
+	}
+	if s.dec.err != nil {
+		return 0, fmt.Errorf("%w: spill %s: %w", ErrInternal, s.path, s.dec.err)
+	}
+	s.left -= n
+	return n, nil
+}
+
+// frame loads the next frame; io.EOF at the end of the spill.
+func (s *spillReader) frame() error {
+	n, err := binary.ReadUvarint(s.r)
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	var kinds [spillKinds]uint64
+	for i := range kinds {
+		if err == nil {
+			kinds[i], err = binary.ReadUvarint(s.r)
+		}
+	}
+	var size uint64
+	if err == nil {
+		size, err = binary.ReadUvarint(s.r)
+	}
+	if err == nil && size > 1<<40 {
+		err = errors.New("frame too large")
+	}
+	if err == nil {
+		if uint64(cap(s.payload)) < size {
+			s.payload = make([]byte, size)
+		}
+		s.payload = s.payload[:size]
+		_, err = io.ReadFull(s.r, s.payload)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: spill %s: %w", ErrInternal, s.path, err)
+	}
+	s.dec.reset(s.payload, kinds)
+	s.left = int(n)
+	return nil
+}
+
+// Close closes the spill and removes it: it served its one day.
+func (s *spillReader) Close() {
+	s.f.Close()
+	os.Remove(s.path)
+}
+
+// spillEncoder appends accounts to b, counting their child rows by kind.
+type spillEncoder struct {
+	b     []byte
+	kinds [spillKinds]int
+}
+
+func (e *spillEncoder) int(v int64) { e.b = binary.AppendVarint(e.b, v) }
+
+func (e *spillEncoder) str(s string) {
+	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+func (e *spillEncoder) bool(v bool) {
+	if v {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+}
+
+func (e *spillEncoder) components(c *billing.Components) {
+	for _, m := range c {
+		e.int(int64(m))
+	}
+}
+
+func (e *spillEncoder) count(kind, n int) {
+	e.b = binary.AppendUvarint(e.b, uint64(n))
+	e.kinds[kind] += n
+}
+
+// The kinds of child rows, in the order account writes them.
+const (
+	kindStatements = iota
+	kindPending
+	kindPlans
+	kindPurchases
+	kindHistory
+	kindSeen
+	kindLateAccruals
+	kindFailures
+	kindAccruals
+	spillKinds
+)
+
+// account encodes every field of a, in declaration order.
+func (e *spillEncoder) account(a *billing.Account) {
+	e.int(a.ID)
+	e.str(a.CustomerID)
+	e.int(int64(a.OpenedOn))
+	e.str(string(a.Status))
+	e.int(int64(a.ActivatedOn))
+	e.int(int64(a.Limit))
+	e.int(int64(a.BillingDay))
+	e.int(int64(a.ExternalScore))
+	e.bool(a.HasExternalScore)
+	e.bool(a.Fraud)
+	e.int(int64(a.Credit))
+	e.int(int64(a.LastStatement))
+	e.int(int64(a.LastBalance))
+	e.count(kindStatements, len(a.Statements))
+	for i := range a.Statements {
+		s := &a.Statements[i]
+		e.int(int64(s.Date))
+		e.int(int64(s.DueDate))
+		e.int(int64(s.NewBalance))
+		e.int(int64(s.MinimumDue))
+		e.int(int64(s.MinRemaining))
+		e.components(&s.Owed)
+	}
+	c := &a.Cycle
+	for _, m := range [...]billing.Money{c.Purchases, c.InstallmentSpend, c.Payments, c.Refunds, c.RevolvingFees,
+		c.Penalties, c.AcceleratedPrincipal, c.AcceleratedFees} {
+		e.int(int64(m))
+	}
+	e.int(int64(c.FailedDeductions))
+	e.int(int64(c.MaxDPD))
+	e.count(kindPending, len(a.Pending))
+	for i := range a.Pending {
+		l := &a.Pending[i]
+		e.str(string(l.Kind))
+		e.int(int64(l.Date))
+		e.str(l.Ref)
+		e.int(int64(l.Period))
+		e.int(int64(l.Amount))
+	}
+	e.count(kindPlans, len(a.Plans))
+	for i := range a.Plans {
+		p := &a.Plans[i]
+		e.str(p.TxnID)
+		e.int(int64(p.OpenedOn))
+		e.int(int64(p.Principal))
+		e.int(int64(p.Periods))
+		e.int(int64(p.FeeRate))
+		e.int(int64(p.PeriodPrincipal))
+		e.int(int64(p.PeriodFee))
+		e.int(int64(p.LastPeriodPrincipal))
+		e.int(int64(p.Billed))
+		e.int(int64(p.Skip))
+		e.int(int64(p.Remaining))
+		e.int(int64(p.BilledPrincipal))
+		e.int(int64(p.BilledFees))
+	}
+	e.count(kindPurchases, len(a.Purchases))
+	for i := range a.Purchases {
+		p := &a.Purchases[i]
+		e.str(p.TxnID)
+		e.int(int64(p.Date))
+		e.int(int64(p.Amount))
+		e.int(int64(p.Refunded))
+		e.int(int64(p.Installments))
+	}
+	e.count(kindHistory, len(a.History))
+	for i := range a.History {
+		h := &a.History[i]
+		e.int(int64(h.StatementDate))
+		for _, m := range [...]billing.Money{h.Spend, h.InstallmentSpend, h.Billed, h.Paid, h.Balance, h.Limit, h.MinimumDue} {
+			e.int(int64(m))
+		}
+		e.int(int64(h.MaxDPD))
+		e.int(int64(h.FailedDeductions))
+	}
+	e.count(kindSeen, len(a.Seen))
+	for i := range a.Seen {
+		s := &a.Seen[i]
+		e.str(s.Dataset)
+		e.str(s.ID)
+		e.int(int64(s.Date))
+	}
+	e.count(kindLateAccruals, len(a.LateAccruals))
+	for i := range a.LateAccruals {
+		x := &a.LateAccruals[i]
+		e.int(int64(x.Date))
+		e.int(int64(x.Revolving))
+		e.int(int64(x.Penalty))
+		e.int(int64(x.DueDate))
+		e.int(int64(x.MinRemaining))
+		e.components(&x.Owed)
+	}
+	e.int(int64(a.FrozenOn))
+	e.int(int64(a.LastPastDue))
+	e.int(int64(a.LimitChangedOn))
+	e.int(int64(a.ClosedOn))
+	e.str(a.ClosedBy)
+	e.int(int64(a.ChargedOff))
+	e.int(int64(a.Recovered))
+	e.bool(a.CloseRequested)
+	e.int(int64(a.DeferralsUsed))
+	e.str(a.Note)
+	e.int(int64(a.FailedDeductions))
+	e.count(kindFailures, len(a.Failures))
+	for i := range a.Failures {
+		f := &a.Failures[i]
+		e.str(f.RepaymentID)
+		e.str(f.Channel)
+		e.int(f.PaidAt)
+		e.int(int64(f.Date))
+		e.str(f.Excused)
+	}
+	e.count(kindAccruals, len(a.Accruals))
+	for i := range a.Accruals {
+		x := &a.Accruals[i]
+		e.int(int64(x.Date))
+		e.int(int64(x.FirstDue))
+		e.int(int64(x.OldestDue))
+		e.int(int64(x.DPD))
+		e.int(int64(x.Penalty))
+		e.int(int64(x.Revolving))
+	}
+	e.str(a.Grade)
+	e.int(int64(a.Score))
+}
+
+// spillDecoder decodes the accounts of one frame. Each kind of child row
+// comes from one array per frame, capped per account so that appending to
+// one account's rows never writes into another's. Each string is its own
+// copy (a row written from it must not keep a whole frame alive), but for
+// the few values of the enumerations, which are shared.
+type spillDecoder struct {
+	b    []byte
+	i    int
+	err  error
+	syms map[string]string
+
+	statements   []billing.Statement
+	pending      []billing.Line
+	plans        []billing.Plan
+	purchases    []billing.PurchaseRef
+	history      []billing.CycleStats
+	seen         []billing.SeenEvent
+	lateAccruals []billing.LateAccrual
+	failures     []billing.FailedDeduction
+	accruals     []billing.Accrual
+}
+
+func (d *spillDecoder) reset(payload []byte, kinds [spillKinds]uint64) {
+	const most = 1 << 32 // beyond any frame: a count beyond it is corruption
+	for _, k := range kinds {
+		if k > most {
+			d.err = fmt.Errorf("a frame of %d child rows", k)
+			return
+		}
+	}
+	syms := d.syms
+	if syms == nil {
+		syms = map[string]string{}
+	}
+	*d = spillDecoder{b: payload, syms: syms,
+		statements:   make([]billing.Statement, kinds[kindStatements]),
+		pending:      make([]billing.Line, kinds[kindPending]),
+		plans:        make([]billing.Plan, kinds[kindPlans]),
+		purchases:    make([]billing.PurchaseRef, kinds[kindPurchases]),
+		history:      make([]billing.CycleStats, kinds[kindHistory]),
+		seen:         make([]billing.SeenEvent, kinds[kindSeen]),
+		lateAccruals: make([]billing.LateAccrual, kinds[kindLateAccruals]),
+		failures:     make([]billing.FailedDeduction, kinds[kindFailures]),
+		accruals:     make([]billing.Accrual, kinds[kindAccruals]),
+	}
+}
+
+func (d *spillDecoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%s at byte %d", what, d.i)
+	}
+	d.i = len(d.b)
+}
+
+func (d *spillDecoder) int() int64 {
+	v, n := binary.Varint(d.b[d.i:])
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.i += n
+	return v
+}
+
+func (d *spillDecoder) uint() uint64 {
+	v, n := binary.Uvarint(d.b[d.i:])
+	if n <= 0 {
+		d.fail("bad uvarint")
+		return 0
+	}
+	d.i += n
+	return v
+}
+
+func (d *spillDecoder) str() string {
+	n := d.uint()
+	if n > uint64(len(d.b)-d.i) {
+		d.fail("string beyond the frame")
+		return ""
+	}
+	s := string(d.b[d.i : d.i+int(n)])
+	d.i += int(n)
+	return s
+}
+
+// sym decodes a string of an enumeration: a status, a kind, a dataset, a
+// channel, a grade.
+func (d *spillDecoder) sym() string {
+	n := d.uint()
+	if n > uint64(len(d.b)-d.i) {
+		d.fail("string beyond the frame")
+		return ""
+	}
+	b := d.b[d.i : d.i+int(n)]
+	d.i += int(n)
+	if s, ok := d.syms[string(b)]; ok {
+		return s
+	}
+	if len(d.syms) > 1024 {
+		return string(b) // not an enumeration after all
+	}
+	s := string(b)
+	d.syms[s] = s
+	return s
+}
+
+func (d *spillDecoder) bool() bool {
+	if d.i >= len(d.b) {
+		d.fail("frame cut short")
+		return false
+	}
+	v := d.b[d.i] != 0
+	d.i++
+	return v
+}
+
+func (d *spillDecoder) money() billing.Money { return billing.Money(d.int()) }
+func (d *spillDecoder) date() billing.Date   { return billing.Date(d.int()) }
+func (d *spillDecoder) int32() int32         { return int32(d.int()) }
+
+func (d *spillDecoder) components(c *billing.Components) {
+	for i := range c {
+		c[i] = d.money()
+	}
+}
+
+// take cuts the next n rows of arr for one account (nil for none).
+func take[T any](d *spillDecoder, arr *[]T) []T {
+	n := d.uint()
+	if n == 0 {
+		return nil
+	}
+	if n > uint64(len(*arr)) {
+		d.fail("more child rows than the frame holds")
+		return nil
+	}
+	rows := (*arr)[:n:n]
+	*arr = (*arr)[n:]
+	return rows
+}
+
+// account decodes into a, overwriting every field.
+func (d *spillDecoder) account(a *billing.Account) {
+	*a = billing.Account{}
+	if d.err != nil {
+		return
+	}
+	a.ID = d.int()
+	a.CustomerID = d.str()
+	a.OpenedOn = d.date()
+	a.Status = billing.Status(d.sym())
+	a.ActivatedOn = d.date()
+	a.Limit = d.money()
+	a.BillingDay = d.int32()
+	a.ExternalScore = d.int32()
+	a.HasExternalScore = d.bool()
+	a.Fraud = d.bool()
+	a.Credit = d.money()
+	a.LastStatement = d.date()
+	a.LastBalance = d.money()
+	a.Statements = take(d, &d.statements)
+	for i := range a.Statements {
+		s := &a.Statements[i]
+		s.Date, s.DueDate = d.date(), d.date()
+		s.NewBalance, s.MinimumDue, s.MinRemaining = d.money(), d.money(), d.money()
+		d.components(&s.Owed)
+	}
+	c := &a.Cycle
+	for _, m := range [...]*billing.Money{&c.Purchases, &c.InstallmentSpend, &c.Payments, &c.Refunds, &c.RevolvingFees,
+		&c.Penalties, &c.AcceleratedPrincipal, &c.AcceleratedFees} {
+		*m = d.money()
+	}
+	c.FailedDeductions = d.int32()
+	c.MaxDPD = d.int32()
+	a.Pending = take(d, &d.pending)
+	for i := range a.Pending {
+		l := &a.Pending[i]
+		l.Kind = billing.LineKind(d.sym())
+		l.Date = d.date()
+		l.Ref = d.str()
+		l.Period = d.int32()
+		l.Amount = d.money()
+	}
+	a.Plans = take(d, &d.plans)
+	for i := range a.Plans {
+		p := &a.Plans[i]
+		p.TxnID = d.str()
+		p.OpenedOn = d.date()
+		p.Principal = d.money()
+		p.Periods = d.int32()
+		p.FeeRate = billing.Rate(d.int())
+		p.PeriodPrincipal = d.money()
+		p.PeriodFee = d.money()
+		p.LastPeriodPrincipal = d.money()
+		p.Billed = d.int32()
+		p.Skip = d.int32()
+		p.Remaining = d.money()
+		p.BilledPrincipal = d.money()
+		p.BilledFees = d.money()
+	}
+	a.Purchases = take(d, &d.purchases)
+	for i := range a.Purchases {
+		p := &a.Purchases[i]
+		p.TxnID = d.str()
+		p.Date = d.date()
+		p.Amount = d.money()
+		p.Refunded = d.money()
+		p.Installments = d.int32()
+	}
+	a.History = take(d, &d.history)
+	for i := range a.History {
+		h := &a.History[i]
+		h.StatementDate = d.date()
+		for _, m := range [...]*billing.Money{&h.Spend, &h.InstallmentSpend, &h.Billed, &h.Paid, &h.Balance, &h.Limit, &h.MinimumDue} {
+			*m = d.money()
+		}
+		h.MaxDPD = d.int32()
+		h.FailedDeductions = d.int32()
+	}
+	a.Seen = take(d, &d.seen)
+	for i := range a.Seen {
+		s := &a.Seen[i]
+		s.Dataset = d.sym()
+		s.ID = d.str()
+		s.Date = d.date()
+	}
+	a.LateAccruals = take(d, &d.lateAccruals)
+	for i := range a.LateAccruals {
+		x := &a.LateAccruals[i]
+		x.Date = d.date()
+		x.Revolving = d.money()
+		x.Penalty = d.money()
+		x.DueDate = d.date()
+		x.MinRemaining = d.money()
+		d.components(&x.Owed)
+	}
+	a.FrozenOn = d.date()
+	a.LastPastDue = d.date()
+	a.LimitChangedOn = d.date()
+	a.ClosedOn = d.date()
+	a.ClosedBy = d.sym()
+	a.ChargedOff = d.money()
+	a.Recovered = d.money()
+	a.CloseRequested = d.bool()
+	a.DeferralsUsed = d.int32()
+	a.Note = d.str()
+	a.FailedDeductions = d.int32()
+	a.Failures = take(d, &d.failures)
+	for i := range a.Failures {
+		f := &a.Failures[i]
+		f.RepaymentID = d.str()
+		f.Channel = d.sym()
+		f.PaidAt = d.int()
+		f.Date = d.date()
+		f.Excused = d.str()
+	}
+	a.Accruals = take(d, &d.accruals)
+	for i := range a.Accruals {
+		x := &a.Accruals[i]
+		x.Date = d.date()
+		x.FirstDue = d.date()
+		x.OldestDue = d.date()
+		x.DPD = d.int32()
+		x.Penalty = d.money()
+		x.Revolving = d.money()
+	}
+	a.Grade = d.sym()
+	a.Score = d.int32()
+}
