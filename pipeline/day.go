@@ -53,7 +53,7 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayP
 	t0 := time.Now()
 	rejects := newRejectSpool(scratchDir(e.opt), day)
 	defer rejects.close()
-	ev, err := e.readEvents(ctx, day, e.opt.Shard.readerRejects(rejects))
+	ev, err := e.readEvents(ctx, day, e.opt.Shard.readerRejects(rejects), e.opt.Shard.known(b.ids))
 	if err != nil {
 		return nil, nil, err
 	}

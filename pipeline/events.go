@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -80,8 +81,10 @@ func inputError(ds string, err error) error {
 // readEvents lists the files of the partitions day needs, proving they
 // landed, and reads the event datasets of day in parallel, their rejects
 // going to rejects as they are found (the night's spool, which the caller
-// sets as the events' rejects).
-func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects source.RejectWriter) (*dayEvents, error) {
+// sets as the events' rejects). With book, the book's account ids, events
+// of accounts neither it nor tonight's accounts feed has are rejected as
+// they are read (the feed is read first); without, by the daily step.
+func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects source.RejectWriter, book []int64) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	var lists [5][]source.File
@@ -115,6 +118,19 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	}
 	ev := &dayEvents{}
 	tx, re, rq, ac, in := lists[0], lists[1], lists[2], lists[3], lists[4]
+	if book != nil {
+		if len(ac) > 0 {
+			err := guard("reading the accounts feed", func() (err error) {
+				ev.feed, err = source.ReadFeedTo(ctx, ac, day, rules, rejects)
+				return
+			})()
+			if err != nil {
+				return nil, err
+			}
+			ac = nil // read
+		}
+		rules.Known = knownAccounts(book, ev.feed)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(guard("reading transactions", func() (err error) {
 		ev.txns, err = source.ReadTransactionsTo(gctx, tx, day, rules, rejects)
@@ -139,11 +155,27 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	ev.files = append(append(append(append(append(ev.files, tx...), re...), rq...), ac...), in...)
+	ev.files = append(append(append(append(append(ev.files, tx...), re...), rq...), lists[3]...), in...)
 	if err := e.checksum(ev.files); err != nil {
 		return nil, err
 	}
 	return ev, nil
+}
+
+// knownAccounts says whether book (ascending ids) or the feed's rows have
+// an account.
+func knownAccounts(book []int64, feed []source.FeedRow) func(int64) bool {
+	opened := make(map[int64]struct{}, len(feed))
+	for i := range feed {
+		opened[feed[i].ID] = struct{}{}
+	}
+	return func(id int64) bool {
+		if _, ok := slices.BinarySearch(book, id); ok {
+			return true
+		}
+		_, ok := opened[id]
+		return ok
+	}
 }
 
 // checksum hashes the files a day reads, each once per process (a

@@ -21,7 +21,7 @@ import (
 
 // RejectUnknownAccount is the reason for an event of an account the book
 // does not have.
-const RejectUnknownAccount = "unknown_account"
+const RejectUnknownAccount = source.ReasonUnknownAccount
 
 // rejectUnknown rejects every event in ev: none of them has an account.
 func rejectUnknown(ev *billing.Events, out *billing.Output) {

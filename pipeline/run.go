@@ -163,6 +163,10 @@ type opened struct {
 	verified     bool
 	exposure     string // exact, as billing.Total writes it
 	policyChange string // the state's policy version, when the night changes it on purpose
+	// ids are the book's account ids, ascending, when the night has them
+	// cheaply (a published state, a master, a book in memory): events of
+	// other accounts are rejected as they are read. nil otherwise.
+	ids []int64
 }
 
 // runDay opens the book as of day−1 and runs day. kept, when set, is that
@@ -199,8 +203,12 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 			close: r.Close, verified: true, exposure: kept.exposure}, nil
 	}
 	if kept != nil {
+		ids := make([]int64, len(kept.accounts))
+		for i := range kept.accounts {
+			ids[i] = kept.accounts[i].ID
+		}
 		return &opened{stream: &sliceStream{accounts: kept.accounts}, from: StateDir(e.opt.Out, prev),
-			baseline: kept.dist, accounts: len(kept.accounts), close: func() {}}, nil
+			baseline: kept.dist, accounts: len(kept.accounts), close: func() {}, ids: ids}, nil
 	}
 	explicit := path != ""
 	if !explicit {
@@ -225,7 +233,11 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 		}
 		e.log.Info().Str("stage", "read_master").Str("from", path).Int("accounts", len(master)).
 			Dur("took", time.Since(start)).Msg("stage done")
-		return &opened{stream: &masterStream{master: master}, from: path, accounts: len(master), close: func() {}}, nil
+		ids := make([]int64, len(master))
+		for i := range master {
+			ids[i] = master[i].ID
+		}
+		return &opened{stream: &masterStream{master: master}, from: path, accounts: len(master), close: func() {}, ids: ids}, nil
 	}
 	if state.IsSharded(path) {
 		return e.openParts(path, day, explicit) // a sharded night's state (shard.go)
@@ -258,6 +270,10 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	if err != nil {
 		return nil, err
 	}
+	ids, err := state.AccountIDs(path)
+	if err != nil {
+		return nil, err
+	}
 	r, err := state.Open(path)
 	if err != nil {
 		return nil, err
@@ -265,7 +281,7 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
 		Dur("took", time.Since(start)).Msg("stage done")
 	return &opened{stream: r, from: path, baseline: dist, accounts: info.Accounts, close: r.Close,
-		verified: true, exposure: info.Exposure, policyChange: change}, nil
+		verified: true, exposure: info.Exposure, policyChange: change, ids: ids}, nil
 }
 
 // readMaster reads the accounts master of a first run for day, sorted by

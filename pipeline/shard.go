@@ -273,6 +273,17 @@ func (s Shard) readerRejects(spool *rejectSpool) source.RejectWriter {
 	return spool
 }
 
+// known is the book's account ids by which a night rejects events of
+// unknown accounts as it reads them; none for a shard, whose readers'
+// rejects are shard 0's (its own accounts' unknown events are the daily
+// step's to reject).
+func (s Shard) known(ids []int64) []int64 {
+	if s.Sharded() {
+		return nil
+	}
+	return ids
+}
+
 type discardRejects struct{}
 
 func (discardRejects) WriteRejects([]source.Reject) error { return nil }

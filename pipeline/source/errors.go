@@ -90,6 +90,11 @@ const (
 	// Rules.LateWindowDays after it happened. Reported by the run for the
 	// partition's own date, the run that would have applied it.
 	ReasonTooLate = "too_late"
+	// ReasonUnknownAccount: an event (transaction, repayment, request) of
+	// an account the book does not have. Rejected as it is read when the
+	// night knows the book's accounts (Rules.Known), before the duplicate
+	// check; otherwise by the daily step, with the same reason.
+	ReasonUnknownAccount = "unknown_account"
 )
 
 // Reject is an input row the readers refused. File is the file's path, Row

@@ -32,6 +32,9 @@ type dataset[T any, K comparable] struct {
 	// order returns the sort key of a row: the rows are returned sorted by
 	// order, then by id.
 	order func(*T) (account, at int64)
+	// byAccount: a row is an event of the account order names, rejected
+	// when Rules.Known does not know it.
+	byAccount bool
 	// latest keeps, of the rows that share an id, the one with the latest
 	// timestamp (the later file and row on a tie) instead of rejecting the
 	// others as duplicates: an accounts feed's rows describe an account as
@@ -534,7 +537,12 @@ func readChunk[T any, K comparable](ds *dataset[T, K], w *worker, cs *columns, r
 		case keep:
 			rows = append(rows, zero)
 			v := &rows[len(rows)-1]
-			if reason, detail = ds.decode(rc, i, v); reason == "" {
+			if reason, detail = ds.decode(rc, i, v); reason == "" && ds.byAccount && rules.Known != nil {
+				if a, _ := ds.order(v); !rules.Known(a) {
+					reason = ReasonUnknownAccount
+				}
+			}
+			if reason == "" {
 				if ds.src != nil {
 					*ds.src(v) = billing.Source{File: f.Index, Row: row}
 				}

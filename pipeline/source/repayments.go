@@ -24,12 +24,13 @@ var repayments = dataset[billing.Repayment, string]{
 		{"repayment_id", kString}, {"account_id", kInt64}, {"paid_at", kTimestamp}, {"amount", kMoney},
 		{"channel", kString}, {"status", kString}, {"failure_reason", kString}, {"payoff_txn_id", kString},
 	},
-	ts:     rpPaidAt,
-	decode: decodeRepayment,
-	id:     func(p *billing.Repayment) string { return p.RepaymentID },
-	idText: func(p *billing.Repayment) string { return p.RepaymentID },
-	src:    func(p *billing.Repayment) *billing.Source { return &p.Src },
-	order:  func(v *billing.Repayment) (int64, int64) { return v.AccountID, v.PaidAt },
+	ts:        rpPaidAt,
+	decode:    decodeRepayment,
+	id:        func(p *billing.Repayment) string { return p.RepaymentID },
+	idText:    func(p *billing.Repayment) string { return p.RepaymentID },
+	src:       func(p *billing.Repayment) *billing.Source { return &p.Src },
+	byAccount: true,
+	order:     func(v *billing.Repayment) (int64, int64) { return v.AccountID, v.PaidAt },
 }
 
 // ReadRepayments reads the repayments of business day day (paid_at's local

@@ -23,12 +23,13 @@ var requests = dataset[billing.Request, string]{
 		{"request_id", kString}, {"account_id", kInt64}, {"requested_at", kTimestamp}, {"kind", kString},
 		{"txn_id", kString}, {"periods", kInt32}, {"billing_day", kInt32},
 	},
-	ts:     rqRequestedAt,
-	decode: decodeRequest,
-	id:     func(q *billing.Request) string { return q.RequestID },
-	idText: func(q *billing.Request) string { return q.RequestID },
-	src:    func(q *billing.Request) *billing.Source { return &q.Src },
-	order:  func(v *billing.Request) (int64, int64) { return v.AccountID, v.RequestedAt },
+	ts:        rqRequestedAt,
+	decode:    decodeRequest,
+	id:        func(q *billing.Request) string { return q.RequestID },
+	idText:    func(q *billing.Request) string { return q.RequestID },
+	src:       func(q *billing.Request) *billing.Source { return &q.Src },
+	byAccount: true,
+	order:     func(v *billing.Request) (int64, int64) { return v.AccountID, v.RequestedAt },
 }
 
 // ReadRequests reads the customer requests of business day day

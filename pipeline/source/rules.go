@@ -29,6 +29,12 @@ type Rules struct {
 	// arrive and still be applied (billing.Config.LateWindowDays); a later
 	// one is too_late. 0 accepts no late event.
 	LateWindowDays int
+	// Known, when set, says whether the book (or tonight's accounts feed)
+	// has an account: an event of an account it does not know is rejected
+	// as unknown_account as it is read, so that a night with a million of
+	// them holds none. It may say yes to an id the night then finds
+	// unknown: the daily step rejects those.
+	Known func(account int64) bool
 }
 
 // RulesFrom returns the rules of a validated billing configuration.

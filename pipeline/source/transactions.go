@@ -27,12 +27,13 @@ var transactions = dataset[billing.Transaction, string]{
 		{"amount", kMoney}, {"installments", kInt32}, {"fee_rate", kRate},
 		{"merchant_category", kString}, {"ref_txn_id", kString},
 	},
-	ts:     txPostedAt,
-	decode: decodeTransaction,
-	id:     func(t *billing.Transaction) string { return t.TxnID },
-	idText: func(t *billing.Transaction) string { return t.TxnID },
-	src:    func(t *billing.Transaction) *billing.Source { return &t.Src },
-	order:  func(v *billing.Transaction) (int64, int64) { return v.AccountID, v.PostedAt },
+	ts:        txPostedAt,
+	decode:    decodeTransaction,
+	id:        func(t *billing.Transaction) string { return t.TxnID },
+	idText:    func(t *billing.Transaction) string { return t.TxnID },
+	src:       func(t *billing.Transaction) *billing.Source { return &t.Src },
+	byAccount: true,
+	order:     func(v *billing.Transaction) (int64, int64) { return v.AccountID, v.PostedAt },
 }
 
 // ReadTransactions reads the transactions of business day day (posted_at's
