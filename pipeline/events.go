@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 
 	"golang.org/x/sync/errgroup"
 
@@ -51,7 +50,7 @@ func (e *engine) listInputs() error {
 	e.inputs = map[string]*source.Dataset{}
 	landing := source.Landing{RequireMarker: e.opt.RequireMarker, Sparse: e.opt.SparsePartitions}
 	for _, ds := range eventDatasets {
-		d, err := source.OpenDataset(ds, filepath.Join(e.opt.Events, ds), landing)
+		d, err := source.OpenDataset(ds, source.Join(e.opt.Events, ds), landing)
 		if optionalDataset(ds) && errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/storage"
 )
 
 // errHelp is returned once a usage text was printed on request (exit 0).
@@ -302,9 +304,18 @@ func loadPolicy(path string) (*policy.Policy, error) {
 	if path == "" {
 		return policy.Default(), nil
 	}
-	p, err := policy.Load(path)
+	var p *policy.Policy
+	var err error
+	if source.IsURL(path) {
+		p, err = loadRemotePolicy(context.Background(), path)
+	} else {
+		p, err = policy.Load(path)
+	}
 	var perr *policy.ProblemsError
 	if err != nil && !errors.As(err, &perr) {
+		if storage.IsTransient(err) {
+			return nil, fmt.Errorf("--policy %s: %w", path, err) // the store may answer later
+		}
 		return nil, fmt.Errorf("%w: --policy %s: %w", pipeline.ErrUsage, path, err)
 	}
 	return p, err

@@ -54,6 +54,9 @@ func (r *runFlags) complete(stderr io.Writer) error {
 	if err := r.shard.complete(&r.opt); err != nil {
 		return err
 	}
+	if err := checkOut("--out", r.opt.Out); err != nil {
+		return err
+	}
 	if err := r.opt.Validate(); err != nil {
 		return err
 	}
