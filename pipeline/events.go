@@ -85,6 +85,7 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	var lists [5][]source.File
 	e.paths = nil
+	req0, bytes0 := source.Fetched()
 	for i, ds := range eventDatasets {
 		d := e.inputs[ds]
 		if d == nil {
@@ -137,6 +138,16 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	if req, bytes := source.Fetched(); req > req0 {
+		var size int64
+		for _, l := range lists {
+			for _, f := range l {
+				size += f.Size
+			}
+		}
+		e.log.Info().Str("as_of", day.String()).Int64("requests", req-req0).Int64("bytes", bytes-bytes0).
+			Int64("input_bytes", size).Msg("input fetched")
 	}
 	ev.files = append(append(append(append(append(ev.files, tx...), re...), rq...), ac...), in...)
 	if err := e.checksum(ev.files); err != nil {
