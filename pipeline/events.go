@@ -10,6 +10,7 @@ import (
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/storage"
 )
 
 // dayEvents are the events of one business date, each slice sorted by
@@ -70,10 +71,19 @@ func inputError(ds string, err error) error {
 	switch {
 	case errors.Is(err, source.ErrNotLanded):
 		return fmt.Errorf("%w: %w", ErrInputMissing, err)
-	case errors.Is(err, source.ErrPartition):
+	case errors.Is(err, source.ErrPartition), errors.Is(err, source.ErrNoBucket):
+		return fmt.Errorf("%w: input %s: %w", ErrBadInput, ds, err)
+	case storeRefused(err):
 		return fmt.Errorf("%w: input %s: %w", ErrBadInput, ds, err)
 	}
 	return fmt.Errorf("input %s: %w", ds, err)
+}
+
+// storeRefused reports whether err is an object store's permanent refusal
+// (credentials refused, access denied): not worth a retry as it is.
+func storeRefused(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && source.IsURL(pe.Path) && !storage.IsTransient(err) && !errors.Is(err, fs.ErrNotExist)
 }
 
 // readEvents lists the files of the partitions day needs, proving they

@@ -155,6 +155,22 @@ func TestS3NotLanded(t *testing.T) {
 		loc := upload(t, ev, "temporary")
 		refuse(t, loc, "transactions holds no Parquet file", "still writing", loc+"/transactions/dt="+start+"/_temporary")
 	})
+	// A wrong location or refused credentials are not input still to
+	// land: failed (exit 1, bad input), not retried.
+	t.Run("no such bucket", func(t *testing.T) {
+		code, stderr, _ := s3Night(t, "s3://no-such-bucket/events", s3Master, start)
+		if code != 1 || lastLine(t, stderr)["kind"] != "bad_input" || !strings.Contains(stderr, "s3://no-such-bucket/events/transactions: no such bucket") {
+			t.Errorf("exit %d, want 1 (bad input) naming the bucket:\n%s", code, stderr)
+		}
+	})
+	t.Run("credentials refused", func(t *testing.T) {
+		loc := upload(t, events, "refused")
+		code, stderr := creditrun(t, []string{"AWS_SECRET_ACCESS_KEY=wrong"}, "run", "--as-of", start, "--events", loc,
+			"--out", t.TempDir(), "--state", s3Master)
+		if code != 1 || lastLine(t, stderr)["kind"] != "bad_input" || !strings.Contains(stderr, loc+"/transactions") {
+			t.Errorf("exit %d, want 1 (bad input) naming the dataset:\n%s", code, stderr)
+		}
+	})
 	t.Run("today's partition missing", func(t *testing.T) {
 		ev := copyDir(t, events)
 		os.RemoveAll(filepath.Join(ev, "repayments", "dt="+start))

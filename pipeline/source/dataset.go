@@ -90,6 +90,9 @@ func OpenDataset(name, path string, opt Landing) (*Dataset, error) {
 		d.top = st.top
 	}
 	if _, err := t.lstat(d.top); err != nil {
+		if st, ok := t.(*storeTree); ok && errors.Is(err, fs.ErrNotExist) && st.bucketMissing() {
+			return nil, fmt.Errorf("list %s: %w: the bucket does not exist, or the credentials given cannot see it", path, ErrNoBucket)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, &NotLandedError{Dataset: name, Path: path, Reason: "does not exist: upstream has not landed it", notExist: true}
 		}

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -67,7 +68,7 @@ func openTree(location string) (tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &storeTree{r: r, top: r.URL(".")}, nil
+	return &storeTree{r: r, top: r.URL("."), location: location}, nil
 }
 
 // localTree is the local file system.
@@ -84,8 +85,28 @@ func (localTree) root() *storage.Root                     { return nil }
 // (top, the root's own URL, then "/" and the names below it). An object
 // store has no links, so nothing is followed and nothing loops.
 type storeTree struct {
-	r   *storage.Root
-	top string
+	r        *storage.Root
+	top      string
+	location string // as opened
+}
+
+// bucketMissing reports whether the bucket of the tree does not exist
+// (or is not visible with the credentials given), as opposed to a prefix
+// with nothing under it.
+func (t *storeTree) bucketMissing() bool {
+	loc, query, _ := strings.Cut(t.location, "?")
+	scheme, rest, _ := strings.Cut(loc, "://")
+	bucket, _, _ := strings.Cut(rest, "/")
+	if query != "" {
+		query = "?" + query
+	}
+	r, err := storage.Open(context.Background(), scheme+"://"+bucket+query)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	_, err = r.Stat(context.Background(), ".")
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 func (t *storeTree) root() *storage.Root { return t.r }
