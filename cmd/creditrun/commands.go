@@ -71,6 +71,10 @@ Usage:
 	}
 	b.WriteString(`
 Run 'creditrun help COMMAND' or 'creditrun COMMAND -h' for a command's flags.
+Inputs (--events, a first run's --state, --policy) may be on object storage:
+s3://bucket/prefix (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
+AWS_S3_USE_PATH_STYLE=true or ?use_path_style=true for on-premise stores), gs://, azblob://,
+file://. Output (--out) is a local directory.
 Exit status: 0 published; 1 failed, retry will not help; 2 bad usage or policy file;
 3 input rejected beyond --max-reject-ratio; 4 behind, catch up with backfill;
 75 temporary (input not landed, output locked, I/O, a shard's part not written), retry later.

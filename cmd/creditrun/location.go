@@ -53,11 +53,12 @@ func loadRemotePolicy(ctx context.Context, u string) (*policy.Policy, error) {
 	return policy.Read(u, r, st.Size)
 }
 
-// checkOut refuses an output root on an object store: publishing there
-// needs a commit protocol of its own.
+// checkOut refuses an output root given as a URL: publishing on an
+// object store needs a commit protocol of its own, and a local output is
+// a path.
 func checkOut(flag, out string) error {
-	if source.IsURL(out) && !strings.HasPrefix(out, "file://") {
-		return fmt.Errorf("%w: %s %s: output on object storage is not supported yet; write to a local path", pipeline.ErrUsage, flag, out)
+	if source.IsURL(out) {
+		return fmt.Errorf("%w: %s %s: output on object storage is not supported yet; give a local directory", pipeline.ErrUsage, flag, out)
 	}
 	return nil
 }

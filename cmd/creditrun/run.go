@@ -28,10 +28,10 @@ type runFlags struct {
 
 func (r *runFlags) register(fs *flag.FlagSet) {
 	r.opt = pipeline.DefaultOptions()
-	fs.StringVar(&r.opt.Events, "events", "", "input root holding transactions/, repayments/ and optionally requests/ (required)")
-	fs.StringVar(&r.opt.Out, "out", "", "output root; each date is published as OUT/as_of=D/ (required)")
-	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (default OUT/as_of=D-1/state)")
-	fs.StringVar(&r.policy, "policy", "", "policy file (default: the built-in policy, see 'creditrun policy show')")
+	fs.StringVar(&r.opt.Events, "events", "", "input root holding transactions/, repayments/ and optionally requests/, accounts/, incidents/: a directory or a URL such as s3://bucket/prefix (required)")
+	fs.StringVar(&r.opt.Out, "out", "", "output root, a local directory; each date is published as OUT/as_of=D/ (required)")
+	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (a directory or a URL such as s3://bucket/prefix) (default OUT/as_of=D-1/state)")
+	fs.StringVar(&r.policy, "policy", "", "policy file, a path or a URL such as s3://bucket/policy.yaml (default: the built-in policy, see 'creditrun policy show')")
 	fs.IntVar(&r.opt.Workers, "workers", r.opt.Workers, "buckets processed at once")
 	fs.IntVar(&r.opt.BucketSize, "bucket-size", r.opt.BucketSize, "accounts per bucket: memory is about workers × bucket size")
 	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: always read the published state back)")

@@ -209,3 +209,44 @@ func TestS3OutRefused(t *testing.T) {
 		t.Errorf("exit %d, want 2 (usage) saying output on object storage is not supported yet:\n%s", code, stderr)
 	}
 }
+
+// TestS3Policy: a policy file on S3 is checked and refused as a local one
+// is, by its URL.
+func TestS3Policy(t *testing.T) {
+	s3test.New(t, s3Bucket)
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "good.yaml"), string(policy.DefaultYAML()))
+	writeTestFile(t, filepath.Join(dir, "bad.yaml"), "billing:\n  due_dayz: 20\n")
+	writeTestFile(t, filepath.Join(dir, "big.yaml"), string(policy.DefaultYAML())+strings.Repeat("# padding\n", policy.MaxBytes/10))
+	loc := upload(t, dir, "conf")
+
+	var out strings.Builder
+	if err := run(context.Background(), []string{"policy", "check", loc + "/good.yaml"}, &out, &out); err != nil {
+		t.Fatalf("policy check of a policy on S3: %v", err)
+	}
+	if !strings.Contains(out.String(), loc+"/good.yaml: ok, version ") {
+		t.Errorf("policy check says %q", out.String())
+	}
+	for _, tc := range []struct{ name, says string }{
+		{"bad.yaml", loc + "/bad.yaml:2: "},
+		{"big.yaml", "a policy file is at most"},
+		{"missing.yaml", "stat " + loc + "/missing.yaml: file does not exist"},
+	} {
+		code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", dir, "--out", t.TempDir(), "--policy", loc+"/"+tc.name)
+		if code != 2 || !strings.Contains(stderr, tc.says) {
+			t.Errorf("--policy %s: exit %d, want 2 saying %q:\n%s", tc.name, code, tc.says, stderr)
+		}
+	}
+}
+
+func TestSplitURL(t *testing.T) {
+	for _, tc := range []struct{ u, dir, name string }{
+		{"s3://lake/conf/policy.yaml", "s3://lake/conf", "policy.yaml"},
+		{"s3://lake/policy.yaml?use_path_style=true", "s3://lake?use_path_style=true", "policy.yaml"},
+		{"s3://lake", "s3://lake", ""},
+	} {
+		if dir, name := splitURL(tc.u); dir != tc.dir || name != tc.name {
+			t.Errorf("splitURL(%q) = %q, %q; want %q, %q", tc.u, dir, name, tc.dir, tc.name)
+		}
+	}
+}
