@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/pipeline/source"
 )
 
 // runFlags are the flags run and backfill share, bound to the library's
@@ -210,11 +210,22 @@ func (rf *runFlags) noState(ns *pipeline.NoStateError) error {
 	if ns.Last != 0 {
 		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s", ns.Last+1, ns.Day, rf.repeat())}
 	}
-	master := filepath.Join(rf.opt.Events, billing.DatasetAccounts)
-	if _, err := os.Stat(master); err == nil {
+	master := source.Join(rf.opt.Events, billing.DatasetAccounts)
+	if exists(master) {
 		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s --state %s", ns.Day, ns.Day, rf.repeat(), quote(master))}
 	}
 	return ns
+}
+
+// exists reports whether there is a file, directory or prefix at
+// location.
+func exists(location string) bool {
+	if !source.IsURL(location) {
+		_, err := os.Stat(location)
+		return err == nil
+	}
+	_, err := source.OpenDataset(billing.DatasetAccounts, location, source.Landing{})
+	return err == nil
 }
 
 func asNoState(err error) (*pipeline.NoStateError, bool) {

@@ -199,6 +199,13 @@ func TestS3Layouts(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	equalTrees(t, ref, out)
+
+	// A first night without --state points at the master on the store.
+	upload(t, master, "compact/accounts")
+	code, stderr = creditrun(t, nil, "run", "--as-of", start, "--events", s3Events, "--out", t.TempDir())
+	if hint, _ := lastLine(t, stderr)["hint"].(string); code != 4 || !strings.Contains(hint, "--state "+s3Events+"/accounts") {
+		t.Errorf("no state: exit %d, want 4 with a hint naming the master on S3:\n%s", code, stderr)
+	}
 }
 
 // TestS3OutRefused: output on object storage needs a commit protocol of

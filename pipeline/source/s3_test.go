@@ -66,7 +66,7 @@ func putTree(t *testing.T, root *storage.Root, dir string) {
 // and rejects as from local disk, fetching the footer and the contract's
 // column chunks, a small part of each object.
 func TestS3ReadsOnlyTheColumnsNeeded(t *testing.T) {
-	s3test.New(t, "lake")
+	srv := s3test.New(t, "lake")
 	tb, _ := txnCorpus()
 	wide := table{cols: append(append([]string{}, tb.cols...), "payload")}
 	for _, row := range tb.rows {
@@ -175,5 +175,16 @@ func TestS3ReadsOnlyTheColumnsNeeded(t *testing.T) {
 	_, _, err = ReadTransactions(ctx, files, testDay, shanghai)
 	if !errors.Is(err, ErrNotParquet) || !strings.Contains(err.Error(), "s3://lake/wide/transactions/dt="+testDay.String()+"/notes.txt") {
 		t.Errorf("reading a text object: %v, want ErrNotParquet naming its URL", err)
+	}
+
+	// The store going away after the listing: the reads fail as the
+	// store's transient failure, not as a corrupt file.
+	files = files[:len(files)-1]
+	srv.Close()
+	if _, _, err := ReadTransactions(ctx, files, testDay, shanghai); !storage.IsTransient(err) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("reading with the store down: %v, want a transient storage failure", err)
+	}
+	if err := Checksum(files); !storage.IsTransient(err) {
+		t.Errorf("checksum with the store down: %v, want a transient storage failure", err)
 	}
 }
