@@ -10,6 +10,7 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
+	"github.com/creditrun/creditrun/storage"
 )
 
 // Sentinel errors. Every error a run returns wraps one of them or one of
@@ -117,6 +118,8 @@ func Classify(err error) Kind {
 		return KindInterrupted
 	case errors.Is(err, ErrInternal):
 		return KindInternal
+	case storage.IsTransient(err): // an object store that may answer later
+		return KindIO
 	case errors.Is(err, ErrNoState):
 		return KindNoState
 	case errors.Is(err, ErrLocked):
@@ -148,7 +151,10 @@ func transientIO(err error) bool {
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
 		var pe *fs.PathError
-		return errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission)
+		// An object store's failure is transient only when storage says
+		// so (above); its other failures are permanent.
+		return errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) &&
+			!source.IsURL(pe.Path)
 	}
 	switch errno {
 	case syscall.EIO, syscall.ENOSPC, syscall.EDQUOT, syscall.EAGAIN, syscall.EINTR, syscall.ETIMEDOUT,

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/storage"
 )
 
 // dayEvents are the events of one business date, each slice sorted by
@@ -52,7 +52,7 @@ func (e *engine) listInputs() error {
 	e.inputs = map[string]*source.Dataset{}
 	landing := source.Landing{RequireMarker: e.opt.RequireMarker, Sparse: e.opt.SparsePartitions}
 	for _, ds := range eventDatasets {
-		d, err := source.OpenDataset(ds, filepath.Join(e.opt.Events, ds), landing)
+		d, err := source.OpenDataset(ds, source.Join(e.opt.Events, ds), landing)
 		if optionalDataset(ds) && errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -72,10 +72,19 @@ func inputError(ds string, err error) error {
 	switch {
 	case errors.Is(err, source.ErrNotLanded):
 		return fmt.Errorf("%w: %w", ErrInputMissing, err)
-	case errors.Is(err, source.ErrPartition):
+	case errors.Is(err, source.ErrPartition), errors.Is(err, source.ErrNoBucket):
+		return fmt.Errorf("%w: input %s: %w", ErrBadInput, ds, err)
+	case storeRefused(err):
 		return fmt.Errorf("%w: input %s: %w", ErrBadInput, ds, err)
 	}
 	return fmt.Errorf("input %s: %w", ds, err)
+}
+
+// storeRefused reports whether err is an object store's permanent refusal
+// (credentials refused, access denied): not worth a retry as it is.
+func storeRefused(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && source.IsURL(pe.Path) && !storage.IsTransient(err) && !errors.Is(err, fs.ErrNotExist)
 }
 
 // readEvents lists the files of the partitions day needs, proving they
@@ -89,6 +98,7 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	var lists [5][]source.File
 	e.paths = nil
+	req0, bytes0 := source.Fetched()
 	for i, ds := range eventDatasets {
 		d := e.inputs[ds]
 		if d == nil {
@@ -154,6 +164,16 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	if req, bytes := source.Fetched(); req > req0 {
+		var size int64
+		for _, l := range lists {
+			for _, f := range l {
+				size += f.Size
+			}
+		}
+		e.log.Info().Str("as_of", day.String()).Int64("requests", req-req0).Int64("bytes", bytes-bytes0).
+			Int64("input_bytes", size).Msg("input fetched")
 	}
 	ev.files = append(append(append(append(append(ev.files, tx...), re...), rq...), lists[3]...), in...)
 	if err := e.checksum(ev.files); err != nil {

@@ -66,18 +66,36 @@ func Load(path string) (*Policy, error) {
 		return nil, fmt.Errorf("read policy: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	return read(path, f, func() int64 {
+		if st, err := f.Stat(); err == nil {
+			return st.Size()
+		}
+		return -1
+	})
+}
+
+// Read reads and parses the policy named name (a path or a URL, for its
+// messages) of size bytes from r, as Load does a file: one above MaxBytes
+// is refused before it is read whole.
+func Read(name string, r io.Reader, size int64) (*Policy, error) {
+	return read(name, r, func() int64 { return size })
+}
+
+// read reads the policy name from r; size gives its size (-1: unknown)
+// for the message of one too large.
+func read(name string, r io.Reader, size func() int64) (*Policy, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
 	}
 	if len(data) > MaxBytes {
-		size := int64(len(data))
-		if st, err := f.Stat(); err == nil {
-			size = st.Size()
+		n := size()
+		if n < int64(len(data)) {
+			n = int64(len(data))
 		}
-		return nil, &ProblemsError{Name: path, Problems: []Problem{tooLarge(size)}}
+		return nil, &ProblemsError{Name: name, Problems: []Problem{tooLarge(n)}}
 	}
-	return Parse(path, data)
+	return Parse(name, data)
 }
 
 func version(data []byte) string {

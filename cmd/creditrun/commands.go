@@ -15,7 +15,9 @@ import (
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/storage"
 )
 
 // errHelp is returned once a usage text was printed on request (exit 0).
@@ -70,6 +72,10 @@ Usage:
 	}
 	b.WriteString(`
 Run 'creditrun help COMMAND' or 'creditrun COMMAND -h' for a command's flags.
+Inputs (--events, a first run's --state, --policy) may be on object storage:
+s3://bucket/prefix (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
+AWS_S3_USE_PATH_STYLE=true or ?use_path_style=true for on-premise stores), gs://, azblob://,
+file://. Output (--out) is a local directory.
 Exit status: 0 published; 1 failed, retry will not help; 2 bad usage or policy file;
 3 input rejected beyond --max-reject-ratio; 4 behind, catch up with backfill;
 75 temporary (input not landed, output locked, I/O, a shard's part not written), retry later.
@@ -305,9 +311,18 @@ func loadPolicy(path string) (*policy.Policy, error) {
 	if path == "" {
 		return policy.Default(), nil
 	}
-	p, err := policy.Load(path)
+	var p *policy.Policy
+	var err error
+	if source.IsURL(path) {
+		p, err = loadRemotePolicy(context.Background(), path)
+	} else {
+		p, err = policy.Load(path)
+	}
 	var perr *policy.ProblemsError
 	if err != nil && !errors.As(err, &perr) {
+		if storage.IsTransient(err) {
+			return nil, fmt.Errorf("--policy %s: %w", path, err) // the store may answer later
+		}
 		return nil, fmt.Errorf("%w: --policy %s: %w", pipeline.ErrUsage, path, err)
 	}
 	return p, err

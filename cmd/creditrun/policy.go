@@ -7,10 +7,11 @@ import (
 	"io"
 
 	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/policy"
 )
 
-func cmdPolicyCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdPolicyCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("policy check")
 	pos, err := parse(fs, args, stdout, stderr)
 	if err != nil {
@@ -19,7 +20,12 @@ func cmdPolicyCheck(_ context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: creditrun policy check takes one FILE", pipeline.ErrUsage)
 	}
-	p, err := policy.Load(pos[0])
+	var p *policy.Policy
+	if source.IsURL(pos[0]) {
+		p, err = loadRemotePolicy(ctx, pos[0])
+	} else {
+		p, err = policy.Load(pos[0])
+	}
 	var perr *policy.ProblemsError
 	if errors.As(err, &perr) {
 		fmt.Fprintln(stderr, err) // every problem, one per line, for the analyst

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/pipeline/source"
 )
 
 // runFlags are the flags run and backfill share, bound to the library's
@@ -28,10 +28,10 @@ type runFlags struct {
 
 func (r *runFlags) register(fs *flag.FlagSet) {
 	r.opt = pipeline.DefaultOptions()
-	fs.StringVar(&r.opt.Events, "events", "", "input root holding transactions/, repayments/ and optionally requests/ (required)")
-	fs.StringVar(&r.opt.Out, "out", "", "output root; each date is published as OUT/as_of=D/ (required)")
-	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (default OUT/as_of=D-1/state)")
-	fs.StringVar(&r.policy, "policy", "", "policy file (default: the built-in policy, see 'creditrun policy show')")
+	fs.StringVar(&r.opt.Events, "events", "", "input root holding transactions/, repayments/ and optionally requests/, accounts/, incidents/: a directory or a URL such as s3://bucket/prefix (required)")
+	fs.StringVar(&r.opt.Out, "out", "", "output root, a local directory; each date is published as OUT/as_of=D/ (required)")
+	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (a directory or a URL such as s3://bucket/prefix) (default OUT/as_of=D-1/state)")
+	fs.StringVar(&r.policy, "policy", "", "policy file, a path or a URL such as s3://bucket/policy.yaml (default: the built-in policy, see 'creditrun policy show')")
 	fs.IntVar(&r.opt.Workers, "workers", r.opt.Workers, "buckets processed at once")
 	fs.IntVar(&r.opt.BucketSize, "bucket-size", r.opt.BucketSize, "accounts per bucket: memory is about workers × bucket size")
 	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: never; larger books are read back from the state just published, or from a private spill under OUT/_work/ when --state-every did not keep it)")
@@ -52,6 +52,9 @@ func (r *runFlags) complete(stderr io.Writer) error {
 	r.opt.Log = newLogger(stderr, r.logLevel)
 	r.opt.Version = version
 	if err := r.shard.complete(&r.opt); err != nil {
+		return err
+	}
+	if err := checkOut("--out", r.opt.Out); err != nil {
 		return err
 	}
 	if err := r.opt.Validate(); err != nil {
@@ -213,11 +216,22 @@ func (rf *runFlags) noState(ns *pipeline.NoStateError) error {
 	if ns.NotKept {
 		return ns // the first date's master is not known here: the message says what to do
 	}
-	master := filepath.Join(rf.opt.Events, billing.DatasetAccounts)
-	if _, err := os.Stat(master); err == nil {
+	master := source.Join(rf.opt.Events, billing.DatasetAccounts)
+	if exists(master) {
 		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s --state %s", ns.Day, ns.Day, rf.repeat(), quote(master))}
 	}
 	return ns
+}
+
+// exists reports whether there is a file, directory or prefix at
+// location.
+func exists(location string) bool {
+	if !source.IsURL(location) {
+		_, err := os.Stat(location)
+		return err == nil
+	}
+	_, err := source.OpenDataset(billing.DatasetAccounts, location, source.Landing{})
+	return err == nil
 }
 
 func asNoState(err error) (*pipeline.NoStateError, bool) {

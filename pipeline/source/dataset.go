@@ -23,7 +23,9 @@ import (
 // partitions a night needs. A Dataset is safe for concurrent use.
 type Dataset struct {
 	name  string
-	path  string
+	path  string // as given: a local path or a URL
+	top   string // where its entries' paths start: path, or a URL's root without its query
+	t     tree
 	opt   Landing
 	isDir bool
 
@@ -78,30 +80,50 @@ const successMarker = "_SUCCESS"
 // is a *NotLandedError that also wraps fs.ErrNotExist; a partition value
 // that is not a date is ErrPartition.
 func OpenDataset(name, path string, opt Landing) (*Dataset, error) {
-	d := &Dataset{name: name, path: path, opt: opt, cache: map[string]*level{}}
-	if _, err := os.Lstat(path); err != nil {
+	d := &Dataset{name: name, path: path, top: path, opt: opt, cache: map[string]*level{}}
+	t, err := openTree(path)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", path, err)
+	}
+	d.t = t
+	if st, ok := t.(*storeTree); ok {
+		d.top = st.top
+	}
+	if _, err := t.lstat(d.top); err != nil {
+		if st, ok := t.(*storeTree); ok && errors.Is(err, fs.ErrNotExist) && st.bucketMissing() {
+			return nil, fmt.Errorf("list %s: %w: the bucket does not exist, or the credentials given cannot see it", path, ErrNoBucket)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, &NotLandedError{Dataset: name, Path: path, Reason: "does not exist: upstream has not landed it", notExist: true}
 		}
 		return nil, fmt.Errorf("list %s: %w", path, err)
 	}
-	info, err := os.Stat(path)
+	info, err := t.stat(d.top)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &NotLandedError{Dataset: name, Path: path, Reason: "is a symbolic link to nothing"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", path, err)
 	}
-	rootDt := pathDate(path)
+	rootDt := pathDate(d.top)
 	if !info.IsDir() {
-		d.loose = []File{{Path: path, Size: info.Size(), Dt: rootDt}}
+		d.loose = []File{d.file(d.top, info.Size(), rootDt)}
 		return d, nil
 	}
 	d.isDir = true
-	if err := d.scan(path, rootDt, []fs.FileInfo{info}); err != nil {
+	if err := d.scan(d.top, rootDt, []fs.FileInfo{info}); err != nil {
 		return nil, fmt.Errorf("list %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// file is the data file at p.
+func (d *Dataset) file(p string, size int64, dt billing.Date) File {
+	f := File{Path: p, Size: size, Dt: dt}
+	if st, ok := d.t.(*storeTree); ok {
+		f.root, f.name = st.r, st.name(p)
+	}
+	return f
 }
 
 // Name returns the dataset's name.
@@ -116,18 +138,18 @@ func (d *Dataset) Partitioned() bool { return len(d.roots) > 0 }
 // scan reads dir, above any date partition: files are unpartitioned, date
 // partitions are recorded by date, other directories are read in turn.
 func (d *Dataset) scan(dir string, rootDt billing.Date, anc []fs.FileInfo) error {
-	entries, err := os.ReadDir(dir)
+	entries, err := d.t.readDir(dir)
 	if err != nil {
 		return err
 	}
 	var root *dateRoot
 	for _, e := range entries {
-		name, p := e.Name(), filepath.Join(dir, e.Name())
+		name, p := e.Name(), d.t.join(dir, e.Name())
 		if skipName(name) {
 			switch {
 			case writerTemp(name):
 				d.temps = append(d.temps, p)
-			case name == successMarker && dir == d.path:
+			case name == successMarker && dir == d.top:
 				d.marker = true
 			default:
 				d.meta = true
@@ -147,13 +169,13 @@ func (d *Dataset) scan(dir string, rootDt billing.Date, anc []fs.FileInfo) error
 			}
 			continue
 		}
-		info, isDir, err := follow(p, e)
+		info, isDir, err := d.follow(p, e)
 		if err != nil {
 			return err
 		}
 		if !isDir {
 			if info.Mode().IsRegular() {
-				d.loose = append(d.loose, File{Path: p, Size: info.Size(), Dt: rootDt})
+				d.loose = append(d.loose, d.file(p, info.Size(), rootDt))
 			}
 			continue
 		}
@@ -448,13 +470,13 @@ func (d *Dataset) level(dir, key string, y, m int) (*level, error) {
 	if l, ok := d.cache[dir]; ok {
 		return l, nil
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := d.t.readDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	l := &level{dirs: map[int][]string{}}
 	for _, e := range entries {
-		name, p := e.Name(), filepath.Join(dir, e.Name())
+		name, p := e.Name(), d.t.join(dir, e.Name())
 		if skipName(name) {
 			continue
 		}
@@ -467,7 +489,7 @@ func (d *Dataset) level(dir, key string, y, m int) (*level, error) {
 		valid := err == nil && n >= 1 && (key == "month" && n <= 12 ||
 			key == "day" && n <= 31 && billing.NewDate(y, time.Month(m), n).Day() == n)
 		if k != key || !valid {
-			return nil, fmt.Errorf("%s: %w: want a %s= directory with a valid %s below %s", p, ErrPartition, key, key, filepath.Base(dir))
+			return nil, fmt.Errorf("%s: %w: want a %s= directory with a valid %s below %s", p, ErrPartition, key, key, d.t.base(dir))
 		}
 		l.dirs[n] = append(l.dirs[n], p)
 	}
@@ -479,13 +501,13 @@ func (d *Dataset) level(dir, key string, y, m int) (*level, error) {
 // depth (other partition keys below it are allowed), following symbolic
 // links to directories.
 func (d *Dataset) read(p string, dt billing.Date) (*partition, error) {
-	info, err := os.Stat(p)
+	info, err := d.t.stat(p)
 	if err != nil {
 		return nil, err
 	}
 	pt := &partition{}
 	if !info.IsDir() {
-		pt.files = []File{{Path: p, Size: info.Size(), Dt: dt}}
+		pt.files = []File{d.file(p, info.Size(), dt)}
 		pt.marker = true
 		return pt, nil
 	}
@@ -493,12 +515,12 @@ func (d *Dataset) read(p string, dt billing.Date) (*partition, error) {
 }
 
 func (d *Dataset) collect(top, dir string, dt billing.Date, anc []fs.FileInfo, pt *partition) error {
-	entries, err := os.ReadDir(dir)
+	entries, err := d.t.readDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		name, p := e.Name(), filepath.Join(dir, e.Name())
+		name, p := e.Name(), d.t.join(dir, e.Name())
 		if skipName(name) {
 			switch {
 			case writerTemp(name):
@@ -510,13 +532,13 @@ func (d *Dataset) collect(top, dir string, dt billing.Date, anc []fs.FileInfo, p
 			}
 			continue
 		}
-		info, isDir, err := follow(p, e)
+		info, isDir, err := d.follow(p, e)
 		if err != nil {
 			return err
 		}
 		if !isDir {
 			if info.Mode().IsRegular() {
-				pt.files = append(pt.files, File{Path: p, Size: info.Size(), Dt: dt})
+				pt.files = append(pt.files, d.file(p, info.Size(), dt))
 			}
 			continue
 		}
@@ -547,9 +569,9 @@ func (d *Dataset) collect(top, dir string, dt billing.Date, anc []fs.FileInfo, p
 
 // follow returns whether the entry e at p is a directory, following a
 // symbolic link, and its FileInfo when it had to be read (files, links).
-func follow(p string, e fs.DirEntry) (fs.FileInfo, bool, error) {
+func (d *Dataset) follow(p string, e fs.DirEntry) (fs.FileInfo, bool, error) {
 	if e.Type()&fs.ModeSymlink != 0 {
-		info, err := os.Stat(p)
+		info, err := d.t.stat(p)
 		if err != nil {
 			return nil, false, err
 		}

@@ -73,6 +73,22 @@
 // of a path. ForDay, the function, keeps the files of a night from an
 // already listed dataset.
 //
+// # Object storage
+//
+// A dataset's location is a local path or a URL that storage.Open takes
+// (s3://bucket/prefix, gs://, azblob://, file://); Join makes the
+// location of a dataset inside an events root of either kind. A store's
+// dataset has the layouts, markers and rules above, a directory being a
+// prefix that some key continues with "/" (a store has no links); its
+// files are named by their URLs (File.Path, Reject.File, every message).
+// Local paths keep the operating system's view, links followed. Parquet
+// on a store is read with ranged requests: the footer, then only the
+// contract's column chunks (a large file's pages through a 1 MiB buffer,
+// so that a chunk comes in few requests); Fetched totals what they moved.
+// Checksum streams each file whole. A store that does not answer is a
+// storage.IsTransient failure; a bucket that does not exist is
+// ErrNoBucket, not a dataset still to land.
+//
 // # Schema
 //
 // Each file's schema is checked before any row is read. Columns are matched

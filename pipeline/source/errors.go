@@ -143,4 +143,8 @@ var (
 	// ErrNotLanded is wrapped by *NotLandedError: a dataset does not yet
 	// hold what a night needs.
 	ErrNotLanded = errors.New("input not landed")
+	// ErrNoBucket is returned by OpenDataset for a location on an object
+	// store whose bucket does not exist (or cannot be seen with the
+	// credentials given): a wrong location, not input still to land.
+	ErrNoBucket = errors.New("no such bucket")
 )

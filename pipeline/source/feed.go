@@ -83,8 +83,19 @@ func ReadFeedMaster(ctx context.Context, files []File, day billing.Date, rules R
 func IsFeed(files []File) (bool, error) {
 	var feed, master int
 	for _, f := range files {
-		r, err := file.OpenParquetFile(f.Path, false)
+		in, _, err := openInput(context.Background(), &f)
+		if err != nil && f.root != nil {
+			return false, fmt.Errorf("%s: %w", f.Path, err) // the store's failure
+		}
 		if err != nil {
+			return false, fmt.Errorf("%w: %s: %w", ErrNotParquet, f.Path, err)
+		}
+		r, err := file.NewParquetReader(in)
+		if err != nil {
+			in.Close()
+			if serr := storeFailure(in); serr != nil {
+				return false, fmt.Errorf("%s: %w", f.Path, serr)
+			}
 			return false, fmt.Errorf("%w: %s: %w", ErrNotParquet, f.Path, err)
 		}
 		if r.MetaData().Schema.ColumnIndexByName("updated_at") >= 0 {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/storage"
 )
 
 // File is one Parquet file of a dataset.
@@ -29,6 +29,9 @@ type File struct {
 	// files 0..n-1 in their order; a caller that merges several lists
 	// renumbers them.
 	Index int32
+
+	root *storage.Root // the object store Path is on, nil for a local file
+	name string        // the name of the object inside root
 }
 
 var parquetMagic = []byte("PAR1")
@@ -48,25 +51,17 @@ func List(path string) ([]File, error) {
 	return files, err
 }
 
-// checkMagic checks that path is Parquet: "PAR1" at both ends.
-func checkMagic(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
+// checkMagic checks that r, of size bytes, is Parquet: "PAR1" at both
+// ends.
+func checkMagic(path string, r io.ReaderAt, size int64) error {
 	var head, tail [4]byte
-	if st.Size() < 12 {
+	if size < 12 {
 		return fmt.Errorf("%s: %w", path, ErrNotParquet)
 	}
-	if _, err := f.ReadAt(head[:], 0); err != nil {
+	if _, err := r.ReadAt(head[:], 0); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := f.ReadAt(tail[:], st.Size()-4); err != nil {
+	if _, err := r.ReadAt(tail[:], size-4); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if !bytes.Equal(head[:], parquetMagic) || !bytes.Equal(tail[:], parquetMagic) {
@@ -93,7 +88,7 @@ func skipName(name string) bool {
 
 // checksum fills f.SHA256 and f.Size from the bytes read.
 func checksum(f *File) error {
-	r, err := os.Open(f.Path)
+	r, err := streamInput(f)
 	if err != nil {
 		return err
 	}

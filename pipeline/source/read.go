@@ -75,6 +75,7 @@ func (r *rowCtx) internStr(c, i int) string {
 type openFile struct {
 	File
 	pos   int // position in the caller's slice
+	in    input
 	rdr   *file.Reader
 	binds []binding
 }
@@ -118,8 +119,12 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 	open, err := openAll(ctx, ds.name, ds.cols, files, rules.LocalTimestamps)
 	defer func() {
 		for _, f := range open {
-			if f != nil && f.rdr != nil {
-				f.rdr.Close()
+			switch {
+			case f == nil:
+			case f.rdr != nil:
+				f.rdr.Close() // and its input
+			case f.in != nil:
+				f.in.Close()
 			}
 		}
 	}()
@@ -146,6 +151,9 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 			w := workers.Get().(*worker)
 			defer workers.Put(w)
 			res, err := readUnit(ds, w, &units[i], day, &d, rules, sink)
+			if serr := storeFailure(units[i].f.in); err != nil && serr != nil {
+				err = serr // the store failed, not the file
+			}
 			if err != nil {
 				return fmt.Errorf("read %s %s: %w", ds.name, units[i].f.Path, err)
 			}
@@ -256,7 +264,7 @@ func openAll(ctx context.Context, name string, cols []column, files []File, naiv
 			}
 			f := &openFile{File: files[i], pos: i}
 			open[i] = f
-			errs[i] = openOne(f, cols, naive)
+			errs[i] = openOne(ctx, f, cols, naive)
 			return nil
 		})
 	}
@@ -272,25 +280,37 @@ func openAll(ctx context.Context, name string, cols []column, files []File, naiv
 	return open, nil
 }
 
-func openOne(f *openFile, cols []column, naive *time.Location) (err error) {
+func openOne(ctx context.Context, f *openFile, cols []column, naive *time.Location) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
 		}
 	}()
-	if err := checkMagic(f.Path); err != nil {
+	in, size, err := openInput(ctx, &f.File)
+	if err != nil {
+		return err
+	}
+	f.in = in
+	if err := checkMagic(f.Path, in, size); err != nil {
 		return err
 	}
 	// The pages of a large file are read through a buffer as the columns
 	// are decoded; a small file's column chunks are read whole, which
-	// costs no more than the file.
+	// costs no more than the file. On an object store the buffer is
+	// larger, so that a column chunk comes in few ranged requests.
 	props := parquet.NewReaderProperties(nil)
 	if f.Size > streamAbove {
 		props.BufferedStreamEnabled = true
 		props.BufferSize = readBuffer
+		if f.root != nil {
+			props.BufferSize = remoteReadBuffer
+		}
 	}
-	f.rdr, err = file.OpenParquetFile(f.Path, false, file.WithReadProps(props))
+	f.rdr, err = file.NewParquetReader(in, file.WithReadProps(props))
 	if err != nil {
+		if serr := storeFailure(in); serr != nil {
+			return serr
+		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	f.binds, err = bind(f.Path, f.rdr.MetaData().Schema, cols, naive)
@@ -300,8 +320,9 @@ func openOne(f *openFile, cols []column, naive *time.Location) (err error) {
 // A file larger than streamAbove is read through a buffer of readBuffer
 // bytes per column.
 const (
-	streamAbove = 4 << 20
-	readBuffer  = 64 << 10
+	streamAbove      = 4 << 20
+	readBuffer       = 64 << 10
+	remoteReadBuffer = 1 << 20
 )
 
 // worker holds the reusable buffers of one goroutine.
