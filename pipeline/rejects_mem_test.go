@@ -35,8 +35,17 @@ type badTxn struct {
 // of n purchases of known accounts whose amount is beyond DECIMAL(18,2):
 // every row a reject.
 func writeBadTransactions(t *testing.T, events string, day billing.Date, n int) string {
+	return writePurchases(t, events, day, "part-bad.parquet", n, func(i int) (string, int64, int64) {
+		return fmt.Sprintf("bad-%07d", i), int64(1 + i%5000), 1_000_000_000_000_000_000 + int64(i)
+	})
+}
+
+// writePurchases adds to the night's transactions partition a file name
+// of n purchases at noon in Shanghai in 3 periods, row i's txn_id, account
+// and amount (fen) given by row.
+func writePurchases(t *testing.T, events string, day billing.Date, name string, n int, row func(i int) (string, int64, int64)) string {
 	t.Helper()
-	path := filepath.Join(events, "transactions", "dt="+day.String(), "part-bad.parquet")
+	path := filepath.Join(events, "transactions", "dt="+day.String(), name)
 	w, err := pqfile.Create[badTxn](path)
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +54,9 @@ func writeBadTransactions(t *testing.T, events string, day billing.Date, n int) 
 	three, rate := int32(3), int32(0)
 	batch := make([]badTxn, 0, 4096)
 	for i := range n {
-		batch = append(batch, badTxn{TxnID: fmt.Sprintf("bad-%07d", i), AccountID: int64(1 + i%5000), PostedAt: noon + int64(i),
-			Kind: "purchase", Amount: 1_000_000_000_000_000_000 + int64(i), Installments: &three, FeeRate: &rate})
+		id, account, amount := row(i)
+		batch = append(batch, badTxn{TxnID: id, AccountID: account, PostedAt: noon + int64(i),
+			Kind: "purchase", Amount: amount, Installments: &three, FeeRate: &rate})
 		if len(batch) == cap(batch) || i == n-1 {
 			if err := w.Write(batch); err != nil {
 				t.Fatal(err)

@@ -246,19 +246,9 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 	if err != nil {
 		return nil, err
 	}
-	if info.AsOf != prev.String() {
-		if explicit {
-			return nil, fmt.Errorf("%w: --state %s is the state as of %s; the run for %s starts from the state as of %s", ErrUsage, path, info.AsOf, day, prev)
-		}
-		return nil, fmt.Errorf("%w: %s says it is the state as of %s, where the state as of %s was published", state.ErrBadState, path, info.AsOf, prev)
-	}
-	var change string
-	if info.PolicyVersion != e.opt.Policy.Version {
-		if !e.opt.PolicyChange {
-			return nil, fmt.Errorf("%w: %s was written under policy version %s, this run's policy is version %s (%s); to change policy on purpose, run with --policy-change",
-				ErrPolicyChanged, path, info.PolicyVersion, e.opt.Policy.Version, e.opt.Policy.Source)
-		}
-		change = info.PolicyVersion
+	change, err := e.checkStartState(path, day, explicit, info.AsOf, info.PolicyVersion)
+	if err != nil {
+		return nil, err
 	}
 	t0 := time.Now()
 	if err := state.Verify(path, info); err != nil {
@@ -282,6 +272,29 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, ke
 		Dur("took", time.Since(start)).Msg("stage done")
 	return &opened{stream: r, from: path, baseline: dist, accounts: info.Accounts, close: r.Close,
 		verified: true, exposure: info.Exposure, policyChange: change, ids: ids}, nil
+}
+
+// checkStartState checks that the state at path, as of asOf and written
+// under policy version, is the one the run for day starts from: as of
+// day−1 (a usage error for an explicit --state), and under this run's
+// policy unless a change is intended. It returns the state's policy
+// version when the night changes it on purpose.
+func (e *engine) checkStartState(path string, day billing.Date, explicit bool, asOf, version string) (change string, err error) {
+	prev := day - 1
+	if asOf != prev.String() {
+		if explicit {
+			return "", fmt.Errorf("%w: --state %s is the state as of %s; the run for %s starts from the state as of %s", ErrUsage, path, asOf, day, prev)
+		}
+		return "", fmt.Errorf("%w: %s says it is the state as of %s, where the state as of %s was published", state.ErrBadState, path, asOf, prev)
+	}
+	if version != e.opt.Policy.Version {
+		if !e.opt.PolicyChange {
+			return "", fmt.Errorf("%w: %s was written under policy version %s, this run's policy is version %s (%s); to change policy on purpose, run with --policy-change",
+				ErrPolicyChanged, path, version, e.opt.Policy.Version, e.opt.Policy.Source)
+		}
+		return version, nil
+	}
+	return "", nil
 }
 
 // readMaster reads the accounts master of a first run for day, sorted by

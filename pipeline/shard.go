@@ -420,20 +420,9 @@ func (e *engine) openParts(path string, day billing.Date, explicit bool) (*opene
 	if err != nil {
 		return nil, err
 	}
-	prev := day - 1
-	if top.AsOf != prev.String() {
-		if explicit {
-			return nil, fmt.Errorf("%w: --state %s is the state as of %s; the run for %s starts from the state as of %s", ErrUsage, path, top.AsOf, day, prev)
-		}
-		return nil, fmt.Errorf("%w: %s says it is the state as of %s, where the state as of %s was published", state.ErrBadState, path, top.AsOf, prev)
-	}
-	var change string
-	if top.PolicyVersion != e.opt.Policy.Version {
-		if !e.opt.PolicyChange {
-			return nil, fmt.Errorf("%w: %s was written under policy version %s, this run's policy is version %s (%s); to change policy on purpose, run with --policy-change",
-				ErrPolicyChanged, path, top.PolicyVersion, e.opt.Policy.Version, e.opt.Policy.Source)
-		}
-		change = top.PolicyVersion
+	change, err := e.checkStartState(path, day, explicit, top.AsOf, top.PolicyVersion)
+	if err != nil {
+		return nil, err
 	}
 	if err := state.VerifyTop(path, top); err != nil {
 		return nil, err

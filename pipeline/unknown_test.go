@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
@@ -19,29 +18,9 @@ import (
 // file of n valid purchases of accounts the book does not have (ids from
 // first up).
 func writeUnknownTransactions(t *testing.T, events string, day billing.Date, first int64, n int) string {
-	t.Helper()
-	path := filepath.Join(events, "transactions", "dt="+day.String(), "part-unknown.parquet")
-	w, err := pqfile.Create[badTxn](path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	noon := time.Date(2025, 1, 1, 4, 0, 0, 0, time.UTC).UnixMicro() // noon in Shanghai
-	three, rate := int32(3), int32(0)
-	batch := make([]badTxn, 0, 4096)
-	for i := range n {
-		batch = append(batch, badTxn{TxnID: fmt.Sprintf("unk-%07d", i), AccountID: first + int64(i), PostedAt: noon + int64(i),
-			Kind: "purchase", Amount: 10_000 + int64(i%1000), Installments: &three, FeeRate: &rate})
-		if len(batch) == cap(batch) || i == n-1 {
-			if err := w.Write(batch); err != nil {
-				t.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writePurchases(t, events, day, "part-unknown.parquet", n, func(i int) (string, int64, int64) {
+		return fmt.Sprintf("unk-%07d", i), first + int64(i), 10_000 + int64(i%1000)
+	})
 }
 
 // TestUnknownAccountsRejectedAsRead: a night that knows its book rejects
@@ -52,23 +31,10 @@ func writeUnknownTransactions(t *testing.T, events string, day billing.Date, fir
 func TestUnknownAccountsRejectedAsRead(t *testing.T) {
 	events := genBook(t, 400, 1)
 	path := writeUnknownTransactions(t, events, bookStart, 9_000_000_000, 3000)
-	// Interleave: unknown ids inside the book's range too.
-	inside := filepath.Join(filepath.Dir(path), "part-inside.parquet")
-	w, err := pqfile.Create[badTxn](inside)
-	if err != nil {
-		t.Fatal(err)
-	}
-	noon := time.Date(2025, 1, 1, 4, 0, 0, 0, time.UTC).UnixMicro()
-	three, rate := int32(3), int32(0)
-	if err := w.Write([]badTxn{
-		{TxnID: "in-1", AccountID: -5, PostedAt: noon, Kind: "purchase", Amount: 500, Installments: &three, FeeRate: &rate},
-		{TxnID: "in-2", AccountID: 150_000_000, PostedAt: noon, Kind: "purchase", Amount: 500, Installments: &three, FeeRate: &rate},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	// Unknown ids below and inside the book's range too.
+	inside := writePurchases(t, events, bookStart, "part-inside.parquet", 2, func(i int) (string, int64, int64) {
+		return fmt.Sprintf("in-%d", i), []int64{-5, 150_000_000}[i], 500
+	})
 	whole := firstRun(events, t.TempDir())
 	whole.MaxRejectRatio = 1
 	m, err := pipeline.Run(context.Background(), whole, bookStart)
