@@ -98,82 +98,50 @@ func (*fastSnappy) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSna
 // ErrRowType is a row type this package does not write.
 var ErrRowType = errors.New("not a row type pqfile writes")
 
-// column is how one field of a row becomes values of its column: where
-// the field is in the row, and the function that reads it there. The
-// writer hands parquet-go whole columns of values, chunk by chunk, rather
-// than rows it would take apart by reflection one nullable field at a
-// time.
-type column struct {
-	index  int // in the file's columns
+// pointerField is a nullable column's field: its offset in the row and
+// the type it points at.
+type pointerField struct {
 	offset uintptr
-	value  func(field unsafe.Pointer) parquet.Value // the field's value, unleveled
-	ptr    bool                                     // a pointer field: nil is NULL
-	elem   reflect.Type                             // what a pointer field points at
-	// kind is the field's kind (the pointed-at one for a pointer
-	// field), with Int and Uint as Int64 and Uint32 as Int32 (same bits
-	// written).
-	kind reflect.Kind
+	elem   reflect.Type
 }
 
-// columnsOf checks that T is a flat row struct whose fields map onto
-// schema's columns, and returns how to read each of them.
-func columnsOf[T any](schema *parquet.Schema) ([]column, error) {
+// rowLayout checks that T is a flat row struct and returns its pointer
+// fields.
+func rowLayout[T any]() ([]pointerField, error) {
 	typ := reflect.TypeFor[T]()
 	if typ.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("%w: %s is not a struct", ErrRowType, typ)
 	}
-	var cols []column
+	var ptrs []pointerField
 	for i := 0; i < typ.NumField(); i++ {
 		f := typ.Field(i)
 		tag := f.Tag.Get("parquet")
 		if tag == "-" {
 			continue
 		}
-		opts := strings.Split(tag, ",")
-		name := opts[0]
-		if name == "" {
-			name = f.Name
-		}
 		optional := false
-		for _, opt := range opts[1:] {
+		for _, opt := range strings.Split(tag, ",")[1:] {
 			optional = optional || opt == "optional"
 		}
-		t := f.Type
-		ptr := t.Kind() == reflect.Pointer
-		if ptr {
-			if !scalar(t.Elem().Kind()) {
-				return nil, fmt.Errorf("%w: %s.%s points at a %s, not a scalar", ErrRowType, typ, f.Name, t.Elem())
+		kind := f.Type.Kind()
+		if kind == reflect.Pointer {
+			if !scalar(f.Type.Elem().Kind()) {
+				return nil, fmt.Errorf("%w: %s.%s points at a %s, not a scalar", ErrRowType, typ, f.Name, f.Type.Elem())
 			}
 			if !optional {
 				return nil, fmt.Errorf("%w: %s.%s is a pointer but its column is not optional", ErrRowType, typ, f.Name)
 			}
-			t = t.Elem()
-		} else if !scalar(t.Kind()) {
-			return nil, fmt.Errorf("%w: %s.%s is a %s, not a scalar", ErrRowType, typ, f.Name, t)
-		} else if optional {
+			ptrs = append(ptrs, pointerField{offset: f.Offset, elem: f.Type.Elem()})
+			continue
+		}
+		if !scalar(kind) {
+			return nil, fmt.Errorf("%w: %s.%s is a %s, not a scalar", ErrRowType, typ, f.Name, f.Type)
+		}
+		if optional {
 			return nil, fmt.Errorf("%w: %s.%s is optional but not a pointer (a nullable column is a pointer field, nil for NULL)", ErrRowType, typ, f.Name)
 		}
-		leaf, ok := schema.Lookup(name)
-		if !ok {
-			return nil, fmt.Errorf("%w: %s.%s has no column %q", ErrRowType, typ, f.Name, name)
-		}
-		value, err := valueFunc(t.Kind(), leaf.Node.Type().Kind())
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s.%s: %w", ErrRowType, typ, f.Name, err)
-		}
-		kind := t.Kind()
-		switch {
-		case kind == reflect.Int || kind == reflect.Uint || kind == reflect.Uint64:
-			kind = reflect.Int64
-		case kind == reflect.Uint32:
-			kind = reflect.Int32
-		}
-		cols = append(cols, column{index: leaf.ColumnIndex, offset: f.Offset, value: value, ptr: ptr, elem: t, kind: kind})
 	}
-	if len(cols) != len(schema.Columns()) {
-		return nil, fmt.Errorf("%w: %s has %d fields for %d columns", ErrRowType, typ, len(cols), len(schema.Columns()))
-	}
-	return cols, nil
+	return ptrs, nil
 }
 
 func scalar(k reflect.Kind) bool {
@@ -186,71 +154,22 @@ func scalar(k reflect.Kind) bool {
 	return false
 }
 
-// valueFunc returns the function that reads a Go value of kind k as a
-// value of a column of the physical type p: the value parquet-go's
-// reflection writes for it.
-func valueFunc(k reflect.Kind, p parquet.Kind) (func(unsafe.Pointer) parquet.Value, error) {
-	var want parquet.Kind
-	var value func(unsafe.Pointer) parquet.Value
-	switch k {
-	case reflect.Bool:
-		want, value = parquet.Boolean, func(v unsafe.Pointer) parquet.Value { return parquet.BooleanValue(*(*bool)(v)) }
-	case reflect.Int8:
-		want, value = parquet.Int32, func(v unsafe.Pointer) parquet.Value { return parquet.Int32Value(int32(*(*int8)(v))) }
-	case reflect.Int16:
-		want, value = parquet.Int32, func(v unsafe.Pointer) parquet.Value { return parquet.Int32Value(int32(*(*int16)(v))) }
-	case reflect.Int32:
-		want, value = parquet.Int32, func(v unsafe.Pointer) parquet.Value { return parquet.Int32Value(*(*int32)(v)) }
-	case reflect.Uint8:
-		want, value = parquet.Int32, func(v unsafe.Pointer) parquet.Value { return parquet.Int32Value(int32(*(*uint8)(v))) }
-	case reflect.Uint16:
-		want, value = parquet.Int32, func(v unsafe.Pointer) parquet.Value { return parquet.Int32Value(int32(*(*uint16)(v))) }
-	case reflect.Uint32:
-		want, value = parquet.Int32, func(v unsafe.Pointer) parquet.Value { return parquet.Int32Value(int32(*(*uint32)(v))) }
-	case reflect.Int64, reflect.Int:
-		want, value = parquet.Int64, func(v unsafe.Pointer) parquet.Value { return parquet.Int64Value(*(*int64)(v)) }
-	case reflect.Uint64, reflect.Uint:
-		want, value = parquet.Int64, func(v unsafe.Pointer) parquet.Value { return parquet.Int64Value(int64(*(*uint64)(v))) }
-	case reflect.Float32:
-		want, value = parquet.Float, func(v unsafe.Pointer) parquet.Value { return parquet.FloatValue(*(*float32)(v)) }
-	case reflect.Float64:
-		want, value = parquet.Double, func(v unsafe.Pointer) parquet.Value { return parquet.DoubleValue(*(*float64)(v)) }
-	case reflect.String:
-		want, value = parquet.ByteArray, func(v unsafe.Pointer) parquet.Value {
-			s := *(*string)(v)
-			return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
-		}
-	}
-	if p != want {
-		return nil, fmt.Errorf("a %s cannot be written to a %s column", k, p)
-	}
-	return value, nil
-}
-
 // Writer streams rows of T into one file.
 type Writer[T any] struct {
 	f    *os.File
 	w    *parquet.GenericWriter[T]
-	cols []column
-	rows int64 // rows handed to parquet-go
-	// group is how many of them are in the row group being written.
-	group int
-	// halves are cols in two groups encoded side by side.
-	halves [2][]column
-	// values and values2 are one column's values of a chunk, reused
-	// column after column, one for each half.
-	values, values2 []parquet.Value
+	rows int64
 	// buf holds the rows of an incomplete chunk, which the caller may
 	// reuse once Write returns: what their pointer fields point at is
 	// copied into slots, one array of chunkRows values per pointer field.
 	buf   []T
-	ptrs  []column
+	ptrs  []pointerField
 	slots []unsafe.Pointer
 }
 
 // Create creates path and returns a writer for rows of T.
 func Create[T any](path string) (*Writer[T], error) {
-	cols, err := columnsOf[T](parquet.SchemaOf(*new(T)))
+	ptrs, err := rowLayout[T]()
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -258,14 +177,10 @@ func Create[T any](path string) (*Writer[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer[T]{f: f, w: parquet.NewGenericWriter[T](f, writerOptions()...), cols: cols,
-		halves: halve(cols), values: make([]parquet.Value, chunkRows), values2: make([]parquet.Value, chunkRows),
+	w := &Writer[T]{f: f, w: parquet.NewGenericWriter[T](f, writerOptions()...), ptrs: ptrs,
 		buf: make([]T, 0, chunkRows)}
-	for _, c := range cols {
-		if c.ptr {
-			w.ptrs = append(w.ptrs, c)
-			w.slots = append(w.slots, reflect.New(reflect.ArrayOf(chunkRows, c.elem)).UnsafePointer())
-		}
+	for _, p := range ptrs {
+		w.slots = append(w.slots, reflect.New(reflect.ArrayOf(chunkRows, p.elem)).UnsafePointer())
 	}
 	return w, nil
 }
@@ -313,166 +228,13 @@ func (w *Writer[T]) detach(i int) {
 	}
 }
 
-// flush hands rows to parquet-go, starting a new row group every
-// maxRowsPerRowGroup rows.
 func (w *Writer[T]) flush(rows []T) error {
-	for len(rows) > 0 {
-		if w.group == maxRowsPerRowGroup {
-			if err := w.w.Flush(); err != nil {
-				return fmt.Errorf("write %s: %w", w.f.Name(), err)
-			}
-			w.group = 0
-		}
-		n := min(len(rows), maxRowsPerRowGroup-w.group)
-		if err := w.writeColumns(rows[:n]); err != nil {
-			return fmt.Errorf("write %s: %w", w.f.Name(), err)
-		}
-		w.rows += int64(n)
-		w.group += n
-		rows = rows[n:]
+	n, err := w.w.Write(rows)
+	w.rows += int64(n)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", w.f.Name(), err)
 	}
 	return nil
-}
-
-// writeColumns writes rows, all in the current row group. A batch of
-// many rows of many columns is encoded on two goroutines, each with half
-// of the columns (a column's writer is its own: its buffer, pages and
-// statistics); the file's bytes do not depend on it, as each column's
-// pages are the same whoever encodes them.
-func (w *Writer[T]) writeColumns(rows []T) error {
-	columns := w.w.ColumnWriters()
-	if len(rows) < parallelRows || len(w.halves[1]) == 0 {
-		return writeColumns(columns, w.cols, rows, w.values)
-	}
-	var err1 error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		err1 = writeColumns(columns, w.halves[1], rows, w.values2)
-	}()
-	err0 := writeColumns(columns, w.halves[0], rows, w.values)
-	<-done
-	return errors.Join(err0, err1)
-}
-
-// parallelRows is the fewest rows writeColumns shares between two
-// goroutines: a night's buckets are thousands of rows, a leftover chunk
-// is not worth a goroutine.
-const parallelRows = 1024
-
-// halve splits cols into two groups of about the same encoding cost (a
-// nullable or string column costs about twice a plain one), or returns
-// them as one group when there are too few to share.
-func halve(cols []column) [2][]column {
-	if len(cols) < 8 {
-		return [2][]column{cols, nil}
-	}
-	var halves [2][]column
-	var cost [2]int
-	for _, c := range cols {
-		k := 0
-		if cost[1] < cost[0] {
-			k = 1
-		}
-		halves[k] = append(halves[k], c)
-		cost[k]++
-		if c.ptr || c.kind == reflect.String {
-			cost[k]++
-		}
-	}
-	return halves
-}
-
-// writeColumns writes rows to the writers of cols in chunks of
-// chunkRows, column by column within a chunk (whose rows stay in cache):
-// a column's writer checks whether its page is full after each chunk, as
-// parquet-go's row writer does after each 64 rows, so pages end where
-// they would. values is scratch space for a chunk.
-func writeColumns[T any](columns []*parquet.ColumnWriter, cols []column, rows []T, values []parquet.Value) error {
-	defer clear(values)
-	for i := 0; i < len(rows); i += chunkRows {
-		chunk := rows[i:min(i+chunkRows, len(rows))]
-		values := values[:len(chunk)]
-		base := unsafe.Pointer(unsafe.SliceData(chunk))
-		for _, c := range cols {
-			c.fill(values, unsafe.Add(base, c.offset), unsafe.Sizeof(chunk[0]))
-			if _, err := columns[c.index].WriteRowValues(values); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// fillNullable is fill for a pointer field: a nil pointer is a NULL
-// (definition level 0), any other the value it points at (level 1).
-func (c *column) fillNullable(values []parquet.Value, field unsafe.Pointer, stride uintptr) {
-	for j := range values {
-		p := *(*unsafe.Pointer)(field)
-		field = unsafe.Add(field, stride)
-		if p == nil {
-			values[j] = parquet.Value{}
-			continue
-		}
-		switch c.kind {
-		case reflect.Int32:
-			values[j] = parquet.Int32Value(*(*int32)(p))
-		case reflect.Int64:
-			values[j] = parquet.Int64Value(*(*int64)(p))
-		case reflect.Float64:
-			values[j] = parquet.DoubleValue(*(*float64)(p))
-		case reflect.String:
-			s := *(*string)(p)
-			values[j] = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
-		default:
-			values[j] = c.value(p)
-		}
-		values[j].SetDefinitionLevel(1)
-	}
-}
-
-// fill sets values to the column's values in the rows from field, the
-// column's field in the first row, on, stride bytes apart. The loops are
-// spelled out by kind for the common kinds: a call per value costs more
-// than the value.
-func (c *column) fill(values []parquet.Value, field unsafe.Pointer, stride uintptr) {
-	if c.ptr {
-		c.fillNullable(values, field, stride)
-		return
-	}
-	switch c.kind {
-	case reflect.Int32:
-		for j := range values {
-			values[j] = parquet.Int32Value(*(*int32)(field))
-			field = unsafe.Add(field, stride)
-		}
-	case reflect.Int64:
-		for j := range values {
-			values[j] = parquet.Int64Value(*(*int64)(field))
-			field = unsafe.Add(field, stride)
-		}
-	case reflect.Float64:
-		for j := range values {
-			values[j] = parquet.DoubleValue(*(*float64)(field))
-			field = unsafe.Add(field, stride)
-		}
-	case reflect.String:
-		for j := range values {
-			s := *(*string)(field)
-			values[j] = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
-			field = unsafe.Add(field, stride)
-		}
-	case reflect.Bool:
-		for j := range values {
-			values[j] = parquet.BooleanValue(*(*bool)(field))
-			field = unsafe.Add(field, stride)
-		}
-	default:
-		for j := range values {
-			values[j] = c.value(field)
-			field = unsafe.Add(field, stride)
-		}
-	}
 }
 
 // Rows returns how many rows were written.

@@ -87,9 +87,9 @@ func BenchmarkWriteScores(b *testing.B) {
 	b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// referenceFile writes rows the way parquet-go's own row writer does,
-// chunks of 64 rows through GenericWriter.Write with the package's
-// options: what the column writer must reproduce byte for byte.
+// referenceFile writes rows as parquet-go's row writer writes them from
+// the start of a file in chunks of 64 rows, with the package's options:
+// what Writer must write byte for byte, however it is fed.
 func referenceFile[T any](t *testing.T, path string, rows []T) {
 	t.Helper()
 	f, err := os.Create(path)
@@ -108,10 +108,10 @@ func referenceFile[T any](t *testing.T, path string, rows []T) {
 	}
 }
 
-// The column writer, on one goroutine or two, writes the bytes
-// parquet-go's row writer writes for the same rows, across row groups and
-// however the rows are split into Write calls.
-func TestColumnsWriteRowWriterBytes(t *testing.T) {
+// A file's bytes are those of parquet-go's row writer fed chunks of 64
+// rows, across row groups and however the rows are split into Write calls
+// (the rows of an incomplete chunk are held, what they point at copied).
+func TestWriteSplitsGiveRowWriterBytes(t *testing.T) {
 	n := 300_000 // more than a row group
 	if testing.Short() || raceEnabled {
 		n = 20_000
