@@ -165,6 +165,44 @@ type compiled struct {
 	reasons    []string // in order of first appearance
 	gradeLimit []int    // grade index → Limits.Grades index
 	labels     [][]string
+
+	// pd[k] is the PD of the score pdMin+k under scaling, for every score
+	// the scorecard can sum to (none when that span is too wide to keep).
+	scaling Scaling
+	pdMin   int32
+	pd      []float64
+}
+
+// maxPDTable is the widest span of scores whose PDs Validate tabulates.
+const maxPDTable = 1 << 14
+
+// tabulatePD fills cc.pd for the scores the characteristics can sum to.
+func (cc *compiled) tabulatePD(s Scaling) {
+	var lo, hi int64
+	for i := range cc.chars {
+		ps := cc.chars[i].points
+		if len(ps) == 0 {
+			return
+		}
+		lo += int64(slices.Min(ps))
+		hi += int64(slices.Max(ps))
+	}
+	if hi-lo >= maxPDTable || lo < math.MinInt32 || hi > math.MaxInt32 {
+		return
+	}
+	cc.scaling, cc.pdMin = s, int32(lo)
+	cc.pd = make([]float64, hi-lo+1)
+	for k := range cc.pd {
+		cc.pd[k] = s.PD(float64(lo + int64(k)))
+	}
+}
+
+// pdOf returns s.PD of score, from the table when it holds the score.
+func (cc *compiled) pdOf(s Scaling, score int32) float64 {
+	if k := int64(score) - int64(cc.pdMin); s == cc.scaling && k >= 0 && k < int64(len(cc.pd)) {
+		return cc.pd[k]
+	}
+	return s.PD(float64(score))
 }
 
 type compiledChar struct {
@@ -381,6 +419,7 @@ func (c *Config) Validate() error {
 		c.cc = nil
 		return errors.Join(errs...)
 	}
+	cc.tabulatePD(c.Scaling)
 	c.cc = cc
 	return nil
 }

@@ -49,7 +49,7 @@ func (c *Config) Score(f *Features) Result {
 		total += p
 		loss[ch.reason] += ch.baseline - p
 	}
-	r := Result{Score: total, PD: c.Scaling.PD(float64(total)), Grade: c.Grades[c.gradeOf(total)].Name}
+	r := Result{Score: total, PD: cc.pdOf(c.Scaling, total), Grade: c.Grades[c.gradeOf(total)].Name}
 	var used [MaxReasonCodes]bool
 	for k := range NumReasons {
 		best := -1
