@@ -171,6 +171,8 @@ type compiled struct {
 	scaling Scaling
 	pdMin   int32
 	pd      []float64
+
+	smallBins bool // every characteristic has at most 256 bins (Result.bins)
 }
 
 // maxPDTable is the widest span of scores whose PDs Validate tabulates.
@@ -420,6 +422,7 @@ func (c *Config) Validate() error {
 		return errors.Join(errs...)
 	}
 	cc.tabulatePD(c.Scaling)
+	cc.smallBins = !slices.ContainsFunc(cc.chars, func(ch compiledChar) bool { return len(ch.points) > 256 })
 	c.cc = cc
 	return nil
 }

@@ -14,6 +14,12 @@ type Result struct {
 	// Reasons are the reason codes that lost the most points against their
 	// baselines, most first; "" where fewer than NumReasons lost any.
 	Reasons [NumReasons]string
+
+	// bins[i] is the bin of characteristic i under binnedBy, the config
+	// that scored (nil when the bins were not kept), so that the
+	// distribution counts the account without binning it again.
+	bins     [MaxCharacteristics]uint8
+	binnedBy *compiled
 }
 
 // Factor returns PDO / ln 2, the points per unit of ln(odds).
@@ -43,13 +49,19 @@ func (c *Config) Score(f *Features) Result {
 	cc := c.mustCompiled()
 	var total int32
 	var loss [MaxReasonCodes]int32
+	var r Result
 	for i := range cc.chars {
 		ch := &cc.chars[i]
-		p := ch.points[ch.bin(f)]
+		b := ch.bin(f)
+		r.bins[i] = uint8(b)
+		p := ch.points[b]
 		total += p
 		loss[ch.reason] += ch.baseline - p
 	}
-	r := Result{Score: total, PD: cc.pdOf(c.Scaling, total), Grade: c.Grades[c.gradeOf(total)].Name}
+	if cc.smallBins {
+		r.binnedBy = cc
+	}
+	r.Score, r.PD, r.Grade = total, cc.pdOf(c.Scaling, total), c.Grades[c.gradeOf(total)].Name
 	var used [MaxReasonCodes]bool
 	for k := range NumReasons {
 		best := -1
