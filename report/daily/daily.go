@@ -428,7 +428,7 @@ func (s *Summary) AddOutput(o *billing.Output, decisions []scoring.DecisionRow) 
 		k := s.kindOf(d.Action, d.Reasons)
 		k.limit.n++
 		k.limit.amount += d.NewLimit - d.OldLimit
-		for _, n := range k.codes {
+		for _, n := range k.codes[:k.n] {
 			*n++
 		}
 	}
@@ -439,7 +439,8 @@ func (s *Summary) AddOutput(o *billing.Output, decisions []scoring.DecisionRow) 
 type decisionKind struct {
 	action, reasons string
 	limit           *amounted
-	codes           []*int64
+	codes           [scoring.MaxLimitReasons]*int64
+	n               int // codes in use
 }
 
 // kindOf returns the counters of the decisions of action with the
@@ -464,6 +465,7 @@ func (s *Summary) kindOf(action, reasons string) *decisionKind {
 		m = map[string]*int64{}
 		s.limitReasons[k.action] = m
 	}
+	overflow := false
 	for rest := k.reasons; rest != ""; {
 		var code string
 		code, rest, _ = strings.Cut(rest, ";")
@@ -472,7 +474,16 @@ func (s *Summary) kindOf(action, reasons string) *decisionKind {
 			n = new(int64)
 			m[code] = n
 		}
-		k.codes = append(k.codes, n)
+		if k.n == len(k.codes) { // more codes than a decision lists: counted here
+			*n++
+			overflow = true
+			continue
+		}
+		k.codes[k.n] = n
+		k.n++
+	}
+	if overflow {
+		return k // not kept: each such decision counts its extra codes again
 	}
 	s.kinds[keyed{k.action, k.reasons}] = k
 	s.lastKind = k

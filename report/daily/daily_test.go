@@ -82,13 +82,16 @@ func TestLabels(t *testing.T) {
 		{Action: "keep", Reasons: "GRADE_CUT;CUT_COOLING"},
 	})
 	s.AddOutput(&billing.Output{}, []scoring.DecisionRow{{Action: "keep", Reasons: "LOW_UTILIZATION"}})
+	many := "A;B;C;D;E;F;G;H;I;J"
+	s.AddOutput(&billing.Output{}, []scoring.DecisionRow{{Action: "cut", Reasons: many}, {Action: "cut", Reasons: many}})
 	got = nil
 	for _, a := range sortedKeys(s.limitReasons) {
 		for _, k := range sortedKeys(s.limitReasons[a]) {
 			got = append(got, a+":"+k+"="+strconv.FormatInt(*s.limitReasons[a][k], 10))
 		}
 	}
-	if want := []string{"increase:LOW_UTILIZATION=1", "keep:CUT_COOLING=2", "keep:GRADE_CUT=2",
+	if want := []string{"cut:A=2", "cut:B=2", "cut:C=2", "cut:D=2", "cut:E=2", "cut:F=2", "cut:G=2", "cut:H=2", "cut:I=2", "cut:J=2",
+		"increase:LOW_UTILIZATION=1", "keep:CUT_COOLING=2", "keep:GRADE_CUT=2",
 		"keep:INCREASE_COOLING=1", "keep:LOW_UTILIZATION=4"}; !slices.Equal(got, want) {
 		t.Errorf("reason codes = %q, want %q", got, want)
 	}
