@@ -1,8 +1,10 @@
 package scoring
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 	"strconv"
@@ -172,7 +174,40 @@ type compiled struct {
 	pdMin   int32
 	pd      []float64
 
-	smallBins bool // every characteristic has at most 256 bins (Result.bins)
+	// binsPrint fingerprints how features fall into bins (Result.bins);
+	// 0 when some characteristic has more bins than a uint8 numbers.
+	binsPrint uint64
+}
+
+// fingerprintBins sets cc.binsPrint from everything bin reads.
+func (cc *compiled) fingerprintBins() {
+	h := fnv.New64a()
+	var b []byte
+	for i := range cc.chars {
+		ch := &cc.chars[i]
+		if len(ch.points) > 256 {
+			return
+		}
+		b = binary.AppendUvarint(b[:0], uint64(ch.feature))
+		b = binary.AppendUvarint(b, uint64(len(ch.points)))
+		b = binary.AppendVarint(b, int64(ch.missing))
+		b = binary.AppendVarint(b, int64(ch.worst))
+		if ch.categorical {
+			b = append(b, 1)
+			for _, k := range ch.cats {
+				b = binary.AppendVarint(b, int64(k))
+			}
+		} else {
+			b = append(b, 0)
+			b = binary.AppendUvarint(b, uint64(len(ch.numeric)))
+			for _, k := range ch.numeric {
+				b = binary.AppendVarint(b, int64(k))
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ch.to[k]))
+			}
+		}
+		h.Write(b)
+	}
+	cc.binsPrint = max(h.Sum64(), 1)
 }
 
 // maxPDTable is the widest span of scores whose PDs Validate tabulates.
@@ -422,7 +457,7 @@ func (c *Config) Validate() error {
 		return errors.Join(errs...)
 	}
 	cc.tabulatePD(c.Scaling)
-	cc.smallBins = !slices.ContainsFunc(cc.chars, func(ch compiledChar) bool { return len(ch.points) > 256 })
+	cc.fingerprintBins()
 	c.cc = cc
 	return nil
 }

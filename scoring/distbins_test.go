@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -29,7 +30,7 @@ func TestDistributionCountsScoredBins(t *testing.T) {
 			}
 		}
 		r := c.Score(&f)
-		if r.binnedBy == nil {
+		if r.binnedBy == 0 {
 			t.Fatal("Score kept no bins")
 		}
 		kept.Add(&f, &r)
@@ -44,23 +45,37 @@ func TestDistributionCountsScoredBins(t *testing.T) {
 			t.Fatalf("%s: kept bins count %v, binning again %v", kept.Names[i], kept.Counts[i], binned.Counts[i])
 		}
 	}
-	if err := c.Validate(); err != nil { // a new compilation
-		t.Fatal(err)
+	// Another scorecard (one range bin's edge moved) bins the features
+	// again; an identical one, compiled anew, has the same fingerprint.
+	moved := DefaultConfig()
+	for i := range moved.Scorecard.Characteristics {
+		bins := moved.Scorecard.Characteristics[i].Bins
+		if k := slices.IndexFunc(bins, func(b Bin) bool { return !b.Missing && b.Categories == nil && !math.IsInf(b.To, 0) }); k >= 0 && k+1 < len(bins) {
+			bins[k].To += 1e-3
+			bins[k+1].From = bins[k].To
+			break
+		}
 	}
-	d := c.NewDistribution()
+	same := DefaultConfig()
+	for _, o := range []*Config{&moved, &same} {
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if moved.cc.binsPrint == c.cc.binsPrint || same.cc.binsPrint != c.cc.binsPrint {
+		t.Fatalf("fingerprints: %x, moved %x, same %x", c.cc.binsPrint, moved.cc.binsPrint, same.cc.binsPrint)
+	}
 	var zero Features
+	d, want := moved.NewDistribution(), moved.NewDistribution()
 	for i := range stale {
 		d.Add(&zero, &stale[i])
-	}
-	want := c.NewDistribution()
-	for i := range stale {
-		r := c.Score(&zero)
+		r := moved.Score(&zero)
 		r.Score = stale[i].Score
 		want.Add(&zero, &r)
 	}
 	for i := range d.Counts {
 		if !slices.Equal(d.Counts[i], want.Counts[i]) {
-			t.Fatalf("%s: a stale result counts %v, want %v", d.Names[i], d.Counts[i], want.Counts[i])
+			t.Fatalf("%s: a result of another scorecard counts %v, want %v", d.Names[i], d.Counts[i], want.Counts[i])
 		}
 	}
 }

@@ -76,7 +76,7 @@ func (d *Distribution) Add(f *Features, r *Result) {
 		b++ // an edge starts its band
 	}
 	d.Counts[0][b]++
-	if cc := c.cc; r.binnedBy == cc && cc != nil {
+	if cc := c.cc; cc != nil && r.binnedBy == cc.binsPrint && r.binnedBy != 0 {
 		for i := range cc.chars {
 			d.Counts[i+1][r.bins[i]]++
 		}

@@ -15,11 +15,12 @@ type Result struct {
 	// baselines, most first; "" where fewer than NumReasons lost any.
 	Reasons [NumReasons]string
 
-	// bins[i] is the bin of characteristic i under binnedBy, the config
-	// that scored (nil when the bins were not kept), so that the
-	// distribution counts the account without binning it again.
+	// bins[i] is the bin of characteristic i under the scorecard whose
+	// bins fingerprint binnedBy is (0 when the bins were not kept), so that
+	// the distribution counts the account without binning it again. Two
+	// configs with the same bins score the same features to equal Results.
 	bins     [MaxCharacteristics]uint8
-	binnedBy *compiled
+	binnedBy uint64
 }
 
 // Factor returns PDO / ln 2, the points per unit of ln(odds).
@@ -58,9 +59,7 @@ func (c *Config) Score(f *Features) Result {
 		total += p
 		loss[ch.reason] += ch.baseline - p
 	}
-	if cc.smallBins {
-		r.binnedBy = cc
-	}
+	r.binnedBy = cc.binsPrint
 	r.Score, r.PD, r.Grade = total, cc.pdOf(c.Scaling, total), c.Grades[c.gradeOf(total)].Name
 	var used [MaxReasonCodes]bool
 	for k := range NumReasons {
