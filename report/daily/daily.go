@@ -455,7 +455,7 @@ func (s *Summary) kindOf(action, reasons string) *decisionKind {
 		s.lastKind = k
 		return k
 	}
-	k := &decisionKind{action: strings.Clone(action), reasons: strings.Clone(reasons)}
+	k := &decisionKind{action: action, reasons: strings.Clone(reasons)} // the codes are keys below
 	if k.limit = s.limits[action]; k.limit == nil {
 		k.limit = &amounted{}
 		s.limits[k.action] = k.limit
