@@ -184,7 +184,65 @@ type Date int32
 
 // NewDate returns the date y-m-d (normalised like time.Date).
 func NewDate(y int, m time.Month, d int) Date {
-	return Date(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	// Normalise the month into the year as time.Date does; the day then
+	// counts on from the month's first.
+	mi := int(m) - 1
+	y += mi / 12
+	if mi %= 12; mi < 0 {
+		mi += 12
+		y--
+	}
+	if y < civilMinYear || y > civilMaxYear || d < -civilDaySlack || d > civilDaySlack {
+		return Date(time.Date(y, time.Month(mi+1), d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	}
+	return Date(daysFromCivil(y, mi+1) + d - 1)
+}
+
+// The civil calendar is computed with integers (the proleptic Gregorian
+// calendar, as package time) for years 0 to 9999 and days of the month
+// within ±civilDaySlack; time.Date covers the rest.
+const (
+	civilMinYear  = 0
+	civilMaxYear  = 9999
+	civilDaySlack = 1 << 20
+	civilMinDate  = Date(-719528) // 0000-01-01
+	civilMaxDate  = Date(2932896) // 9999-12-31
+)
+
+// daysFromCivil returns the days from 1970-01-01 to the first of month m
+// (1..12) of year y (0..9999).
+func daysFromCivil(y, m int) int {
+	if m <= 2 {
+		y--
+	}
+	era := (y + 400) / 400 // y ≥ -1: shifted so the division floors
+	era--
+	yoe := y - era*400                     // [0, 399]
+	mp := (m + 9) % 12                     // March is 0
+	doy := (153*mp + 2) / 5                // day of the year of the 1st
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return era*146097 + doe - 719468
+}
+
+// civil returns the year, month and day of d, which is within
+// [civilMinDate, civilMaxDate].
+func civil(d Date) (int, time.Month, int) {
+	z := int(d) + 719468 + 400*146097 // shifted so the division floors
+	era := z / 146097
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	y := yoe + (era-400)*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100) // [0, 365]
+	mp := (5*doy + 2) / 153                  // March is 0
+	day := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, time.Month(m), day
 }
 
 // ParseDate parses YYYY-MM-DD.
@@ -207,10 +265,18 @@ func LocalDate(micros int64, loc *time.Location) Date {
 func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
 // YMD returns the year, month and day of d.
-func (d Date) YMD() (int, time.Month, int) { return d.Time().Date() }
+func (d Date) YMD() (int, time.Month, int) {
+	if d < civilMinDate || d > civilMaxDate {
+		return d.Time().Date()
+	}
+	return civil(d)
+}
 
 // Day returns d's day of the month, 1..31.
-func (d Date) Day() int { return d.Time().Day() }
+func (d Date) Day() int {
+	_, _, day := d.YMD()
+	return day
+}
 
 // AddDays returns d + n days.
 func (d Date) AddDays(n int) Date { return d + Date(n) }
@@ -219,16 +285,26 @@ func (d Date) AddDays(n int) Date { return d + Date(n) }
 // clamped to the month's last day.
 func (d Date) AddMonths(n int) Date {
 	y, m, day := d.YMD()
-	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
+	first := NewDate(y, m+time.Month(n), 1)
+	last := int(NewDate(y, m+time.Month(n)+1, 1) - first)
 	if day > last {
 		day = last
 	}
-	return NewDate(first.Year(), first.Month(), day)
+	return first + Date(day-1)
 }
 
 // String formats d as YYYY-MM-DD.
-func (d Date) String() string { return d.Time().Format(time.DateOnly) }
+func (d Date) String() string {
+	if d < civilMinDate || d > civilMaxDate {
+		return d.Time().Format(time.DateOnly)
+	}
+	y, m, day := civil(d)
+	b := [10]byte{
+		byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + int(m)/10), byte('0' + int(m)%10), '-', byte('0' + day/10), byte('0' + day%10),
+	}
+	return string(b[:])
+}
 
 // Itoa is strconv.Itoa, kept here so reference strings are built one way.
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -176,6 +176,18 @@ func (f *Flows) Net() Money {
 // changes nothing and returns an error wrapping ErrOutOfRange that names
 // the flow: a day whose flows pass 10^16 yuan is refused, never wrapped.
 func (f *Flows) Add(g Flows) error {
+	if f.small() && g.small() { // no sum can leave ±MaxMoney
+		f.Purchases += g.Purchases
+		f.Fees += g.Fees
+		f.Revolving += g.Revolving
+		f.Penalties += g.Penalties
+		f.Payments += g.Payments
+		f.Refunds += g.Refunds
+		f.FeeReversal += g.FeeReversal
+		f.ChargedOff += g.ChargedOff
+		f.Recoveries += g.Recoveries
+		return nil
+	}
 	var sum Flows
 	var bad string
 	add := func(name string, a, b Money) Money {
@@ -199,6 +211,17 @@ func (f *Flows) Add(g Flows) error {
 	}
 	*f = sum
 	return nil
+}
+
+// small reports whether every flow is within ±MaxMoney/2, so that the sum
+// of two such flows is within ±MaxMoney.
+func (f *Flows) small() bool {
+	const half = MaxMoney / 2
+	// -half ≤ m ≤ half; an m near int64's limits wraps m+half to a
+	// negative number, which is outside too.
+	in := func(m Money) bool { return uint64(m+half) <= uint64(2*half) }
+	return in(f.Purchases) && in(f.Fees) && in(f.Revolving) && in(f.Penalties) && in(f.Payments) &&
+		in(f.Refunds) && in(f.FeeReversal) && in(f.ChargedOff) && in(f.Recoveries)
 }
 
 // Output collects the rows one or more accounts' days produce. Close and

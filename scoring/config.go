@@ -1,8 +1,10 @@
 package scoring
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 	"strconv"
@@ -165,6 +167,79 @@ type compiled struct {
 	reasons    []string // in order of first appearance
 	gradeLimit []int    // grade index → Limits.Grades index
 	labels     [][]string
+
+	// pd[k] is the PD of the score pdMin+k under scaling, for every score
+	// the scorecard can sum to (none when that span is too wide to keep).
+	scaling Scaling
+	pdMin   int32
+	pd      []float64
+
+	// binsPrint fingerprints how features fall into bins (Result.bins);
+	// 0 when some characteristic has more bins than a uint8 numbers.
+	binsPrint uint64
+}
+
+// fingerprintBins sets cc.binsPrint from everything bin reads.
+func (cc *compiled) fingerprintBins() {
+	h := fnv.New64a()
+	var b []byte
+	for i := range cc.chars {
+		ch := &cc.chars[i]
+		if len(ch.points) > 256 {
+			return
+		}
+		b = binary.AppendUvarint(b[:0], uint64(ch.feature))
+		b = binary.AppendUvarint(b, uint64(len(ch.points)))
+		b = binary.AppendVarint(b, int64(ch.missing))
+		b = binary.AppendVarint(b, int64(ch.worst))
+		if ch.categorical {
+			b = append(b, 1)
+			for _, k := range ch.cats {
+				b = binary.AppendVarint(b, int64(k))
+			}
+		} else {
+			b = append(b, 0)
+			b = binary.AppendUvarint(b, uint64(len(ch.numeric)))
+			for _, k := range ch.numeric {
+				b = binary.AppendVarint(b, int64(k))
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ch.to[k]))
+			}
+		}
+		h.Write(b)
+	}
+	cc.binsPrint = max(h.Sum64(), 1)
+}
+
+// maxPDTable is the widest span of scores whose PDs Validate tabulates.
+const maxPDTable = 1 << 14
+
+// tabulatePD fills cc.pd for the scores the characteristics can sum to.
+func (cc *compiled) tabulatePD(s Scaling) {
+	var lo, hi int64
+	for i := range cc.chars {
+		ps := cc.chars[i].points
+		if len(ps) == 0 {
+			return
+		}
+		lo += int64(slices.Min(ps))
+		hi += int64(slices.Max(ps))
+	}
+	if hi-lo >= maxPDTable || lo < math.MinInt32 || hi > math.MaxInt32 {
+		return
+	}
+	cc.scaling, cc.pdMin = s, int32(lo)
+	cc.pd = make([]float64, hi-lo+1)
+	for k := range cc.pd {
+		cc.pd[k] = s.PD(float64(lo + int64(k)))
+	}
+}
+
+// pdOf returns s.PD of score, from the table when it holds the score.
+func (cc *compiled) pdOf(s Scaling, score int32) float64 {
+	if k := int64(score) - int64(cc.pdMin); s == cc.scaling && k >= 0 && k < int64(len(cc.pd)) {
+		return cc.pd[k]
+	}
+	return s.PD(float64(score))
 }
 
 type compiledChar struct {
@@ -381,6 +456,8 @@ func (c *Config) Validate() error {
 		c.cc = nil
 		return errors.Join(errs...)
 	}
+	cc.tabulatePD(c.Scaling)
+	cc.fingerprintBins()
 	c.cc = cc
 	return nil
 }

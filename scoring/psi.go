@@ -62,7 +62,9 @@ func (c *Config) NewDistribution() *Distribution {
 	return d
 }
 
-// Add counts one scored account. It does not allocate.
+// Add counts one scored account: its features f and r, their score (the
+// bins Score kept in r are counted; a Result made otherwise has f binned).
+// It does not allocate.
 func (d *Distribution) Add(f *Features, r *Result) {
 	c := d.cfg
 	if c == nil {
@@ -74,6 +76,12 @@ func (d *Distribution) Add(f *Features, r *Result) {
 		b++ // an edge starts its band
 	}
 	d.Counts[0][b]++
+	if cc := c.cc; cc != nil && r.binnedBy == cc.binsPrint && r.binnedBy != 0 {
+		for i := range cc.chars {
+			d.Counts[i+1][r.bins[i]]++
+		}
+		return
+	}
 	for i := range c.cc.chars {
 		d.Counts[i+1][c.cc.chars[i].bin(f)]++
 	}

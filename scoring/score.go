@@ -14,6 +14,13 @@ type Result struct {
 	// Reasons are the reason codes that lost the most points against their
 	// baselines, most first; "" where fewer than NumReasons lost any.
 	Reasons [NumReasons]string
+
+	// bins[i] is the bin of characteristic i under the scorecard whose
+	// bins fingerprint binnedBy is (0 when the bins were not kept), so that
+	// the distribution counts the account without binning it again. Two
+	// configs with the same bins score the same features to equal Results.
+	bins     [MaxCharacteristics]uint8
+	binnedBy uint64
 }
 
 // Factor returns PDO / ln 2, the points per unit of ln(odds).
@@ -43,13 +50,17 @@ func (c *Config) Score(f *Features) Result {
 	cc := c.mustCompiled()
 	var total int32
 	var loss [MaxReasonCodes]int32
+	var r Result
 	for i := range cc.chars {
 		ch := &cc.chars[i]
-		p := ch.points[ch.bin(f)]
+		b := ch.bin(f)
+		r.bins[i] = uint8(b)
+		p := ch.points[b]
 		total += p
 		loss[ch.reason] += ch.baseline - p
 	}
-	r := Result{Score: total, PD: c.Scaling.PD(float64(total)), Grade: c.Grades[c.gradeOf(total)].Name}
+	r.binnedBy = cc.binsPrint
+	r.Score, r.PD, r.Grade = total, cc.pdOf(c.Scaling, total), c.Grades[c.gradeOf(total)].Name
 	var used [MaxReasonCodes]bool
 	for k := range NumReasons {
 		best := -1

@@ -276,22 +276,27 @@ type Summary struct {
 	notices                     map[keyed]int64
 	limits                      map[string]*amounted
 	limitReasons                map[string]map[string]*int64 // action → reason code → decisions
+	kinds                       map[keyed]*decisionKind      // (action, reasons) → its counters
+	lastKind                    *decisionKind                // the kind of the decision added last
 	rollDay                     [numClasses][numClasses]int64
 	rollMonth                   [numClasses][numClasses]int64
 	vintage                     map[billing.Date]*[3]int64 // opening month's first day → all, 30+, 90+
-	backtest, backtestBad       map[keyed]int64
-	rejects                     map[keyed]int64
-	flows                       billing.Flows
-	before, after               billing.Money
-	haveFlows                   bool
-	psi                         []scoring.PSIResult
-	actual, baseline            *scoring.Distribution
+	// lastVintage caches the counters of the month [vintageFrom, vintageTo).
+	lastVintage            *[3]int64
+	vintageFrom, vintageTo billing.Date
+	backtest, backtestBad  map[keyed]int64
+	rejects                map[keyed]int64
+	flows                  billing.Flows
+	before, after          billing.Money
+	haveFlows              bool
+	psi                    []scoring.PSIResult
+	actual, baseline       *scoring.Distribution
 }
 
 // New returns an empty summary of the night n.
 func New(n *Night) *Summary {
 	return &Summary{night: n, apr: make([]int64, len(APRBins)+1), status: map[string]*amounted{}, grades: map[string]*gradeAcc{},
-		notices: map[keyed]int64{}, limits: map[string]*amounted{}, limitReasons: map[string]map[string]*int64{},
+		notices: map[keyed]int64{}, limits: map[string]*amounted{}, limitReasons: map[string]map[string]*int64{}, kinds: map[keyed]*decisionKind{},
 		vintage: map[billing.Date]*[3]int64{}, backtest: map[keyed]int64{}, backtestBad: map[keyed]int64{},
 		rejects: map[keyed]int64{}}
 }
@@ -336,12 +341,7 @@ func (s *Summary) Add(a *billing.Account, exposure billing.Money, before int8, d
 	s.rollDay[before][cls]++
 
 	if a.ActivatedOn != 0 && a.ActivatedOn <= day {
-		m := monthStart(a.OpenedOn)
-		v := s.vintage[m]
-		if v == nil {
-			v = &[3]int64{}
-			s.vintage[m] = v
-		}
+		v := s.vintageOf(a.OpenedOn)
 		v[0]++
 		if dpd >= 30 || cls == clsChargedOff {
 			v[1]++
@@ -425,36 +425,69 @@ func (s *Summary) AddOutput(o *billing.Output, decisions []scoring.DecisionRow) 
 	}
 	for i := range decisions {
 		d := &decisions[i]
-		l := s.limits[d.Action]
-		if l == nil {
-			l = &amounted{}
-			s.limits[d.Action] = l
+		k := s.kindOf(d.Action, d.Reasons)
+		k.limit.n++
+		k.limit.amount += d.NewLimit - d.OldLimit
+		for _, n := range k.codes[:k.n] {
+			*n++
 		}
-		l.n++
-		l.amount += d.NewLimit - d.OldLimit
-		s.addReasons(d.Action, d.Reasons)
 	}
 }
 
-// addReasons counts a decision's ';'-joined reason codes (see
-// docs/limit-reasons.md): the codes are stable and few, so the rows count
-// kinds of decisions, not accounts. It allocates only for a code not seen
-// yet.
-func (s *Summary) addReasons(action, reasons string) {
+// decisionKind holds the counters a decision of one action with one list
+// of reason codes adds to: its action's, and each code's, in order.
+type decisionKind struct {
+	action, reasons string
+	limit           *amounted
+	codes           [scoring.MaxLimitReasons]*int64
+	n               int // codes in use
+}
+
+// kindOf returns the counters of the decisions of action with the
+// ';'-joined reason codes reasons (see docs/limit-reasons.md). The codes
+// and their lists are stable and few, so the rows count kinds of
+// decisions, not accounts; it allocates only for a list not seen yet.
+func (s *Summary) kindOf(action, reasons string) *decisionKind {
+	if k := s.lastKind; k != nil && k.action == action && k.reasons == reasons {
+		return k
+	}
+	if k := s.kinds[keyed{action, reasons}]; k != nil {
+		s.lastKind = k
+		return k
+	}
+	k := &decisionKind{action: action, reasons: strings.Clone(reasons)} // the codes are keys below
+	if k.limit = s.limits[action]; k.limit == nil {
+		k.limit = &amounted{}
+		s.limits[k.action] = k.limit
+	}
 	m := s.limitReasons[action]
 	if m == nil {
 		m = map[string]*int64{}
-		s.limitReasons[action] = m
+		s.limitReasons[k.action] = m
 	}
-	for reasons != "" {
-		code, rest, _ := strings.Cut(reasons, ";")
-		if n, ok := m[code]; ok {
-			*n++
-		} else {
-			m[strings.Clone(code)] = new(int64(1))
+	overflow := false
+	for rest := k.reasons; rest != ""; {
+		var code string
+		code, rest, _ = strings.Cut(rest, ";")
+		n := m[code]
+		if n == nil {
+			n = new(int64)
+			m[code] = n
 		}
-		reasons = rest
+		if k.n == len(k.codes) { // more codes than a decision lists: counted here
+			*n++
+			overflow = true
+			continue
+		}
+		k.codes[k.n] = n
+		k.n++
 	}
+	if overflow {
+		return k // not kept: each such decision counts its extra codes again
+	}
+	s.kinds[keyed{k.action, k.reasons}] = k
+	s.lastKind = k
+	return k
 }
 
 // Merge adds o, the summary of a later bucket of the same night, to s.
@@ -558,9 +591,22 @@ func (s *Summary) SetPSI(results []scoring.PSIResult, actual, baseline *scoring.
 	s.psi, s.actual, s.baseline = results, actual, baseline
 }
 
-func monthStart(d billing.Date) billing.Date {
-	y, m, _ := d.YMD()
-	return billing.NewDate(y, m, 1)
+// vintageOf returns the vintage counters of the accounts opened in the
+// month of opened; the month of the last asked is kept, as neighbouring
+// accounts mostly opened in the same month.
+func (s *Summary) vintageOf(opened billing.Date) *[3]int64 {
+	if s.lastVintage != nil && opened >= s.vintageFrom && opened < s.vintageTo {
+		return s.lastVintage
+	}
+	y, m, _ := opened.YMD()
+	from := billing.NewDate(y, m, 1)
+	v := s.vintage[from]
+	if v == nil {
+		v = &[3]int64{}
+		s.vintage[from] = v
+	}
+	s.lastVintage, s.vintageFrom, s.vintageTo = v, from, billing.NewDate(y, m+1, 1)
+	return v
 }
 
 // MonthsOnBook is the number of calendar months from the month that opened

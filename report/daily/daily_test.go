@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/scoring"
 )
 
 func TestDates(t *testing.T) {
@@ -71,16 +72,31 @@ func TestLabels(t *testing.T) {
 		t.Errorf("APR bins = %q, want %q", got, want)
 	}
 	s := New(&Night{})
-	s.addReasons("keep", "GRADE_CUT;CUT_COOLING")
-	s.addReasons("keep", "INCREASE_COOLING;LOW_UTILIZATION")
-	s.addReasons("keep", "LOW_UTILIZATION")
-	s.addReasons("keep", "")
+	s.AddOutput(&billing.Output{}, []scoring.DecisionRow{
+		{Action: "keep", Reasons: "GRADE_CUT;CUT_COOLING"},
+		{Action: "keep", Reasons: "INCREASE_COOLING;LOW_UTILIZATION"},
+		{Action: "keep", Reasons: "LOW_UTILIZATION"},
+		{Action: "increase", Reasons: "LOW_UTILIZATION", OldLimit: 100, NewLimit: 300},
+		{Action: "keep", Reasons: "LOW_UTILIZATION"},
+		{Action: "keep", Reasons: ""},
+		{Action: "keep", Reasons: "GRADE_CUT;CUT_COOLING"},
+	})
+	s.AddOutput(&billing.Output{}, []scoring.DecisionRow{{Action: "keep", Reasons: "LOW_UTILIZATION"}})
+	many := "A;B;C;D;E;F;G;H;I;J"
+	s.AddOutput(&billing.Output{}, []scoring.DecisionRow{{Action: "cut", Reasons: many}, {Action: "cut", Reasons: many}})
 	got = nil
-	for _, k := range sortedKeys(s.limitReasons["keep"]) {
-		got = append(got, k+"="+strconv.FormatInt(*s.limitReasons["keep"][k], 10))
+	for _, a := range sortedKeys(s.limitReasons) {
+		for _, k := range sortedKeys(s.limitReasons[a]) {
+			got = append(got, a+":"+k+"="+strconv.FormatInt(*s.limitReasons[a][k], 10))
+		}
 	}
-	if want := []string{"CUT_COOLING=1", "GRADE_CUT=1", "INCREASE_COOLING=1", "LOW_UTILIZATION=2"}; !slices.Equal(got, want) {
+	if want := []string{"cut:A=2", "cut:B=2", "cut:C=2", "cut:D=2", "cut:E=2", "cut:F=2", "cut:G=2", "cut:H=2", "cut:I=2", "cut:J=2",
+		"increase:LOW_UTILIZATION=1", "keep:CUT_COOLING=2", "keep:GRADE_CUT=2",
+		"keep:INCREASE_COOLING=1", "keep:LOW_UTILIZATION=4"}; !slices.Equal(got, want) {
 		t.Errorf("reason codes = %q, want %q", got, want)
+	}
+	if k, i := s.limits["keep"], s.limits["increase"]; k == nil || k.n != 7 || k.amount != 0 || i == nil || i.n != 1 || i.amount != 200 {
+		t.Errorf("limits: keep %+v, increase %+v; want 7 of 0, 1 of 200", k, i)
 	}
 }
 
@@ -123,5 +139,30 @@ func TestMergeEqualsOneSummary(t *testing.T) {
 	}
 	if r := a[0]; r.Dimension != DimBook || r.Count != 50 {
 		t.Errorf("first row %+v, want the book's 50 accounts", r)
+	}
+}
+
+// Accounts of neighbouring and interleaved months each count in their
+// opening month's vintage.
+func TestVintageOfMonths(t *testing.T) {
+	s := New(&Night{Day: billing.NewDate(2025, 6, 30)})
+	want := map[billing.Date]int64{}
+	for i, opened := range []billing.Date{
+		billing.NewDate(2025, 1, 31), billing.NewDate(2025, 2, 1), billing.NewDate(2025, 1, 1),
+		billing.NewDate(2025, 2, 28), billing.NewDate(2025, 3, 1), billing.NewDate(2024, 12, 31),
+		billing.NewDate(2025, 1, 15), billing.NewDate(2025, 3, 31),
+	} {
+		y, m, _ := opened.YMD()
+		want[billing.NewDate(y, m, 1)]++
+		a := billing.Account{ID: int64(i + 1), Status: billing.Active, OpenedOn: opened, ActivatedOn: opened}
+		s.Add(&a, 0, 0, nil, nil)
+	}
+	if len(s.vintage) != len(want) {
+		t.Fatalf("%d vintages, want %d", len(s.vintage), len(want))
+	}
+	for m, n := range want {
+		if v := s.vintage[m]; v == nil || v[0] != n {
+			t.Errorf("vintage %s: %v, want %d accounts", m, v, n)
+		}
 	}
 }
