@@ -9,6 +9,7 @@ import (
 	"github.com/creditrun/creditrun/pipeline"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/policy"
+	"github.com/creditrun/creditrun/storage"
 )
 
 func cmdPolicyCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,6 +33,9 @@ func cmdPolicyCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return &checkFailed{file: pos[0], n: len(perr.Problems), err: perr}
 	}
 	if err != nil {
+		if storage.IsTransient(err) {
+			return err // the store may answer later: retryable, not a bad file
+		}
 		return fmt.Errorf("%w: %w", pipeline.ErrUsage, err)
 	}
 	fmt.Fprintf(stdout, "%s: ok, version %s\n", pos[0], p.Version)

@@ -220,7 +220,7 @@ func TestS3OutRefused(t *testing.T) {
 // TestS3Policy: a policy file on S3 is checked and refused as a local one
 // is, by its URL.
 func TestS3Policy(t *testing.T) {
-	s3test.New(t, s3Bucket)
+	srv := s3test.New(t, s3Bucket)
 	dir := t.TempDir()
 	writeTestFile(t, filepath.Join(dir, "good.yaml"), string(policy.DefaultYAML()))
 	writeTestFile(t, filepath.Join(dir, "bad.yaml"), "billing:\n  due_dayz: 20\n")
@@ -242,6 +242,15 @@ func TestS3Policy(t *testing.T) {
 		code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", dir, "--out", t.TempDir(), "--policy", loc+"/"+tc.name)
 		if code != 2 || !strings.Contains(stderr, tc.says) {
 			t.Errorf("--policy %s: exit %d, want 2 saying %q:\n%s", tc.name, code, tc.says, stderr)
+		}
+	}
+	// The store going away: the file may be fine, retry later (75).
+	srv.Close()
+	for _, args := range [][]string{{"policy", "check", loc + "/good.yaml"},
+		{"run", "--as-of", start, "--events", dir, "--out", t.TempDir(), "--policy", loc + "/good.yaml"}} {
+		code, stderr := creditrun(t, nil, args...)
+		if code != 75 {
+			t.Errorf("%s with the store down: exit %d, want 75:\n%s", args[0], code, stderr)
 		}
 	}
 }
