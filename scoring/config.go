@@ -520,24 +520,24 @@ func compileChar(ch *Characteristic, id FeatureID, known bool, reason int, p str
 				continue
 			}
 			if math.IsNaN(b.From) || math.IsNaN(b.To) || !(b.From < b.To) {
-				bad(bp, "empty range [%s, %s): from must be below to", edge(b.From), edge(b.To))
+				bad(bp, "empty range [%s, %s): from must be below to", FormatEdge(b.From), FormatEdge(b.To))
 				continue
 			}
 			switch {
 			case prev < 0 && !math.IsInf(b.From, -1):
-				bad(bp, "gap: values below %s fall in no bin (leave out the first bin's from)", edge(b.From))
+				bad(bp, "gap: values below %s fall in no bin (leave out the first bin's from)", FormatEdge(b.From))
 			case prev >= 0 && b.From < ch.Bins[prev].To:
 				bad(bp, "overlapping bins: [%s, %s) overlaps bins[%d] [%s, %s) (bins go in ascending order)",
-					edge(b.From), edge(b.To), prev, edge(ch.Bins[prev].From), edge(ch.Bins[prev].To))
+					FormatEdge(b.From), FormatEdge(b.To), prev, FormatEdge(ch.Bins[prev].From), FormatEdge(ch.Bins[prev].To))
 			case prev >= 0 && b.From > ch.Bins[prev].To:
-				bad(bp, "gap: values in [%s, %s) fall in no bin (after bins[%d])", edge(ch.Bins[prev].To), edge(b.From), prev)
+				bad(bp, "gap: values in [%s, %s) fall in no bin (after bins[%d])", FormatEdge(ch.Bins[prev].To), FormatEdge(b.From), prev)
 			}
 			prev = i
 			out.numeric = append(out.numeric, i)
 		}
 	}
 	if known && !out.categorical && prev >= 0 && !math.IsInf(ch.Bins[prev].To, 1) {
-		bad(p+".bins["+strconv.Itoa(prev)+"]", "gap: values from %s up fall in no bin (leave out the last bin's to)", edge(ch.Bins[prev].To))
+		bad(p+".bins["+strconv.Itoa(prev)+"]", "gap: values from %s up fall in no bin (leave out the last bin's to)", FormatEdge(ch.Bins[prev].To))
 	}
 	if known && !out.categorical && len(out.numeric) == 0 {
 		bad(p+".bins", "feature %s is numeric: want at least one range bin", ch.Feature)
@@ -555,8 +555,9 @@ func compileChar(ch *Characteristic, id FeatureID, known bool, reason int, p str
 	return out
 }
 
-// edge formats a bin edge.
-func edge(v float64) string {
+// FormatEdge formats a bin edge as a policy file spells it: the shortest
+// decimal that reads back as v, or -inf and inf.
+func FormatEdge(v float64) string {
 	switch {
 	case math.IsInf(v, -1):
 		return "-inf"

@@ -233,10 +233,10 @@ func (c *Config) labels() [][]string {
 	score := make([]string, 0, len(bands)+1)
 	lo := math.Inf(-1)
 	for _, e := range bands {
-		score = append(score, rangeLabel(lo, float64(e)))
+		score = append(score, RangeLabel(lo, float64(e)))
 		lo = float64(e)
 	}
-	score = append(score, rangeLabel(lo, math.Inf(1)))
+	score = append(score, RangeLabel(lo, math.Inf(1)))
 	out := [][]string{score}
 	for _, ch := range c.Scorecard.Characteristics {
 		l := make([]string, len(ch.Bins))
@@ -247,7 +247,7 @@ func (c *Config) labels() [][]string {
 			case len(b.Categories) > 0:
 				l[j] = "{" + strings.Join(b.Categories, ", ") + "}"
 			default:
-				l[j] = rangeLabel(b.From, b.To)
+				l[j] = RangeLabel(b.From, b.To)
 			}
 		}
 		out = append(out, l)
@@ -255,7 +255,9 @@ func (c *Config) labels() [][]string {
 	return out
 }
 
-func rangeLabel(lo, hi float64) string { return "[" + edge(lo) + ", " + edge(hi) + ")" }
+// RangeLabel labels the bin [lo, hi) as the distribution and the fit
+// report show it.
+func RangeLabel(lo, hi float64) string { return "[" + FormatEdge(lo) + ", " + FormatEdge(hi) + ")" }
 
 // BaselineDistribution returns the policy's fixed baseline, or nil when the
 // policy has none (the previous run's distribution serves then).

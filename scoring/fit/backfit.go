@@ -385,7 +385,7 @@ func (t *term) apply(c *CharacteristicReport, feats []scoring.Features, bad []bo
 			slices.Sort(st.Categories)
 			st.Label = "{" + joinComma(st.Categories) + "}"
 		default:
-			st.Label = "[" + edge(st.From) + ", " + edge(st.To) + ")"
+			st.Label = scoring.RangeLabel(st.From, st.To)
 		}
 		c.IV += (float64(st.Accounts-st.Bads)/float64(G) - float64(st.Bads)/float64(B)) * st.WoE
 		if st.Accounts > 0 {

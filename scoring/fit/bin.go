@@ -106,7 +106,7 @@ func binFeature(id scoring.FeatureID, feats []scoring.Features, bad []bool, rows
 			}
 			s.Label = "{" + joinComma(s.Categories) + "}"
 		} else {
-			s.Label = "[" + edge(c.from) + ", " + edge(c.to) + ")"
+			s.Label = scoring.RangeLabel(c.from, c.to)
 		}
 		b.Bins = append(b.Bins, s)
 	}
@@ -405,16 +405,6 @@ func classCategories(id scoring.FeatureID, feats []scoring.Features, bad []bool,
 func nice(v float64, digits int) float64 {
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', digits, 64), 64)
 	return r
-}
-
-func edge(v float64) string {
-	switch {
-	case math.IsInf(v, -1):
-		return "-inf"
-	case math.IsInf(v, 1):
-		return "inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 func joinComma(s []string) string {

@@ -591,7 +591,7 @@ func (c *CharacteristicReport) mergeEqualPoints(G, B int) {
 			o.Label = "{" + joinComma(o.Categories) + "}"
 		} else {
 			o.To = bs.To
-			o.Label = "[" + edge(o.From) + ", " + edge(o.To) + ")"
+			o.Label = scoring.RangeLabel(o.From, o.To)
 		}
 	}
 	c.Bins = out

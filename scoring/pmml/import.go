@@ -339,7 +339,7 @@ func characteristic(ce *characteristicElem, where string, fields map[string]data
 				return out, 0, err
 			}
 			if ai < 0 {
-				return out, 0, fmt.Errorf("%w: %s: values of %s in [%s, %s) match no attribute", ErrUnsupported, where, field, edge(lo), edge(hi))
+				return out, 0, fmt.Errorf("%w: %s: values of %s in [%s, %s) match no attribute", ErrUnsupported, where, field, scoring.FormatEdge(lo), scoring.FormatEdge(hi))
 			}
 			if ai == prevAI {
 				out.Bins[len(out.Bins)-1].To = hi
@@ -617,14 +617,4 @@ func arrayValues(s string) []string {
 		}
 	}
 	return out
-}
-
-func edge(v float64) string {
-	switch {
-	case math.IsInf(v, -1):
-		return "-inf"
-	case math.IsInf(v, 1):
-		return "inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }
