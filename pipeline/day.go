@@ -53,7 +53,7 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayP
 	t0 := time.Now()
 	rejects := newRejectSpool(scratchDir(e.opt), day)
 	defer rejects.close()
-	ev, err := e.readEvents(ctx, day, e.opt.Shard.readerRejects(rejects), e.opt.Shard.known(b.ids))
+	ev, err := e.readEvents(ctx, day, rejects, e.opt.Shard.known(b.ids))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -61,7 +61,6 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayP
 	for _, f := range ev.files {
 		m.Inputs = append(m.Inputs, InputFile{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
 	}
-	e.opt.Shard.filterEvents(ev) // a shard's accounts only (shard.go)
 	m.stage("read_events", t0)
 	e.log.Info().Str("stage", "read_events").Str("as_of", day.String()).Int("files", len(ev.files)).
 		Int("transactions", len(ev.txns)).Int("repayments", len(ev.repays)).Int("requests", len(ev.reqs)).

@@ -96,6 +96,7 @@ func storeRefused(err error) bool {
 func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects source.RejectWriter, book []int64) (*dayEvents, error) {
 	loc := e.opt.Policy.Billing.Location()
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
+	e.opt.Shard.narrow(&rules) // a shard's accounts only (shard.go)
 	var lists [5][]source.File
 	e.paths = nil
 	req0, bytes0 := source.Fetched()

@@ -247,57 +247,28 @@ func writePart(out string, day billing.Date, s Shard, fill func(dir string) erro
 	return os.RemoveAll(tmp) // after an exchange, the earlier part
 }
 
-// filterEvents keeps the day's events of s's accounts, in order. The rows
-// the readers rejected (among them every row without a usable account id,
-// and the rejects of the book-wide incidents) are shard 0's, so that the
-// rejects of the N parts are those of the whole book, each once.
-func (s Shard) filterEvents(ev *dayEvents) {
+// narrow narrows the night's readers to s's accounts: the events and the
+// accounts feed's rows of its accounts are decoded, and another account's
+// row only as far as its account_id and id (source.Rules.Owns). A reader's
+// reject of a row is the shard's that owns the row's account; the rows no
+// shard owns (those without a usable account id, the incidents' rejects,
+// which concern the whole book) are shard 0's, so that the rejects of the
+// N parts are those of the whole book, each once.
+func (s Shard) narrow(rules *source.Rules) {
 	if !s.Sharded() {
 		return
 	}
-	ev.txns = keepOwned(s, ev.txns, func(t *billing.Transaction) int64 { return t.AccountID })
-	ev.repays = keepOwned(s, ev.repays, func(r *billing.Repayment) int64 { return r.AccountID })
-	ev.reqs = keepOwned(s, ev.reqs, func(r *billing.Request) int64 { return r.AccountID })
-	ev.feed = keepOwned(s, ev.feed, func(f *source.FeedRow) int64 { return f.ID })
-}
-
-// readerRejects is where the readers' rejects of a shard's night go: the
-// night's spool for shard 0 (or the whole book), nowhere for the others,
-// since every shard reads every input row and shard 0 reports the rows
-// the readers refuse. The daily step's rejects, of the shard's own
-// accounts, go to every shard's spool.
-func (s Shard) readerRejects(spool *rejectSpool) source.RejectWriter {
-	if s.Sharded() && s.K != 0 {
-		return discardRejects{}
-	}
-	return spool
+	rules.Owns, rules.Unowned = s.Owns, s.K == 0
 }
 
 // known is the book's account ids by which a night rejects events of
-// unknown accounts as it reads them; none for a shard, whose readers'
-// rejects are shard 0's (its own accounts' unknown events are the daily
-// step's to reject).
+// unknown accounts as it reads them; none for a shard, which leaves its
+// own accounts' unknown events to the daily step.
 func (s Shard) known(ids []int64) []int64 {
 	if s.Sharded() {
 		return nil
 	}
 	return ids
-}
-
-type discardRejects struct{}
-
-func (discardRejects) WriteRejects([]source.Reject) error { return nil }
-
-// keepOwned keeps the elements of xs whose account s owns, in place.
-func keepOwned[T any](s Shard, xs []T, id func(*T) int64) []T {
-	out := xs[:0]
-	for i := range xs {
-		if s.Owns(id(&xs[i])) {
-			out = append(out, xs[i])
-		}
-	}
-	clear(xs[len(out):])
-	return out
 }
 
 // shardStream passes on the accounts of inner that s owns, in order.
@@ -482,7 +453,8 @@ type Part struct {
 	Start            PartStart   `json:"start"`
 	Inputs           []InputFile `json:"inputs"`
 	// RowsRead are the input rows that are the shard's: the events of its
-	// accounts and, in shard 0, every row the readers rejected.
+	// accounts, the rows of them the readers rejected and, in shard 0, the
+	// rejected rows no shard owns.
 	RowsRead int64            `json:"rows_read"`
 	Rows     map[string]int64 `json:"rows"`
 	Files    map[string]int64 `json:"files"` // the part's tables, by name: their sizes

@@ -41,6 +41,8 @@ func feedDataset(through bool) dataset[FeedRow, int64] {
 		src:     func(v *FeedRow) *billing.Source { return &v.Src },
 		order:   func(v *FeedRow) (int64, int64) { return v.ID, v.UpdatedAt },
 		latest:  true,
+		sharded: true,
+		account: acID,
 		through: through,
 	}
 }

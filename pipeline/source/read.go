@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"strconv"
@@ -35,6 +36,11 @@ type dataset[T any, K comparable] struct {
 	// byAccount: a row is an event of the account order names, rejected
 	// when Rules.Known does not know it.
 	byAccount bool
+	// sharded: a row belongs to the account in column account, and a read
+	// with Rules.Owns keeps only its accounts' rows (the events and the
+	// accounts feed, whose id is its account: account 0).
+	sharded bool
+	account int
 	// latest keeps, of the rows that share an id, the one with the latest
 	// timestamp (the later file and row on a tie) instead of rejecting the
 	// others as duplicates: an accounts feed's rows describe an account as
@@ -85,6 +91,11 @@ type unit struct {
 	f     *openFile
 	rg    int
 	first int64 // row number of the row group's first row within the file
+	// pick, when set, are the only rows of the row group to decode (in
+	// order, as indexes within it), whatever account they are of, and
+	// their rejects are dropped: the other accounts' rows of a narrowed
+	// read whose validity decides a duplicate (othersKept).
+	pick []int32
 }
 
 // unitResult is what a row group kept, chunk by chunk: each chunk's rows
@@ -93,7 +104,21 @@ type unit struct {
 type unitResult[T any] struct {
 	rows    [][]T
 	rowNums [][]int64 // each row's row number within its file
+	// others are, in a read narrowed to a shard's accounts, the rows of
+	// the day of other accounts, not decoded: in row order.
+	others []otherRow
 }
+
+// otherRow is a row of another shard's account that the night would keep
+// if it is valid: its index in the row group and the hash of its id.
+type otherRow struct {
+	row  int32
+	hash uint64
+}
+
+// idSeed seeds the hashes of ids by which a narrowed read finds the other
+// accounts' rows that share an id with one it keeps.
+var idSeed = maphash.MakeSeed()
 
 // at returns row j of the row group's kept rows: row j%chunkRows of chunk
 // j/chunkRows.
@@ -115,6 +140,9 @@ func readAll[T any, K comparable](ctx context.Context, ds *dataset[T, K], files 
 func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, rules *Rules, sink *rejectSink) ([]T, error) {
 	if len(files) == 0 {
 		return nil, nil
+	}
+	if rules.Owns != nil && !ds.sharded && !rules.Unowned {
+		sink = &rejectSink{w: dropRejects{}} // rows of the whole book: the rejects are another shard's
 	}
 	open, err := openAll(ctx, ds.name, ds.cols, files, rules.LocalTimestamps)
 	defer func() {
@@ -164,13 +192,84 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return merge(ds, units, results, sink)
+	others, err := othersKept(ctx, ds, units, results, day, &d, rules)
+	if err != nil {
+		return nil, err
+	}
+	return merge(ds, units, results, others, sink)
 }
+
+// narrowed reports whether a read of ds keeps only the rows of the
+// accounts rules.Owns owns.
+func narrowed[T any, K comparable](ds *dataset[T, K], rules *Rules) bool {
+	return rules.Owns != nil && ds.sharded
+}
+
+// othersKept decodes, of the other accounts' rows of a narrowed read, those
+// whose id is the id of a row the read keeps, and returns the valid ones
+// (by unit, nil when there are none): as in the whole book's night, the
+// first valid row of an id is kept and the later ones are duplicates,
+// whichever accounts they are of. Such rows are few (an id repeated across
+// accounts); the other rows are never decoded beyond their id. A dataset
+// whose id is its account has none.
+func othersKept[T any, K comparable](ctx context.Context, ds *dataset[T, K], units []unit, results []unitResult[T], day billing.Date, d *dater, rules *Rules) ([]unitResult[T], error) {
+	if !narrowed(ds, rules) || ds.account == 0 {
+		return nil, nil
+	}
+	kept := map[uint64]struct{}{}
+	for i := range results {
+		for _, chunk := range results[i].rows {
+			for k := range chunk {
+				kept[maphash.String(idSeed, ds.idText(&chunk[k]))] = struct{}{}
+			}
+		}
+	}
+	whole := *rules
+	whole.Owns = nil
+	drop := &rejectSink{w: dropRejects{}} // another shard's to report
+	var out []unitResult[T]
+	for i := range results {
+		var pick []int32
+		for _, o := range results[i].others {
+			if _, ok := kept[o.hash]; ok {
+				pick = append(pick, o.row)
+			}
+		}
+		results[i].others = nil
+		if len(pick) == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = make([]unitResult[T], len(units))
+		}
+		u := units[i]
+		u.pick = pick
+		w := workers.Get().(*worker)
+		res, err := readUnit(ds, w, &u, day, d, &whole, drop)
+		workers.Put(w)
+		if err != nil {
+			return nil, fmt.Errorf("read %s %s: %w", ds.name, u.f.Path, err)
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+// dropRejects takes rejects and keeps none.
+type dropRejects struct{}
+
+func (dropRejects) WriteRejects([]Reject) error { return nil }
 
 // merge rejects the second and later occurrences of an id, in file then row
 // order, and returns the other rows sorted by (account, timestamp, id). It
-// sorts small keys, then copies each row once into the result.
-func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T], sink *rejectSink) ([]T, error) {
+// sorts small keys, then copies each row once into the result. others, when
+// set, are by unit the valid rows of other accounts that share an id with
+// a row of results: they make a later row of the id a duplicate, and are
+// not returned.
+func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T], others []unitResult[T], sink *rejectSink) ([]T, error) {
 	type key struct {
 		account, at int64
 		u, j        int32
@@ -187,11 +286,18 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 	latest := map[K]int{} // with ds.latest: id → its row in keys
 	for i := range results {
 		u := &units[i]
+		var before func(row int64) // marks the ids of the other accounts' rows before row
+		if others != nil {
+			before = othersBefore(ds, &others[i], seen)
+		}
 		for c, chunk := range results[i].rows {
 			for k := range chunk {
 				v := &chunk[k]
 				j := int32(c*chunkRows + k)
 				id := ds.id(v)
+				if before != nil {
+					before(results[i].rowNums[c][k])
+				}
 				if ds.latest {
 					a, t := ds.order(v)
 					if at, dup := latest[id]; dup {
@@ -248,6 +354,25 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 		rows[i] = *results[k.u].at(k.j)
 	}
 	return rows, nil
+}
+
+// othersBefore returns a function that marks as seen the ids of the rows
+// of o before a row, in row order, each once.
+func othersBefore[T any, K comparable](ds *dataset[T, K], o *unitResult[T], seen map[K]struct{}) func(row int64) {
+	c, k := 0, 0
+	return func(row int64) {
+		for c < len(o.rows) {
+			if k == len(o.rows[c]) {
+				c, k = c+1, 0
+				continue
+			}
+			if o.rowNums[c][k] >= row {
+				return
+			}
+			seen[ds.id(&o.rows[c][k])] = struct{}{}
+			k++
+		}
+	}
 }
 
 // openAll opens every file and checks its schema, before any row is read.
@@ -349,11 +474,16 @@ const (
 	badTS                   // timestamp out of range: reject
 	outsideDt               // local date more than a day after the partition: reject
 	tooLate                 // late beyond the late window: reject
+	other                   // the day's event of another shard's account: not decoded
 )
+
+// decoded reports whether a row of action a is decoded: kept or rejected.
+func decoded(a action) bool { return a != skip && a != other }
 
 // columns are the column readers of one row group, each opened when a
 // chunk first needs it: a row group none of whose rows the night keeps is
-// never decoded beyond its timestamps.
+// never decoded beyond its timestamps (and, in a read narrowed to a
+// shard's accounts, its account ids and the other accounts' ids).
 type columns struct {
 	rg      *file.RowGroupReader
 	binds   []binding
@@ -452,6 +582,7 @@ func readChunk[T any, K comparable](ds *dataset[T, K], w *worker, cs *columns, r
 	cols := rc.cols
 	act := slicesGrow(w.act[:0], int(n))
 	defer func() { w.act = act }()
+	var done uint64 // the columns read for the chunk, a bit each
 	if ds.ts < 0 {
 		for range n {
 			act = append(act, keep)
@@ -460,12 +591,12 @@ func readChunk[T any, K comparable](ds *dataset[T, K], w *worker, cs *columns, r
 		if err := cs.read(ds.ts, n, &cols[ds.ts], w.s); err != nil {
 			return corrupt(err)
 		}
+		done |= 1 << ds.ts
 		// Rows that no run would keep (null timestamps, events outside
 		// their partition) are reported by the run that owns the file: the
 		// run for its dt, or every run for an unpartitioned file.
 		own := f.Dt == 0 || f.Dt == day || ds.through
 		tc := &cols[ds.ts]
-		any := false
 		for i := range int(n) {
 			a := skip
 			switch v, st := tc.num(i); st {
@@ -501,22 +632,29 @@ func readChunk[T any, K comparable](ds *dataset[T, K], w *worker, cs *columns, r
 					a = keep
 				}
 			}
-			any = any || a != skip
 			act = append(act, a)
 		}
-		if !any {
-			for c := range ds.cols {
-				if c != ds.ts {
-					cs.pass(c, n)
-				}
-			}
-			res.rows = append(res.rows, nil) // chunk k of the row group is res.rows[k]
-			res.rowNums = append(res.rowNums, nil)
-			return nil
+	}
+	switch {
+	case u.pick != nil:
+		pickOnly(act, u.pick, first)
+	case narrowed(ds, rules):
+		if err := narrowChunk(ds, cs, cols, first, act, &done, w.s, rules, res); err != nil {
+			return err
 		}
 	}
+	if !slices.ContainsFunc(act, decoded) {
+		for c := range ds.cols {
+			if done&(1<<c) == 0 {
+				cs.pass(c, n)
+			}
+		}
+		res.rows = append(res.rows, nil) // chunk k of the row group is res.rows[k]
+		res.rowNums = append(res.rowNums, nil)
+		return nil
+	}
 	for c := range ds.cols {
-		if c == ds.ts {
+		if done&(1<<c) != 0 {
 			continue
 		}
 		if err := cs.read(c, n, &cols[c], w.s); err != nil {
@@ -534,7 +672,7 @@ func readChunk[T any, K comparable](ds *dataset[T, K], w *worker, cs *columns, r
 	rowNums := make([]int64, 0, nkeep)
 	var zero T
 	for i, a := range act {
-		if a == skip {
+		if !decoded(a) {
 			continue
 		}
 		row := u.first + first + int64(i)
@@ -587,6 +725,61 @@ func readChunk[T any, K comparable](ds *dataset[T, K], w *worker, cs *columns, r
 	res.rows = append(res.rows, rows)
 	res.rowNums = append(res.rowNums, rowNums)
 	return nil
+}
+
+// narrowChunk narrows the rows of a chunk (rows first.. of its row group,
+// act their actions) to the accounts rules.Owns owns: it decodes the
+// account column, skips the other accounts' rows and, of those the night
+// would keep, decodes their ids only, keeping them in res.others.
+func narrowChunk[T any, K comparable](ds *dataset[T, K], cs *columns, cols []colData, first int64, act []action, done *uint64, s *scratch, rules *Rules, res *unitResult[T]) error {
+	if !slices.ContainsFunc(act, decoded) {
+		return nil
+	}
+	n := int64(len(act))
+	ac := &cols[ds.account]
+	if err := cs.read(ds.account, n, ac, s); err != nil {
+		return corrupt(err)
+	}
+	*done |= 1 << ds.account
+	others := false
+	for i, a := range act {
+		if a == skip || rules.owns(ac, i) {
+			continue
+		}
+		act[i] = skip
+		if a == keep && ds.account != 0 { // an id that may repeat a kept row's
+			act[i], others = other, true
+		}
+	}
+	if !others {
+		return nil
+	}
+	if err := cs.read(0, n, &cols[0], s); err != nil {
+		return corrupt(err)
+	}
+	*done |= 1
+	for i, a := range act {
+		if a != other {
+			continue
+		}
+		if id, ok := cols[0].bytes(i); ok { // a row without an id is no duplicate
+			res.others = append(res.others, otherRow{row: int32(first) + int32(i), hash: maphash.Bytes(idSeed, id)})
+		}
+	}
+	return nil
+}
+
+// pickOnly skips the rows of a chunk (rows first.. of its row group, act
+// their actions) that are not in pick.
+func pickOnly(act []action, pick []int32, first int64) {
+	j, _ := slices.BinarySearch(pick, int32(first))
+	for i := range act {
+		if j < len(pick) && int64(pick[j]) == first+int64(i) {
+			j++
+			continue
+		}
+		act[i] = skip
+	}
 }
 
 // corrupt marks a decoding error as ErrCorrupt.

@@ -30,6 +30,8 @@ var repayments = dataset[billing.Repayment, string]{
 	idText:    func(p *billing.Repayment) string { return p.RepaymentID },
 	src:       func(p *billing.Repayment) *billing.Source { return &p.Src },
 	byAccount: true,
+	sharded:   true,
+	account:   rpAccount,
 	order:     func(v *billing.Repayment) (int64, int64) { return v.AccountID, v.PaidAt },
 }
 

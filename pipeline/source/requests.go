@@ -29,6 +29,8 @@ var requests = dataset[billing.Request, string]{
 	idText:    func(q *billing.Request) string { return q.RequestID },
 	src:       func(q *billing.Request) *billing.Source { return &q.Src },
 	byAccount: true,
+	sharded:   true,
+	account:   rqAccount,
 	order:     func(v *billing.Request) (int64, int64) { return v.AccountID, v.RequestedAt },
 }
 

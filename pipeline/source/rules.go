@@ -35,6 +35,30 @@ type Rules struct {
 	// them holds none. It may say yes to an id the night then finds
 	// unknown: the daily step rejects those.
 	Known func(account int64) bool
+	// Owns, when set, narrows a read to the rows of the accounts it owns:
+	// one shard's part of the book. The readers of the events and of the
+	// accounts feed decode a row's timestamp and account_id first, and the
+	// rest of it only for an account of the shard; of another account's
+	// row they decode its id alone (so that an id repeated across accounts
+	// is a duplicate as it is in the whole book's night) and leave its
+	// rejects to the shard that owns it. A chunk of rows none of which is
+	// the shard's has no other column decoded.
+	Owns func(account int64) bool
+	// Unowned says, with Owns, that this read reports the rejects of the
+	// rows no shard owns: the rows whose account_id is null or out of
+	// range, and the rows of the incidents, which concern the whole book.
+	// One shard of the N has it.
+	Unowned bool
+}
+
+// owns reports whether row i of the account column c is the read's to
+// decode and reject: its account's shard's, or, for a row without a
+// usable account_id, the shard that reports the rows no shard owns.
+func (r *Rules) owns(c *colData, i int) bool {
+	if v, st := c.num(i); st == present {
+		return r.Owns(v)
+	}
+	return r.Unowned
 }
 
 // RulesFrom returns the rules of a validated billing configuration.

@@ -33,6 +33,8 @@ var transactions = dataset[billing.Transaction, string]{
 	idText:    func(t *billing.Transaction) string { return t.TxnID },
 	src:       func(t *billing.Transaction) *billing.Source { return &t.Src },
 	byAccount: true,
+	sharded:   true,
+	account:   txAccount,
 	order:     func(v *billing.Transaction) (int64, int64) { return v.AccountID, v.PostedAt },
 }
 
