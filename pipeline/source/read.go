@@ -169,11 +169,11 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 	}
 	d := newDater(rules.Zone, day)
 	results := make([]unitResult[T], len(units))
-	g, ctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range units {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
+			if err := gctx.Err(); err != nil {
 				return err
 			}
 			w := workers.Get().(*worker)
