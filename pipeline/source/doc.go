@@ -240,4 +240,16 @@
 // the like) hands it the rejects as it finds them and holds none; the
 // others return them. A file that fails to decode is an error wrapping
 // ErrCorrupt, never a panic.
+//
+// # A shard's rows
+//
+// A read given Rules.Owns (one shard's accounts of a sharded night) keeps
+// only the events and accounts-feed rows of those accounts. Of a chunk's
+// rows of the day it decodes account_id after the timestamp, and the other
+// columns only when a row of the chunk is the shard's; of another account's
+// row it decodes the id alone, and decodes that row whole only when the id
+// is also a kept row's (then its validity decides which row of the id is
+// the duplicate, as in the read of the whole book). A reject is the
+// shard's that owns the row's account; those of rows no shard owns (no
+// usable account_id, the incidents) are the read's with Rules.Unowned.
 package source
