@@ -98,3 +98,36 @@ func BenchmarkReadAccounts(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
 }
+
+// BenchmarkReadTransactionsShard reads the day's transactions of
+// BenchmarkReadTransactions as the whole book's night does and as one
+// shard of 2 and of 4 does (Rules.Owns): what each process of a sharded
+// night spends on them.
+func BenchmarkReadTransactionsShard(b *testing.B) {
+	dir := benchDataset(b, 200_000)
+	files, err := List(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files = ForDay(files, testDay)
+	ctx := context.Background()
+	for _, n := range []int64{1, 2, 4} {
+		b.Run(fmt.Sprintf("1-of-%d", n), func(b *testing.B) {
+			rules := shanghai
+			if n > 1 {
+				rules.Owns = func(a int64) bool { return a%n == 0 }
+				rules.Unowned = true
+			}
+			b.ReportAllocs()
+			var kept int
+			for b.Loop() {
+				txns, _, err := ReadTransactions(ctx, files, testDay, rules)
+				if err != nil {
+					b.Fatal(err)
+				}
+				kept = len(txns)
+			}
+			b.ReportMetric(float64(kept), "kept/op")
+		})
+	}
+}
