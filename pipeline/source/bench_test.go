@@ -41,15 +41,21 @@ func benchDataset(b *testing.B, perPart int) string {
 	return dir
 }
 
-// BenchmarkReadTransactions reads the day's transactions (about 200k) out
-// of three partitions (600k rows), as the run for testDay does.
-func BenchmarkReadTransactions(b *testing.B) {
-	dir := benchDataset(b, 200_000)
-	files, err := List(dir)
+// benchDay returns the files of benchDataset's three partitions (200k
+// transactions each) that the run for testDay reads.
+func benchDay(b *testing.B) []File {
+	b.Helper()
+	files, err := List(benchDataset(b, 200_000))
 	if err != nil {
 		b.Fatal(err)
 	}
-	files = ForDay(files, testDay)
+	return ForDay(files, testDay)
+}
+
+// BenchmarkReadTransactions reads the day's transactions (about 200k) out
+// of three partitions (600k rows), as the run for testDay does.
+func BenchmarkReadTransactions(b *testing.B) {
+	files := benchDay(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -104,12 +110,7 @@ func BenchmarkReadAccounts(b *testing.B) {
 // shard of 2 and of 4 does (Rules.Owns): what each process of a sharded
 // night spends on them.
 func BenchmarkReadTransactionsShard(b *testing.B) {
-	dir := benchDataset(b, 200_000)
-	files, err := List(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	files = ForDay(files, testDay)
+	files := benchDay(b)
 	ctx := context.Background()
 	for _, n := range []int64{1, 2, 4} {
 		b.Run(fmt.Sprintf("1-of-%d", n), func(b *testing.B) {
