@@ -29,6 +29,46 @@ type looseTxn struct {
 	RefTxnID     *string `parquet:"ref_txn_id,optional"`
 }
 
+// incidentRow is an incidents row; feedRow an accounts feed row whose
+// account_id may be null.
+type incidentRow struct {
+	IncidentID string  `parquet:"incident_id"`
+	Channel    string  `parquet:"channel"`
+	StartsAt   int64   `parquet:"starts_at,timestamp(microsecond:utc)"`
+	EndsAt     int64   `parquet:"ends_at,timestamp(microsecond:utc)"`
+	RecordedAt int64   `parquet:"recorded_at,timestamp(microsecond:utc)"`
+	Note       *string `parquet:"description,optional"`
+}
+
+type feedRow struct {
+	AccountID  *int64 `parquet:"account_id,optional"`
+	CustomerID string `parquet:"customer_id"`
+	OpenedOn   int32  `parquet:"opened_on,date"`
+	Status     string `parquet:"status"`
+	Limit      *int64 `parquet:"credit_limit,decimal(2:18),optional"`
+	BillingDay int32  `parquet:"billing_day"`
+	Score      *int32 `parquet:"external_score,optional"`
+	Fraud      *bool  `parquet:"fraud_flag,optional"`
+	UpdatedAt  int64  `parquet:"updated_at,timestamp(microsecond:utc)"`
+}
+
+func writeRows[T any](t *testing.T, path string, rows []T) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := pqfile.Create[T](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // plantedTxn is a row the test plants, and the reject the night of the
 // whole book gives it ("" when it keeps it).
 type plantedTxn struct {
@@ -42,10 +82,6 @@ type plantedTxn struct {
 
 func writeLoose(t *testing.T, events string, day billing.Date, name string, rows []plantedTxn) {
 	t.Helper()
-	w, err := pqfile.Create[looseTxn](filepath.Join(events, "transactions", "dt="+day.String(), name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	one, rate := int32(1), int32(0) // paid in full: offered to every active account
 	batch := make([]looseTxn, len(rows))
 	for i, r := range rows {
@@ -57,12 +93,7 @@ func writeLoose(t *testing.T, events string, day billing.Date, name string, rows
 			batch[i].PostedAt = &rows[i].at
 		}
 	}
-	if err := w.Write(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeRows(t, filepath.Join(events, "transactions", "dt="+day.String(), name), batch)
 }
 
 // TestShardsReadOnlyTheirAccounts: shards that decode only their own
@@ -71,8 +102,9 @@ func writeLoose(t *testing.T, events string, day billing.Date, name string, rows
 // without an account id, ids repeated across accounts of different shards
 // (after a valid row, a duplicate; after a bad one, not), events of
 // accounts the book does not have, and a file whose rows are all one
-// shard's. Every table, the rejects, the daily summary and the manifest
-// equal the whole book's at 2 and 4 shards.
+// shard's; bad rows of the accounts feed and of the incidents, which
+// concern the whole book. Every table, the rejects, the daily summary and
+// the manifest equal the whole book's at 2 and 4 shards.
 func TestShardsReadOnlyTheirAccounts(t *testing.T) {
 	events := genBook(t, 400, 1)
 	day := bookStart
@@ -129,6 +161,21 @@ func TestShardsReadOnlyTheirAccounts(t *testing.T) {
 	}
 	oneShard = append(oneShard, plantedTxn{"dup-a", of[1][1], noon, "purchase", 400, source.ReasonDuplicateID})
 	writeLoose(t, events, day, "part-one-shard.parquet", oneShard)
+	// Incidents concern the whole book: their rejects are shard 0's.
+	writeRows(t, filepath.Join(events, "incidents", "incidents.parquet"), []incidentRow{
+		{"inc-1", billing.ChannelApp, noon - 3_600_000_000, noon, noon - 7_200_000_000, nil},
+		{"inc-2", "carrier-pigeon", noon - 3_600_000_000, noon, noon - 7_200_000_000, nil},
+	})
+	// Rows of the accounts feed: one bad of each shard's account, and one
+	// without an account id.
+	var feed []feedRow
+	limit := int64(500_000)
+	for k := range 4 {
+		feed = append(feed, feedRow{AccountID: &of[k][2], CustomerID: fmt.Sprintf("c-%d", k), OpenedOn: int32(day - 400),
+			Status: "dormant", Limit: &limit, BillingDay: 5, UpdatedAt: noon})
+	}
+	feed = append(feed, feedRow{CustomerID: "c-none", OpenedOn: int32(day - 400), Status: "active", Limit: &limit, BillingDay: 5, UpdatedAt: noon})
+	writeRows(t, filepath.Join(events, "accounts", "dt="+day.String(), "part-bad.parquet"), feed)
 
 	whole := firstRun(events, t.TempDir())
 	whole.MaxRejectRatio = 1
@@ -141,9 +188,14 @@ func TestShardsReadOnlyTheirAccounts(t *testing.T) {
 	}
 	got := map[string][]string{} // planted file and row → reasons
 	for _, r := range rows {
-		if base := filepath.Base(r.File); base == "part-mixed.parquet" || base == "part-one-shard.parquet" {
-			k := fmt.Sprintf("%s:%d", base, r.Row)
-			got[k] = append(got[k], r.Reason)
+		k := fmt.Sprintf("%s:%d", filepath.Base(r.File), r.Row)
+		got[k] = append(got[k], r.Reason)
+	}
+	for k, want := range map[string]string{"incidents.parquet:1": source.ReasonInvalidChannel, "part-bad.parquet:0": source.ReasonInvalidStatus,
+		"part-bad.parquet:1": source.ReasonInvalidStatus, "part-bad.parquet:2": source.ReasonInvalidStatus,
+		"part-bad.parquet:3": source.ReasonInvalidStatus, "part-bad.parquet:4": source.ReasonNullRequired} {
+		if rs := got[k]; len(rs) != 1 || rs[0] != want {
+			t.Errorf("the whole book rejects %s: %v, want [%s]", k, rs, want)
 		}
 	}
 	for file, planted := range map[string][]plantedTxn{"part-mixed.parquet": mixed, "part-one-shard.parquet": oneShard} {
