@@ -21,7 +21,7 @@ import (
 // observation date and what "bad" means.
 type outcomeFlags struct {
 	out    string
-	local  string               // the local output root read: out, or where its publications were fetched
+	local  string              // the local output root read: out, or where its publications were fetched
 	obj    *pipeline.ObjectOut // out on object storage
 	date   dateFlag
 	opt    pipeline.OutcomeOptions
