@@ -237,6 +237,8 @@ func (o *ObjectOut) PublishDay(ctx context.Context, day billing.Date) (*objout.P
 	if day.Day() != 1 { // day−1 is not a month end
 		os.RemoveAll(PartitionDir(o.Out, day-1))
 	}
+	// An earlier refusal of day is history now (as publish does locally).
+	o.root.RemoveAll(ctx, path.Join("_rejects", "as_of="+day.String()))
 	return p, nil
 }
 
@@ -451,3 +453,42 @@ func (o *ObjectOut) GC(ctx context.Context, opt objout.GCOptions) (objout.GCStat
 	}
 	return total, nil
 }
+
+// SaveRefused uploads what refused nights left in Out's _rejects/ (the
+// rejected rows of a night over its reject threshold) to the same names
+// on the store, where an operator reads them, and returns err with the
+// staging's paths in its message replaced by the store's.
+func (o *ObjectOut) SaveRefused(ctx context.Context, err error) error {
+	dir := filepath.Join(o.Out, "_rejects")
+	var names []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, werr error) error {
+		if werr == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(o.Out, p)
+			names = append(names, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	for _, name := range names {
+		raw, rerr := os.ReadFile(filepath.Join(o.Out, filepath.FromSlash(name)))
+		if rerr == nil {
+			rerr = o.root.WriteFile(ctx, name, raw)
+		}
+		if rerr != nil {
+			return fmt.Errorf("%w (and uploading the rejected rows failed: %v)", err, rerr)
+		}
+	}
+	if len(names) == 0 {
+		return err
+	}
+	return &relocatedError{err: err, msg: strings.ReplaceAll(err.Error(), o.Out, o.URL)}
+}
+
+// relocatedError is an error whose message names the store, not the
+// staging.
+type relocatedError struct {
+	err error
+	msg string
+}
+
+func (e *relocatedError) Error() string { return e.msg }
+func (e *relocatedError) Unwrap() error { return e.err }

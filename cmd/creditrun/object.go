@@ -81,9 +81,12 @@ func (rf *runFlags) publishing(ctx context.Context, from, to billing.Date, progr
 	if obj == nil {
 		return ctx, progress, func() error { return nil }, nil
 	}
+	t0 := time.Now()
 	if err := obj.PrepareRun(ctx, from, to, rf.opt.State == ""); err != nil {
 		return ctx, progress, nil, err
 	}
+	rf.opt.Log.Info().Str("stage", "fetch").Str("from", obj.URL).Int("objects_downloaded", obj.Downloaded.Objects).
+		Int64("bytes_downloaded", obj.Downloaded.Bytes).Dur("took", time.Since(t0)).Msg("stage done")
 	ctx, each, done := uploading(ctx, func(ctx context.Context, day billing.Date) error {
 		t0 := time.Now()
 		var err error

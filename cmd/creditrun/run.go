@@ -193,6 +193,9 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 	if perr := published(); perr != nil {
 		err = perr
 	}
+	if err != nil && rf.obj != nil && errors.Is(err, pipeline.ErrTooManyRejects) {
+		err = rf.obj.SaveRefused(ctx, err)
+	}
 	if err != nil {
 		rf.opt.Log.Debug().Str("error", err.Error()).Msg("failure in full")
 		if ns, ok := asNoState(err); ok {

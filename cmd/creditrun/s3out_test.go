@@ -140,6 +140,35 @@ func TestS3OutChain(t *testing.T) {
 	if st, err := openStore(t, out).Root().Stat(context.Background(), name); err != nil || st.Size < 1000 {
 		t.Errorf("report on the store: %+v %v", st, err)
 	}
+	// backtest reads the book on the store as the book on disk.
+	bt := func(out string) string {
+		t.Helper()
+		code, stdout := creditrunOut(t, "backtest", "--out", out, "--date", start, "--window", "2", "--bad-dpd", "1")
+		if code != 0 {
+			t.Fatalf("backtest --out %s: exit %d", out, code)
+		}
+		return strings.ReplaceAll(stdout, out, "OUT")
+	}
+	if local, remote := bt(ref), bt(out); local != remote || !strings.Contains(remote, "Book OUT,") {
+		t.Errorf("backtest on the store differs from on disk:\n%s\n---\n%s", local, remote)
+	}
+
+	// A refused night publishes nothing, and its rejected rows go to the
+	// store, where its message says they are.
+	rejected := copyDir(t, events)
+	addZeroPurchase(t, rejected, days[3])
+	code, stderr = creditrun(t, nil, "run", "--as-of", days[3], "--events", rejected, "--out", out, "--max-reject-ratio", "0")
+	where := out + "/_rejects/as_of=" + days[3] + "/rejects.parquet"
+	if code != exitRejected || !strings.Contains(stderr, where) {
+		t.Errorf("a refused night: exit %d, want %d naming %s:\n%s", code, exitRejected, where, stderr)
+	}
+	if _, err := openStore(t, out).Root().Stat(context.Background(), strings.TrimPrefix(where, out+"/")); err != nil {
+		t.Errorf("the rejected rows are not on the store: %v", err)
+	}
+	if _, seqs := pull(t, out); seqs[days[3]] != 2 {
+		t.Errorf("a refused night changed the commits of %s: %d, want 2", days[3], seqs[days[3]])
+	}
+
 	// A date the store has not committed is not there for a night.
 	code, stderr = creditrun(t, nil, "run", "--as-of", (d0 + 5).String(), "--events", events, "--out", out)
 	if code != exitBehind || !strings.Contains(stderr, "--from "+(d0+4).String()) {
