@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline"
@@ -71,6 +73,26 @@ func samePublications(t *testing.T, want, got string, days ...string) {
 const sigkilled = -int(syscall.SIGKILL)
 
 func s3Out(t *testing.T, prefix string) string { return "s3://" + s3Bucket + "/" + prefix }
+
+// s3Book starts versitygw, generates a book of 100 accounts over 4 days,
+// backfills its first `days` nights on local disk as the reference, and
+// publishes its first night, from the master, at prefix on the store.
+func s3Book(t *testing.T, prefix string, days int) (events, ref, out string) {
+	t.Helper()
+	s3test.New(t, s3Bucket)
+	events = landingBook(t, "100", "4")
+	master := filepath.Join(events, "accounts")
+	d0, _ := billing.ParseDate(start)
+	ref = t.TempDir()
+	if code, stderr := creditrun(t, nil, "backfill", "--from", start, "--to", (d0 + billing.Date(days-1)).String(), "--events", events, "--out", ref, "--state", master); code != 0 {
+		t.Fatalf("local backfill: exit %d\n%s", code, stderr)
+	}
+	out = s3Out(t, prefix)
+	if code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", events, "--out", out, "--state", master); code != 0 {
+		t.Fatalf("first night: exit %d\n%s", code, stderr)
+	}
+	return events, ref, out
+}
 
 // TestS3OutChain: nights published on S3 (versitygw) are the nights of
 // local disk, byte for byte: a backfill, a run that starts from the state
@@ -181,19 +203,9 @@ func TestS3OutChain(t *testing.T) {
 // commit, which removes them; a shard and a commit killed mid-upload are
 // retried and publish the same night.
 func TestS3OutShards(t *testing.T) {
-	s3test.New(t, s3Bucket)
-	events := landingBook(t, "100", "4")
-	master := filepath.Join(events, "accounts")
+	events, ref, out := s3Book(t, "sharded", 2)
 	d0, _ := billing.ParseDate(start)
 	d1 := (d0 + 1).String()
-	ref := t.TempDir()
-	if code, stderr := creditrun(t, nil, "backfill", "--from", start, "--to", d1, "--events", events, "--out", ref, "--state", master); code != 0 {
-		t.Fatalf("local backfill: exit %d\n%s", code, stderr)
-	}
-	out := s3Out(t, "sharded")
-	if code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", events, "--out", out, "--state", master); code != 0 {
-		t.Fatalf("first night: exit %d\n%s", code, stderr)
-	}
 	shard := func(k string, env ...string) int {
 		t.Helper()
 		code, stderr := creditrun(t, env, "run", "--as-of", d1, "--events", events, "--out", out, "--shards", "4", "--shard", k)
@@ -252,19 +264,9 @@ func TestS3OutShards(t *testing.T) {
 // killed at its steps too, removes every run but the latest, and the
 // nights after it still run.
 func TestS3OutCrashAnywhere(t *testing.T) {
-	s3test.New(t, s3Bucket)
-	events := landingBook(t, "100", "4")
-	master := filepath.Join(events, "accounts")
+	events, ref, out := s3Book(t, "crash", 3)
 	d0, _ := billing.ParseDate(start)
 	d1 := (d0 + 1).String()
-	ref := t.TempDir()
-	if code, stderr := creditrun(t, nil, "backfill", "--from", start, "--to", (d0 + 2).String(), "--events", events, "--out", ref, "--state", master); code != 0 {
-		t.Fatalf("local backfill: exit %d\n%s", code, stderr)
-	}
-	out := s3Out(t, "crash")
-	if code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", events, "--out", out, "--state", master); code != 0 {
-		t.Fatalf("first night: exit %d\n%s", code, stderr)
-	}
 	night := func(env ...string) (int, string) {
 		return creditrun(t, env, "run", "--as-of", d1, "--events", events, "--out", out)
 	}
@@ -304,6 +306,38 @@ func TestS3OutCrashAnywhere(t *testing.T) {
 		samePublications(t, ref, got, start, d1)
 	}
 
+	// And at arbitrary moments of a night: SIGKILL after a share of the
+	// time a whole night takes, from its start to its pointer.
+	t0 := time.Now()
+	if code, stderr := night(); code != 0 {
+		t.Fatalf("a whole night: exit %d\n%s", code, stderr)
+	}
+	whole := time.Since(t0)
+	seq++
+	for i := 1; i <= 8; i++ {
+		delay := whole * time.Duration(i) / 9
+		cmd := exec.Command(bin, "run", "--as-of", d1, "--events", events, "--out", out)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		got, seqs := pull(t, out)
+		switch seqs[d1] {
+		case seq: // killed before its pointer
+		case seq + 1: // or after
+			seq++
+		default:
+			t.Fatalf("killed after %s: a reader sees commit %d, want %d or %d", delay, seqs[d1], seq, seq+1)
+		}
+		samePublications(t, ref, got, start, d1)
+		if code, stderr := night(); code != 0 {
+			t.Fatalf("retry after a kill at %s: exit %d\n%s", delay, code, stderr)
+		}
+		seq++
+	}
+
 	// gc: killed after its first pointer and after its first and third
 	// run, the readers still see the latest commit; then it finishes, and
 	// a second gc finds nothing.
@@ -321,8 +355,8 @@ func TestS3OutCrashAnywhere(t *testing.T) {
 		}
 		return n
 	}
-	if n := runs(); n < 2*len(points)-1 {
-		t.Fatalf("%d runs of %s before gc, want at least %d", n, d1, 2*len(points)-1)
+	if n := runs(); n < seq {
+		t.Fatalf("%d runs of %s before gc, want at least the %d committed", n, d1, seq)
 	}
 	gc := func(env ...string) (int, string) {
 		return creditrun(t, env, "gc", "--out", out, "--older-than", "0s")
