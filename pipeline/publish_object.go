@@ -185,12 +185,13 @@ func always(name string) bool { return name == SuccessFile || name == ManifestFi
 // output root: with prev, the publication of from−1 that the run starts
 // from (its state and its records; not its tables), and the tables of the
 // month ends before from that the daily summaries of from..to compare
-// with. A date the store has not published is not fetched: the run then
-// finds it missing as it would on local disk.
-func (o *ObjectOut) PrepareRun(ctx context.Context, from, to billing.Date, prev bool) error {
+// with. A shard fetches only the parts of a sharded state its range
+// meets, as it reads only those. A date the store has not published is
+// not fetched: the run then finds it missing as it would on local disk.
+func (o *ObjectOut) PrepareRun(ctx context.Context, from, to billing.Date, prev bool, s Shard) error {
 	if prev {
 		_, err := o.fetch(ctx, partition(from-1), PartitionDir(o.Out, from-1), func(n string) bool {
-			return always(n) || strings.HasPrefix(n, "state/")
+			return always(n) || (strings.HasPrefix(n, "state/") && s.readsPart(n))
 		})
 		if err != nil {
 			return err
@@ -205,6 +206,17 @@ func (o *ObjectOut) PrepareRun(ctx context.Context, from, to billing.Date, prev 
 		}
 	}
 	return nil
+}
+
+// readsPart reports whether s reads the object name of a state: false
+// only for a part of a sharded state whose range s's does not meet.
+func (s Shard) readsPart(name string) bool {
+	dir, _, _ := strings.Cut(strings.TrimPrefix(name, "state/"), "/")
+	var k, n int
+	if _, err := fmt.Sscanf(dir, "part=%d-of-%d", &k, &n); err != nil || state.PartName(k, n) != dir || n < 1 || k < 0 || k >= n {
+		return true
+	}
+	return s.overlaps(k, n)
 }
 
 // monthEndsBefore returns the month ends before from that the daily

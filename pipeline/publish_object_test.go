@@ -36,3 +36,28 @@ func TestMonthEndsBefore(t *testing.T) {
 		}
 	}
 }
+
+// A shard fetches the parts of a sharded state its range meets, and every
+// other file of a state.
+func TestShardReadsPart(t *testing.T) {
+	s := Shard{K: 1, N: 2} // the upper half of the hash space
+	for name, want := range map[string]bool{
+		"state/accounts.parquet":              true,
+		"state/_state.json":                   true,
+		"state/part=0-of-2/accounts.parquet":  false,
+		"state/part=1-of-2/accounts.parquet":  true,
+		"state/part=1-of-4/_state.json":       false,
+		"state/part=2-of-4/_state.json":       true,
+		"state/part=3-of-4/plans.parquet":     true,
+		"state/part=0-of-1/accounts.parquet":  true,
+		"state/part=9-of-4/accounts.parquet":  true, // not a part name: kept
+		"state/part=01-of-2/accounts.parquet": true,
+	} {
+		if got := s.readsPart(name); got != want {
+			t.Errorf("shard 1 of 2 reads %s: %v, want %v", name, got, want)
+		}
+	}
+	if !(Shard{}).readsPart("state/part=0-of-2/accounts.parquet") {
+		t.Error("the whole book does not read every part")
+	}
+}

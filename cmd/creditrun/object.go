@@ -82,7 +82,7 @@ func (rf *runFlags) publishing(ctx context.Context, from, to billing.Date, progr
 		return ctx, progress, func() error { return nil }, nil
 	}
 	t0 := time.Now()
-	if err := obj.PrepareRun(ctx, from, to, rf.opt.State == ""); err != nil {
+	if err := obj.PrepareRun(ctx, from, to, rf.opt.State == "", rf.opt.Shard); err != nil {
 		return ctx, progress, nil, err
 	}
 	rf.opt.Log.Info().Str("stage", "fetch").Str("from", obj.URL).Int("objects_downloaded", obj.Downloaded.Objects).

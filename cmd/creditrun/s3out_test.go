@@ -203,7 +203,7 @@ func TestS3OutChain(t *testing.T) {
 // commit, which removes them; a shard and a commit killed mid-upload are
 // retried and publish the same night.
 func TestS3OutShards(t *testing.T) {
-	events, ref, out := s3Book(t, "sharded", 2)
+	events, ref, out := s3Book(t, "sharded", 3)
 	d0, _ := billing.ParseDate(start)
 	d1 := (d0 + 1).String()
 	shard := func(k string, env ...string) int {
@@ -239,20 +239,58 @@ func TestS3OutShards(t *testing.T) {
 		t.Fatalf("commit: exit %d\n%s", code, stderr)
 	}
 	got, _ := pull(t, out)
-	rd, od := pipeline.PartitionDir(ref, d0+1), pipeline.PartitionDir(got, d0+1)
+	sameRows(t, ref, got, d0+1)
+	if parts, err := openStore(t, out).Root().List(context.Background(), "_shards", true); err != nil || len(parts) != 0 {
+		t.Errorf("the store holds %d objects under _shards/ after the commit (%v)", len(parts), err)
+	}
+
+	// The next night in 2 shards: each fetches the parts of the 4-part
+	// state its range meets, the top level's files and the records.
+	d2 := (d0 + 2).String()
+	_, m, err := openStore(t, out).Latest(context.Background(), "as_of="+d1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 2 {
+		code, stderr := creditrun(t, nil, "run", "--as-of", d2, "--events", events, "--out", out, "--shards", "2", "--shard", fmt.Sprint(k))
+		if code != 0 {
+			t.Fatalf("%s shard %d of 2: exit %d\n%s", d2, k, code, stderr)
+		}
+		// Shard k of 2 is parts 2k and 2k+1 of 4.
+		mine := []string{fmt.Sprintf("part=%d-of-4", 2*k), fmt.Sprintf("part=%d-of-4", 2*k+1)}
+		want := 0
+		for _, o := range m.Objects {
+			dir, _, _ := strings.Cut(strings.TrimPrefix(o.Name, "state/"), "/")
+			switch {
+			case o.Name == pipeline.SuccessFile || o.Name == pipeline.ManifestFile:
+			case !strings.HasPrefix(o.Name, "state/"):
+				continue
+			case strings.HasPrefix(dir, "part=") && !slices.Contains(mine, dir):
+				continue
+			}
+			want++
+		}
+		if says := fmt.Sprintf(`"objects_downloaded":%d,`, want); !strings.Contains(stderr, says) {
+			t.Errorf("shard %d of 2 fetched other than the %d objects of its parts of the state:\n%s", k, want, stderr)
+		}
+	}
+	if code, stderr := creditrun(t, nil, "commit", "--as-of", d2, "--out", out, "--shards", "2"); code != 0 {
+		t.Fatalf("commit of %s: exit %d\n%s", d2, code, stderr)
+	}
+	got, _ = pull(t, out)
+	sameRows(t, ref, got, d0+2)
+}
+
+// sameRows checks that day's tables in got have the rows of ref's, as sets.
+func sameRows(t *testing.T, ref, got string, day billing.Date) {
+	t.Helper()
+	rd, od := pipeline.PartitionDir(ref, day), pipeline.PartitionDir(got, day)
 	for _, table := range []string{pipeline.TableStatements, pipeline.TableStatementLines, pipeline.TablePlans, pipeline.TableDelinquency,
 		pipeline.TableScores, pipeline.TableLimitDecisions, pipeline.TableNotices, pipeline.TableBureau, pipeline.TableOffers,
 		pipeline.TableRejects, pipeline.TableDailySummary} {
 		if w, g := tableSet(t, filepath.Join(rd, table+".parquet")), tableSet(t, filepath.Join(od, table+".parquet")); !slices.Equal(w, g) {
-			t.Errorf("%s %s: %d rows, want %d, or they differ", d1, table, len(g)-1, len(w)-1)
+			t.Errorf("%s %s: %d rows, want %d, or they differ", day, table, len(g)-1, len(w)-1)
 		}
-	}
-	if parts, err := openStore(t, out).Root().List(context.Background(), "_shards", true); err != nil || len(parts) != 0 {
-		t.Errorf("the store holds %d objects under _shards/ after the commit (%v)", len(parts), err)
-	}
-	// The next night, of one process, starts from the sharded state.
-	if code, stderr := creditrun(t, nil, "run", "--as-of", (d0 + 2).String(), "--events", events, "--out", out); code != 0 {
-		t.Fatalf("the night after the sharded one: exit %d\n%s", code, stderr)
 	}
 }
 
