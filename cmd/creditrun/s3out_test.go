@@ -201,9 +201,10 @@ func TestS3OutChain(t *testing.T) {
 // TestS3OutShards: 4 shards and their commit on S3 publish the night of
 // one process, table by table; the parts live on the store until the
 // commit, which removes them; a shard and a commit killed mid-upload are
-// retried and publish the same night.
+// retried and publish the same night. Then a sharded backfill in another
+// shard count and its commit of the range.
 func TestS3OutShards(t *testing.T) {
-	events, ref, out := s3Book(t, "sharded", 3)
+	events, ref, out := s3Book(t, "sharded", 4)
 	d0, _ := billing.ParseDate(start)
 	d1 := (d0 + 1).String()
 	shard := func(k string, env ...string) int {
@@ -244,15 +245,16 @@ func TestS3OutShards(t *testing.T) {
 		t.Errorf("the store holds %d objects under _shards/ after the commit (%v)", len(parts), err)
 	}
 
-	// The next night in 2 shards: each fetches the parts of the 4-part
-	// state its range meets, the top level's files and the records.
-	d2 := (d0 + 2).String()
+	// The next two nights as a backfill in 2 shards: each fetches the
+	// parts of the 4-part state its range meets, the top level's files
+	// and the records; one commit publishes both dates.
+	d2, d3 := (d0 + 2).String(), (d0 + 3).String()
 	_, m, err := openStore(t, out).Latest(context.Background(), "as_of="+d1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k := range 2 {
-		code, stderr := creditrun(t, nil, "run", "--as-of", d2, "--events", events, "--out", out, "--shards", "2", "--shard", fmt.Sprint(k))
+		code, stderr := creditrun(t, nil, "backfill", "--from", d2, "--to", d3, "--events", events, "--out", out, "--shards", "2", "--shard", fmt.Sprint(k))
 		if code != 0 {
 			t.Fatalf("%s shard %d of 2: exit %d\n%s", d2, k, code, stderr)
 		}
@@ -274,11 +276,12 @@ func TestS3OutShards(t *testing.T) {
 			t.Errorf("shard %d of 2 fetched other than the %d objects of its parts of the state:\n%s", k, want, stderr)
 		}
 	}
-	if code, stderr := creditrun(t, nil, "commit", "--as-of", d2, "--out", out, "--shards", "2"); code != 0 {
-		t.Fatalf("commit of %s: exit %d\n%s", d2, code, stderr)
+	if code, stderr := creditrun(t, nil, "commit", "--from", d2, "--to", d3, "--out", out, "--shards", "2"); code != 0 {
+		t.Fatalf("commit of %s..%s: exit %d\n%s", d2, d3, code, stderr)
 	}
 	got, _ = pull(t, out)
 	sameRows(t, ref, got, d0+2)
+	sameRows(t, ref, got, d0+3)
 }
 
 // sameRows checks that day's tables in got have the rows of ref's, as sets.
