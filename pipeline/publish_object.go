@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -159,6 +158,10 @@ func (o *ObjectOut) fetch(ctx context.Context, partition, dir string, keep func(
 var records = []string{ManifestFile, PartFile}
 
 func (o *ObjectOut) relocate(dir, from, to string) error {
+	// Only whole paths, at the start of a JSON string: a location that
+	// merely begins like from (s3://lake/book-events for s3://lake/book)
+	// stays as it is.
+	r := strings.NewReplacer(`"`+from+`/`, `"`+to+`/`, `"`+from+`"`, `"`+to+`"`)
 	for _, name := range records {
 		p := filepath.Join(dir, name)
 		raw, err := os.ReadFile(p)
@@ -168,8 +171,8 @@ func (o *ObjectOut) relocate(dir, from, to string) error {
 		if err != nil {
 			return err
 		}
-		if fixed := bytes.ReplaceAll(raw, []byte(from), []byte(to)); !bytes.Equal(fixed, raw) {
-			if err := os.WriteFile(p, fixed, 0o644); err != nil {
+		if fixed := r.Replace(string(raw)); fixed != string(raw) {
+			if err := os.WriteFile(p, []byte(fixed), 0o644); err != nil {
 				return err
 			}
 		}
@@ -238,11 +241,15 @@ func monthEndsBefore(from, to billing.Date) []billing.Date {
 // removes from Out what no later date of the run reads: the date before
 // day, unless it is a month end.
 func (o *ObjectOut) PublishDay(ctx context.Context, day billing.Date) (*objout.Pointer, error) {
+	dir := PartitionDir(o.Out, day)
+	if err := o.stage(dir); err != nil {
+		return nil, err
+	}
 	m, err := ReadManifest(o.Out, day)
 	if err != nil {
 		return nil, err
 	}
-	p, err := o.publish(ctx, partition(day), PartitionDir(o.Out, day), digest(m.AsOf, m.PolicyVersion, m.StateFrom, m.Inputs))
+	p, err := o.publish(ctx, partition(day), dir, digest(m.AsOf, m.PolicyVersion, m.StateFrom, m.Inputs))
 	if err != nil {
 		return nil, err
 	}
@@ -257,18 +264,26 @@ func (o *ObjectOut) PublishDay(ctx context.Context, day billing.Date) (*objout.P
 // PublishPart uploads shard s's part of day in Out and commits it as a
 // partition of its own under _shards/, for the commit to fetch.
 func (o *ObjectOut) PublishPart(ctx context.Context, day billing.Date, s Shard) (*objout.Pointer, error) {
+	dir := PartDir(o.Out, day, s)
+	if err := o.stage(dir); err != nil {
+		return nil, err
+	}
 	p, err := ReadPart(o.Out, day, s)
 	if err != nil {
 		return nil, err
 	}
-	return o.publish(ctx, partPartition(day, s), PartDir(o.Out, day, s), digest(p.AsOf+"/"+s.String(), p.PolicyVersion, p.StateFrom, p.Inputs))
+	return o.publish(ctx, partPartition(day, s), dir, digest(p.AsOf+"/"+s.String(), p.PolicyVersion, p.StateFrom, p.Inputs))
+}
+
+// stage makes the records of a publication in the staging name the store,
+// as they will on it: the run's id is then a digest of what the night
+// read, wherever it was staged.
+func (o *ObjectOut) stage(dir string) error {
+	crashpoint(CrashStaged)
+	return o.relocate(dir, o.Out, o.URL)
 }
 
 func (o *ObjectOut) publish(ctx context.Context, partition, dir string, digest []byte) (*objout.Pointer, error) {
-	crashpoint(CrashStaged)
-	if err := o.relocate(dir, o.Out, o.URL); err != nil {
-		return nil, err
-	}
 	p, st, err := o.store.Publish(ctx, partition, dir, objout.RunID(digest, time.Now()))
 	o.Uploaded.Objects += st.Objects
 	o.Uploaded.Bytes += st.Bytes

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -150,6 +151,22 @@ func TestS3OutChain(t *testing.T) {
 	again, seqs := pull(t, out)
 	if seqs[days[3]] != 2 {
 		t.Errorf("rerun: commit %d, want 2", seqs[days[3]])
+	}
+	// Its run is another, with the same digest of what it read.
+	var runs []string
+	for _, n := range []string{"000001.json", "000002.json"} {
+		raw, err := openStore(t, out).Root().ReadFile(context.Background(), "as_of="+days[3]+"/_commits/"+n)
+		var p objout.Pointer
+		if err == nil {
+			err = json.Unmarshal(raw, &p)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, p.Run)
+	}
+	if a, b := strings.Split(runs[0], "-"), strings.Split(runs[1], "-"); len(a) != 3 || len(b) != 3 || a[0] != b[0] || runs[0] == runs[1] {
+		t.Errorf("the runs of a night and of its rerun are %s and %s: want the same digest, other ids", runs[0], runs[1])
 	}
 	samePublications(t, ref, again, days...)
 
