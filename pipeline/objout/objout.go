@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -202,7 +201,7 @@ func (s *Store) Upload(ctx context.Context, partition, dir, id string) (*Manifes
 	}
 	run := RunDir(partition, id)
 	m := &Manifest{Format: Format, Partition: partition, Run: id, Objects: make([]Object, len(names))}
-	var done atomic.Int64
+	done := 0
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opt.Workers)
@@ -216,7 +215,8 @@ func (s *Store) Upload(ctx context.Context, partition, dir, id string) (*Manifes
 			m.Objects[i] = o
 			mu.Lock()
 			defer mu.Unlock()
-			s.step(StepUploaded, int(done.Add(1)))
+			done++
+			s.step(StepUploaded, done)
 			return nil
 		})
 	}
@@ -415,6 +415,9 @@ func (s *Store) downloadFile(ctx context.Context, m *Manifest, o Object, dst str
 	defer os.Remove(f.Name())
 	h := sha256.New()
 	n, err := io.Copy(f, io.TeeReader(r, h))
+	if err == nil {
+		err = f.Chmod(0o644) // as a published file
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
