@@ -301,19 +301,6 @@ func TestS3OutShards(t *testing.T) {
 	sameRows(t, ref, got, d0+3)
 }
 
-// sameRows checks that day's tables in got have the rows of ref's, as sets.
-func sameRows(t *testing.T, ref, got string, day billing.Date) {
-	t.Helper()
-	rd, od := pipeline.PartitionDir(ref, day), pipeline.PartitionDir(got, day)
-	for _, table := range []string{pipeline.TableStatements, pipeline.TableStatementLines, pipeline.TablePlans, pipeline.TableDelinquency,
-		pipeline.TableScores, pipeline.TableLimitDecisions, pipeline.TableNotices, pipeline.TableBureau, pipeline.TableOffers,
-		pipeline.TableRejects, pipeline.TableDailySummary} {
-		if w, g := tableSet(t, filepath.Join(rd, table+".parquet")), tableSet(t, filepath.Join(od, table+".parquet")); !slices.Equal(w, g) {
-			t.Errorf("%s %s: %d rows, want %d, or they differ", day, table, len(g)-1, len(w)-1)
-		}
-	}
-}
-
 // TestS3OutCrashAnywhere: a night killed at every step of its
 // publication on S3 (before the upload, after each object, between the
 // manifest and the pointer, after the pointer) leaves the store as it
