@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/objout"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
 	"github.com/creditrun/creditrun/storage"
@@ -122,7 +123,7 @@ func Classify(err error) Kind {
 		return KindIO
 	case errors.Is(err, ErrNoState):
 		return KindNoState
-	case errors.Is(err, ErrLocked):
+	case errors.Is(err, ErrLocked), errors.Is(err, objout.ErrConcurrent):
 		return KindLocked
 	case errors.Is(err, ErrInputMissing), errors.Is(err, source.ErrNotLanded):
 		return KindNotLanded
@@ -132,7 +133,7 @@ func Classify(err error) Kind {
 		return KindPartsDisagree
 	case errors.Is(err, ErrTooManyRejects):
 		return KindTooManyRejects
-	case errors.Is(err, state.ErrBadState):
+	case errors.Is(err, state.ErrBadState), errors.Is(err, objout.ErrCorrupt):
 		return KindBadState
 	case errors.As(err, &ae), errors.Is(err, billing.ErrNotConserved), errors.Is(err, billing.ErrOutOfRange):
 		return KindInvariant

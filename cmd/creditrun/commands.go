@@ -36,12 +36,14 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"run", "--as-of D --events DIR --out DIR [--state DIR] [--policy FILE] [--shards N [--shard K]]",
+		{"run", "--as-of D --events DIR --out DIR|URL [--work DIR] [--state DIR] [--policy FILE] [--shards N [--shard K]]",
 			"close one business date and publish OUT/as_of=D/ (with --shards: write shard K's part of it)", cmdRun},
-		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR [--state DIR] [--policy FILE] [--state-every N] [--shards N [--shard K]]",
+		{"backfill", "(--from D1 | --catch-up) --to D2 --events DIR --out DIR|URL [--work DIR] [--state DIR] [--policy FILE] [--state-every N] [--shards N [--shard K]]",
 			"close every date D1..D2 in one process, as chained runs would (with --shards: shard K's parts)", cmdBackfill},
-		{"commit", "(--as-of D | --from D1 --to D2) --out DIR --shards N [--policy FILE]",
+		{"commit", "(--as-of D | --from D1 --to D2) --out DIR|URL [--work DIR] --shards N [--policy FILE]",
 			"publish sharded dates from the parts of their N shards, after checking they belong together", cmdCommit},
+		{"gc", "--out URL [--keep-runs N] [--older-than DUR]",
+			"remove from an output root on object storage the runs no kept commit names", cmdGC},
 		{"gen", "--accounts N --days N --start D --seed S --out DIR",
 			"generate a synthetic book of inputs", cmdGen},
 		{"demo", "[--dir DIR] [--accounts N] [--days N]",
@@ -75,10 +77,13 @@ Run 'creditrun help COMMAND' or 'creditrun COMMAND -h' for a command's flags.
 Inputs (--events, a first run's --state, --policy) may be on object storage:
 s3://bucket/prefix (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
 AWS_S3_USE_PATH_STYLE=true or ?use_path_style=true for on-premise stores), gs://, azblob://,
-file://. Output (--out) is a local directory.
+file://. Output (--out) is a local directory or such a URL: on object storage a night is staged
+in --work, uploaded under OUT/as_of=D/run=ID/ and published by a numbered commit pointer,
+OUT/as_of=D/_commits/NNNNNN.json; readers take the highest; 'creditrun gc' removes old runs.
 Exit status: 0 published; 1 failed, retry will not help; 2 bad usage or policy file;
 3 input rejected beyond --max-reject-ratio; 4 behind, catch up with backfill;
-75 temporary (input not landed, output locked, I/O, a shard's part not written), retry later.
+75 temporary (input not landed, output locked or committed by another run at once, I/O,
+a shard's part not written), retry later.
 `)
 	return b.String()
 }

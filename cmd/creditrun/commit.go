@@ -58,7 +58,8 @@ func (s *shardFlags) complete(opt *pipeline.Options) error {
 func cmdCommit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("commit")
 	opt := pipeline.DefaultOptions()
-	fs.StringVar(&opt.Out, "out", "", "output root the shards wrote their parts in (required)")
+	fs.StringVar(&opt.Out, "out", "", "output root the shards wrote their parts in, a directory or a URL such as s3://bucket/prefix (required)")
+	work := fs.String("work", "", "with --out on object storage: the local directory the parts are fetched to and the night staged in (default: a temporary directory, removed at the end)")
 	shards := fs.Int("shards", 0, "how many shards the night was run in (required)")
 	policyPath := fs.String("policy", "", "the shards' policy file (default: the built-in policy)")
 	fs.Float64Var(&opt.MaxRejectRatio, "max-reject-ratio", opt.MaxRejectRatio, "share of rejected input rows, over the book, above which nothing is published (exit 3)")
@@ -96,10 +97,27 @@ func cmdCommit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if opt.Policy, err = loadPolicy(*policyPath); err != nil {
 		return err
 	}
+	obj, err := openObjectOut(ctx, opt.Out, *work)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	ms, err := pipeline.Commit(ctx, opt, from.d, to.d, *shards, func(m *pipeline.Manifest) {
+	committed := func(m *pipeline.Manifest) {
 		opt.Log.Info().Str("as_of", m.AsOf).Int("shards", *shards).Int("accounts", m.Book.Accounts).Msg("committed")
-	})
+	}
+	published := func() error { return nil }
+	if obj != nil {
+		defer obj.Close()
+		if err := obj.PrepareCommit(ctx, from.d, to.d); err != nil {
+			return err
+		}
+		opt.Out = obj.Out
+		ctx, committed, published = commitObjects(ctx, obj, opt.Log, committed)
+	}
+	ms, err := pipeline.Commit(ctx, opt, from.d, to.d, *shards, committed)
+	if perr := published(); perr != nil {
+		err = perr
+	}
 	if err != nil {
 		opt.Log.Debug().Str("error", err.Error()).Msg("failure in full")
 		return err

@@ -27,6 +27,19 @@ func tableSet(t *testing.T, path string) []string {
 	return lines
 }
 
+// sameRows checks that day's tables in got have the rows of ref's, as sets.
+func sameRows(t *testing.T, ref, got string, day billing.Date) {
+	t.Helper()
+	rd, od := pipeline.PartitionDir(ref, day), pipeline.PartitionDir(got, day)
+	for _, table := range []string{pipeline.TableStatements, pipeline.TableStatementLines, pipeline.TablePlans, pipeline.TableDelinquency,
+		pipeline.TableScores, pipeline.TableLimitDecisions, pipeline.TableNotices, pipeline.TableBureau, pipeline.TableOffers,
+		pipeline.TableRejects, pipeline.TableDailySummary} {
+		if w, g := tableSet(t, filepath.Join(rd, table+".parquet")), tableSet(t, filepath.Join(od, table+".parquet")); !slices.Equal(w, g) {
+			t.Errorf("%s %s: %d rows, want %d, or they differ", day, table, len(g)-1, len(w)-1)
+		}
+	}
+}
+
 // The command line of a sharded night: shards by --shard or by
 // JOB_COMPLETION_INDEX, a commit that exits 75 (shards_missing) while a
 // part is missing and 1 (parts_disagree) under another policy, then
@@ -98,14 +111,7 @@ func TestShardedNightsCommandLine(t *testing.T) {
 		t.Fatalf("commit --from --to: exit %d\n%s", code, stderr)
 	}
 	for day := d0; day <= last; day++ {
-		rd, od := pipeline.PartitionDir(ref, day), pipeline.PartitionDir(out, day)
-		for _, table := range []string{pipeline.TableStatements, pipeline.TableStatementLines, pipeline.TablePlans, pipeline.TableDelinquency,
-			pipeline.TableScores, pipeline.TableLimitDecisions, pipeline.TableNotices, pipeline.TableBureau, pipeline.TableOffers,
-			pipeline.TableRejects, pipeline.TableDailySummary} {
-			if w, g := tableSet(t, filepath.Join(rd, table+".parquet")), tableSet(t, filepath.Join(od, table+".parquet")); !slices.Equal(w, g) {
-				t.Errorf("%s %s: %d rows, want %d, or they differ", day, table, len(g)-1, len(w)-1)
-			}
-		}
+		sameRows(t, ref, out, day)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(out, "_shards")); len(entries) != 1 || entries[0].Name() != ".locks" {
 		t.Errorf("_shards/ holds %v after the commits, want only the locks", entries)

@@ -21,6 +21,8 @@ import (
 // observation date and what "bad" means.
 type outcomeFlags struct {
 	out    string
+	local  string              // the local output root read: out, or where its publications were fetched
+	obj    *pipeline.ObjectOut // out on object storage
 	date   dateFlag
 	opt    pipeline.OutcomeOptions
 	policy string
@@ -29,7 +31,7 @@ type outcomeFlags struct {
 }
 
 func (o *outcomeFlags) register(fs *flag.FlagSet, policyHelp string) {
-	fs.StringVar(&o.out, "out", "", "output root of a book (required): its published dates are read")
+	fs.StringVar(&o.out, "out", "", "output root of a book, a directory or a URL such as s3://bucket/prefix (required): its published dates are read")
 	fs.Var(&o.date, "date", "observation date: the accounts scored on it, with their features (required)")
 	fs.IntVar(&o.opt.Window, "window", 180, "days after --date over which the outcome is followed (each must be published)")
 	fs.IntVar(&o.badDPD, "bad-dpd", 90, "bad: this many days past due or more, or charged off, within the window")
@@ -38,7 +40,7 @@ func (o *outcomeFlags) register(fs *flag.FlagSet, policyHelp string) {
 	fs.StringVar(&o.json, "report-json", "", "also write the report as JSON to this file")
 }
 
-func (o *outcomeFlags) sample(name string) (*pipeline.Sample, error) {
+func (o *outcomeFlags) sample(ctx context.Context, name string) (*pipeline.Sample, error) {
 	if o.out == "" || o.date.d == 0 {
 		return nil, fmt.Errorf("%w: creditrun %s: --out and --date are required", pipeline.ErrUsage, name)
 	}
@@ -46,7 +48,10 @@ func (o *outcomeFlags) sample(name string) (*pipeline.Sample, error) {
 		return nil, fmt.Errorf("%w: creditrun %s: --bad-dpd %d: want 1..10000", pipeline.ErrUsage, name, o.badDPD)
 	}
 	o.opt.BadDPD = int32(o.badDPD)
-	return pipeline.LoadSample(o.out, o.date.d, o.opt)
+	if err := o.fetch(ctx); err != nil {
+		return nil, err
+	}
+	return pipeline.LoadSample(o.local, o.date.d, o.opt)
 }
 
 func fitSample(s *pipeline.Sample) fit.Sample {
@@ -74,9 +79,10 @@ func describeSample(w io.Writer, s *pipeline.Sample, o *outcomeFlags) {
 	}
 }
 
-func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fit")
 	var of outcomeFlags
+	defer of.close()
 	of.register(fs, "current policy: its scaling, grades (names and target shares), reason codes, other sections, and the start bins (default: the built-in policy)")
 	opt := fit.DefaultOptions()
 	write := fs.String("write", "", "write the fitted policy to this file (required)")
@@ -129,7 +135,7 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		opt.Name = base.Scoring.Scorecard.Name + "-fit-" + of.date.d.String()
 	}
 	t0 := time.Now()
-	s, err := of.sample("fit")
+	s, err := of.sample(ctx, "fit")
 	if err != nil {
 		return err
 	}
@@ -146,7 +152,7 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if *ootWindow > 0 {
 			oo.opt.Window = *ootWindow
 		}
-		later, err := oo.sample("fit")
+		later, err := oo.sample(ctx, "fit")
 		if err != nil {
 			return fmt.Errorf("out-of-time sample: %w", err)
 		}
@@ -185,9 +191,10 @@ The monitoring baseline is this scorecard's distribution on that book.`,
 	return nil
 }
 
-func cmdBacktest(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backtest")
 	var of outcomeFlags
+	defer of.close()
 	of.register(fs, "policy whose scorecard is tested (default: the built-in policy)")
 	var baseDate dateFlag
 	fs.Var(&baseDate, "baseline-date", "take the PSI against the policy's distribution on this date's scores (default: the policy's monitoring.baseline)")
@@ -202,13 +209,13 @@ func cmdBacktest(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	s, err := of.sample("backtest")
+	s, err := of.sample(ctx, "backtest")
 	if err != nil {
 		return err
 	}
 	baseline := p.Scoring.BaselineDistribution()
 	if baseDate.d != 0 {
-		rows, err := pipeline.ReadScores(of.out, baseDate.d)
+		rows, err := pipeline.ReadScores(of.local, baseDate.d)
 		if err != nil {
 			return err
 		}

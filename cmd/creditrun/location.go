@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/creditrun/creditrun/pipeline"
-	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/policy"
 	"github.com/creditrun/creditrun/storage"
 )
@@ -51,14 +49,4 @@ func loadRemotePolicy(ctx context.Context, u string) (*policy.Policy, error) {
 	}
 	defer r.Close()
 	return policy.Read(u, r, st.Size)
-}
-
-// checkOut refuses an output root given as a URL: publishing on an
-// object store needs a commit protocol of its own, and a local output is
-// a path.
-func checkOut(flag, out string) error {
-	if source.IsURL(out) {
-		return fmt.Errorf("%w: %s %s: output on object storage is not supported yet; give a local directory", pipeline.ErrUsage, flag, out)
-	}
-	return nil
 }

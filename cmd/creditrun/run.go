@@ -24,12 +24,15 @@ type runFlags struct {
 	logLevel   string
 	cpuProfile string
 	shard      shardFlags // --shards, --shard (commit.go)
+	work       string     // --work: the staging of an output on object storage
+	obj        *pipeline.ObjectOut
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
 	r.opt = pipeline.DefaultOptions()
 	fs.StringVar(&r.opt.Events, "events", "", "input root holding transactions/, repayments/ and optionally requests/, accounts/, incidents/: a directory or a URL such as s3://bucket/prefix (required)")
-	fs.StringVar(&r.opt.Out, "out", "", "output root, a local directory; each date is published as OUT/as_of=D/ (required)")
+	fs.StringVar(&r.opt.Out, "out", "", "output root, a local directory (each date is published as OUT/as_of=D/) or a URL such as s3://bucket/prefix (each date is committed under OUT/as_of=D/_commits/) (required)")
+	fs.StringVar(&r.work, "work", "", "with --out on object storage: the local directory a night is staged in before it is uploaded, and what it reads from the store is fetched to (default: a temporary directory, removed at the end)")
 	fs.StringVar(&r.opt.State, "state", "", "start state: a state/ dir of an earlier run or, for the first run, the accounts master (a directory or a URL such as s3://bucket/prefix) (default OUT/as_of=D-1/state)")
 	fs.StringVar(&r.policy, "policy", "", "policy file, a path or a URL such as s3://bucket/policy.yaml (default: the built-in policy, see 'creditrun policy show')")
 	fs.IntVar(&r.opt.Workers, "workers", r.opt.Workers, "buckets processed at once")
@@ -54,9 +57,6 @@ func (r *runFlags) complete(stderr io.Writer) error {
 	if err := r.shard.complete(&r.opt); err != nil {
 		return err
 	}
-	if err := checkOut("--out", r.opt.Out); err != nil {
-		return err
-	}
 	if err := r.opt.Validate(); err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (r *runFlags) complete(stderr io.Writer) error {
 // repeat, as a string to paste: the roots, the policy, the tuning that was
 // changed from its default.
 func (r *runFlags) repeat() string {
-	args := []string{"--events", quote(r.opt.Events), "--out", quote(r.opt.Out)}
+	args := []string{"--events", quote(r.opt.Events), "--out", quote(r.outName())}
 	if r.policy != "" {
 		args = append(args, "--policy", quote(r.policy))
 	}
@@ -137,7 +137,10 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if rf.opt.Out == "" {
 			return fmt.Errorf("%w: creditrun backfill: --out is required", pipeline.ErrUsage)
 		}
-		last := pipeline.LastStateBefore(rf.opt.Out, to.d)
+		last, err := rf.lastStateBefore(ctx, to.d)
+		if err != nil {
+			return err
+		}
 		if last == 0 && rf.opt.State == "" {
 			return rf.noState(&pipeline.NoStateError{Day: to.d, Out: rf.opt.Out})
 		}
@@ -155,6 +158,10 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 	if err := rf.complete(stderr); err != nil {
 		return err
 	}
+	if err := rf.openObject(ctx); err != nil {
+		return err
+	}
+	defer rf.closeObject()
 	if rf.cpuProfile != "" {
 		f, err := os.Create(rf.cpuProfile)
 		if err != nil {
@@ -178,10 +185,25 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 				Dur("elapsed", el).Dur("eta", eta).Msg("backfill progress")
 		}
 	}
-	ms, err := pipeline.Backfill(ctx, rf.opt, from, to, progress)
+	runCtx, progress, published, err := rf.publishing(ctx, from, to, progress)
+	if err != nil {
+		return err
+	}
+	ms, err := pipeline.Backfill(runCtx, rf.opt, from, to, progress)
+	if perr := published(); perr != nil {
+		err = perr
+	}
+	if err != nil && rf.obj != nil && errors.Is(err, pipeline.ErrTooManyRejects) {
+		err = rf.obj.SaveRefused(ctx, err)
+	}
 	if err != nil {
 		rf.opt.Log.Debug().Str("error", err.Error()).Msg("failure in full")
 		if ns, ok := asNoState(err); ok {
+			if rf.obj != nil { // the staging holds only what the night fetched
+				if ns.Last, err = rf.obj.LastStateBefore(ctx, ns.Day); err != nil {
+					return err
+				}
+			}
 			return rf.noState(ns)
 		}
 		return err
@@ -195,7 +217,7 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 	rf.opt.Log.Info().Str("as_of", last.AsOf).Int("days", len(ms)).Dur("took", time.Since(start)).Msg("published")
 	if isTerminal(stdout) {
 		if total > 1 {
-			fmt.Fprintf(stdout, "Published %s .. %s (%d days) into %s in %.1fs.\n\n", from, to, total, rf.opt.Out, time.Since(start).Seconds())
+			fmt.Fprintf(stdout, "Published %s .. %s (%d days) into %s in %.1fs.\n\n", from, to, total, rf.outName(), time.Since(start).Seconds())
 		}
 		s, err := pipeline.Summarize(rf.opt.Out, to)
 		if err != nil {
@@ -210,6 +232,7 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 // from the day after the latest date with its state, which publishes the
 // dates between again (the same bytes) with their state.
 func (rf *runFlags) noState(ns *pipeline.NoStateError) error {
+	ns.Out = rf.outName()
 	if ns.Last != 0 {
 		return &hinted{err: ns, hint: fmt.Sprintf("creditrun backfill --from %s --to %s %s", ns.Last+1, ns.Day, rf.repeat())}
 	}

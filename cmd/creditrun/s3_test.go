@@ -208,15 +208,6 @@ func TestS3Layouts(t *testing.T) {
 	}
 }
 
-// TestS3OutRefused: output on object storage needs a commit protocol of
-// its own; until then --out s3://… is a usage error, said as such.
-func TestS3OutRefused(t *testing.T) {
-	code, stderr := creditrun(t, nil, "run", "--as-of", start, "--events", t.TempDir(), "--out", "s3://"+s3Bucket+"/out")
-	if code != 2 || !strings.Contains(stderr, "not supported yet") {
-		t.Errorf("exit %d, want 2 (usage) saying output on object storage is not supported yet:\n%s", code, stderr)
-	}
-}
-
 // TestS3Policy: a policy file on S3 is checked and refused as a local one
 // is, by its URL.
 func TestS3Policy(t *testing.T) {
