@@ -10,12 +10,14 @@ import (
 
 	"github.com/creditrun/creditrun/fixtures"
 	"github.com/creditrun/creditrun/pipeline"
+	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/storage"
 )
 
 func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gen")
 	cfg := fixtures.DefaultConfig()
-	out := fs.String("out", "", "directory to write the book into (required; must hold no dataset yet)")
+	out := fs.String("out", "", "directory or object-store URL (s3://bucket/prefix) to write the book into (required; must hold no dataset yet)")
 	start := dateFlag{cfg.Start}
 	fs.IntVar(&cfg.Accounts, "accounts", cfg.Accounts, "accounts in the master")
 	fs.IntVar(&cfg.Days, "days", cfg.Days, "days of events")
@@ -35,12 +37,88 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: creditrun gen: %v", pipeline.ErrUsage, err)
 	}
-	stats, err := generate(ctx, cfg, *out)
+	var stats fixtures.Stats
+	if source.IsURL(*out) {
+		stats, err = generateTo(ctx, cfg, *out)
+	} else {
+		stats, err = generate(ctx, cfg, *out)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\nwritten to %s\n", stats, *out)
 	return nil
+}
+
+// generateTo generates a book at an object-store URL: into a local
+// temporary directory first, then each file uploaded as one object
+// (streamed, in parts when large). Every directory's _SUCCESS marker goes
+// after all the data objects, so a night reading the store never finds a
+// partition marked landed before its files are.
+func generateTo(ctx context.Context, cfg fixtures.Config, url string) (fixtures.Stats, error) {
+	root, err := storage.Open(ctx, url)
+	if err != nil {
+		return fixtures.Stats{}, err
+	}
+	defer root.Close()
+	for _, d := range fixtures.Datasets {
+		held, err := root.List(ctx, d, true)
+		if err != nil {
+			return fixtures.Stats{}, err
+		}
+		if len(held) > 0 {
+			return fixtures.Stats{}, fmt.Errorf("%w: creditrun gen: %s already holds %s", pipeline.ErrUsage, root.URL(d), held[0].Name)
+		}
+	}
+	dir, err := os.MkdirTemp("", "creditrun-gen-*")
+	if err != nil {
+		return fixtures.Stats{}, err
+	}
+	defer os.RemoveAll(dir)
+	stats, err := generate(ctx, cfg, dir)
+	if err != nil {
+		return stats, err
+	}
+	var data, markers []string
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.Name() == pipeline.SuccessFile {
+			markers = append(markers, rel)
+		} else {
+			data = append(data, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return stats, err
+	}
+	for _, rel := range append(data, markers...) {
+		if err := uploadFile(ctx, root, filepath.Join(dir, rel), filepath.ToSlash(rel)); err != nil {
+			return stats, fmt.Errorf("generate: upload %s: %w", root.URL(filepath.ToSlash(rel)), err)
+		}
+	}
+	return stats, nil
+}
+
+// uploadFile streams the local file path to name in root.
+func uploadFile(ctx context.Context, root *storage.Root, path, name string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := root.Create(ctx, name)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
 }
 
 func generate(ctx context.Context, cfg fixtures.Config, dir string) (fixtures.Stats, error) {

@@ -257,3 +257,42 @@ func TestSplitURL(t *testing.T) {
 		}
 	}
 }
+
+// TestS3Gen: `gen --out s3://…` writes the book a local gen writes, object
+// for file and byte for byte, and refuses a prefix that holds one already.
+func TestS3Gen(t *testing.T) {
+	s3test.New(t, s3Bucket)
+	local := sample(t, "50", "3")
+	url := "s3://" + s3Bucket + "/gen/events"
+	args := []string{"gen", "--accounts", "50", "--days", "3", "--start", start, "--seed", "3", "--out", url}
+	if code, stderr := creditrun(t, nil, args...); code != 0 {
+		t.Fatalf("gen to S3: exit %d\n%s", code, stderr)
+	}
+	ctx := context.Background()
+	root, err := storage.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	want := tree(t, local)
+	objects, err := root.List(ctx, ".", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objects) != len(want) {
+		t.Errorf("%d objects at %s, %d files in the local book", len(objects), url, len(want))
+	}
+	for _, o := range objects {
+		got, err := root.ReadFile(ctx, o.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, ok := want[filepath.FromSlash(o.Name)]; !ok || string(w) != string(got) {
+			t.Errorf("%s: not the local book's file (in it: %v)", o.Name, ok)
+		}
+	}
+	code, stderr := creditrun(t, nil, args...)
+	if code != 2 || !strings.Contains(stderr, "already holds") {
+		t.Errorf("gen onto a book: exit %d, want 2 naming what is there:\n%s", code, stderr)
+	}
+}
