@@ -190,7 +190,13 @@ func Before(a *billing.Account, day billing.Date) int8 {
 	if a.OpenedOn > day-1 {
 		return clsNew // opened tonight
 	}
-	return int8(class(a, a.Overdue(day-1).DPD))
+	var dpd int32
+	switch a.Status {
+	case billing.Pending, billing.Declined, billing.Closed: // class does not read it
+	default:
+		dpd = a.PastDueDays(day - 1)
+	}
+	return int8(class(a, dpd))
 }
 
 // Prior is what a published month end said: the days past due of the
