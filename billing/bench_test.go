@@ -1,6 +1,9 @@
 package billing
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // benchAccount is a typical account mid-cycle: two open statements, two
 // plans, a few remembered purchases.
@@ -64,5 +67,20 @@ func BenchmarkClose(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkMeasure measures the bound check Close makes twice a night of
+// every account, on the benchmark's account with a year of history.
+func BenchmarkMeasure(b *testing.B) {
+	a := benchAccount()
+	for i := range 12 {
+		a.History = append(a.History, CycleStats{StatementDate: NewDate(2024, 3+time.Month(i), 1), Spend: 90000,
+			Billed: 85000, Paid: 80000, Balance: 120000, Limit: 2000000, MinimumDue: 12000})
+	}
+	for b.Loop() {
+		if _, why := a.measure(); why != "" {
+			b.Fatal(why)
+		}
 	}
 }

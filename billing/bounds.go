@@ -31,20 +31,36 @@ type gauge struct {
 	err   string
 }
 
-// add counts m in the gross.
+// add counts m in the gross. Only an amount that fails calls out (beyond,
+// outside keep the first failure), so that one inlines and neither tests
+// err for every amount.
 func (g *gauge) add(name string, m Money) {
-	if g.err != "" {
-		return
-	}
-	g.gross += absU64(int64(m)) // gross ≤ MaxMoney < 2^60 and |m| ≤ 2^63: no overflow
+	g.gross += absU64(int64(m)) // gross ≤ MaxMoney < 2^60 before, while err is "", and |m| ≤ 2^63: no overflow
 	if g.gross > uint64(MaxMoney) {
-		g.err = fmt.Sprintf("the amounts held add up beyond %s at %s %s", MaxMoney, name, m)
+		g.beyond(name, m)
 	}
 }
 
 // one checks that m alone is within ±MaxMoney.
 func (g *gauge) one(name string, m Money) {
-	if g.err == "" && !m.InRange() {
+	if !m.InRange() {
+		g.outside(name, m)
+	}
+}
+
+// beyond and outside record a failure unless an earlier one is; they stay
+// out of line, so that add and one inline.
+//
+//go:noinline
+func (g *gauge) beyond(name string, m Money) {
+	if g.err == "" {
+		g.err = fmt.Sprintf("the amounts held add up beyond %s at %s %s", MaxMoney, name, m)
+	}
+}
+
+//go:noinline
+func (g *gauge) outside(name string, m Money) {
+	if g.err == "" {
 		g.err = fmt.Sprintf("%s %s beyond ±%s", name, m, MaxMoney)
 	}
 }

@@ -64,6 +64,11 @@ func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 		}
 	}
 	if a.Status != Closed {
+		// The accruals the end of the day forgets go before the day's
+		// are logged, so that these reuse their room: nothing from here
+		// on reads them (the events and incidents did).
+		a.pruneAccruals(day, cfg.IncidentMemoryDays)
+		a.pruneLateAccruals(day, cfg.LateWindowDays)
 		r.accrue()
 	}
 	if err := r.issueStatement(); err != nil {

@@ -247,6 +247,12 @@ func (r *run) logAccrual(penalty, revolving Money) {
 func (a *Account) pruneMemory(day Date, days int) {
 	from := day - Date(days) // kept: after from
 	a.Failures = pruneBefore(a.Failures, func(f *FailedDeduction) bool { return f.Date <= from })
+	a.pruneAccruals(day, days)
+}
+
+// pruneAccruals is pruneMemory's part for the accruals.
+func (a *Account) pruneAccruals(day Date, days int) {
+	from := day - Date(days) // kept: after from
 	a.Accruals = pruneBefore(a.Accruals, func(e *Accrual) bool { return e.Date <= from })
 }
 

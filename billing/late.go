@@ -186,20 +186,32 @@ func (a *Account) credit(amount Money, order []Component) {
 // D' − LateWindowDays on.
 func (a *Account) pruneLate(day Date, windowDays int) {
 	from := day + 1 - Date(windowDays)
-	seen := a.Seen[:0]
-	for _, s := range a.Seen {
-		if s.Date >= from {
-			seen = append(seen, s)
+	a.Seen = keepFrom(a.Seen, func(s *SeenEvent) bool { return s.Date >= from })
+	a.pruneLateAccruals(day, windowDays)
+}
+
+// pruneLateAccruals is pruneLate's part for the accruals.
+func (a *Account) pruneLateAccruals(day Date, windowDays int) {
+	from := day + 1 - Date(windowDays)
+	a.LateAccruals = keepFrom(a.LateAccruals, func(x *LateAccrual) bool { return x.Date >= from })
+}
+
+// keepFrom keeps the elements of s that keep reports, in order and in
+// place; it moves nothing when it keeps them all.
+func keepFrom[T any](s []T, keep func(*T) bool) []T {
+	n := 0
+	for n < len(s) && keep(&s[n]) {
+		n++
+	}
+	if n == len(s) {
+		return s
+	}
+	for i := n + 1; i < len(s); i++ {
+		if keep(&s[i]) {
+			s[n] = s[i]
+			n++
 		}
 	}
-	clear(a.Seen[len(seen):])
-	a.Seen = seen
-	acc := a.LateAccruals[:0]
-	for _, x := range a.LateAccruals {
-		if x.Date >= from {
-			acc = append(acc, x)
-		}
-	}
-	clear(a.LateAccruals[len(acc):])
-	a.LateAccruals = acc
+	clear(s[n:])
+	return s[:n]
 }

@@ -45,6 +45,17 @@ func (a *Account) Overdue(day Date) Overdue {
 	return o
 }
 
+// PastDueDays is Overdue(day).DPD alone: day minus the due date of the
+// first statement (oldest first) past its due date with its minimum unpaid.
+func (a *Account) PastDueDays(day Date) int32 {
+	for i := range a.Statements {
+		if s := &a.Statements[i]; s.DueDate < day && s.MinRemaining > 0 {
+			return int32(day - s.DueDate)
+		}
+	}
+	return 0
+}
+
 // Bucket names the delinquency bucket of dpd days past due: "" when current,
 // M1 for 1–30, M2 for 31–60 … M6 for 151–180, M7+ beyond.
 func Bucket(dpd int32) string {

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"math/rand/v2"
 	"testing"
 )
 
@@ -216,6 +217,24 @@ func TestDPD(t *testing.T) {
 	}
 	if a.Exposure() != 0 {
 		t.Errorf("after charge-off exposure = %s, want 0", a.Exposure())
+	}
+}
+
+// PastDueDays is Overdue's DPD, whatever the statements' due dates (a
+// grace moves some) and unpaid minimums.
+func TestPastDueDays(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 14))
+	day := NewDate(2025, 6, 15)
+	for range 5000 {
+		var a Account
+		for range rng.IntN(5) {
+			a.Statements = append(a.Statements, Statement{DueDate: day - 40 + Date(rng.IntN(60)), MinRemaining: Money(rng.IntN(3)) * 100})
+		}
+		for _, d := range []Date{day - 30, day, day + 20} {
+			if got, want := a.PastDueDays(d), a.Overdue(d).DPD; got != want {
+				t.Fatalf("PastDueDays(%s) = %d, want Overdue's %d (statements %+v)", d, got, want, a.Statements)
+			}
+		}
 	}
 }
 

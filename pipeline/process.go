@@ -35,7 +35,7 @@ type job struct {
 type bucketOut struct {
 	billing.Output
 	scores    []scoring.ScoreRow
-	nulls     []scoring.Nullables // what the scores' nullable columns point at
+	nulls     []scoring.Nullables // what the nullable columns of the scores and decisions point at
 	decisions []scoring.DecisionRow
 	offers    []billing.OfferRow
 	grades    []string // what the offers' grade column points at
@@ -250,8 +250,9 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 		var res *scoring.Result
 		if assessed {
 			res = &as.Result
-			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &as.Decision, pol.Version))
-			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, &out.nulls[len(out.scores)]))
+			nulls := &out.nulls[len(out.scores)] // the account's two rows'
+			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &as.Decision, pol.Version, nulls))
+			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, nulls))
 			out.dist.Add(&as.Features, &as.Result)
 		}
 		if a.Status.Live() {

@@ -16,9 +16,7 @@ type Assessment struct {
 // Assess scores account a as of day and decides its limit. It only reads
 // the account: the night applies the decision, a what-if compares two.
 func (p *Policy) Assess(a *billing.Account, day billing.Date, as *Assessment) {
-	as.Features = scoring.ComputeFeatures(a, day)
-	as.Result = p.Scoring.Score(&as.Features)
-	as.Decision = p.Scoring.Decide(a, day, &as.Result)
+	p.Scoring.Assess(a, day, &as.Features, &as.Result, &as.Decision)
 }
 
 // Night closes one account's business day under the policy: billing

@@ -237,6 +237,13 @@ const (
 // fields. It does not allocate.
 func ComputeFeatures(a *billing.Account, day billing.Date) Features {
 	var f Features
+	f.compute(a, day)
+	return f
+}
+
+// compute sets f to ComputeFeatures(a, day), in place.
+func (f *Features) compute(a *billing.Account, day billing.Date) {
+	*f = Features{}
 	h := a.History
 	n := len(h)
 
@@ -356,7 +363,6 @@ func ComputeFeatures(a *billing.Account, day billing.Date) Features {
 			f.set(PayPattern3, float64(pat))
 		}
 	}
-	return f
 }
 
 // DaysPastDue returns the account's days past due on day: day minus the due

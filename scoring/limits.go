@@ -61,9 +61,16 @@ func (d *Decision) settle(r LimitReason) {
 // The reasons never repeat the grade and score (they are columns of their
 // own) nor other figures in their codes, so that decisions group by them.
 func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decision {
+	var d Decision
+	c.decide(a, day, r, &d)
+	return d
+}
+
+// decide sets d to Decide(a, day, r), in place.
+func (c *Config) decide(a *billing.Account, day billing.Date, r *Result, d *Decision) {
 	cc := c.mustCompiled()
 	l := &c.Limits
-	d := Decision{Action: billing.ActionKeep, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade, AsOf: day}
+	*d = Decision{Action: billing.ActionKeep, OldLimit: a.Limit, NewLimit: a.Limit, Grade: r.Grade, AsOf: day}
 	f := &d.Figures
 	gi := c.GradeIndex(r.Grade)
 	if gi < 0 {
@@ -80,22 +87,22 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 		case gl.Decline:
 			d.Action = billing.ActionDecline
 			d.settle(ReasonGradeDeclined)
-			scoreReasons(&d, r)
+			scoreReasons(d, r)
 		default:
 			d.Action = billing.ActionActivate
 			d.NewLimit = min(gl.Initial, l.MaxLimit)
 			d.settle(ReasonInitialLimit)
 		}
-		return d
+		return
 	case billing.Active:
 	case billing.Frozen:
 		d.Action = billing.ActionFreeze
 		f.Since = a.FrozenOn
 		d.settle(ReasonFrozen)
-		return d
+		return
 	default:
 		d.settle(ReasonNotLive)
-		return d
+		return
 	}
 
 	dpd := DaysPastDue(a, day)
@@ -103,12 +110,12 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 	case a.Fraud:
 		d.Action = billing.ActionFreeze
 		d.settle(ReasonFraudFlag)
-		return d
+		return
 	case dpd > l.FreezeDPD:
 		d.Action = billing.ActionFreeze
 		f.DaysPastDue, f.Threshold = dpd, l.FreezeDPD
 		d.settle(ReasonPastFreezeDPD)
-		return d
+		return
 	}
 	since := int(day - a.LimitChangedOn)
 
@@ -131,7 +138,7 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 		if since < l.DecreaseCoolingDays {
 			f.Since, f.Threshold = a.LimitChangedOn, int32(l.DecreaseCoolingDays)
 			d.settle(ReasonCutCooling)
-			return d
+			return
 		}
 		target := roundDown(a.Limit.MulRate(billing.RateScale-cut), l.RoundTo)
 		if bal := a.Exposure(); target < bal {
@@ -146,17 +153,17 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 		}
 		if target >= a.Limit {
 			d.settle(ReasonNoCutFullBalance)
-			return d
+			return
 		}
 		d.Action, d.NewLimit = billing.ActionDecrease, target
-		scoreReasons(&d, r)
-		return d
+		scoreReasons(d, r)
+		return
 	}
 
 	// Increase: the first condition that fails settles a keep.
 	if gl.Increase == 0 {
 		d.settle(ReasonGradeNoIncrease)
-		return d
+		return
 	}
 	fail := func(why LimitReason) {
 		d.add(why)
@@ -185,7 +192,7 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 		fail(ReasonRecentPastDue)
 	}
 	if d.Reason != 0 {
-		return d
+		return
 	}
 	capLimit := min(gl.MaxLimit, l.MaxLimit)
 	target := roundDown(a.Limit.MulRate(billing.RateScale+gl.Increase), l.RoundTo)
@@ -199,12 +206,11 @@ func (c *Config) Decide(a *billing.Account, day billing.Date, r *Result) Decisio
 	if target <= a.Limit {
 		f.Cap = capLimit
 		d.settle(ReasonAtLimitCap)
-		return d
+		return
 	}
 	d.Action, d.NewLimit = billing.ActionIncrease, target
 	f.Rate = gl.Increase
 	d.settle(why)
-	return d
 }
 
 // DecideReopen decides closed account a's reopen_account request on day,

@@ -139,7 +139,7 @@ func TestDecideCutBelowBalance(t *testing.T) {
 	if !strings.Contains(d.Text(), "below the balance 9000.00") {
 		t.Errorf("reasons %q do not say the limit is below the balance", d.Text())
 	}
-	row := NewDecisionRow(a, asOf, &d, "abc")
+	row := NewDecisionRow(a, asOf, &d, "abc", new(Nullables))
 	if !row.BelowBalance || row.PolicyVersion != "abc" || row.Action != "decrease" || row.Reasons != "GRADE_CUT;CUT_BELOW_BALANCE" || row.ReasonCode != "GRADE_CUT" {
 		t.Errorf("NewDecisionRow = %+v", row)
 	}

@@ -2,9 +2,11 @@ package scoring
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/creditrun/creditrun/billing"
 )
@@ -323,11 +325,10 @@ func (d *Decision) Codes() string {
 	for i, r := range d.Reasons {
 		key |= uint64(r) << (8 * i)
 	}
-	codeLists.RLock()
-	s, ok := codeLists.m[key]
-	codeLists.RUnlock()
-	if ok {
-		return s
+	if m := codeLists.m.Load(); m != nil {
+		if s, ok := (*m)[key]; ok {
+			return s
+		}
 	}
 	var b strings.Builder
 	for _, r := range d.Reasons {
@@ -339,20 +340,33 @@ func (d *Decision) Codes() string {
 		}
 		b.WriteString(r.String())
 	}
-	s = b.String()
+	s := b.String()
 	codeLists.Lock()
-	codeLists.m[key] = s
-	codeLists.Unlock()
+	defer codeLists.Unlock()
+	var old map[uint64]string
+	if m := codeLists.m.Load(); m != nil {
+		old = *m
+	}
+	if have, ok := old[key]; ok { // made meanwhile
+		return have
+	}
+	m := make(map[uint64]string, len(old)+1)
+	maps.Copy(m, old)
+	m[key] = s
+	codeLists.m.Store(&m)
 	return s
 }
 
 // codeLists holds the ';'-joined code lists made so far, keyed by the
 // reasons packed one per byte. It never holds more than the combinations
-// Decide and DecideReopen can list, a few dozen.
-var codeLists = struct {
-	sync.RWMutex
-	m map[uint64]string
-}{m: map[uint64]string{}}
+// Decide and DecideReopen can list, a few dozen. The map is never changed
+// once stored, so that reading it takes no lock (a list not made yet
+// stores a copy with it): the workers of a night read it for every
+// decision and would contend for a lock's counter.
+var codeLists struct {
+	sync.Mutex // held to store a new map
+	m          atomic.Pointer[map[uint64]string]
+}
 
 // figures returns the figures d's reasons read.
 func (d *Decision) figures() figure {

@@ -158,7 +158,7 @@ func TestLimitReasons(t *testing.T) {
 			for _, r := range d.Reasons {
 				given[r] = true
 			}
-			row := NewDecisionRow(&billing.Account{ID: 42}, asOf, &d, "v1")
+			row := NewDecisionRow(&billing.Account{ID: 42}, asOf, &d, "v1", new(Nullables))
 			if row.ReasonCode != tc.reason || row.Reasons != tc.codes {
 				t.Errorf("row reason_code %q reasons %q, want %q %q", row.ReasonCode, row.Reasons, tc.reason, tc.codes)
 			}
@@ -346,7 +346,7 @@ func BenchmarkDecideRow(b *testing.B) {
 		for _, x := range accounts {
 			r := Result{Grade: x.grade, Reasons: [NumReasons]string{"SHORT_TENURE", "BUREAU_SCORE"}}
 			d := c.Decide(x.a, asOf, &r)
-			row := NewDecisionRow(x.a, asOf, &d, "v1")
+			row := NewDecisionRow(x.a, asOf, &d, "v1", new(Nullables))
 			_ = row
 		}
 	}

@@ -76,13 +76,17 @@ type ScoreRow struct {
 	ScorecardVersion string `parquet:"scorecard_version,dict"`
 }
 
-// Nullables holds the values a ScoreRow's nullable columns point at, so
-// that a caller building many rows keeps them in one array (NewScoreRow
-// allocates nothing).
+// Nullables holds the values the nullable columns of an account's
+// ScoreRow and DecisionRow point at, so that a caller building many rows
+// keeps them in one array (NewScoreRow and NewDecisionRow allocate
+// nothing).
 type Nullables struct {
 	f [13]float64
 	i [2]int32
 	s [NumReasons]string
+	// The decision's figures, and its score reasons ';'-joined.
+	figures      Figures
+	scoreReasons string
 }
 
 // NewScoreRow builds the scores row of an account scored on day; the
@@ -187,9 +191,10 @@ type DecisionRow struct {
 	PolicyVersion     string         `parquet:"policy_version,dict"`
 }
 
-// NewDecisionRow builds the limit_decisions row of a decision taken on day.
-// The row's figures share one allocation, none when no reason reads any.
-func NewDecisionRow(a *billing.Account, day billing.Date, d *Decision, version string) DecisionRow {
+// NewDecisionRow builds the limit_decisions row of a decision taken on day;
+// the row's figures point into nulls, which must outlive the row (and may
+// be the account's scores row's).
+func NewDecisionRow(a *billing.Account, day billing.Date, d *Decision, version string, nulls *Nullables) DecisionRow {
 	row := DecisionRow{
 		AccountID: a.ID, AsOf: day, Grade: d.Grade, OldLimit: d.OldLimit, NewLimit: d.NewLimit,
 		Action: string(d.Action), ReasonCode: d.Reason.String(), Reasons: d.Codes(), BelowBalance: d.BelowBalance,
@@ -199,12 +204,8 @@ func NewDecisionRow(a *billing.Account, day billing.Date, d *Decision, version s
 	if fs == 0 {
 		return row
 	}
-	v := new(struct {
-		f            Figures
-		scoreReasons string
-	})
-	v.f = d.Figures
-	f := &v.f
+	nulls.figures = d.Figures
+	f := &nulls.figures
 	if fs&figDaysPastDue != 0 {
 		row.DaysPastDue = &f.DaysPastDue
 	}
@@ -224,8 +225,8 @@ func NewDecisionRow(a *billing.Account, day billing.Date, d *Decision, version s
 		row.PastDueOn = &f.PastDueOn
 	}
 	if fs&figScoreReasons != 0 {
-		v.scoreReasons = joinCodes(f.ScoreReasons[:], ";")
-		row.ScoreReasons = &v.scoreReasons
+		nulls.scoreReasons = joinCodes(f.ScoreReasons[:], ";")
+		row.ScoreReasons = &nulls.scoreReasons
 	}
 	if fs&figThreshold != 0 {
 		row.Threshold = &f.Threshold

@@ -1,6 +1,10 @@
 package scoring
 
-import "math"
+import (
+	"math"
+
+	"github.com/creditrun/creditrun/billing"
+)
 
 // NumReasons is the number of reason codes a result carries.
 const NumReasons = 4
@@ -47,10 +51,26 @@ func (s Scaling) ScoreOf(pd float64) float64 {
 // to the code that comes first in the scorecard, and the top NumReasons are
 // reported. Score does not allocate.
 func (c *Config) Score(f *Features) Result {
+	var r Result
+	c.score(f, &r)
+	return r
+}
+
+// Assess derives account a's features as of day, scores them and takes
+// its limit decision, into f, r and d: ComputeFeatures, Score and Decide
+// in one, as a night does for every live account, with nothing copied.
+func (c *Config) Assess(a *billing.Account, day billing.Date, f *Features, r *Result, d *Decision) {
+	f.compute(a, day)
+	c.score(f, r)
+	c.decide(a, day, r, d)
+}
+
+// score sets r to Score(f), in place.
+func (c *Config) score(f *Features, r *Result) {
 	cc := c.mustCompiled()
 	var total int32
 	var loss [MaxReasonCodes]int32
-	var r Result
+	*r = Result{}
 	for i := range cc.chars {
 		ch := &cc.chars[i]
 		b := ch.bin(f)
@@ -75,7 +95,6 @@ func (c *Config) Score(f *Features) Result {
 		used[best] = true
 		r.Reasons[k] = cc.reasons[best]
 	}
-	return r
 }
 
 // gradeOf returns the index of the grade of score.

@@ -190,7 +190,13 @@ func Before(a *billing.Account, day billing.Date) int8 {
 	if a.OpenedOn > day-1 {
 		return clsNew // opened tonight
 	}
-	return int8(class(a, a.Overdue(day-1).DPD))
+	var dpd int32
+	switch a.Status {
+	case billing.Pending, billing.Declined, billing.Closed: // class does not read it
+	default:
+		dpd = a.PastDueDays(day - 1)
+	}
+	return int8(class(a, dpd))
 }
 
 // Prior is what a published month end said: the days past due of the
@@ -281,16 +287,18 @@ type Summary struct {
 	rollDay                     [numClasses][numClasses]int64
 	rollMonth                   [numClasses][numClasses]int64
 	vintage                     map[billing.Date]*[3]int64 // opening month's first day → all, 30+, 90+
-	// lastVintage caches the counters of the month [vintageFrom, vintageTo).
-	lastVintage            *[3]int64
-	vintageFrom, vintageTo billing.Date
-	backtest, backtestBad  map[keyed]int64
-	rejects                map[keyed]int64
-	flows                  billing.Flows
-	before, after          billing.Money
-	haveFlows              bool
-	psi                    []scoring.PSIResult
-	actual, baseline       *scoring.Distribution
+	// monthStart[k] is the first day of the month k months before the
+	// night's, and monthVintage[k] its counters in vintage (nil until an
+	// account of that month is counted); both grow as Add asks.
+	monthStart            []billing.Date
+	monthVintage          []*[3]int64
+	backtest, backtestBad map[keyed]int64
+	rejects               map[keyed]int64
+	flows                 billing.Flows
+	before, after         billing.Money
+	haveFlows             bool
+	psi                   []scoring.PSIResult
+	actual, baseline      *scoring.Distribution
 }
 
 // New returns an empty summary of the night n.
@@ -592,20 +600,64 @@ func (s *Summary) SetPSI(results []scoring.PSIResult, actual, baseline *scoring.
 }
 
 // vintageOf returns the vintage counters of the accounts opened in the
-// month of opened; the month of the last asked is kept, as neighbouring
-// accounts mostly opened in the same month.
+// month of opened. The month is found among the first days of the months
+// before the night's (a month has 28 to 31 days, so (days back)/31 is
+// within a few months of it), without a calendar conversion per account.
 func (s *Summary) vintageOf(opened billing.Date) *[3]int64 {
-	if s.lastVintage != nil && opened >= s.vintageFrom && opened < s.vintageTo {
-		return s.lastVintage
+	start := s.monthStartBack(0)
+	k := 0
+	if opened < start {
+		k = int((start - opened + 30) / 31) // ≤ the months back: a month has at most 31 days
 	}
-	y, m, _ := opened.YMD()
-	from := billing.NewDate(y, m, 1)
+	for k < maxMonthsBack && s.monthStartBack(k) > opened {
+		k++
+	}
+	if k >= maxMonthsBack || k == 0 && opened >= s.monthStartBack(-1) { // outside the months kept
+		y, m, _ := opened.YMD()
+		return s.vintageAt(billing.NewDate(y, m, 1))
+	}
+	if len(s.monthVintage) <= k {
+		s.monthVintage = slices.Grow(s.monthVintage, k+1+monthsAhead-len(s.monthVintage))[:k+1]
+	}
+	if s.monthVintage[k] == nil {
+		s.monthVintage[k] = s.vintageAt(s.monthStartBack(k))
+	}
+	return s.monthVintage[k]
+}
+
+// maxMonthsBack is how many months before the night's vintageOf keeps
+// (a century); an account opened earlier, or after the night's month, is
+// found in the map.
+const maxMonthsBack = 1200
+
+// monthsAhead is how many months more than asked the month arrays grow
+// by, so that a bucket's accounts grow them a few times, not once a month.
+const monthsAhead = 60
+
+// monthStartBack returns the first day of the month k months before the
+// night's (k = −1: the month after it).
+func (s *Summary) monthStartBack(k int) billing.Date {
+	if k < 0 {
+		y, m, _ := s.night.Day.YMD()
+		return billing.NewDate(y, m+1, 1)
+	}
+	if len(s.monthStart) <= k {
+		y, m, _ := s.night.Day.YMD()
+		s.monthStart = slices.Grow(s.monthStart, k+1+monthsAhead-len(s.monthStart))
+		for len(s.monthStart) <= k {
+			s.monthStart = append(s.monthStart, billing.NewDate(y, m-time.Month(len(s.monthStart)), 1))
+		}
+	}
+	return s.monthStart[k]
+}
+
+// vintageAt returns the counters of the month that starts on from.
+func (s *Summary) vintageAt(from billing.Date) *[3]int64 {
 	v := s.vintage[from]
 	if v == nil {
 		v = &[3]int64{}
 		s.vintage[from] = v
 	}
-	s.lastVintage, s.vintageFrom, s.vintageTo = v, from, billing.NewDate(y, m+1, 1)
 	return v
 }
 

@@ -166,3 +166,22 @@ func TestVintageOfMonths(t *testing.T) {
 		}
 	}
 }
+
+// vintageOf finds the opening month of every date as the calendar does:
+// the months before the night's it keeps, a century back, and those
+// outside them (earlier, or after the night's month).
+func TestVintageOfCalendar(t *testing.T) {
+	for _, night := range []billing.Date{
+		billing.NewDate(2025, 6, 30), billing.NewDate(2024, 2, 29), billing.NewDate(2025, 1, 1), billing.NewDate(2025, 12, 31),
+	} {
+		s := New(&Night{Day: night})
+		for opened := night - 365*120; opened <= night+400; opened++ {
+			y, m, _ := opened.YMD()
+			month := billing.NewDate(y, m, 1)
+			got := s.vintageOf(opened)
+			if want := s.vintage[month]; got != want {
+				t.Fatalf("night %s: vintageOf(%s) is not the counters of %s", night, opened, month)
+			}
+		}
+	}
+}
