@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/creditrun/creditrun/billing"
+	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
 )
 
@@ -154,3 +155,8 @@ func clipped[T any](s []T) []T {
 	}
 	return slices.Clip(append(make([]T, 0, len(s)), s...))
 }
+
+// discardRejects drops the rejects of the benchmark's read of the events.
+type discardRejects struct{}
+
+func (discardRejects) WriteRejects([]source.Reject) error { return nil }
