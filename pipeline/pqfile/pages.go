@@ -1,0 +1,589 @@
+package pqfile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"strings"
+
+	"github.com/klauspost/compress/snappy"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// A Chunk decodes the values of one column chunk of a flat file straight
+// from its bytes into typed slices, without parquet-go's Value: the path
+// the state takes to read back the tables this package wrote.
+//
+// It decodes what this package writes and nothing more: data pages v1,
+// uncompressed or snappy; BOOLEAN, INT32, INT64 and BYTE_ARRAY columns,
+// PLAIN or dictionary-encoded (RLE_DICTIONARY, and PLAIN pages after the
+// dictionary in the same chunk); RLE/bit-packed definition levels of a
+// top-level optional column. Open checks every page header of the chunk
+// before a value is decoded, and a chunk with anything else in it (another
+// codec or encoding, page v2, a nested column, encryption) is
+// ErrChunkUnsupported, for the caller to read another way; a chunk that
+// does not add up (sizes, counts, checksums, dictionary indices) is an
+// error, never a misread.
+type Chunk struct {
+	name     string
+	typ      format.Type
+	optional bool
+	codec    format.CompressionCodec
+
+	data  []byte // the chunk as read, in one ranged read
+	pages []pageRef
+	next  int   // page to open next
+	left  int64 // values of the chunk not read yet
+
+	dict     bool // the chunk has a dictionary page
+	dictI32  []int32
+	dictI64  []int64
+	dictStr  []string
+	dictSize int
+
+	// The open page.
+	page   []byte // decompressed page, reused
+	levels []byte // definition level of each value; nil for a required column
+	vals   []byte // the values section
+	idx    []int32
+	n, i   int  // values in the page, values read
+	pos    int  // bytes of vals read (PLAIN) or indices read (dictionary)
+	bit    int  // booleans read
+	byDict bool // the page holds dictionary indices
+
+	proto   thrift.CompactProtocol
+	reader  thrift.BytesReader
+	decoder *thrift.Decoder
+	header  format.PageHeader
+}
+
+// pageRef is a page of the chunk as its header describes it.
+type pageRef struct {
+	typ          format.PageType
+	values       int
+	encoding     format.Encoding
+	body         int // offset of the (compressed) body in the chunk
+	size         int // compressed size
+	uncompressed int
+	crc          uint32
+}
+
+// ErrChunkUnsupported is a column chunk that Chunk does not decode (a
+// codec, encoding, page kind or column shape this package does not write).
+var ErrChunkUnsupported = errors.New("column chunk not decoded by the direct path")
+
+// errCorrupt is a chunk whose bytes do not add up.
+var errCorrupt = errors.New("corrupt column chunk")
+
+// Open reads column chunk cc from r in one ranged read and checks its page
+// headers; optional says whether the column is a top-level optional one
+// (definition level 1) rather than required. c's buffers are reused. It
+// returns an error wrapping ErrChunkUnsupported for a chunk it does not
+// decode, leaving c unusable until the next Open.
+func (c *Chunk) Open(r io.ReaderAt, cc *format.ColumnChunk, optional bool) (err error) {
+	md := &cc.MetaData
+	c.name = strings.Join(md.PathInSchema, ".")
+	c.typ, c.optional, c.codec = md.Type, optional, md.Codec
+	c.pages, c.next, c.n, c.i, c.left = c.pages[:0], 0, 0, 0, 0
+	c.dict, c.dictSize = false, 0
+	switch {
+	case cc.FilePath != "":
+		return fmt.Errorf("column %s: in another file: %w", c.name, ErrChunkUnsupported)
+	case cc.CryptoMetadata.Value != nil || len(cc.EncryptedColumnMetadata) > 0:
+		return fmt.Errorf("column %s: encrypted: %w", c.name, ErrChunkUnsupported)
+	case len(md.PathInSchema) != 1:
+		return fmt.Errorf("column %s: nested: %w", c.name, ErrChunkUnsupported)
+	case md.Codec != format.Uncompressed && md.Codec != format.Snappy:
+		return fmt.Errorf("column %s: codec %s: %w", c.name, md.Codec, ErrChunkUnsupported)
+	}
+	switch md.Type {
+	case format.Boolean, format.Int32, format.Int64, format.ByteArray:
+	default:
+		return fmt.Errorf("column %s: type %s: %w", c.name, md.Type, ErrChunkUnsupported)
+	}
+	start := md.DataPageOffset
+	if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+		start = md.DictionaryPageOffset
+	}
+	size := md.TotalCompressedSize
+	if start < 0 || size < 0 || size > 1<<31 || md.NumValues < 0 {
+		return fmt.Errorf("column %s: offset %d, size %d, %d values: %w", c.name, start, size, md.NumValues, errCorrupt)
+	}
+	if int64(cap(c.data)) < size {
+		c.data = make([]byte, size)
+	}
+	c.data = c.data[:size]
+	if n, err := r.ReadAt(c.data, start); n < len(c.data) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("column %s: read %d bytes at %d: %w", c.name, size, start, err)
+	}
+	if err := c.scan(md.NumValues); err != nil {
+		return err
+	}
+	c.left = md.NumValues
+	if c.dict {
+		return c.readDictionary()
+	}
+	return nil
+}
+
+// scan walks the page headers of the chunk, checking that each is one
+// Chunk decodes and that the pages hold the chunk's values.
+func (c *Chunk) scan(numValues int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("column %s: page header: %v: %w", c.name, r, errCorrupt)
+		}
+	}()
+	if c.decoder == nil {
+		c.reader = c.proto.NewReaderFromBytes(nil)
+		c.decoder = thrift.NewDecoder(c.reader)
+	}
+	var values int64
+	for pos := 0; pos < len(c.data); {
+		c.header = format.PageHeader{}
+		c.reader.ResetBytes(c.data[pos:])
+		if err := c.decoder.Decode(&c.header); err != nil {
+			return fmt.Errorf("column %s: page header at %d: %w: %w", c.name, pos, errCorrupt, err)
+		}
+		h := &c.header
+		body := pos + c.reader.BytesRead()
+		if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || int64(h.CompressedPageSize) > int64(len(c.data)-body) {
+			return fmt.Errorf("column %s: page at %d: %d bytes of %d left: %w", c.name, pos, h.CompressedPageSize, len(c.data)-body, errCorrupt)
+		}
+		p := pageRef{typ: h.Type, body: body, size: int(h.CompressedPageSize), uncompressed: int(h.UncompressedPageSize), crc: uint32(h.CRC)}
+		if c.codec == format.Uncompressed && p.size != p.uncompressed {
+			return fmt.Errorf("column %s: uncompressed page at %d of %d bytes says %d: %w", c.name, pos, p.size, p.uncompressed, errCorrupt)
+		}
+		switch {
+		case h.Type == format.DictionaryPage && h.DictionaryPageHeader.Valid && len(c.pages) == 0:
+			d := &h.DictionaryPageHeader.V
+			if d.Encoding != format.Plain && d.Encoding != format.PlainDictionary || c.typ == format.Boolean {
+				return fmt.Errorf("column %s: dictionary of %s %s: %w", c.name, c.typ, d.Encoding, ErrChunkUnsupported)
+			}
+			if d.NumValues < 0 {
+				return fmt.Errorf("column %s: dictionary of %d values: %w", c.name, d.NumValues, errCorrupt)
+			}
+			p.values, p.encoding, c.dict = int(d.NumValues), format.Plain, true
+		case h.Type == format.DataPage && h.DataPageHeader.Valid:
+			d := &h.DataPageHeader.V
+			switch d.Encoding {
+			case format.Plain:
+			case format.RLEDictionary, format.PlainDictionary:
+				if !c.dict {
+					return fmt.Errorf("column %s: dictionary page missing before data page at %d: %w", c.name, pos, errCorrupt)
+				}
+			default:
+				return fmt.Errorf("column %s: %s page: %w", c.name, d.Encoding, ErrChunkUnsupported)
+			}
+			if c.optional && d.DefinitionLevelEncoding != format.RLE {
+				return fmt.Errorf("column %s: definition levels %s: %w", c.name, d.DefinitionLevelEncoding, ErrChunkUnsupported)
+			}
+			if d.NumValues < 0 {
+				return fmt.Errorf("column %s: page at %d of %d values: %w", c.name, pos, d.NumValues, errCorrupt)
+			}
+			p.values, p.encoding = int(d.NumValues), d.Encoding
+			values += int64(d.NumValues)
+		default:
+			return fmt.Errorf("column %s: %s page at %d: %w", c.name, h.Type, pos, ErrChunkUnsupported)
+		}
+		c.pages = append(c.pages, p)
+		pos = body + p.size
+	}
+	if values != numValues {
+		return fmt.Errorf("column %s: pages hold %d values, the footer says %d: %w", c.name, values, numValues, errCorrupt)
+	}
+	return nil
+}
+
+// body returns page p decompressed and its checksum verified.
+func (c *Chunk) body(p *pageRef) ([]byte, error) {
+	raw := c.data[p.body : p.body+p.size]
+	if p.crc != 0 && crc32.ChecksumIEEE(raw) != p.crc {
+		return nil, fmt.Errorf("column %s: page at %d: checksum mismatch: %w", c.name, p.body, errCorrupt)
+	}
+	if c.codec == format.Uncompressed {
+		return raw, nil
+	}
+	if n, err := snappy.DecodedLen(raw); err != nil || n != p.uncompressed {
+		return nil, fmt.Errorf("column %s: page at %d: snappy length %d, header says %d: %w", c.name, p.body, n, p.uncompressed, errCorrupt)
+	}
+	if cap(c.page) < p.uncompressed {
+		c.page = make([]byte, p.uncompressed)
+	}
+	out, err := snappy.Decode(c.page[:p.uncompressed], raw)
+	if err != nil {
+		return nil, fmt.Errorf("column %s: page at %d: %w: %w", c.name, p.body, errCorrupt, err)
+	}
+	return out, nil
+}
+
+func (c *Chunk) readDictionary() error {
+	p := &c.pages[0]
+	c.next = 1
+	b, err := c.body(p)
+	if err != nil {
+		return err
+	}
+	n := p.values
+	switch c.typ {
+	case format.Int32:
+		if len(b) != 4*n {
+			return c.sizeError("dictionary", len(b), n)
+		}
+		c.dictI32 = grow(c.dictI32, n)
+		for i := range c.dictI32 {
+			c.dictI32[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	case format.Int64:
+		if len(b) != 8*n {
+			return c.sizeError("dictionary", len(b), n)
+		}
+		c.dictI64 = grow(c.dictI64, n)
+		for i := range c.dictI64 {
+			c.dictI64[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+	case format.ByteArray:
+		if err := checkByteArrays(b, n); err != nil {
+			return fmt.Errorf("column %s: dictionary: %w", c.name, err)
+		}
+		// The entries become strings once per chunk: every row holding
+		// one shares it.
+		clear(c.dictStr)
+		c.dictStr = grow(c.dictStr, n)
+		for i, pos := 0, 0; i < n; i++ {
+			l := int(binary.LittleEndian.Uint32(b[pos:]))
+			c.dictStr[i] = string(b[pos+4 : pos+4+l])
+			pos += 4 + l
+		}
+	}
+	c.dictSize = n
+	return nil
+}
+
+func (c *Chunk) sizeError(what string, size, values int) error {
+	return fmt.Errorf("column %s: %s of %d values in %d bytes: %w", c.name, what, values, size, errCorrupt)
+}
+
+// checkByteArrays checks that b is exactly n PLAIN byte arrays.
+func checkByteArrays(b []byte, n int) error {
+	pos := 0
+	for i := 0; i < n; i++ {
+		if len(b)-pos < 4 {
+			return fmt.Errorf("value %d of %d: length cut short: %w", i, n, errCorrupt)
+		}
+		l := uint64(binary.LittleEndian.Uint32(b[pos:]))
+		if l > uint64(len(b)-pos-4) {
+			return fmt.Errorf("value %d of %d: %d bytes of %d left: %w", i, n, l, len(b)-pos-4, errCorrupt)
+		}
+		pos += 4 + int(l)
+	}
+	if pos != len(b) {
+		return fmt.Errorf("%d values end at byte %d of %d: %w", n, pos, len(b), errCorrupt)
+	}
+	return nil
+}
+
+// openPage opens the next data page.
+func (c *Chunk) openPage() error {
+	if c.next == len(c.pages) {
+		return io.EOF
+	}
+	p := &c.pages[c.next]
+	c.next++
+	b, err := c.body(p)
+	if err != nil {
+		return err
+	}
+	c.n, c.i, c.pos, c.bit, c.levels = p.values, 0, 0, 0, nil
+	nonNull := p.values
+	if c.optional {
+		if len(b) < 4 {
+			return fmt.Errorf("column %s: page at %d: no definition levels: %w", c.name, p.body, errCorrupt)
+		}
+		l := uint64(binary.LittleEndian.Uint32(b))
+		if l > uint64(len(b)-4) {
+			return fmt.Errorf("column %s: page at %d: definition levels of %d bytes in %d: %w", c.name, p.body, l, len(b)-4, errCorrupt)
+		}
+		c.levels = grow(c.levels[:cap(c.levels)], p.values)
+		if err := decodeHybrid(b[4:4+l], 1, c.levels, nil); err != nil {
+			return fmt.Errorf("column %s: page at %d: definition levels: %w", c.name, p.body, err)
+		}
+		nonNull = 0
+		for _, d := range c.levels {
+			nonNull += int(d)
+		}
+		b = b[4+l:]
+	}
+	c.vals, c.byDict = b, p.encoding != format.Plain
+	if c.byDict {
+		if len(b) < 1 || b[0] > 32 {
+			return fmt.Errorf("column %s: page at %d: no index bit width: %w", c.name, p.body, errCorrupt)
+		}
+		c.idx = grow(c.idx, nonNull)
+		if err := decodeHybrid(b[1:], uint(b[0]), nil, c.idx); err != nil {
+			return fmt.Errorf("column %s: page at %d: dictionary indices: %w", c.name, p.body, err)
+		}
+		for _, x := range c.idx {
+			if uint32(x) >= uint32(c.dictSize) {
+				return fmt.Errorf("column %s: page at %d: index %d of a dictionary of %d: %w", c.name, p.body, uint32(x), c.dictSize, errCorrupt)
+			}
+		}
+		return nil
+	}
+	var ok bool
+	switch c.typ {
+	case format.Boolean:
+		ok = len(b) == (nonNull+7)/8
+	case format.Int32:
+		ok = len(b) == 4*nonNull
+	case format.Int64:
+		ok = len(b) == 8*nonNull
+	case format.ByteArray:
+		if err := checkByteArrays(b, nonNull); err != nil {
+			return fmt.Errorf("column %s: page at %d: %w", c.name, p.body, err)
+		}
+		ok = true
+	}
+	if !ok {
+		return c.sizeError(fmt.Sprintf("page at %d", p.body), len(b), nonNull)
+	}
+	return nil
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// span readies up to want values of a column of type typ for reading:
+// it opens the next page when the open one is read, and returns how many
+// of its values are left (at most want), 0 and io.EOF at the chunk's end.
+func (c *Chunk) span(want int, typ format.Type, valid []bool) (int, error) {
+	if typ != c.typ {
+		return 0, fmt.Errorf("column %s: %s read as %s", c.name, c.typ, typ)
+	}
+	if c.optional && valid == nil {
+		return 0, fmt.Errorf("column %s: optional column read as required", c.name)
+	}
+	for c.i == c.n {
+		if err := c.openPage(); err != nil {
+			return 0, err
+		}
+	}
+	k := min(want, c.n-c.i)
+	c.left -= int64(k)
+	return k, nil
+}
+
+// valid sets valid[:k] from the open page's definition levels and moves
+// past them; nil levels (a required column) mean every value is there.
+func (c *Chunk) valid(valid []bool, k int) {
+	if c.levels == nil {
+		for i := range valid[:k] {
+			valid[i] = true
+		}
+	} else {
+		for i, d := range c.levels[c.i : c.i+k] {
+			valid[i] = d != 0
+		}
+	}
+	c.i += k
+}
+
+// ReadInt64s reads the next values of an INT64 column into dst, at most
+// to the end of the open page, and returns how many it read; 0 and io.EOF
+// once the chunk is read. valid (as long as dst; nil for a required
+// column) tells which are non-null; a null's dst is 0.
+func (c *Chunk) ReadInt64s(dst []int64, valid []bool) (int, error) {
+	return readFixed(c, dst, valid, format.Int64, c.dictI64, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+}
+
+// ReadInt32s is ReadInt64s for an INT32 column.
+func (c *Chunk) ReadInt32s(dst []int32, valid []bool) (int, error) {
+	return readFixed(c, dst, valid, format.Int32, c.dictI32, func(b []byte) int32 { return int32(binary.LittleEndian.Uint32(b)) })
+}
+
+func readFixed[T int32 | int64](c *Chunk, dst []T, valid []bool, typ format.Type, dict []T, load func([]byte) T) (int, error) {
+	k, err := c.span(len(dst), typ, valid)
+	if err != nil {
+		return 0, err
+	}
+	levels := c.levels
+	if valid != nil {
+		c.valid(valid, k)
+	} else {
+		c.i += k
+	}
+	width := 4
+	if typ == format.Int64 {
+		width = 8
+	}
+	dst = dst[:k]
+	switch {
+	case levels == nil && !c.byDict:
+		// The common case, a required PLAIN column: a copy of the page.
+		b := c.vals[c.pos : c.pos+k*width]
+		switch d := any(dst).(type) {
+		case []int64:
+			for i := range d {
+				d[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+			}
+		case []int32:
+			for i := range d {
+				d[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+		}
+		c.pos += k * width
+	case levels == nil:
+		for i, x := range c.idx[c.pos : c.pos+k] {
+			dst[i] = dict[x]
+		}
+		c.pos += k
+	default:
+		for i := range dst {
+			switch {
+			case !valid[i]:
+				dst[i] = 0
+			case c.byDict:
+				dst[i] = dict[c.idx[c.pos]]
+				c.pos++
+			default:
+				dst[i] = load(c.vals[c.pos:])
+				c.pos += width
+			}
+		}
+	}
+	return k, nil
+}
+
+// ReadBooleans is ReadInt64s for a BOOLEAN column.
+func (c *Chunk) ReadBooleans(dst []bool, valid []bool) (int, error) {
+	k, err := c.span(len(dst), format.Boolean, valid)
+	if err != nil {
+		return 0, err
+	}
+	if valid != nil {
+		c.valid(valid, k)
+	} else {
+		c.i += k
+	}
+	for i := range dst[:k] {
+		if valid != nil && !valid[i] {
+			dst[i] = false
+			continue
+		}
+		dst[i] = c.vals[c.bit>>3]>>(c.bit&7)&1 != 0
+		c.bit++
+	}
+	return k, nil
+}
+
+// ReadStrings is ReadInt64s for a BYTE_ARRAY column, as strings: a
+// dictionary's entries are shared by every value that refers to them, a
+// PLAIN value is a string of its own. A null's dst is "".
+func (c *Chunk) ReadStrings(dst []string, valid []bool) (int, error) {
+	k, err := c.span(len(dst), format.ByteArray, valid)
+	if err != nil {
+		return 0, err
+	}
+	if valid != nil {
+		c.valid(valid, k)
+	} else {
+		c.i += k
+	}
+	for i := range dst[:k] {
+		switch {
+		case valid != nil && !valid[i]:
+			dst[i] = ""
+		case c.byDict:
+			dst[i] = c.dictStr[c.idx[c.pos]]
+			c.pos++
+		default:
+			l := int(binary.LittleEndian.Uint32(c.vals[c.pos:]))
+			dst[i] = string(c.vals[c.pos+4 : c.pos+4+l])
+			c.pos += 4 + l
+		}
+	}
+	return k, nil
+}
+
+// Left returns how many values of the chunk are not read yet.
+func (c *Chunk) Left() int64 { return c.left }
+
+// decodeHybrid decodes the RLE/bit-packed hybrid encoding of values of
+// width bits from b into levels (one byte each) or indices, whichever is
+// not nil, filling it exactly; b must hold at least that many values.
+func decodeHybrid(b []byte, width uint, levels []byte, indices []int32) error {
+	n := len(levels) + len(indices)
+	put := func(i int, v uint32) {
+		if levels != nil {
+			levels[i] = byte(v)
+		} else {
+			indices[i] = int32(v)
+		}
+	}
+	vbytes := int(width+7) / 8
+	mask := uint64(1)<<width - 1
+	for i := 0; i < n; {
+		h, k := binary.Uvarint(b)
+		if k <= 0 {
+			return fmt.Errorf("run header at value %d of %d: %w", i, n, errCorrupt)
+		}
+		b = b[k:]
+		if h&1 == 0 { // a run of one value
+			count := h >> 1
+			if len(b) < vbytes {
+				return fmt.Errorf("run value at value %d of %d: %w", i, n, errCorrupt)
+			}
+			var v uint64
+			for j := vbytes - 1; j >= 0; j-- {
+				v = v<<8 | uint64(b[j])
+			}
+			b = b[vbytes:]
+			if v > mask {
+				return fmt.Errorf("run value %d wider than %d bits: %w", v, width, errCorrupt)
+			}
+			if count == 0 || count > uint64(n-i) {
+				return fmt.Errorf("run of %d at value %d of %d: %w", count, i, n, errCorrupt)
+			}
+			for end := i + int(count); i < end; i++ {
+				put(i, uint32(v))
+			}
+			continue
+		}
+		// Groups of 8 values bit-packed, least significant bit first; the
+		// last group may be padded past the page's values.
+		groups := h >> 1
+		if groups == 0 || groups > uint64(len(b))/max(uint64(width), 1)+1 {
+			return fmt.Errorf("bit-packed run of %d groups at value %d of %d: %w", groups, i, n, errCorrupt)
+		}
+		count := min(int(groups)*8, n-i)
+		need := (count*int(width) + 7) / 8
+		if len(b) < need {
+			return fmt.Errorf("bit-packed run of %d values in %d bytes: %w", count, len(b), errCorrupt)
+		}
+		var acc uint64
+		var have uint
+		pos := 0
+		for end := i + count; i < end; i++ {
+			for have < width {
+				acc |= uint64(b[pos]) << have
+				pos++
+				have += 8
+			}
+			put(i, uint32(acc&mask))
+			acc >>= width
+			have -= width
+		}
+		b = b[min(len(b), int(groups)*int(width)):]
+	}
+	return nil
+}
