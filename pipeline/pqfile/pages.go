@@ -487,8 +487,8 @@ func (c *Chunk) ReadBooleans(dst []bool, valid []bool) (int, error) {
 }
 
 // ReadStrings is ReadInt64s for a BYTE_ARRAY column, as strings: a
-// dictionary's entries are shared by every value that refers to them, a
-// PLAIN value is a string of its own. A null's dst is "".
+// dictionary's entries are shared by every value that refers to them; the
+// PLAIN values of one call share one allocation. A null's dst is "".
 func (c *Chunk) ReadStrings(dst []string, valid []bool) (int, error) {
 	k, err := c.span(len(dst), format.ByteArray, valid)
 	if err != nil {
@@ -499,19 +499,38 @@ func (c *Chunk) ReadStrings(dst []string, valid []bool) (int, error) {
 	} else {
 		c.i += k
 	}
-	for i := range dst[:k] {
-		switch {
-		case valid != nil && !valid[i]:
-			dst[i] = ""
-		case c.byDict:
+	dst = dst[:k]
+	if c.byDict {
+		for i := range dst {
+			if valid != nil && !valid[i] {
+				dst[i] = ""
+				continue
+			}
 			dst[i] = c.dictStr[c.idx[c.pos]]
 			c.pos++
-		default:
-			l := int(binary.LittleEndian.Uint32(c.vals[c.pos:]))
-			dst[i] = string(c.vals[c.pos+4 : c.pos+4+l])
-			c.pos += 4 + l
+		}
+		return k, nil
+	}
+	// The values of the call lie one after the other in the page (their
+	// length prefixes between them): one string holds them all.
+	end := c.pos
+	for i := range dst {
+		if valid == nil || valid[i] {
+			end += 4 + int(binary.LittleEndian.Uint32(c.vals[end:]))
 		}
 	}
+	all := string(c.vals[c.pos:end])
+	pos := 0
+	for i := range dst {
+		if valid != nil && !valid[i] {
+			dst[i] = ""
+			continue
+		}
+		l := int(binary.LittleEndian.Uint32(c.vals[c.pos+pos:]))
+		dst[i] = all[pos+4 : pos+4+l]
+		pos += 4 + l
+	}
+	c.pos = end
 	return k, nil
 }
 

@@ -2,11 +2,16 @@ package state_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -39,10 +44,15 @@ var grownBook = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bookDir = dir
+	return generateBook(dir, 1500, 75)
+})
+
+// generateBook generates a book of the given size in dir, backfills it
+// over days nights, and returns the state directory of the last.
+func generateBook(dir string, accounts, days int) (string, error) {
 	start := billing.NewDate(2025, 1, 1)
-	const days = 75
 	cfg := fixtures.DefaultConfig()
-	cfg.Accounts, cfg.Days, cfg.Start, cfg.Seed = 1500, days, start, 11
+	cfg.Accounts, cfg.Days, cfg.Start, cfg.Seed = accounts, days, start, 11
 	events := filepath.Join(dir, "events")
 	sink, err := fixtures.NewParquetSink(events)
 	if err != nil {
@@ -54,12 +64,12 @@ var grownBook = sync.OnceValues(func() (string, error) {
 	opt := pipeline.DefaultOptions()
 	opt.Events, opt.Out, opt.Version = events, filepath.Join(dir, "out"), "test"
 	opt.State = filepath.Join(events, "accounts")
-	last := start + days - 1
+	last := start + billing.Date(days) - 1
 	if _, err := pipeline.Backfill(context.Background(), opt, start, last, nil); err != nil {
 		return "", err
 	}
 	return pipeline.StateDir(opt.Out, last), nil
-})
+}
 
 func bookState(t *testing.T) string {
 	t.Helper()
@@ -252,4 +262,71 @@ func TestParquetGoPagesForOtherFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkReadState streams a grown book's snapshot (CREDITRUN_BENCH_STATE,
+// else one generated of CREDITRUN_BENCH_ACCOUNTS accounts, default 20000,
+// after 30 nights) in buckets of pipeline.DefaultBucketSize accounts as a
+// night does, with the column chunks read directly and through parquet-go's
+// pages. cpu-s/op is the process's CPU time (the machine may be shared).
+func BenchmarkReadState(b *testing.B) {
+	dir := os.Getenv("CREDITRUN_BENCH_STATE")
+	if dir == "" {
+		accounts := 20000
+		if n, err := strconv.Atoi(os.Getenv("CREDITRUN_BENCH_ACCOUNTS")); err == nil && n > 0 {
+			accounts = n
+		}
+		var err error
+		if dir, err = generateBook(b.TempDir(), accounts, 30); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var size int64
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && filepath.Ext(e.Name()) == ".parquet" {
+			size += fi.Size()
+		}
+	}
+	for _, mode := range []struct {
+		name   string
+		direct bool
+	}{{"direct", true}, {"parquet-go", false}} {
+		b.Run(mode.name, func(b *testing.B) {
+			defer state.SetDirect(state.SetDirect(mode.direct))
+			buf := make([]billing.Account, pipeline.DefaultBucketSize)
+			b.SetBytes(size)
+			b.ReportAllocs()
+			accounts := 0
+			cpu := cpuTime()
+			for b.Loop() {
+				r, err := state.Open(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					n, err := r.Read(buf)
+					accounts += n
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				r.Close()
+			}
+			b.ReportMetric(float64(accounts)/b.Elapsed().Seconds(), "accounts/s")
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

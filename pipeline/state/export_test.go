@@ -29,3 +29,10 @@ func ReadParquetGo(dir string) ([]billing.Account, error) {
 	directPath = false
 	return Read(dir)
 }
+
+// SetDirect turns the direct reading of column chunks on or off and
+// returns what it was.
+func SetDirect(on bool) (was bool) {
+	was, directPath = directPath, on
+	return was
+}
