@@ -190,6 +190,22 @@ func TestDirectMatchesParquetGo(t *testing.T) {
 		t.Fatalf("Read = %d accounts, want 1500", len(got))
 	}
 	sameRows(t, "the snapshot read directly", got, want)
+	ids, err := state.AccountIDs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	was := state.SetDirect(false)
+	idsParquet, err := state.AccountIDs(dir)
+	state.SetDirect(was)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "AccountIDs read directly", ids, idsParquet)
+	for i := range got {
+		if ids[i] != got[i].ID {
+			t.Fatalf("AccountIDs()[%d] = %d, want %d", i, ids[i], got[i].ID)
+		}
+	}
 }
 
 // TestDirectMatchesParquetGoOnLayouts writes the same tables again with
@@ -204,6 +220,7 @@ func TestDirectMatchesParquetGoOnLayouts(t *testing.T) {
 	for _, tb := range tables {
 		t.Run(tb.name, func(t *testing.T) { tb.compare(t, dst, true) })
 	}
+	checkIDs(t, dst)
 	// The layouts asked for are there: several row groups, and a chunk of
 	// dictionary pages followed by PLAIN ones.
 	f, err := os.Open(filepath.Join(dst, state.AccountsFile))
@@ -237,6 +254,28 @@ func TestDirectMatchesParquetGoOnLayouts(t *testing.T) {
 	}
 }
 
+// checkIDs requires that AccountIDs gives the account ids of the accounts
+// table of dir.
+func checkIDs(t *testing.T, dir string) {
+	t.Helper()
+	rows, err := pqfile.ReadFile[state.AccountRow](filepath.Join(dir, state.AccountsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := state.AccountIDs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != len(rows) {
+		t.Fatalf("AccountIDs = %d ids, want %d", len(ids), len(rows))
+	}
+	for i := range rows {
+		if ids[i] != rows[i].AccountID {
+			t.Fatalf("AccountIDs()[%d] = %d, want %d", i, ids[i], rows[i].AccountID)
+		}
+	}
+}
+
 // TestParquetGoPagesForOtherFiles reads tables that another writer's
 // options made (pages v2, DELTA encodings, zstd): the direct path leaves
 // them to parquet-go, and the rows are the same.
@@ -260,6 +299,7 @@ func TestParquetGoPagesForOtherFiles(t *testing.T) {
 				_, np := tb.compare(t, dst, false)
 				parquetChunks += np
 			}
+			checkIDs(t, dst)
 			if parquetChunks == 0 {
 				t.Error("every chunk was read directly, want some through parquet-go")
 			}
