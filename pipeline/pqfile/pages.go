@@ -363,9 +363,11 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// span readies up to want values of a column of type typ for reading:
-// it opens the next page when the open one is read, and returns how many
-// of its values are left (at most want), 0 and io.EOF at the chunk's end.
+// span takes the next values of a column of type typ, at most want and
+// at most to the end of the open page (opening the next page when the
+// open one is read), and returns how many; 0 and io.EOF at the chunk's
+// end. It sets valid (when not nil) from their definition levels; their
+// values are still to be decoded from c.vals or c.idx.
 func (c *Chunk) span(want int, typ format.Type, valid []bool) (int, error) {
 	if typ != c.typ {
 		return 0, fmt.Errorf("column %s: %s read as %s", c.name, c.typ, typ)
@@ -379,23 +381,20 @@ func (c *Chunk) span(want int, typ format.Type, valid []bool) (int, error) {
 		}
 	}
 	k := min(want, c.n-c.i)
-	c.left -= int64(k)
-	return k, nil
-}
-
-// valid sets valid[:k] from the open page's definition levels and moves
-// past them; nil levels (a required column) mean every value is there.
-func (c *Chunk) valid(valid []bool, k int) {
-	if c.levels == nil {
+	switch {
+	case valid == nil:
+	case c.levels == nil: // a required column: every value is there
 		for i := range valid[:k] {
 			valid[i] = true
 		}
-	} else {
+	default:
 		for i, d := range c.levels[c.i : c.i+k] {
 			valid[i] = d != 0
 		}
 	}
 	c.i += k
+	c.left -= int64(k)
+	return k, nil
 }
 
 // ReadInt64s reads the next values of an INT64 column into dst, at most
@@ -417,11 +416,6 @@ func readFixed[T int32 | int64](c *Chunk, dst []T, valid []bool, typ format.Type
 		return 0, err
 	}
 	levels := c.levels
-	if valid != nil {
-		c.valid(valid, k)
-	} else {
-		c.i += k
-	}
 	width := 4
 	if typ == format.Int64 {
 		width = 8
@@ -470,11 +464,6 @@ func (c *Chunk) ReadBooleans(dst []bool, valid []bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if valid != nil {
-		c.valid(valid, k)
-	} else {
-		c.i += k
-	}
 	for i := range dst[:k] {
 		if valid != nil && !valid[i] {
 			dst[i] = false
@@ -493,11 +482,6 @@ func (c *Chunk) ReadStrings(dst []string, valid []bool) (int, error) {
 	k, err := c.span(len(dst), format.ByteArray, valid)
 	if err != nil {
 		return 0, err
-	}
-	if valid != nil {
-		c.valid(valid, k)
-	} else {
-		c.i += k
 	}
 	dst = dst[:k]
 	if c.byDict {

@@ -163,16 +163,8 @@ func randomText(r *rand.Rand, max int) string {
 // reads of random sizes, back into rows.
 func readColumns(t *testing.T, path string, r *rand.Rand) []kinds {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, pf := openFile(t, path)
 	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
 	rows := make([]kinds, pf.NumRows())
 	var c Chunk
 	at := 0
