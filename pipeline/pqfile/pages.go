@@ -21,22 +21,36 @@ import (
 // uncompressed or snappy; BOOLEAN, INT32, INT64 and BYTE_ARRAY columns,
 // PLAIN or dictionary-encoded (RLE_DICTIONARY, and PLAIN pages after the
 // dictionary in the same chunk); RLE/bit-packed definition levels of a
-// top-level optional column. Open checks every page header of the chunk
-// before a value is decoded, and a chunk with anything else in it (another
+// top-level optional column. A chunk with anything else in it (another
 // codec or encoding, page v2, a nested column, encryption) is
-// ErrChunkUnsupported, for the caller to read another way; a chunk that
-// does not add up (sizes, counts, checksums, dictionary indices) is an
-// error, never a misread.
+// ErrChunkUnsupported, for the caller to read another way, known at Open
+// before any value is decoded; a chunk that does not add up (sizes,
+// counts, checksums, dictionary indices) is an error, never a misread.
+//
+// The chunk is read through an io.ReaderAt in ranges of Window bytes or
+// more, each holding whole pages: one read for a chunk that fits, a few
+// for a larger one, so that memory is a window per open column.
 type Chunk struct {
+	// Window is the size of the reads: a chunk larger than Window is read
+	// in ranges of about Window bytes (at least a page each). 0 reads
+	// every chunk whole. A chunk whose footer does not list the encodings
+	// of its pages (its encoding stats) is read whole, so that every page
+	// header is checked before the first value.
+	Window int
+
 	name     string
 	typ      format.Type
 	optional bool
 	codec    format.CompressionCodec
 
-	data  []byte // the chunk as read, in one ranged read
-	pages []pageRef
-	next  int   // page to open next
-	left  int64 // values of the chunk not read yet
+	r          io.ReaderAt
+	start, end int64  // the chunk's bytes in the file
+	buf        []byte // bytes of the file from bufAt
+	bufAt      int64
+	off        int64 // where the next page's header starts in the file
+	values     int64 // values of the data pages opened so far
+	numValues  int64 // values of the chunk, as its footer says
+	left       int64 // values not read yet
 
 	dict     bool // the chunk has a dictionary page
 	dictI32  []int32
@@ -65,8 +79,9 @@ type pageRef struct {
 	typ          format.PageType
 	values       int
 	encoding     format.Encoding
-	body         int // offset of the (compressed) body in the chunk
-	size         int // compressed size
+	at           int64 // where its header starts in the file
+	body         int   // where its (compressed) body starts in buf
+	size         int   // compressed size
 	uncompressed int
 	crc          uint32
 }
@@ -78,16 +93,16 @@ var ErrChunkUnsupported = errors.New("column chunk not decoded by the direct pat
 // errCorrupt is a chunk whose bytes do not add up.
 var errCorrupt = errors.New("corrupt column chunk")
 
-// Open reads column chunk cc from r in one ranged read and checks its page
-// headers; optional says whether the column is a top-level optional one
+// Open opens column chunk cc of the file behind r and checks what it
+// holds; optional says whether the column is a top-level optional one
 // (definition level 1) rather than required. c's buffers are reused. It
 // returns an error wrapping ErrChunkUnsupported for a chunk it does not
 // decode, leaving c unusable until the next Open.
 func (c *Chunk) Open(r io.ReaderAt, cc *format.ColumnChunk, optional bool) (err error) {
 	md := &cc.MetaData
 	c.name = strings.Join(md.PathInSchema, ".")
-	c.typ, c.optional, c.codec = md.Type, optional, md.Codec
-	c.pages, c.next, c.n, c.i, c.left = c.pages[:0], 0, 0, 0, 0
+	c.typ, c.optional, c.codec, c.r = md.Type, optional, md.Codec, r
+	c.n, c.i, c.values, c.left, c.numValues = 0, 0, 0, 0, md.NumValues
 	c.dict, c.dictSize = false, 0
 	switch {
 	case cc.FilePath != "":
@@ -112,17 +127,21 @@ func (c *Chunk) Open(r io.ReaderAt, cc *format.ColumnChunk, optional bool) (err 
 	if start < 0 || size < 0 || size > 1<<31 || md.NumValues < 0 {
 		return fmt.Errorf("column %s: offset %d, size %d, %d values: %w", c.name, start, size, md.NumValues, errCorrupt)
 	}
-	if int64(cap(c.data)) < size {
-		c.data = make([]byte, size)
+	c.start, c.end, c.off = start, start+size, start
+	c.bufAt, c.buf = start, c.buf[:0]
+	if c.decoder == nil {
+		c.reader = c.proto.NewReaderFromBytes(nil)
+		c.decoder = thrift.NewDecoder(c.reader)
 	}
-	c.data = c.data[:size]
-	if n, err := r.ReadAt(c.data, start); n < len(c.data) {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	if c.Window <= 0 || size <= int64(c.Window) || len(md.EncodingStats) == 0 {
+		// Whole: every page header is checked before the first value.
+		if err := c.fill(start, int(size)); err != nil {
+			return err
 		}
-		return fmt.Errorf("column %s: read %d bytes at %d: %w", c.name, size, start, err)
-	}
-	if err := c.scan(md.NumValues); err != nil {
+		if err := c.scan(); err != nil {
+			return err
+		}
+	} else if err := c.checkStats(md.EncodingStats); err != nil {
 		return err
 	}
 	c.left = md.NumValues
@@ -132,101 +151,196 @@ func (c *Chunk) Open(r io.ReaderAt, cc *format.ColumnChunk, optional bool) (err 
 	return nil
 }
 
-// scan walks the page headers of the chunk, checking that each is one
-// Chunk decodes and that the pages hold the chunk's values.
-func (c *Chunk) scan(numValues int64) (err error) {
+// fill reads n bytes of the file at off (as many as the chunk has left
+// from there) into buf.
+func (c *Chunk) fill(off int64, n int) error {
+	n = int(min(int64(n), c.end-off))
+	c.buf = grow(c.buf, n)
+	c.bufAt = off
+	if got, err := c.r.ReadAt(c.buf, off); got < n {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("column %s: read %d bytes at %d: %w", c.name, n, off, err)
+	}
+	return nil
+}
+
+// scan checks every page header of a chunk read whole, and whether it
+// starts with a dictionary.
+func (c *Chunk) scan() error {
+	var values int64
+	for c.off < c.end {
+		p, err := c.nextPage(true)
+		if err != nil {
+			return err
+		}
+		if p.typ == format.DataPage {
+			values += int64(p.values)
+		}
+	}
+	if values != c.numValues {
+		return fmt.Errorf("column %s: pages hold %d values, the footer says %d: %w", c.name, values, c.numValues, errCorrupt)
+	}
+	c.off = c.start
+	return nil
+}
+
+// checkStats checks, from the footer's encoding stats, that the pages of
+// a chunk read in windows are ones Chunk decodes, and whether it starts
+// with a dictionary; nextPage checks each page again as it comes.
+func (c *Chunk) checkStats(stats []format.PageEncodingStats) error {
+	for _, s := range stats {
+		switch {
+		case s.PageType == format.DictionaryPage && (s.Encoding == format.Plain || s.Encoding == format.PlainDictionary) && c.typ != format.Boolean:
+			c.dict = true
+		case s.PageType == format.DataPage && s.Encoding == format.Plain:
+		case s.PageType == format.DataPage && (s.Encoding == format.RLEDictionary || s.Encoding == format.PlainDictionary):
+		default:
+			return fmt.Errorf("column %s: %s pages of %s: %w", c.name, s.PageType, s.Encoding, ErrChunkUnsupported)
+		}
+	}
+	return nil
+}
+
+// nextPage reads the header of the page at c.off, makes sure its body is
+// in buf (reading the next window when it is not) and moves past it.
+// scanning says whether it is a scan of a chunk read whole, where a page
+// Chunk does not decode is ErrChunkUnsupported; later it is an error.
+func (c *Chunk) nextPage(scanning bool) (p pageRef, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("column %s: page header: %v: %w", c.name, r, errCorrupt)
+			err = fmt.Errorf("column %s: page header at %d: %v: %w", c.name, c.off, r, errCorrupt)
 		}
 	}()
-	if c.decoder == nil {
-		c.reader = c.proto.NewReaderFromBytes(nil)
-		c.decoder = thrift.NewDecoder(c.reader)
+	// A header is a few dozen bytes; one that does not decode from what is
+	// left of the window is read again with the rest of the chunk.
+	const headerRoom = 1 << 10
+	bufEnd := c.bufAt + int64(len(c.buf))
+	if bufEnd < c.end && bufEnd-c.off < headerRoom {
+		if err := c.fill(c.off, max(c.Window, headerRoom)); err != nil {
+			return p, err
+		}
 	}
-	var values int64
-	for pos := 0; pos < len(c.data); {
-		c.header = format.PageHeader{}
-		c.reader.ResetBytes(c.data[pos:])
-		if err := c.decoder.Decode(&c.header); err != nil {
-			return fmt.Errorf("column %s: page header at %d: %w: %w", c.name, pos, errCorrupt, err)
+	n, err := c.decodeHeader()
+	if err != nil && c.bufAt+int64(len(c.buf)) < c.end {
+		if err := c.fill(c.off, int(c.end-c.off)); err != nil {
+			return p, err
 		}
-		h := &c.header
-		body := pos + c.reader.BytesRead()
-		if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || int64(h.CompressedPageSize) > int64(len(c.data)-body) {
-			return fmt.Errorf("column %s: page at %d: %d bytes of %d left: %w", c.name, pos, h.CompressedPageSize, len(c.data)-body, errCorrupt)
+		n, err = c.decodeHeader()
+	}
+	if err != nil {
+		return p, fmt.Errorf("column %s: page header at %d: %w: %w", c.name, c.off, errCorrupt, err)
+	}
+	h := &c.header
+	if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || int64(h.CompressedPageSize) > c.end-c.off-int64(n) {
+		return p, fmt.Errorf("column %s: page at %d: %d bytes of %d left: %w", c.name, c.off, h.CompressedPageSize, c.end-c.off-int64(n), errCorrupt)
+	}
+	p = pageRef{typ: h.Type, at: c.off, size: int(h.CompressedPageSize), uncompressed: int(h.UncompressedPageSize), crc: uint32(h.CRC)}
+	if err := c.checkPage(&p, scanning); err != nil {
+		return p, err
+	}
+	if next := c.off + int64(n) + int64(p.size); next > c.bufAt+int64(len(c.buf)) {
+		if err := c.fill(c.off, max(c.Window, n+p.size)); err != nil {
+			return p, err
 		}
-		p := pageRef{typ: h.Type, body: body, size: int(h.CompressedPageSize), uncompressed: int(h.UncompressedPageSize), crc: uint32(h.CRC)}
-		if c.codec == format.Uncompressed && p.size != p.uncompressed {
-			return fmt.Errorf("column %s: uncompressed page at %d of %d bytes says %d: %w", c.name, pos, p.size, p.uncompressed, errCorrupt)
+	}
+	p.body = int(c.off-c.bufAt) + n
+	c.off += int64(n) + int64(p.size)
+	return p, nil
+}
+
+func (c *Chunk) decodeHeader() (int, error) {
+	c.header = format.PageHeader{}
+	c.reader.ResetBytes(c.buf[c.off-c.bufAt:])
+	if err := c.decoder.Decode(&c.header); err != nil {
+		return 0, err
+	}
+	return c.reader.BytesRead(), nil
+}
+
+// checkPage checks that the page whose header c.header holds is one Chunk
+// decodes and sets p's values and encoding.
+func (c *Chunk) checkPage(p *pageRef, scanning bool) error {
+	h := &c.header
+	unsupported := func(what string) error {
+		if scanning {
+			return fmt.Errorf("column %s: %s at %d: %w", c.name, what, p.at, ErrChunkUnsupported)
 		}
-		switch {
-		case h.Type == format.DictionaryPage && h.DictionaryPageHeader.Valid && len(c.pages) == 0:
-			d := &h.DictionaryPageHeader.V
-			if d.Encoding != format.Plain && d.Encoding != format.PlainDictionary || c.typ == format.Boolean {
-				return fmt.Errorf("column %s: dictionary of %s %s: %w", c.name, c.typ, d.Encoding, ErrChunkUnsupported)
+		return fmt.Errorf("column %s: %s at %d, not in the footer's encoding stats: %w", c.name, what, p.at, errCorrupt)
+	}
+	if c.codec == format.Uncompressed && p.size != p.uncompressed {
+		return fmt.Errorf("column %s: uncompressed page at %d of %d bytes says %d: %w", c.name, p.at, p.size, p.uncompressed, errCorrupt)
+	}
+	first := p.at == c.start
+	switch {
+	case h.Type == format.DictionaryPage && h.DictionaryPageHeader.Valid && first:
+		d := &h.DictionaryPageHeader.V
+		if d.Encoding != format.Plain && d.Encoding != format.PlainDictionary || c.typ == format.Boolean {
+			return unsupported(fmt.Sprintf("dictionary of %s %s", c.typ, d.Encoding))
+		}
+		if d.NumValues < 0 {
+			return fmt.Errorf("column %s: dictionary of %d values: %w", c.name, d.NumValues, errCorrupt)
+		}
+		if !scanning && !c.dict {
+			return unsupported("dictionary page")
+		}
+		p.values, p.encoding, c.dict = int(d.NumValues), format.Plain, true
+	case h.Type == format.DataPage && h.DataPageHeader.Valid:
+		d := &h.DataPageHeader.V
+		switch d.Encoding {
+		case format.Plain:
+		case format.RLEDictionary, format.PlainDictionary:
+			if !c.dict {
+				return fmt.Errorf("column %s: dictionary page missing before data page at %d: %w", c.name, p.at, errCorrupt)
 			}
-			if d.NumValues < 0 {
-				return fmt.Errorf("column %s: dictionary of %d values: %w", c.name, d.NumValues, errCorrupt)
-			}
-			p.values, p.encoding, c.dict = int(d.NumValues), format.Plain, true
-		case h.Type == format.DataPage && h.DataPageHeader.Valid:
-			d := &h.DataPageHeader.V
-			switch d.Encoding {
-			case format.Plain:
-			case format.RLEDictionary, format.PlainDictionary:
-				if !c.dict {
-					return fmt.Errorf("column %s: dictionary page missing before data page at %d: %w", c.name, pos, errCorrupt)
-				}
-			default:
-				return fmt.Errorf("column %s: %s page: %w", c.name, d.Encoding, ErrChunkUnsupported)
-			}
-			if c.optional && d.DefinitionLevelEncoding != format.RLE {
-				return fmt.Errorf("column %s: definition levels %s: %w", c.name, d.DefinitionLevelEncoding, ErrChunkUnsupported)
-			}
-			if d.NumValues < 0 {
-				return fmt.Errorf("column %s: page at %d of %d values: %w", c.name, pos, d.NumValues, errCorrupt)
-			}
-			p.values, p.encoding = int(d.NumValues), d.Encoding
-			values += int64(d.NumValues)
 		default:
-			return fmt.Errorf("column %s: %s page at %d: %w", c.name, h.Type, pos, ErrChunkUnsupported)
+			return unsupported(fmt.Sprintf("%s page", d.Encoding))
 		}
-		c.pages = append(c.pages, p)
-		pos = body + p.size
-	}
-	if values != numValues {
-		return fmt.Errorf("column %s: pages hold %d values, the footer says %d: %w", c.name, values, numValues, errCorrupt)
+		if c.optional && d.DefinitionLevelEncoding != format.RLE {
+			return unsupported(fmt.Sprintf("definition levels %s", d.DefinitionLevelEncoding))
+		}
+		if d.NumValues < 0 {
+			return fmt.Errorf("column %s: page at %d of %d values: %w", c.name, p.at, d.NumValues, errCorrupt)
+		}
+		p.values, p.encoding = int(d.NumValues), d.Encoding
+	default:
+		return unsupported(fmt.Sprintf("%s page", h.Type))
 	}
 	return nil
 }
 
 // body returns page p decompressed and its checksum verified.
 func (c *Chunk) body(p *pageRef) ([]byte, error) {
-	raw := c.data[p.body : p.body+p.size]
+	raw := c.buf[p.body : p.body+p.size]
 	if p.crc != 0 && crc32.ChecksumIEEE(raw) != p.crc {
-		return nil, fmt.Errorf("column %s: page at %d: checksum mismatch: %w", c.name, p.body, errCorrupt)
+		return nil, fmt.Errorf("column %s: page at %d: checksum mismatch: %w", c.name, p.at, errCorrupt)
 	}
 	if c.codec == format.Uncompressed {
 		return raw, nil
 	}
 	if n, err := snappy.DecodedLen(raw); err != nil || n != p.uncompressed {
-		return nil, fmt.Errorf("column %s: page at %d: snappy length %d, header says %d: %w", c.name, p.body, n, p.uncompressed, errCorrupt)
+		return nil, fmt.Errorf("column %s: page at %d: snappy length %d, header says %d: %w", c.name, p.at, n, p.uncompressed, errCorrupt)
 	}
 	if cap(c.page) < p.uncompressed {
 		c.page = make([]byte, p.uncompressed)
 	}
 	out, err := snappy.Decode(c.page[:p.uncompressed], raw)
 	if err != nil {
-		return nil, fmt.Errorf("column %s: page at %d: %w: %w", c.name, p.body, errCorrupt, err)
+		return nil, fmt.Errorf("column %s: page at %d: %w: %w", c.name, p.at, errCorrupt, err)
 	}
 	return out, nil
 }
 
 func (c *Chunk) readDictionary() error {
-	p := &c.pages[0]
-	c.next = 1
-	b, err := c.body(p)
+	p, err := c.nextPage(false)
+	if err != nil {
+		return err
+	}
+	if p.typ != format.DictionaryPage {
+		return fmt.Errorf("column %s: the footer says a dictionary, the first page is %s: %w", c.name, p.typ, errCorrupt)
+	}
+	b, err := c.body(&p)
 	if err != nil {
 		return err
 	}
@@ -291,12 +405,23 @@ func checkByteArrays(b []byte, n int) error {
 
 // openPage opens the next data page.
 func (c *Chunk) openPage() error {
-	if c.next == len(c.pages) {
+	if c.off >= c.end {
+		if c.values != c.numValues {
+			return fmt.Errorf("column %s: pages hold %d values, the footer says %d: %w", c.name, c.values, c.numValues, errCorrupt)
+		}
 		return io.EOF
 	}
-	p := &c.pages[c.next]
-	c.next++
-	b, err := c.body(p)
+	p, err := c.nextPage(false)
+	if err != nil {
+		return err
+	}
+	if p.typ != format.DataPage {
+		return fmt.Errorf("column %s: %s page at %d after the first: %w", c.name, p.typ, p.at, errCorrupt)
+	}
+	if c.values += int64(p.values); c.values > c.numValues {
+		return fmt.Errorf("column %s: pages hold more than the footer's %d values: %w", c.name, c.numValues, errCorrupt)
+	}
+	b, err := c.body(&p)
 	if err != nil {
 		return err
 	}
@@ -304,15 +429,15 @@ func (c *Chunk) openPage() error {
 	nonNull := p.values
 	if c.optional {
 		if len(b) < 4 {
-			return fmt.Errorf("column %s: page at %d: no definition levels: %w", c.name, p.body, errCorrupt)
+			return fmt.Errorf("column %s: page at %d: no definition levels: %w", c.name, p.at, errCorrupt)
 		}
 		l := uint64(binary.LittleEndian.Uint32(b))
 		if l > uint64(len(b)-4) {
-			return fmt.Errorf("column %s: page at %d: definition levels of %d bytes in %d: %w", c.name, p.body, l, len(b)-4, errCorrupt)
+			return fmt.Errorf("column %s: page at %d: definition levels of %d bytes in %d: %w", c.name, p.at, l, len(b)-4, errCorrupt)
 		}
 		c.levels = grow(c.levels[:cap(c.levels)], p.values)
 		if err := decodeHybrid(b[4:4+l], 1, c.levels, nil); err != nil {
-			return fmt.Errorf("column %s: page at %d: definition levels: %w", c.name, p.body, err)
+			return fmt.Errorf("column %s: page at %d: definition levels: %w", c.name, p.at, err)
 		}
 		nonNull = 0
 		for _, d := range c.levels {
@@ -323,15 +448,15 @@ func (c *Chunk) openPage() error {
 	c.vals, c.byDict = b, p.encoding != format.Plain
 	if c.byDict {
 		if len(b) < 1 || b[0] > 32 {
-			return fmt.Errorf("column %s: page at %d: no index bit width: %w", c.name, p.body, errCorrupt)
+			return fmt.Errorf("column %s: page at %d: no index bit width: %w", c.name, p.at, errCorrupt)
 		}
 		c.idx = grow(c.idx, nonNull)
 		if err := decodeHybrid(b[1:], uint(b[0]), nil, c.idx); err != nil {
-			return fmt.Errorf("column %s: page at %d: dictionary indices: %w", c.name, p.body, err)
+			return fmt.Errorf("column %s: page at %d: dictionary indices: %w", c.name, p.at, err)
 		}
 		for _, x := range c.idx {
 			if uint32(x) >= uint32(c.dictSize) {
-				return fmt.Errorf("column %s: page at %d: index %d of a dictionary of %d: %w", c.name, p.body, uint32(x), c.dictSize, errCorrupt)
+				return fmt.Errorf("column %s: page at %d: index %d of a dictionary of %d: %w", c.name, p.at, uint32(x), c.dictSize, errCorrupt)
 			}
 		}
 		return nil
@@ -346,12 +471,12 @@ func (c *Chunk) openPage() error {
 		ok = len(b) == 8*nonNull
 	case format.ByteArray:
 		if err := checkByteArrays(b, nonNull); err != nil {
-			return fmt.Errorf("column %s: page at %d: %w", c.name, p.body, err)
+			return fmt.Errorf("column %s: page at %d: %w", c.name, p.at, err)
 		}
 		ok = true
 	}
 	if !ok {
-		return c.sizeError(fmt.Sprintf("page at %d", p.body), len(b), nonNull)
+		return c.sizeError(fmt.Sprintf("page at %d", p.at), len(b), nonNull)
 	}
 	return nil
 }

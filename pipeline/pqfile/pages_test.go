@@ -160,24 +160,40 @@ func randomText(r *rand.Rand, max int) string {
 }
 
 // readColumns reads every column of the file at path through Chunk, in
-// reads of random sizes, back into rows.
-func readColumns(t *testing.T, path string, r *rand.Rand) []kinds {
+// windows of window bytes and reads of random sizes, back into rows.
+func readColumns(t *testing.T, path string, window int, r *rand.Rand) []kinds {
 	t.Helper()
 	f, pf := openFile(t, path)
 	defer f.Close()
 	rows := make([]kinds, pf.NumRows())
-	var c Chunk
-	at := 0
+	c := Chunk{Window: window}
+	at, chunks := 0, 0
+	reads := &countingReader{r: f}
 	for _, rg := range pf.Metadata().RowGroups {
 		for ci := range rg.Columns {
-			if err := c.Open(f, &rg.Columns[ci], ci >= 5); err != nil {
+			chunks++
+			if err := c.Open(reads, &rg.Columns[ci], ci >= 5); err != nil {
 				t.Fatalf("column %d: %v", ci, err)
 			}
 			readColumn(t, &c, ci, rows[at:at+int(rg.NumRows)], r)
 		}
 		at += int(rg.NumRows)
 	}
+	// One read a chunk, unless the windows are smaller than chunks.
+	if window == 0 && reads.n != chunks || window == 100 && reads.n <= chunks {
+		t.Errorf("%d reads for %d chunks in windows of %d", reads.n, chunks, window)
+	}
 	return rows
+}
+
+type countingReader struct {
+	r io.ReaderAt
+	n int
+}
+
+func (c *countingReader) ReadAt(b []byte, off int64) (int, error) {
+	c.n++
+	return c.r.ReadAt(b, off)
 }
 
 func readColumn(t *testing.T, c *Chunk, ci int, rows []kinds, r *rand.Rand) {
@@ -273,7 +289,8 @@ func readColumn(t *testing.T, c *Chunk, ci int, rows []kinds, r *rand.Rand) {
 // TestChunkReadsWhatTheWriterWrites reads every kind of column as this
 // package writes it (several pages, dictionaries, NULLs), and as
 // parquet-go writes it with the same options in several row groups with
-// dictionaries that fall back to PLAIN, uncompressed too.
+// dictionaries that fall back to PLAIN, uncompressed too; each chunk
+// whole, and in windows smaller than a page and of a few pages.
 func TestChunkReadsWhatTheWriterWrites(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	want := randomKinds(r, 20000)
@@ -282,18 +299,21 @@ func TestChunkReadsWhatTheWriterWrites(t *testing.T) {
 	if err := WriteFile(own, want); err != nil {
 		t.Fatal(err)
 	}
-	if got := readColumns(t, own, r); !reflect.DeepEqual(got, want) {
-		t.Fatal("the rows read through Chunk differ from those written")
-	}
-	for _, codec := range []parquet.WriterOption{parquet.Compression(&parquet.Snappy), parquet.Compression(&parquet.Uncompressed)} {
-		path := filepath.Join(dir, "parquet-go.parquet")
+	paths := []string{own}
+	for i, codec := range []parquet.WriterOption{parquet.Compression(&parquet.Snappy), parquet.Compression(&parquet.Uncompressed)} {
+		path := filepath.Join(dir, fmt.Sprint("parquet-go-", i, ".parquet"))
 		err := parquet.WriteFile(path, want, parquet.DataPageVersion(1), parquet.DefaultEncoding(&parquet.Plain), codec,
 			parquet.MaxRowsPerRowGroup(3000), parquet.PageBufferSize(4096), parquet.DictionaryMaxBytes(20))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := readColumns(t, path, r); !reflect.DeepEqual(got, want) {
-			t.Fatal("the rows read through Chunk differ from those written")
+		paths = append(paths, path)
+	}
+	for _, path := range paths {
+		for _, window := range []int{0, 100, 1000, 20000} {
+			if got := readColumns(t, path, window, r); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s in windows of %d: the rows read through Chunk differ from those written", filepath.Base(path), window)
+			}
 		}
 	}
 }
@@ -419,7 +439,7 @@ func FuzzChunk(f *testing.F) {
 		b := bytes.Clone(raw)
 		copy(b[int(at)%len(b):], patch)
 		r := bytes.NewReader(b)
-		var c Chunk
+		c := Chunk{Window: int(at % 3 * 700)}
 		i64, i32, bools, strs, valid := make([]int64, 64), make([]int32, 64), make([]bool, 64), make([]string, 64), make([]bool, 64)
 		for _, rg := range md.RowGroups {
 			for ci := range rg.Columns {

@@ -208,6 +208,16 @@ type column struct {
 // it off to compare with parquet-go's.
 var directPath = true
 
+// The chunks of a table are read in windows of tableWindow bytes shared
+// among its columns, and of at least columnWindow each: a few reads per
+// chunk of a large row group, one for a small chunk, and a memory bound
+// per open table of about the window and a page per column, as when
+// parquet-go reads page by page.
+const (
+	tableWindow  = 1 << 20
+	columnWindow = 64 << 10
+)
+
 // openColumns opens every column chunk of row group g of pf, whose bytes
 // are read from r, into cols. It counts in chunks how many are read
 // directly and how many through parquet-go.
@@ -218,12 +228,19 @@ func openColumns(pf *parquet.File, r io.ReaderAt, g int, cols []column, chunks *
 	if len(ccs) != len(cols) || len(md.Columns) != len(cols) {
 		return fmt.Errorf("row group %d has %d columns, the schema %d", g, len(ccs), len(cols))
 	}
+	read := 0
+	for i := range cols {
+		if cols[i].set != nil {
+			read++
+		}
+	}
 	for i := range cols {
 		c := &cols[i]
 		c.direct, c.pages = false, nil
 		if c.set == nil {
 			continue // a column the row type does not have: not read
 		}
+		c.chunk.Window = max(columnWindow, tableWindow/read)
 		cc := &md.Columns[i]
 		if cc.MetaData.NumValues != rg.NumRows() {
 			return fmt.Errorf("row group %d: column %s has %d values in %d rows", g, strings.Join(cc.MetaData.PathInSchema, "."), cc.MetaData.NumValues, rg.NumRows())

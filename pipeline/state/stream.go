@@ -76,7 +76,7 @@ func openLate[T any](dir, name string, id func(*T) int64) (*cursor[T], error) {
 }
 
 // batchRows is how many rows a cursor decodes at a time.
-const batchRows = 4096
+const batchRows = 1024
 
 // fill makes sure a row is buffered unless the table is exhausted. A
 // corrupt page is an error naming the table, never a panic.
