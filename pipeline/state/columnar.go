@@ -214,8 +214,8 @@ var directPath = true
 // per open table of about the window and a page per column, as when
 // parquet-go reads page by page.
 const (
-	tableWindow  = 1 << 20
-	columnWindow = 64 << 10
+	tableWindow  = 256 << 10
+	columnWindow = 32 << 10
 )
 
 // openColumns opens every column chunk of row group g of pf, whose bytes
