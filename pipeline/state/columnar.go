@@ -13,11 +13,16 @@ import (
 	"github.com/creditrun/creditrun/pipeline/pqfile"
 )
 
-// The state tables are read column by column: each column's pages are
-// decoded into values and each value is stored straight into its field.
-// parquet-go's GenericReader reconstructs rows through reflection value by
-// value, which made it the largest cost of a night (3.5× slower on the
-// 34-column accounts table). The setters are resolved once per table from
+// The state tables are read column by column, a batch of rows at a time,
+// and each column's values are stored straight into their field at its
+// offset in the rows. parquet-go's GenericReader reconstructs rows through
+// reflection value by value, 3.5× slower on the 34-column accounts table.
+//
+// A column chunk as this program writes it (pages v1, PLAIN or dictionary,
+// snappy) is decoded by pqfile.Chunk from its bytes into typed slices,
+// which are copied into the rows: no parquet.Value, no call per value.
+// Any other chunk is read through parquet-go's pages and a setter per
+// field that stores a parquet.Value. Both are resolved once per table from
 // the row type's parquet tags; they handle exactly the field kinds the
 // state rows use, and anything else is an error at open, not a misread.
 
