@@ -346,21 +346,16 @@ func (c *Chunk) readDictionary() error {
 	}
 	n := p.values
 	switch c.typ {
-	case format.Int32:
-		if len(b) != 4*n {
+	case format.Int32, format.Int64:
+		if len(b) != c.width()*n {
 			return c.sizeError("dictionary", len(b), n)
 		}
-		c.dictI32 = grow(c.dictI32, n)
-		for i := range c.dictI32 {
-			c.dictI32[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-	case format.Int64:
-		if len(b) != 8*n {
-			return c.sizeError("dictionary", len(b), n)
-		}
-		c.dictI64 = grow(c.dictI64, n)
-		for i := range c.dictI64 {
-			c.dictI64[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+		if c.typ == format.Int32 {
+			c.dictI32 = grow(c.dictI32, n)
+			decodePlain(c.dictI32, b)
+		} else {
+			c.dictI64 = grow(c.dictI64, n)
+			decodePlain(c.dictI64, b)
 		}
 	case format.ByteArray:
 		if err := checkByteArrays(b, n); err != nil {
@@ -465,10 +460,8 @@ func (c *Chunk) openPage() error {
 	switch c.typ {
 	case format.Boolean:
 		ok = len(b) == (nonNull+7)/8
-	case format.Int32:
-		ok = len(b) == 4*nonNull
-	case format.Int64:
-		ok = len(b) == 8*nonNull
+	case format.Int32, format.Int64:
+		ok = len(b) == c.width()*nonNull
 	case format.ByteArray:
 		if err := checkByteArrays(b, nonNull); err != nil {
 			return fmt.Errorf("column %s: page at %d: %w", c.name, p.at, err)
@@ -527,39 +520,48 @@ func (c *Chunk) span(want int, typ format.Type, valid []bool) (int, error) {
 // once the chunk is read. valid (as long as dst; nil for a required
 // column) tells which are non-null; a null's dst is 0.
 func (c *Chunk) ReadInt64s(dst []int64, valid []bool) (int, error) {
-	return readFixed(c, dst, valid, format.Int64, c.dictI64, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+	return readFixed(c, dst, valid, format.Int64, c.dictI64)
 }
 
 // ReadInt32s is ReadInt64s for an INT32 column.
 func (c *Chunk) ReadInt32s(dst []int32, valid []bool) (int, error) {
-	return readFixed(c, dst, valid, format.Int32, c.dictI32, func(b []byte) int32 { return int32(binary.LittleEndian.Uint32(b)) })
+	return readFixed(c, dst, valid, format.Int32, c.dictI32)
 }
 
-func readFixed[T int32 | int64](c *Chunk, dst []T, valid []bool, typ format.Type, dict []T, load func([]byte) T) (int, error) {
+// width is the size of a PLAIN value of an INT32 or INT64 column.
+func (c *Chunk) width() int {
+	if c.typ == format.Int64 {
+		return 8
+	}
+	return 4
+}
+
+// decodePlain decodes into dst the PLAIN (little-endian) values b holds,
+// len(dst) of them.
+func decodePlain[T int32 | int64](dst []T, b []byte) {
+	switch d := any(dst).(type) {
+	case []int64:
+		for i := range d {
+			d[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+	case []int32:
+		for i := range d {
+			d[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	}
+}
+
+func readFixed[T int32 | int64](c *Chunk, dst []T, valid []bool, typ format.Type, dict []T) (int, error) {
 	k, err := c.span(len(dst), typ, valid)
 	if err != nil {
 		return 0, err
 	}
-	levels := c.levels
-	width := 4
-	if typ == format.Int64 {
-		width = 8
-	}
+	levels, width := c.levels, c.width()
 	dst = dst[:k]
 	switch {
 	case levels == nil && !c.byDict:
 		// The common case, a required PLAIN column: a copy of the page.
-		b := c.vals[c.pos : c.pos+k*width]
-		switch d := any(dst).(type) {
-		case []int64:
-			for i := range d {
-				d[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
-			}
-		case []int32:
-			for i := range d {
-				d[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-			}
-		}
+		decodePlain(dst, c.vals[c.pos:c.pos+k*width])
 		c.pos += k * width
 	case levels == nil:
 		for i, x := range c.idx[c.pos : c.pos+k] {
@@ -567,16 +569,29 @@ func readFixed[T int32 | int64](c *Chunk, dst []T, valid []bool, typ format.Type
 		}
 		c.pos += k
 	default:
-		for i := range dst {
-			switch {
-			case !valid[i]:
+		// The non-null values, decoded to the front of dst, then moved
+		// back to their rows (a row is never before its value).
+		nn := 0
+		for _, v := range valid[:k] {
+			if v {
+				nn++
+			}
+		}
+		if c.byDict {
+			for i, x := range c.idx[c.pos : c.pos+nn] {
+				dst[i] = dict[x]
+			}
+			c.pos += nn
+		} else {
+			decodePlain(dst[:nn], c.vals[c.pos:c.pos+nn*width])
+			c.pos += nn * width
+		}
+		for i := k - 1; i >= 0; i-- {
+			if valid[i] {
+				nn--
+				dst[i] = dst[nn]
+			} else {
 				dst[i] = 0
-			case c.byDict:
-				dst[i] = dict[c.idx[c.pos]]
-				c.pos++
-			default:
-				dst[i] = load(c.vals[c.pos:])
-				c.pos += width
 			}
 		}
 	}
