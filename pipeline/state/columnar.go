@@ -9,13 +9,20 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/creditrun/creditrun/pipeline/pqfile"
 )
 
-// The state tables are read column by column: each column's pages are
-// decoded into values and each value is stored straight into its field.
-// parquet-go's GenericReader reconstructs rows through reflection value by
-// value, which made it the largest cost of a night (3.5× slower on the
-// 34-column accounts table). The setters are resolved once per table from
+// The state tables are read column by column, a batch of rows at a time,
+// and each column's values are stored straight into their field at its
+// offset in the rows. parquet-go's GenericReader reconstructs rows through
+// reflection value by value, 3.5× slower on the 34-column accounts table.
+//
+// A column chunk as this program writes it (pages v1, PLAIN or dictionary,
+// snappy) is decoded by pqfile.Chunk from its bytes into typed slices,
+// which are copied into the rows: no parquet.Value, no call per value.
+// Any other chunk is read through parquet-go's pages and a setter per
+// field that stores a parquet.Value. Both are resolved once per table from
 // the row type's parquet tags; they handle exactly the field kinds the
 // state rows use, and anything else is an error at open, not a misread.
 
@@ -28,13 +35,49 @@ const slabValues = 1024
 // setter stores v into the field at its offset in the row at p.
 type setter func(p unsafe.Pointer, v parquet.Value)
 
-// field is where a column's values go: its setter, and for a non-null
-// integer field its offset and kind, which let a plain page's values be
-// copied straight into the rows without going through parquet.Value.
+// field is where a column's values go: its offset, how a value is stored
+// there, and the setter that stores a parquet.Value (for the chunks read
+// through parquet-go's pages). kind is the field's kind for a non-null
+// integer field, whose plain pages parquet-go's pages copy without going
+// through parquet.Value.
 type field struct {
-	set  setter // nil: a column the row type does not have
-	off  uintptr
-	kind reflect.Kind // reflect.Int64 or reflect.Int32 for the direct path, else 0
+	set      setter // nil: a column the row type does not have
+	off      uintptr
+	kind     reflect.Kind // reflect.Int64 or reflect.Int32 for parquet-go's direct path, else 0
+	store    store
+	optional bool
+	name     string
+}
+
+// store is the kind of field a column's values are stored into.
+type store uint8
+
+const (
+	storeInt64 store = iota
+	storeInt32
+	storeBool
+	storeString
+	storeInt32Ptr  // nullable
+	storeStringPtr // nullable
+)
+
+// storeOf returns how values are stored into a field of type t, which
+// setterOf accepts.
+func storeOf(t reflect.Type) store {
+	switch t.Kind() {
+	case reflect.Int64:
+		return storeInt64
+	case reflect.Int32:
+		return storeInt32
+	case reflect.Bool:
+		return storeBool
+	case reflect.String:
+		return storeString
+	}
+	if t.Elem().Kind() == reflect.Int32 {
+		return storeInt32Ptr
+	}
+	return storeStringPtr
 }
 
 // columnSetters returns, for each leaf column of schema in order, the
@@ -61,7 +104,8 @@ func columnSetters[T any](schema *parquet.Schema) ([]field, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", path[0], err)
 		}
-		out[i] = field{set: s, off: f.Offset}
+		out[i] = field{set: s, off: f.Offset, store: storeOf(f.Type),
+			optional: f.Type.Kind() == reflect.Pointer, name: path[0]}
 		if k := f.Type.Kind(); k == reflect.Int64 || k == reflect.Int32 {
 			out[i].kind = k
 		}
@@ -147,43 +191,110 @@ func setterOf(f reflect.StructField) (setter, error) {
 	return nil, fmt.Errorf("field %s of kind %s is not a state field kind", f.Name, f.Type)
 }
 
-// column streams one column chunk's values across its pages.
+// column streams one column chunk's values across its pages: through a
+// pqfile.Chunk, straight from the chunk's bytes, when the chunk is one it
+// decodes (every chunk this program writes), else through parquet-go's
+// pages.
 type column struct {
 	field
-	pages parquet.Pages
-	page  parquet.Page
-	vr    parquet.ValueReader
-	i64   parquet.Int64Reader // the page's, on the direct path
-	i32   parquet.Int32Reader
+	chunk  pqfile.Chunk
+	direct bool // the open chunk is read through chunk
+	pages  parquet.Pages
+	page   parquet.Page
+	vr     parquet.ValueReader
+	i64    parquet.Int64Reader // the page's, on the direct path of parquet-go's pages
+	i32    parquet.Int32Reader
+	// Slabs of the nullable values read through chunk (see setterOf).
+	slab32  []int32
+	slabStr []string
 }
 
-// openColumns opens every column chunk of rg.
-func openColumns(rg parquet.RowGroup, fields []field) []column {
+// directPath enables the direct decoding of column chunks; the tests turn
+// it off to compare with parquet-go's.
+var directPath = true
+
+// The chunks of a table are read in windows of tableWindow bytes shared
+// among its columns, and of at least columnWindow each: a few reads per
+// chunk of a large row group, one for a small chunk, and a memory bound
+// per open table of about the window and a page per column, as when
+// parquet-go reads page by page.
+const (
+	tableWindow  = 256 << 10
+	columnWindow = 32 << 10
+)
+
+// openColumns opens every column chunk of row group g of pf, whose bytes
+// are read from r, into cols. It counts in chunks how many are read
+// directly and how many through parquet-go.
+func openColumns(pf *parquet.File, r io.ReaderAt, g int, cols []column, chunks *chunkCount) error {
+	rg := pf.RowGroups()[g]
+	md := &pf.Metadata().RowGroups[g]
 	ccs := rg.ColumnChunks()
-	cols := make([]column, len(ccs))
-	for i, cc := range ccs {
-		cols[i] = column{pages: cc.Pages(), field: fields[i]}
+	if len(ccs) != len(cols) || len(md.Columns) != len(cols) {
+		return fmt.Errorf("row group %d has %d columns, the schema %d", g, len(ccs), len(cols))
 	}
-	return cols
+	read := 0
+	for i := range cols {
+		if cols[i].set != nil {
+			read++
+		}
+	}
+	for i := range cols {
+		c := &cols[i]
+		c.direct, c.pages = false, nil
+		if c.set == nil {
+			continue // a column the row type does not have: not read
+		}
+		c.chunk.Window = max(columnWindow, tableWindow/read)
+		cc := &md.Columns[i]
+		if cc.MetaData.NumValues != rg.NumRows() {
+			return fmt.Errorf("row group %d: column %s has %d values in %d rows", g, strings.Join(cc.MetaData.PathInSchema, "."), cc.MetaData.NumValues, rg.NumRows())
+		}
+		if directPath {
+			err := c.chunk.Open(r, cc, c.optional)
+			if err == nil {
+				c.direct = true
+				chunks.direct++
+				continue
+			}
+			if !errors.Is(err, pqfile.ErrChunkUnsupported) {
+				return fmt.Errorf("row group %d: %w", g, err)
+			}
+		}
+		chunks.parquet++
+		c.pages = ccs[i].Pages()
+	}
+	return nil
 }
+
+// chunkCount counts the column chunks a cursor read each way.
+type chunkCount struct{ direct, parquet int }
 
 // scratch holds a batch's values on their way into the rows.
 type scratch struct {
-	vals []parquet.Value
-	i64  []int64
-	i32  []int32
+	vals  []parquet.Value
+	i64   []int64
+	i32   []int32
+	bools []bool
+	strs  []string
+	valid []bool
 }
 
 func newScratch() *scratch {
-	return &scratch{vals: make([]parquet.Value, 1024), i64: make([]int64, 1024), i32: make([]int32, 1024)}
+	return &scratch{vals: make([]parquet.Value, 1024), i64: make([]int64, 1024), i32: make([]int32, 1024),
+		bools: make([]bool, 1024), strs: make([]string, 1024), valid: make([]bool, 1024)}
 }
 
 func closeColumns(cols []column) {
 	for i := range cols {
-		if cols[i].page != nil {
-			parquet.Release(cols[i].page)
+		c := &cols[i]
+		if c.page != nil {
+			parquet.Release(c.page)
 		}
-		cols[i].pages.Close()
+		if c.pages != nil {
+			c.pages.Close()
+		}
+		c.page, c.pages, c.vr, c.i64, c.i32 = nil, nil, nil, nil, nil
 	}
 }
 
@@ -195,6 +306,12 @@ func readBatch[T any](cols []column, rows []T, sc *scratch) error {
 	for ci := range cols {
 		c := &cols[ci]
 		if c.set == nil {
+			continue
+		}
+		if c.direct {
+			if err := c.readDirect(base, size, len(rows), sc); err != nil {
+				return err
+			}
 			continue
 		}
 		got := 0
@@ -258,4 +375,70 @@ func readBatch[T any](cols []column, rows []T, sc *scratch) error {
 		}
 	}
 	return nil
+}
+
+// readDirect stores the next n values of a column read through its chunk
+// into the n rows at base, each size bytes.
+func (c *column) readDirect(base unsafe.Pointer, size uintptr, n int, sc *scratch) error {
+	for got := 0; got < n; {
+		want := min(n-got, len(sc.valid))
+		p := unsafe.Add(base, uintptr(got)*size+c.off)
+		var k int
+		var err error
+		switch c.store {
+		case storeInt64:
+			k, err = c.chunk.ReadInt64s(sc.i64[:want], nil)
+			scatter(p, size, sc.i64[:k])
+		case storeInt32:
+			k, err = c.chunk.ReadInt32s(sc.i32[:want], nil)
+			scatter(p, size, sc.i32[:k])
+		case storeBool:
+			k, err = c.chunk.ReadBooleans(sc.bools[:want], nil)
+			scatter(p, size, sc.bools[:k])
+		case storeString:
+			k, err = c.chunk.ReadStrings(sc.strs[:want], nil)
+			scatter(p, size, sc.strs[:k])
+		case storeInt32Ptr:
+			k, err = c.chunk.ReadInt32s(sc.i32[:want], sc.valid[:want])
+			scatterPtr(p, size, sc.i32[:k], sc.valid[:k], &c.slab32)
+		case storeStringPtr:
+			k, err = c.chunk.ReadStrings(sc.strs[:want], sc.valid[:want])
+			scatterPtr(p, size, sc.strs[:k], sc.valid[:k], &c.slabStr)
+		}
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("column %s ends after %d of %d rows", c.name, got, n)
+		}
+		if err != nil {
+			return err
+		}
+		got += k
+	}
+	return nil
+}
+
+// scatter stores vals into the field at p of consecutive rows size bytes
+// apart.
+func scatter[V any](p unsafe.Pointer, size uintptr, vals []V) {
+	for _, v := range vals {
+		*(*V)(p) = v
+		p = unsafe.Add(p, size)
+	}
+}
+
+// scatterPtr points the nullable field at p of consecutive rows size
+// bytes apart at the valid ones of vals, copied into the column's slab
+// (see setterOf); a null's field is left nil.
+func scatterPtr[V any](p unsafe.Pointer, size uintptr, vals []V, valid []bool, slab *[]V) {
+	for i, v := range vals {
+		if valid[i] {
+			if len(*slab) == 0 {
+				*slab = make([]V, slabValues)
+			}
+			s := *slab
+			s[0] = v
+			*(**V)(p) = &s[0]
+			*slab = s[1:]
+		}
+		p = unsafe.Add(p, size)
+	}
 }

@@ -12,8 +12,25 @@ import (
 )
 
 // TestCursorAcrossPagesAndRowGroups reads tables whose batches straddle
-// page and row-group boundaries, with nulls, and must give back every row.
+// page and row-group boundaries, with nulls, and must give back every row:
+// data pages v1 as this program writes them, read directly, and parquet-go's
+// default pages v2, read through parquet-go.
 func TestCursorAcrossPagesAndRowGroups(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   []parquet.WriterOption
+		direct bool
+	}{
+		{"direct", []parquet.WriterOption{parquet.DataPageVersion(1), parquet.DefaultEncoding(&parquet.Plain), parquet.Compression(&parquet.Snappy)}, true},
+		{"parquet-go", []parquet.WriterOption{parquet.DataPageVersion(2)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testCursorAcross(t, tc.opts, tc.direct)
+		})
+	}
+}
+
+func testCursorAcross(t *testing.T, opts []parquet.WriterOption, direct bool) {
 	dir := t.TempDir()
 	var accounts []AccountRow
 	for i := 0; i < 10007; i++ {
@@ -34,7 +51,7 @@ func TestCursorAcrossPagesAndRowGroups(t *testing.T) {
 		accounts = append(accounts, r)
 	}
 	path := filepath.Join(dir, AccountsFile)
-	if err := parquet.WriteFile(path, accounts, parquet.MaxRowsPerRowGroup(3001), parquet.PageBufferSize(2048)); err != nil {
+	if err := parquet.WriteFile(path, accounts, append(opts, parquet.MaxRowsPerRowGroup(3001), parquet.PageBufferSize(2048))...); err != nil {
 		t.Fatal(err)
 	}
 	c, err := openCursor(dir, AccountsFile, func(r *AccountRow) int64 { return r.AccountID })
@@ -42,8 +59,8 @@ func TestCursorAcrossPagesAndRowGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.close()
-	if len(c.rgs) < 4 {
-		t.Fatalf("%d row groups, want several", len(c.rgs))
+	if len(c.pf.RowGroups()) < 4 {
+		t.Fatalf("%d row groups, want several", len(c.pf.RowGroups()))
 	}
 	got, err := c.take(nil, math.MaxInt64, 0, 0)
 	if err != nil {
@@ -56,6 +73,12 @@ func TestCursorAcrossPagesAndRowGroups(t *testing.T) {
 			}
 		}
 		t.Fatalf("got %d rows, want %d", len(got), len(accounts))
+	}
+	if direct && (c.chunks.parquet != 0 || c.chunks.direct == 0) {
+		t.Errorf("chunks read %+v, want every one read directly", c.chunks)
+	}
+	if !direct && (c.chunks.parquet == 0 || c.chunks.direct != 0) {
+		t.Errorf("chunks read %+v, want every one read through parquet-go", c.chunks)
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/creditrun/creditrun/pipeline/pqfile"
 )
 
 // AccountIDs reads the account ids of the snapshot in dir, in the order
@@ -39,7 +42,24 @@ func AccountIDs(dir string) (ids []int64, err error) {
 	}
 	ids = make([]int64, 0, pf.NumRows())
 	vals := make([]parquet.Value, 4096)
-	for _, rg := range pf.RowGroups() {
+	var chunk pqfile.Chunk
+	for g, rg := range pf.RowGroups() {
+		if int64(len(ids))+rg.NumRows() > int64(cap(ids)) {
+			return nil, fmt.Errorf("%w: %s: row groups hold more rows than the file's %d", ErrBadState, path, cap(ids))
+		}
+		if directPath && !leaf.Node.Optional() {
+			n := len(ids)
+			ids, err = readIDs(&chunk, f, &pf.Metadata().RowGroups[g].Columns[leaf.ColumnIndex], ids)
+			if err == nil && int64(len(ids)-n) != rg.NumRows() {
+				err = fmt.Errorf("row group %d has %d values in %d rows", g, len(ids)-n, rg.NumRows())
+			}
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, pqfile.ErrChunkUnsupported) {
+				return nil, fmt.Errorf("%w: %s: account_id: %w", ErrBadState, path, err)
+			}
+		}
 		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
 		for {
 			p, err := pages.ReadPage()
@@ -73,4 +93,25 @@ func AccountIDs(dir string) (ids []int64, err error) {
 		return nil, fmt.Errorf("%w: %s: account_id has %d values in %d rows", ErrBadState, path, len(ids), pf.NumRows())
 	}
 	return ids, nil
+}
+
+// readIDs appends the values of the INT64 column chunk cc, read directly,
+// to ids, within its capacity.
+func readIDs(c *pqfile.Chunk, r io.ReaderAt, cc *format.ColumnChunk, ids []int64) ([]int64, error) {
+	if err := c.Open(r, cc, false); err != nil {
+		return ids, err
+	}
+	for {
+		n, err := c.ReadInt64s(ids[len(ids):cap(ids)], nil)
+		ids = ids[:len(ids)+n]
+		if errors.Is(err, io.EOF) {
+			return ids, nil
+		}
+		if err != nil {
+			return ids, err
+		}
+		if n == 0 {
+			return ids, fmt.Errorf("%d values left past the file's rows", c.Left())
+		}
+	}
 }

@@ -153,15 +153,16 @@ func describe(dir, name string) (fi FileInfo, err error) {
 	return FileInfo{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: pf.NumRows(), Schema: schemaText(pf.Schema())}, nil
 }
 
-// openParquet opens a Parquet file; a corrupt footer is an error, never a
-// panic.
+// openParquet opens a Parquet file: its footer only (the state is read
+// sequentially, without page indexes or bloom filters). A corrupt footer
+// is an error, never a panic.
 func openParquet(f *os.File, size int64) (pf *parquet.File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("corrupt footer: %v", r)
 		}
 	}()
-	return parquet.OpenFile(f, size)
+	return parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 }
 
 // Verify proves that the snapshot in dir is the one its _state.json

@@ -17,19 +17,20 @@ import (
 // cursor reads one state table in batches of rows, column by column, and
 // lets the reader take the rows of a range of accounts.
 type cursor[T any] struct {
-	name string
-	f    *os.File
-	id   func(*T) int64
-	rgs  []parquet.RowGroup
-	set  []field
-	sc   *scratch
-	next int      // row group to open next
-	cols []column // of the open row group
-	left int64    // rows of the open row group not decoded yet
-	buf  []T
-	i, n int
-	eof  bool
-	rows int64 // in the file
+	name   string
+	f      *os.File
+	id     func(*T) int64
+	pf     *parquet.File
+	sc     *scratch
+	next   int      // row group to open next
+	cols   []column // one per column of the file, reopened for each row group
+	open   bool     // cols hold a row group
+	chunks chunkCount
+	left   int64 // rows of the open row group not decoded yet
+	buf    []T
+	i, n   int
+	eof    bool
+	rows   int64 // in the file
 }
 
 func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) {
@@ -57,7 +58,11 @@ func openCursor[T any](dir, name string, id func(*T) int64) (*cursor[T], error) 
 		f.Close()
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
 	}
-	return &cursor[T]{name: name, f: f, id: id, rgs: pf.RowGroups(), set: set,
+	cols := make([]column, len(set))
+	for i := range cols {
+		cols[i].field = set[i]
+	}
+	return &cursor[T]{name: name, f: f, id: id, pf: pf, cols: cols,
 		sc: newScratch(), buf: make([]T, batchRows), rows: pf.NumRows()}, nil
 }
 
@@ -71,7 +76,7 @@ func openLate[T any](dir, name string, id func(*T) int64) (*cursor[T], error) {
 }
 
 // batchRows is how many rows a cursor decodes at a time.
-const batchRows = 4096
+const batchRows = 1024
 
 // fill makes sure a row is buffered unless the table is exhausted. A
 // corrupt page is an error naming the table, never a panic.
@@ -83,17 +88,21 @@ func (c *cursor[T]) fill() (err error) {
 	}()
 	for c.i == c.n {
 		if c.left == 0 {
-			if c.cols != nil {
+			if c.open {
 				closeColumns(c.cols)
-				c.cols = nil
+				c.open = false
 			}
-			if c.next == len(c.rgs) {
+			if c.next == len(c.pf.RowGroups()) {
 				c.eof = true
 				return nil
 			}
-			rg := c.rgs[c.next]
+			g := c.next
 			c.next++
-			c.cols, c.left = openColumns(rg, c.set), rg.NumRows()
+			c.open = true
+			if err := openColumns(c.pf, c.f, g, c.cols, &c.chunks); err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			c.left = c.pf.RowGroups()[g].NumRows()
 			continue
 		}
 		n := int(min(c.left, batchRows))
@@ -144,7 +153,7 @@ func (c *cursor[T]) close() {
 	if c == nil {
 		return
 	}
-	if c.cols != nil {
+	if c.open {
 		closeColumns(c.cols)
 	}
 	c.f.Close()
