@@ -355,3 +355,292 @@ func TestScoresSameBytesWhateverTheSplit(t *testing.T) {
 		}
 	}
 }
+
+// wideDict is a row whose dictionary column outgrows its dictionary in
+// the first row group.
+type wideDict struct {
+	ID     int64   `parquet:"id"`
+	Reason string  `parquet:"reason,dict"`
+	Code   *string `parquet:"code,optional,dict"`
+}
+
+// A dictionary column whose dictionary outgrows 1 MiB is dictionary
+// encoded up to there and PLAIN to the end of its chunk, and the next row
+// group starts a new dictionary; a file of three row groups reads back
+// as written, by parquet-go's reader and its column index.
+func TestDictionaryFallbackAndRowGroups(t *testing.T) {
+	n := 600_000 // two full row groups and a part
+	rows := make([]wideDict, n)
+	codes := []string{"A1", "B2", "C3"}
+	for i := range rows {
+		rows[i] = wideDict{ID: int64(i), Reason: "reason"}
+		if i < 200_000 {
+			rows[i].Reason = "distinct reason " + strconv.Itoa(i) // 22+ bytes each: 1 MiB after ~40k rows
+		}
+		if i%4 != 0 {
+			rows[i].Code = &codes[i%3]
+		}
+	}
+	path := filepath.Join(t.TempDir(), "wide.parquet")
+	writeInSplits(t, path, rows, []int{4096, 333})
+	md := footer(t, path)
+	if len(md.RowGroups) != 3 || md.RowGroups[0].NumRows != 256<<10 || md.RowGroups[2].NumRows != int64(n-2*(256<<10)) {
+		t.Fatalf("row groups %d, want 3 of 256Ki, 256Ki and the rest", len(md.RowGroups))
+	}
+	pages := func(g, c int) map[format.PageType]map[format.Encoding]int32 {
+		m := map[format.PageType]map[format.Encoding]int32{}
+		for _, s := range md.RowGroups[g].Columns[c].MetaData.EncodingStats {
+			if m[s.PageType] == nil {
+				m[s.PageType] = map[format.Encoding]int32{}
+			}
+			m[s.PageType][s.Encoding] += s.Count
+		}
+		return m
+	}
+	first := pages(0, 1)
+	if first[format.DictionaryPage][format.Plain] != 1 || first[format.DataPage][format.RLEDictionary] == 0 || first[format.DataPage][format.Plain] == 0 {
+		t.Errorf("reason in row group 0: pages %v, want a dictionary, dictionary pages then PLAIN pages", first)
+	}
+	for g := 1; g < 3; g++ {
+		if p := pages(g, 1); p[format.DataPage][format.Plain] != 0 || p[format.DictionaryPage][format.Plain] != 1 {
+			t.Errorf("reason in row group %d: pages %v, want a new dictionary and no PLAIN page", g, p)
+		}
+		if p := pages(g, 2); p[format.DataPage][format.Plain] != 0 {
+			t.Errorf("code in row group %d: pages %v, want dictionary pages only", g, p)
+		}
+	}
+	if md.RowGroups[0].Columns[1].MetaData.DictionaryPageOffset >= md.RowGroups[0].Columns[1].MetaData.DataPageOffset {
+		t.Error("the dictionary page is not before the data pages")
+	}
+	back, err := pqfile.ReadFile[wideDict](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, rows) {
+		t.Fatal("rows read back differ from those written")
+	}
+	// The column and offset indexes bound every page of the ascending IDs
+	// by its first and last rows.
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var start int64
+	for g, rg := range pf.RowGroups() {
+		ci, err := rg.ColumnChunks()[0].ColumnIndex()
+		if err != nil {
+			t.Fatal(err)
+		}
+		oi, err := rg.ColumnChunks()[0].OffsetIndex()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.NumPages() != oi.NumPages() || ci.NumPages() < 2 {
+			t.Fatalf("row group %d: %d pages in the column index, %d in the offset index", g, ci.NumPages(), oi.NumPages())
+		}
+		for p := 0; p < ci.NumPages(); p++ {
+			last := rg.NumRows() - 1
+			if p+1 < oi.NumPages() {
+				last = oi.FirstRowIndex(p+1) - 1
+			}
+			lo, hi := ci.MinValue(p).Int64(), ci.MaxValue(p).Int64()
+			if lo != start+oi.FirstRowIndex(p) || hi != start+last {
+				t.Errorf("row group %d page %d: bounds [%d, %d], want [%d, %d]", g, p, lo, hi, start+oi.FirstRowIndex(p), start+last)
+			}
+		}
+		start += rg.NumRows()
+	}
+}
+
+// A file of no rows is a valid file of the schema with no row group, as
+// parquet-go's writer writes it.
+func TestNoRowsIsAnEmptyFile(t *testing.T) {
+	dir := t.TempDir()
+	got, want := filepath.Join(dir, "got.parquet"), filepath.Join(dir, "want.parquet")
+	if err := pqfile.WriteFile[scoring.ScoreRow](got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := rowWriterFile[scoring.ScoreRow](want, nil); err != nil {
+		t.Fatal(err)
+	}
+	md := footer(t, got)
+	if md.NumRows != 0 || len(md.RowGroups) != 0 {
+		t.Errorf("%d rows in %d row groups, want none", md.NumRows, len(md.RowGroups))
+	}
+	compareSchemas(t, md.Schema, footer(t, want).Schema)
+	rows, err := pqfile.ReadFile[scoring.ScoreRow](got)
+	if err != nil || len(rows) != 0 {
+		t.Errorf("ReadFile = %d rows, %v; want none", len(rows), err)
+	}
+	var a, b bytes.Buffer
+	if err := pqfile.DumpFile(&a, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := pqfile.DumpFile(&b, want); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("Dump = %q, want %q", a.String(), b.String())
+	}
+}
+
+type floats struct {
+	F   float64  `parquet:"f"`
+	G   float32  `parquet:"g"`
+	NaN float64  `parquet:"nan"`
+	P   *float64 `parquet:"p,optional"`
+}
+
+// NaN is never a bound: a column of NaNs and numbers is bounded by its
+// numbers, a column of NaNs only has no bounds (and no column index); a
+// zero bound is -0 below and +0 above; every value reads back bit for
+// bit.
+func TestFloatBounds(t *testing.T) {
+	nan := math.NaN()
+	negZero := math.Copysign(0, -1)
+	rows := []floats{
+		{F: nan, G: float32(nan), NaN: nan},
+		{F: 0, G: 2.5, NaN: nan, P: &negZero},
+		{F: -7.25, G: float32(negZero), NaN: nan},
+		{F: nan, G: -1, NaN: nan, P: &nan},
+	}
+	path := filepath.Join(t.TempDir(), "floats.parquet")
+	if err := pqfile.WriteFile(path, rows); err != nil {
+		t.Fatal(err)
+	}
+	back, err := pqfile.ReadFile[floats](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		if !sameBits(reflect.ValueOf(back[i]), reflect.ValueOf(rows[i])) {
+			t.Errorf("row %d read back as %+v, want %+v", i, back[i], rows[i])
+		}
+	}
+	cols := footer(t, path).RowGroups[0].Columns
+	f64 := func(b []byte) float64 {
+		return math.Float64frombits(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
+	}
+	f32 := func(b []byte) float32 {
+		return math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	}
+	for _, tc := range []struct {
+		col    int
+		lo, hi float64
+	}{
+		{0, -7.25, 0},
+		{1, -1, 2.5},
+		{3, negZero, 0},
+	} {
+		st := cols[tc.col].MetaData.Statistics
+		var lo, hi float64
+		if tc.col == 1 {
+			lo, hi = float64(f32(st.MinValue)), float64(f32(st.MaxValue))
+		} else {
+			lo, hi = f64(st.MinValue), f64(st.MaxValue)
+		}
+		if lo != tc.lo || hi != tc.hi || math.Signbit(hi) {
+			t.Errorf("column %d: bounds [%v, %v], want [%v, %v]", tc.col, lo, hi, tc.lo, tc.hi)
+		}
+	}
+	if st := cols[3].MetaData.Statistics; !math.Signbit(f64(st.MinValue)) || st.NullCount != 2 {
+		t.Errorf("column p: min %v (want -0), %d NULLs (want 2)", f64(st.MinValue), st.NullCount)
+	}
+	if st := cols[2].MetaData.Statistics; st.MinValue != nil || st.MaxValue != nil {
+		t.Errorf("column of NaNs bounded [%x, %x], want no bounds", st.MinValue, st.MaxValue)
+	}
+	if cols[2].ColumnIndexOffset != 0 || cols[0].ColumnIndexOffset == 0 {
+		t.Errorf("column indexes at %d (NaNs) and %d, want none and one", cols[2].ColumnIndexOffset, cols[0].ColumnIndexOffset)
+	}
+}
+
+// sameBits compares two rows field by field, floats by their bits and
+// pointers by what they point at.
+func sameBits(a, b reflect.Value) bool {
+	for i := 0; i < a.NumField(); i++ {
+		x, y := a.Field(i), b.Field(i)
+		if x.Kind() == reflect.Pointer {
+			if x.IsNil() != y.IsNil() {
+				return false
+			}
+			if x.IsNil() {
+				continue
+			}
+			x, y = x.Elem(), y.Elem()
+		}
+		switch x.Kind() {
+		case reflect.Float64:
+			if math.Float64bits(x.Float()) != math.Float64bits(y.Float()) {
+				return false
+			}
+		case reflect.Float32:
+			if math.Float32bits(float32(x.Float())) != math.Float32bits(float32(y.Float())) {
+				return false
+			}
+		default:
+			if !x.Equal(y) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Random rows of every kind, NaNs among them, written in random splits,
+// read back bit for bit, and two splits of the same rows give the same
+// bytes.
+func FuzzWriteRead(f *testing.F) {
+	f.Add([]byte{0})
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add(bytes.Repeat([]byte{7, 200, 13}, 40))
+	f.Add([]byte("a nullable dictionary column of NULLs only"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var seed uint64
+		for _, b := range data {
+			seed = seed*131 + uint64(b)
+		}
+		r := rand.New(rand.NewPCG(seed, uint64(len(data))))
+		rows := randomRows[allKinds](r, r.IntN(1000))
+		for i, b := range data {
+			if len(rows) > 0 && b%5 == 0 {
+				row := &rows[(i*7919)%len(rows)]
+				row.F64, row.DF, row.F32 = math.NaN(), math.Float64frombits(0x7ff8000000000000|uint64(b)), float32(math.NaN())
+			}
+			if len(rows) > 0 && b%11 == 0 {
+				rows[(i*104729)%len(rows)].PDS = nil
+			}
+		}
+		splits := []int{1 + r.IntN(500)}
+		for _, b := range data[:min(len(data), 6)] {
+			splits = append(splits, 1+int(b)*13)
+		}
+		dir := t.TempDir()
+		a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
+		writeInSplits(t, a, rows, splits)
+		writeInSplits(t, b, rows, []int{len(rows) + 1})
+		back, err := pqfile.ReadFile[allKinds](a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(back) != len(rows) {
+			t.Fatalf("%d rows read back, want %d", len(back), len(rows))
+		}
+		for i := range rows {
+			if !sameBits(reflect.ValueOf(back[i]), reflect.ValueOf(rows[i])) {
+				t.Fatalf("row %d read back as %+v, want %+v", i, back[i], rows[i])
+			}
+		}
+		ab, _ := os.ReadFile(a)
+		bb, _ := os.ReadFile(b)
+		if !bytes.Equal(ab, bb) {
+			t.Errorf("writes of %v and of one call: %d and %d bytes, differ", splits, len(ab), len(bb))
+		}
+	})
+}
