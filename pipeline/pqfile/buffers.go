@@ -7,7 +7,7 @@ import (
 
 // blockSize is the size of the blocks a column chunk's compressed pages
 // are kept in until its row group is written.
-const blockSize = 64 << 10
+const blockSize = 32 << 10
 
 // blocks are the free blocks of every writer.
 var blocks = sync.Pool{New: func() any { return new([blockSize]byte) }}
@@ -65,6 +65,4 @@ type pageBuffers struct {
 	idx          []int32
 }
 
-var pageBufferPool = sync.Pool{New: func() any {
-	return &pageBuffers{defs: make([]byte, 0, maxPageRows), values: make([]byte, 0, pageBytes+64)}
-}}
+var pageBufferPool = sync.Pool{New: func() any { return new(pageBuffers) }}
