@@ -153,6 +153,22 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 		defs, vals, idx, nulls := c.defs, c.values, c.idx, c.nulls
 		overflow := false
 		j := i
+		if !optional && !dict { // the common case, in a loop of its own
+			for ; j < i+k; j++ {
+				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
+				if v == v {
+					switch {
+					case !have:
+						lo, hi, have = v, v, true
+					case v < lo:
+						lo = v
+					case v > hi:
+						hi = v
+					}
+				}
+				vals = appendPlain(vals, v)
+			}
+		}
 		for ; j < i+k && !overflow; j++ {
 			p := unsafe.Add(base, uintptr(j)*stride+off)
 			if optional {

@@ -189,6 +189,9 @@ func (w *Writer[T]) Close() error {
 		err = fmt.Errorf("close %s: %w", w.f.Name(), cerr)
 	}
 	w.err = err
+	if err == nil {
+		w.err = fmt.Errorf("write %s: %w", w.f.Name(), os.ErrClosed)
+	}
 	return err
 }
 
