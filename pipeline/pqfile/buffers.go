@@ -5,64 +5,74 @@ import (
 	"sync"
 )
 
-// blockSize is the size of the blocks a column chunk's compressed pages
-// are kept in until its row group is written.
-const blockSize = 32 << 10
+// A column chunk's compressed pages are kept in blocks until its row group
+// is written: the first blockSizes[0] bytes, each next block twice the
+// last up to the largest, so that a small chunk holds little memory and a
+// large one copies nothing as it grows. Blocks are pooled between writers.
+var blockSizes = [...]int{4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10}
 
-// blocks are the free blocks of every writer.
-var blocks = sync.Pool{New: func() any { return new([blockSize]byte) }}
+var blockPools [len(blockSizes)]sync.Pool
 
-// chunkBuffer holds a column chunk's compressed pages in pooled blocks,
-// so that growing it copies nothing and writers reuse each other's
-// memory.
+func getBlock(class int) []byte {
+	if b, ok := blockPools[class].Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, blockSizes[class])
+}
+
+func putBlock(b []byte) {
+	for class, size := range blockSizes {
+		if cap(b) == size {
+			b = b[:size]
+			blockPools[class].Put(&b)
+			return
+		}
+	}
+}
+
+// chunkBuffer holds a column chunk's compressed pages.
 type chunkBuffer struct {
-	blocks []*[blockSize]byte
-	n      int // bytes held
+	blocks [][]byte // full but the last; len is the bytes held
+	n      int
 }
 
 func (b *chunkBuffer) Len() int { return b.n }
 
 func (b *chunkBuffer) Write(p []byte) {
 	for len(p) > 0 {
-		off := b.n % blockSize
-		if off == 0 && b.n/blockSize == len(b.blocks) {
-			b.blocks = append(b.blocks, blocks.Get().(*[blockSize]byte))
+		if len(b.blocks) == 0 || len(b.blocks[len(b.blocks)-1]) == cap(b.blocks[len(b.blocks)-1]) {
+			b.blocks = append(b.blocks, getBlock(min(len(b.blocks), len(blockSizes)-1))[:0])
 		}
-		k := copy(b.blocks[b.n/blockSize][off:], p)
+		last := &b.blocks[len(b.blocks)-1]
+		k := min(len(p), cap(*last)-len(*last))
+		*last = append(*last, p[:k]...)
 		b.n += k
 		p = p[k:]
 	}
 }
 
-// WriteTo writes the bytes held to w and empties the buffer, keeping its
-// blocks.
+// WriteTo writes the bytes held to w and gives the blocks back.
 func (b *chunkBuffer) WriteTo(w io.Writer) (int64, error) {
 	var written int64
-	for i := 0; written < int64(b.n); i++ {
-		k, err := w.Write(b.blocks[i][:min(blockSize, int64(b.n)-written)])
+	for _, blk := range b.blocks {
+		k, err := w.Write(blk)
 		written += int64(k)
 		if err != nil {
 			return written, err
 		}
 	}
-	b.n = 0
+	b.release()
 	return written, nil
 }
 
-// release gives the blocks back to the pool.
+// release gives the blocks back to their pools.
 func (b *chunkBuffer) release() {
 	for i, blk := range b.blocks {
-		blocks.Put(blk)
+		putBlock(blk)
 		b.blocks[i] = nil
 	}
 	b.blocks, b.n = b.blocks[:0], 0
 }
 
-// pageBuffers are a column's buffers for the page being filled, pooled
-// between writers.
-type pageBuffers struct {
-	defs, values []byte
-	idx          []int32
-}
-
-var pageBufferPool = sync.Pool{New: func() any { return new(pageBuffers) }}
+// pageEncoders are the encoders every writer borrows to encode a page.
+var pageEncoders = sync.Pool{New: func() any { return newPageEncoder() }}

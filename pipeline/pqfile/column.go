@@ -19,9 +19,10 @@ const (
 	// pageBytes is the size of values at which a page ends, and
 	// maxPageRows the most rows a page holds (a column of NULLs has no
 	// values): a night writes some 250 columns at once and each holds one
-	// page uncompressed, so these bound the writer's memory.
-	pageBytes   = 64 << 10
-	maxPageRows = 16 << 10
+	// page uncompressed, so these bound the writer's memory; past 32 KiB a
+	// page compresses no better and its header is 0.1% of it.
+	pageBytes   = 32 << 10
+	maxPageRows = 8 << 10
 	// maxDictBytes is the size of a column chunk's dictionary (its values
 	// PLAIN-encoded) past which the rest of the chunk is written PLAIN, as
 	// Arrow and parquet-mr bound theirs.
@@ -69,7 +70,6 @@ type column struct {
 	offsets   format.OffsetIndex
 	unindexed bool   // a page has values but no bounds (only NaNs)
 	seen      []bool // dictionary entries of the page, while flushing it
-	buffers   *pageBuffers
 }
 
 // pageSizes are a chunk's bytes, headers included, before and after
@@ -644,8 +644,19 @@ func (c *column) reset() {
 
 func newColumn(spec columnSpec) *column {
 	c := &column{columnSpec: spec}
-	c.buffers = pageBufferPool.Get().(*pageBuffers)
-	c.defs, c.values, c.idx = c.buffers.defs[:0], c.buffers.values[:0], c.buffers.idx[:0]
+	// The page buffers at the size a page of the column reaches, so that
+	// filling them copies nothing.
+	if spec.optional {
+		c.defs = make([]byte, 0, maxPageRows)
+	}
+	switch {
+	case spec.kind == kindBool:
+		c.values = make([]byte, 0, maxPageRows/8)
+	case spec.dict:
+		c.idx = make([]int32, 0, maxPageRows)
+	default:
+		c.values = make([]byte, 0, pageBytes+8)
+	}
 	switch spec.kind {
 	case kindInt8, kindInt16, kindInt32:
 		c.mergeBounds = mergeFixed[int32]
@@ -670,12 +681,5 @@ func newColumn(spec columnSpec) *column {
 	return c
 }
 
-// release gives the column's buffers back to their pools.
-func (c *column) release() {
-	c.pages.release()
-	if c.buffers != nil {
-		c.buffers.defs, c.buffers.values, c.buffers.idx = c.defs[:0], c.values[:0], c.idx[:0]
-		pageBufferPool.Put(c.buffers)
-		c.buffers = nil
-	}
-}
+// release gives the column's blocks back to their pools.
+func (c *column) release() { c.pages.release() }

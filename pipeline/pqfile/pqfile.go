@@ -79,7 +79,6 @@ type Writer[T any] struct {
 	out     *countWriter
 	layout  *rowLayout
 	columns []*column
-	pe      *pageEncoder
 	// groupRows are the rows of the row group being filled, rows those
 	// of the row groups before it.
 	groupRows int
@@ -100,7 +99,7 @@ func Create[T any](path string) (*Writer[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer[T]{f: f, buf: bufio.NewWriterSize(f, 256<<10), layout: l, pe: newPageEncoder(), createdBy: CreatedBy()}
+	w := &Writer[T]{f: f, buf: bufio.NewWriterSize(f, 64<<10), layout: l, createdBy: CreatedBy()}
 	w.out = &countWriter{w: w.buf}
 	for _, spec := range l.columns {
 		w.columns = append(w.columns, newColumn(spec))
@@ -119,20 +118,22 @@ func (w *Writer[T]) Write(rows []T) error {
 		return w.err
 	}
 	stride := unsafe.Sizeof(*new(T))
+	pe := pageEncoders.Get().(*pageEncoder)
+	defer pageEncoders.Put(pe)
 	for len(rows) > 0 {
 		// A block of rows small enough to stay in the CPU's cache while
 		// each column takes its values from it.
 		n := min(len(rows), maxRowsPerRowGroup-w.groupRows, max(1, blockBytes/int(stride)))
 		base := unsafe.Pointer(unsafe.SliceData(rows))
 		for _, c := range w.columns {
-			if err := c.write(w.pe, base, stride, n); err != nil {
+			if err := c.write(pe, base, stride, n); err != nil {
 				return w.fail("write", err)
 			}
 		}
 		w.groupRows += n
 		rows = rows[n:]
 		if w.groupRows == maxRowsPerRowGroup {
-			if err := w.flushRowGroup(); err != nil {
+			if err := w.flushRowGroup(pe); err != nil {
 				return w.fail("write", err)
 			}
 		}
@@ -147,14 +148,14 @@ func (w *Writer[T]) fail(op string, err error) error {
 
 // flushRowGroup writes the row group being filled, column chunk after
 // column chunk.
-func (w *Writer[T]) flushRowGroup() error {
+func (w *Writer[T]) flushRowGroup(pe *pageEncoder) error {
 	rg := format.RowGroup{NumRows: int64(w.groupRows), FileOffset: w.out.n, Ordinal: int16(len(w.rowGroups))}
 	if len(w.rowGroups) == math.MaxInt16 {
 		return fmt.Errorf("more than %d row groups", math.MaxInt16)
 	}
 	indexes := make([]pageIndex, 0, len(w.columns))
 	for _, c := range w.columns {
-		cc, idx, err := c.writeChunk(w.pe, w.out)
+		cc, idx, err := c.writeChunk(pe, w.out)
 		if err != nil {
 			return err
 		}
@@ -177,7 +178,10 @@ func (w *Writer[T]) Rows() int64 { return w.rows + int64(w.groupRows) }
 func (w *Writer[T]) Close() error {
 	err := w.err
 	if err == nil && w.groupRows > 0 {
-		if err = w.flushRowGroup(); err != nil {
+		pe := pageEncoders.Get().(*pageEncoder)
+		err = w.flushRowGroup(pe)
+		pageEncoders.Put(pe)
+		if err != nil {
 			err = fmt.Errorf("close %s: %w", w.f.Name(), err)
 		}
 	}
