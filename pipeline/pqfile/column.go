@@ -156,16 +156,7 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 		if !optional && !dict { // the common case, in a loop of its own
 			for ; j < i+k; j++ {
 				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
-				if v == v {
-					switch {
-					case !have:
-						lo, hi, have = v, v, true
-					case v < lo:
-						lo = v
-					case v > hi:
-						hi = v
-					}
-				}
+				lo, hi, have = widen(v, lo, hi, have)
 				vals = appendPlain(vals, v)
 			}
 		}
@@ -180,16 +171,7 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 				defs = append(defs, 1)
 			}
 			v := P(*(*G)(p))
-			if v == v { // NaN is never a bound
-				switch {
-				case !have:
-					lo, hi, have = v, v, true
-				case v < lo:
-					lo = v
-				case v > hi:
-					hi = v
-				}
-			}
+			lo, hi, have = widen(v, lo, hi, have)
 			if !dict {
 				vals = appendPlain(vals, v)
 				continue
@@ -222,6 +204,20 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 	return nil
 }
 
+// widen returns the bounds lo and hi (none if not have) widened to v.
+func widen[P physical](v, lo, hi P, have bool) (P, P, bool) {
+	switch {
+	case v != v: // NaN is never a bound
+	case !have:
+		return v, v, true
+	case v < lo:
+		lo = v
+	case v > hi:
+		hi = v
+	}
+	return lo, hi, have
+}
+
 // mergeFixed widens the chunk's bounds to the page's.
 func mergeFixed[P physical](c *column) {
 	if !c.pageHasBounds {
@@ -238,22 +234,38 @@ func mergeFixed[P physical](c *column) {
 	c.hasBounds = true
 }
 
+// value records the definition level of the row at row and returns
+// where its value is, nil for NULL.
+func (c *column) value(row unsafe.Pointer) unsafe.Pointer {
+	p := unsafe.Add(row, c.offset)
+	if !c.optional {
+		return p
+	}
+	if p = *(*unsafe.Pointer)(p); p == nil {
+		c.defs = append(c.defs, 0)
+		c.nulls++
+		return nil
+	}
+	c.defs = append(c.defs, 1)
+	return p
+}
+
+// endRow counts a row in the page and flushes the page if it is full or
+// the dictionary overflowed (the chunk is PLAIN from there).
+func (c *column) endRow(pe *pageEncoder, overflow bool) error {
+	c.pageRows++
+	if !overflow && !c.pageFull() {
+		return nil
+	}
+	c.plain = c.plain || overflow
+	return c.flushPage(pe)
+}
+
 // writeBools appends the column's values of n rows (see writeFixed),
 // bit-packed.
 func writeBools(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
 	for i := range n {
-		p := unsafe.Add(base, uintptr(i)*stride+c.offset)
-		if c.optional {
-			p = *(*unsafe.Pointer)(p)
-		}
-		switch {
-		case p == nil:
-			c.defs = append(c.defs, 0)
-			c.nulls++
-		default:
-			if c.optional {
-				c.defs = append(c.defs, 1)
-			}
+		if p := c.value(unsafe.Add(base, uintptr(i)*stride)); p != nil {
 			if c.bits%8 == 0 {
 				c.values = append(c.values, 0)
 			}
@@ -265,11 +277,8 @@ func writeBools(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr,
 			}
 			c.bits++
 		}
-		c.pageRows++
-		if c.pageFull() {
-			if err := c.flushPage(pe); err != nil {
-				return err
-			}
+		if err := c.endRow(pe, false); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -278,19 +287,8 @@ func writeBools(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr,
 // writeStrings appends the column's values of n rows (see writeFixed).
 func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
 	for i := range n {
-		p := unsafe.Add(base, uintptr(i)*stride+c.offset)
 		overflow := false
-		if c.optional {
-			p = *(*unsafe.Pointer)(p)
-		}
-		switch {
-		case p == nil:
-			c.defs = append(c.defs, 0)
-			c.nulls++
-		default:
-			if c.optional {
-				c.defs = append(c.defs, 1)
-			}
+		if p := c.value(unsafe.Add(base, uintptr(i)*stride)); p != nil {
 			s := *(*string)(p)
 			if len(s) > math.MaxInt32-4 {
 				return fmt.Errorf("%w: column %s: a string of %d bytes", ErrValueTooLarge, c.name, len(s))
@@ -313,12 +311,8 @@ func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintpt
 				c.values = append(c.values, s...)
 			}
 		}
-		c.pageRows++
-		if overflow || c.pageFull() {
-			if err := c.flushPage(pe); err != nil {
-				return err
-			}
-			c.plain = c.plain || overflow
+		if err := c.endRow(pe, overflow); err != nil {
+			return err
 		}
 	}
 	return nil

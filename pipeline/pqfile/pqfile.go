@@ -235,37 +235,37 @@ func (w *Writer[T]) writeFooter() error {
 }
 
 func (w *Writer[T]) writePageIndex() error {
-	proto := &thrift.CompactProtocol{}
 	for g, indexes := range w.indexes {
 		for i, idx := range indexes {
 			if idx.column == nil {
 				continue
 			}
-			b, err := thrift.Marshal(proto, idx.column)
-			if err != nil {
-				return err
-			}
 			cc := &w.rowGroups[g].Columns[i]
-			cc.ColumnIndexOffset, cc.ColumnIndexLength = w.out.n, int32(len(b))
-			if _, err := w.out.Write(b); err != nil {
+			if err := w.writeThrift(idx.column, &cc.ColumnIndexOffset, &cc.ColumnIndexLength); err != nil {
 				return err
 			}
 		}
 	}
 	for g, indexes := range w.indexes {
 		for i := range indexes {
-			b, err := thrift.Marshal(proto, &indexes[i].offset)
-			if err != nil {
-				return err
-			}
 			cc := &w.rowGroups[g].Columns[i]
-			cc.OffsetIndexOffset, cc.OffsetIndexLength = w.out.n, int32(len(b))
-			if _, err := w.out.Write(b); err != nil {
+			if err := w.writeThrift(&indexes[i].offset, &cc.OffsetIndexOffset, &cc.OffsetIndexLength); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// writeThrift writes v in the compact protocol and sets where it is.
+func (w *Writer[T]) writeThrift(v any, offset *int64, length *int32) error {
+	b, err := thrift.Marshal(&thrift.CompactProtocol{}, v)
+	if err != nil {
+		return err
+	}
+	*offset, *length = w.out.n, int32(len(b))
+	_, err = w.out.Write(b)
+	return err
 }
 
 // Abort closes the file without caring for its content (the caller removes

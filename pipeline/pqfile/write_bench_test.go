@@ -71,26 +71,18 @@ func scoreRows(n int) []scoring.ScoreRow {
 // the fsync, which a loaded disk makes long; cpu-ms/op is the encoding's
 // cost.
 func BenchmarkWriteScores(b *testing.B) {
-	rows := scoreRows(100_000)
-	path := filepath.Join(b.TempDir(), "scores.parquet")
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer reportCPU(b, cpuTime())
-	for i := 0; i < b.N; i++ {
+	benchmarkScores(b, func(path string, rows []scoring.ScoreRow) error {
 		w, err := pqfile.Create[scoring.ScoreRow](path)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		for j := 0; j < len(rows); j += 4096 {
 			if err := w.Write(rows[j:min(j+4096, len(rows))]); err != nil {
-				b.Fatal(err)
+				return err
 			}
 		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		return w.Close()
+	})
 }
 
 // BenchmarkWriteScoresRowWriter writes the same table with parquet-go's
@@ -98,13 +90,18 @@ func BenchmarkWriteScores(b *testing.B) {
 // had its own encoder, chunks of 64 rows at a time: the figure
 // BenchmarkWriteScores is measured against.
 func BenchmarkWriteScoresRowWriter(b *testing.B) {
+	benchmarkScores(b, rowWriterFile[scoring.ScoreRow])
+}
+
+// benchmarkScores times write of 100k scores rows to a file.
+func benchmarkScores(b *testing.B, write func(path string, rows []scoring.ScoreRow) error) {
 	rows := scoreRows(100_000)
 	path := filepath.Join(b.TempDir(), "scores.parquet")
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer reportCPU(b, cpuTime())
 	for i := 0; i < b.N; i++ {
-		if err := rowWriterFile(path, rows); err != nil {
+		if err := write(path, rows); err != nil {
 			b.Fatal(err)
 		}
 	}

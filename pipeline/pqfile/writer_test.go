@@ -179,13 +179,16 @@ func firstLines(s string, n int) string {
 }
 
 // footer reads the metadata of the file at path with parquet-go.
-func footer(t *testing.T, path string) *format.FileMetaData {
+func footer(t *testing.T, path string) *format.FileMetaData { return openFile(t, path).Metadata() }
+
+// openFile opens the file at path with parquet-go, until the test ends.
+func openFile(t *testing.T, path string) *parquet.File {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	st, err := f.Stat()
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +197,7 @@ func footer(t *testing.T, path string) *format.FileMetaData {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pf.Metadata()
+	return pf
 }
 
 // writeInSplits writes rows to path in Write calls of the given sizes,
@@ -421,16 +424,7 @@ func TestDictionaryFallbackAndRowGroups(t *testing.T) {
 	}
 	// The column and offset indexes bound every page of the ascending IDs
 	// by its first and last rows.
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openFile(t, path)
 	var start int64
 	for g, rg := range pf.RowGroups() {
 		ci, err := rg.ColumnChunks()[0].ColumnIndex()
