@@ -19,8 +19,9 @@ const (
 	// pageBytes is the size of values at which a page ends, and
 	// maxPageRows the most rows a page holds (a column of NULLs has no
 	// values): a night writes some 250 columns at once and each holds one
-	// page uncompressed, so these bound the writer's memory; past 32 KiB a
-	// page compresses no better and its header is 0.1% of it.
+	// page uncompressed, so these bound the writer's memory (a scores file
+	// is 3% larger than with pages of 64 KiB, 1% larger than parquet-go's
+	// row writer writes it).
 	pageBytes   = 32 << 10
 	maxPageRows = 8 << 10
 	// maxDictBytes is the size of a column chunk's dictionary (its values
