@@ -12,17 +12,18 @@
 // encoding. A chunk whose dictionary outgrows 1 MiB is PLAIN from there to
 // its end, as other writers do. Pages are snappy-compressed and carry no
 // CRC; row groups hold 256Ki rows; each column chunk has its NULL count and
-// bounds. No page index and no bloom filter is written.
+// bounds (NaN is never one), and its pages are in the page index (column
+// and offset indexes). No bloom filter is written.
 //
 // The schema of a row type is the one parquet-go derives from the struct
 // and its tags (names, physical and logical types: DECIMAL, DATE,
 // TIMESTAMP, STRING; repetition), resolved once per type. A Writer copies
 // each row's fields through their offsets into one page buffer per column
-// and encodes a page when it is full, by its own values (16Ki rows or 64
+// and encodes a page when it is full, by its own values (8Ki rows or 32
 // KiB of values), so files are deterministic: the same rows give the same
 // bytes however the caller splits them into Write calls. Only the current
-// row group's compressed pages and one page per column are held in
-// memory. Files are durable (fsynced before close); a file of no rows is a
+// row group's compressed pages, its chunks' dictionaries and one page per
+// column are held in memory. Files are durable (fsynced before close); a file of no rows is a
 // valid file with no row group.
 //
 // A row type is a flat struct of booleans, integers, floats, strings and
