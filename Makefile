@@ -58,13 +58,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZ_POLICY),$(FUZZTIME)) ./policy/
 	$(GO) test -run '^$$' -fuzz '^FuzzClose$$' -fuzztime $(or $(FUZZ_BILLING),$(FUZZTIME)) ./billing/
 	$(GO) test -run '^$$' -fuzz '^FuzzCloseExtreme$$' -fuzztime $(or $(FUZZ_BILLING),$(FUZZTIME)) ./billing/
+	$(GO) test -run '^$$' -fuzz '^FuzzWriteRead$$' -fuzztime $(or $(FUZZ_PQFILE),$(FUZZTIME)) ./pipeline/pqfile/
 
 # CI fuzzes each target for a number of inputs (2 to 15 s each here),
 # not a duration: Go 1.26's fuzz coordinator can fail a target at the end of
 # a -fuzztime duration with "context deadline exceeded" and no crasher
 # (golang/go#75804, fixed in Go 1.27); a count sets no deadline.
 fuzz-ci:
-	$(MAKE) fuzz FUZZ_SOURCE=1000x FUZZ_POLICY=7000x FUZZ_BILLING=50000x
+	$(MAKE) fuzz FUZZ_SOURCE=1000x FUZZ_POLICY=7000x FUZZ_BILLING=50000x FUZZ_PQFILE=200x
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,37 +1,51 @@
-// Package pqfile reads and writes whole Parquet files of Go row structs with
-// parquet-go: the project's own outputs and state, whose schemas it defines
-// by struct tags, and the small JSON files beside them (WriteJSON). Inputs
-// from other writers are read by pipeline/source instead.
+// Package pqfile reads and writes whole Parquet files of Go row structs:
+// the project's own outputs and state, whose schemas it defines by struct
+// tags, and the small JSON files beside them (WriteJSON). Inputs from
+// other writers are read by pipeline/source instead.
 //
-// Files are written for every reader: data pages v1, PLAIN encoding, and
-// dictionary encoding only for the columns whose tag says `dict` (codes,
-// statuses, grades, reasons, kinds, versions: few distinct values), which
-// is what Spark and pyarrow write by default and what Spark's vectorized
-// reader before 3.4, Iceberg's and Velox read; no DELTA_* encoding. They
-// are durable (fsynced before close) and deterministic: the same rows give
-// the same bytes however the caller splits them into Write calls.
+// Files are read with parquet-go and written by the package's own column
+// encoder, for every reader: data pages v1, PLAIN encoding, and dictionary
+// encoding (RLE_DICTIONARY) only for the columns whose tag says `dict`
+// (codes, statuses, grades, reasons, kinds, versions: few distinct values),
+// which is what Spark and pyarrow write by default and what Spark's
+// vectorized reader before 3.4, Iceberg's and Velox read; no DELTA_*
+// encoding. A chunk whose dictionary outgrows 1 MiB is PLAIN from there to
+// its end, as other writers do. Pages are snappy-compressed and carry no
+// CRC; row groups hold 256Ki rows; each column chunk has its NULL count and
+// bounds (NaN is never one), and its pages are in the page index (column
+// and offset indexes). No bloom filter is written.
+//
+// The schema of a row type is the one parquet-go derives from the struct
+// and its tags (names, physical and logical types: DECIMAL, DATE,
+// TIMESTAMP, STRING; repetition), resolved once per type. A Writer copies
+// each row's fields through their offsets into one page buffer per column
+// and encodes a page when it is full, by its own values (8Ki rows or 32
+// KiB of values), so files are deterministic: the same rows give the same
+// bytes however the caller splits them into Write calls. Only the current
+// row group's compressed pages, its chunks' dictionaries and one page per
+// column are held in memory. Files are durable (fsynced before close); a file of no rows is a
+// valid file with no row group.
 //
 // A row type is a flat struct of booleans, integers, floats, strings and
 // pointers to those. A nullable column is a pointer field tagged
 // `optional` (nil is NULL); an `optional` tag on a non-pointer field is
-// refused, as parquet-go's zero-as-null path can write a zero as a value
-// or not depending on how the rows were batched.
+// refused, as a zero would have to be written as a value or as NULL.
 package pqfile
 
 import (
+	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"reflect"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/snappy"
-
-	"github.com/klauspost/compress/s2"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // version is the program version files record in created_by.
@@ -52,124 +66,33 @@ func CreatedBy() string {
 	return "creditrun version " + v
 }
 
-// createdBy sets created_by as the Parquet spec writes it,
-// "<application> version <version>" (parquet-go's own option always
-// appends a build, empty or not).
-type createdBy string
-
-func (c createdBy) ConfigureWriter(cfg *parquet.WriterConfig) { cfg.CreatedBy = string(c) }
-
-// Options every file is written with: data pages v1 and PLAIN unless a
-// column's tag asks for its dictionary; snappy (cheap, and read by every
-// engine); row groups small enough that readers can stream them; and
-// pages of 64 KiB: a night writes some 250 columns at once and the writer
-// holds a page buffer for each, so the page size is part of its memory.
-func writerOptions() []parquet.WriterOption {
-	return []parquet.WriterOption{
-		parquet.DataPageVersion(1),
-		parquet.DefaultEncoding(&parquet.Plain),
-		parquet.Compression(&fastSnappy{}),
-		parquet.MaxRowsPerRowGroup(maxRowsPerRowGroup),
-		parquet.PageBufferSize(64 << 10),
-		createdBy(CreatedBy()),
-	}
-}
-
-// maxRowsPerRowGroup is a multiple of chunkRows, so row groups end where
-// a chunk does.
+// maxRowsPerRowGroup is how many rows a row group holds: small enough
+// that readers can stream them, and the unit Concat copies.
 const maxRowsPerRowGroup = 256 << 10
 
-// chunkRows is how many rows the writer hands parquet-go at a time.
-// parquet-go checks whether a page is full after every 64 rows counted
-// from the start of each Write call, so where pages end depends on how
-// the rows are split into calls; feeding it whole chunks of 64 from the
-// start of the file makes the pages, and so the bytes, depend on the rows
-// alone.
-const chunkRows = 64
-
-// fastSnappy is the SNAPPY codec with the fast block encoder: parquet-go's
-// own goes through klauspost's snappy.Encode, which always takes the
-// slower "better" path. The blocks are standard snappy; any reader decodes
-// them.
-type fastSnappy struct{ snappy.Codec }
-
-func (*fastSnappy) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSnappy(dst, src), nil }
-
-// ErrRowType is a row type this package does not write.
-var ErrRowType = errors.New("not a row type pqfile writes")
-
-// pointerField is a nullable column's field: its offset in the row and
-// the type it points at.
-type pointerField struct {
-	offset uintptr
-	elem   reflect.Type
-}
-
-// rowLayout checks that T is a flat row struct and returns its pointer
-// fields.
-func rowLayout[T any]() ([]pointerField, error) {
-	typ := reflect.TypeFor[T]()
-	if typ.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("%w: %s is not a struct", ErrRowType, typ)
-	}
-	var ptrs []pointerField
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		tag := f.Tag.Get("parquet")
-		if tag == "-" {
-			continue
-		}
-		optional := false
-		for _, opt := range strings.Split(tag, ",")[1:] {
-			optional = optional || opt == "optional"
-		}
-		kind := f.Type.Kind()
-		if kind == reflect.Pointer {
-			if !scalar(f.Type.Elem().Kind()) {
-				return nil, fmt.Errorf("%w: %s.%s points at a %s, not a scalar", ErrRowType, typ, f.Name, f.Type.Elem())
-			}
-			if !optional {
-				return nil, fmt.Errorf("%w: %s.%s is a pointer but its column is not optional", ErrRowType, typ, f.Name)
-			}
-			ptrs = append(ptrs, pointerField{offset: f.Offset, elem: f.Type.Elem()})
-			continue
-		}
-		if !scalar(kind) {
-			return nil, fmt.Errorf("%w: %s.%s is a %s, not a scalar", ErrRowType, typ, f.Name, f.Type)
-		}
-		if optional {
-			return nil, fmt.Errorf("%w: %s.%s is optional but not a pointer (a nullable column is a pointer field, nil for NULL)", ErrRowType, typ, f.Name)
-		}
-	}
-	return ptrs, nil
-}
-
-func scalar(k reflect.Kind) bool {
-	switch k {
-	case reflect.Bool, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int,
-		reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint,
-		reflect.Float32, reflect.Float64, reflect.String:
-		return true
-	}
-	return false
-}
+// blockBytes is the size of the blocks of rows Write transposes at a time.
+const blockBytes = 32 << 10
 
 // Writer streams rows of T into one file.
 type Writer[T any] struct {
-	f    *os.File
-	w    *parquet.GenericWriter[T]
-	rows int64
-	// buf holds the rows of an incomplete chunk, which the caller may
-	// reuse once Write returns: what their pointer fields point at is
-	// copied into slots, one array of chunkRows values per pointer field.
-	buf   []T
-	ptrs  []pointerField
-	slots []unsafe.Pointer
+	f       *os.File
+	buf     *bufio.Writer
+	out     *countWriter
+	layout  *rowLayout
+	columns []*column
+	// groupRows are the rows of the row group being filled, rows those
+	// of the row groups before it.
+	groupRows int
+	rows      int64
+	rowGroups []format.RowGroup
+	indexes   [][]pageIndex // by row group, by column
+	createdBy string
+	err       error // the first error, returned by every later call
 }
 
 // Create creates path and returns a writer for rows of T.
 func Create[T any](path string) (*Writer[T], error) {
-	ptrs, err := rowLayout[T]()
+	l, err := layoutOf[T]()
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -177,10 +100,14 @@ func Create[T any](path string) (*Writer[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer[T]{f: f, w: parquet.NewGenericWriter[T](f, writerOptions()...), ptrs: ptrs,
-		buf: make([]T, 0, chunkRows)}
-	for _, p := range ptrs {
-		w.slots = append(w.slots, reflect.New(reflect.ArrayOf(chunkRows, p.elem)).UnsafePointer())
+	w := &Writer[T]{f: f, buf: bufio.NewWriterSize(f, 64<<10), layout: l, createdBy: CreatedBy()}
+	w.out = &countWriter{w: w.buf}
+	for _, spec := range l.columns {
+		w.columns = append(w.columns, newColumn(spec))
+	}
+	if _, err := w.out.Write(magic); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return w, nil
 }
@@ -188,74 +115,119 @@ func Create[T any](path string) (*Writer[T], error) {
 // Write appends rows. The writer keeps no reference to rows or to what
 // they point at once it returns.
 func (w *Writer[T]) Write(rows []T) error {
+	if w.err != nil {
+		return w.err
+	}
+	stride := unsafe.Sizeof(*new(T))
+	pe := pageEncoders.Get().(*pageEncoder)
+	defer pageEncoders.Put(pe)
 	for len(rows) > 0 {
-		if len(w.buf) == 0 && len(rows) >= chunkRows {
-			n := len(rows) / chunkRows * chunkRows
-			if err := w.flush(rows[:n]); err != nil {
-				return err
+		// A block of rows small enough to stay in the CPU's cache while
+		// each column takes its values from it.
+		n := min(len(rows), maxRowsPerRowGroup-w.groupRows, max(1, blockBytes/int(stride)))
+		base := unsafe.Pointer(unsafe.SliceData(rows))
+		for _, c := range w.columns {
+			if err := c.write(pe, base, stride, n); err != nil {
+				return w.fail("write", err)
 			}
-			rows = rows[n:]
-			continue
 		}
-		k := min(chunkRows-len(w.buf), len(rows))
-		for i := range rows[:k] {
-			w.buf = append(w.buf, rows[i])
-			w.detach(len(w.buf) - 1)
-		}
-		rows = rows[k:]
-		if len(w.buf) == chunkRows {
-			if err := w.flush(w.buf); err != nil {
-				return err
+		w.groupRows += n
+		rows = rows[n:]
+		if w.groupRows == maxRowsPerRowGroup {
+			if err := w.flushRowGroup(pe); err != nil {
+				return w.fail("write", err)
 			}
-			w.buf = w.buf[:0]
 		}
 	}
 	return nil
 }
 
-// detach points the pointer fields of buffered row i at the writer's own
-// copies of their values.
-func (w *Writer[T]) detach(i int) {
-	row := unsafe.Pointer(&w.buf[i])
-	for k, p := range w.ptrs {
-		field := (*unsafe.Pointer)(unsafe.Add(row, p.offset))
-		if *field == nil {
-			continue
-		}
-		slot := unsafe.Add(w.slots[k], uintptr(i)*p.elem.Size())
-		reflect.NewAt(p.elem, slot).Elem().Set(reflect.NewAt(p.elem, *field).Elem())
-		*field = slot
-	}
+func (w *Writer[T]) fail(op string, err error) error {
+	w.err = fmt.Errorf("%s %s: %w", op, w.f.Name(), err)
+	return w.err
 }
 
-func (w *Writer[T]) flush(rows []T) error {
-	n, err := w.w.Write(rows)
-	w.rows += int64(n)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", w.f.Name(), err)
+// flushRowGroup writes the row group being filled, column chunk after
+// column chunk.
+func (w *Writer[T]) flushRowGroup(pe *pageEncoder) error {
+	rg := format.RowGroup{NumRows: int64(w.groupRows), FileOffset: w.out.n, Ordinal: int16(len(w.rowGroups))}
+	if len(w.rowGroups) == math.MaxInt16 {
+		return fmt.Errorf("more than %d row groups", math.MaxInt16)
 	}
+	indexes := make([]pageIndex, 0, len(w.columns))
+	for _, c := range w.columns {
+		cc, idx, err := c.writeChunk(pe, w.out)
+		if err != nil {
+			return err
+		}
+		indexes = append(indexes, idx)
+		rg.TotalByteSize += cc.MetaData.TotalUncompressedSize
+		rg.TotalCompressedSize += cc.MetaData.TotalCompressedSize
+		rg.Columns = append(rg.Columns, cc)
+	}
+	w.rowGroups = append(w.rowGroups, rg)
+	w.indexes = append(w.indexes, indexes)
+	w.rows += int64(w.groupRows)
+	w.groupRows = 0
 	return nil
 }
 
 // Rows returns how many rows were written.
-func (w *Writer[T]) Rows() int64 { return w.rows + int64(len(w.buf)) }
+func (w *Writer[T]) Rows() int64 { return w.rows + int64(w.groupRows) }
 
 // Close flushes the last rows and the footer, fsyncs and closes the file.
 func (w *Writer[T]) Close() error {
-	var err error
-	if len(w.buf) > 0 {
-		err = w.flush(w.buf)
-		clear(w.buf)
-		w.buf = w.buf[:0]
+	err := w.err
+	if err == nil && w.groupRows > 0 {
+		pe := pageEncoders.Get().(*pageEncoder)
+		err = w.flushRowGroup(pe)
+		pageEncoders.Put(pe)
+		if err != nil {
+			err = fmt.Errorf("close %s: %w", w.f.Name(), err)
+		}
 	}
 	if err == nil {
-		err = w.w.Close()
+		err = w.writeFooter()
+	}
+	w.release()
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", w.f.Name(), cerr)
+	}
+	w.err = err
+	if err == nil {
+		w.err = fmt.Errorf("write %s: %w", w.f.Name(), os.ErrClosed)
+	}
+	return err
+}
+
+// writeFooter writes the page index (every chunk's column index, then
+// every chunk's offset index), the file's metadata, its length and the
+// magic, and fsyncs the file.
+func (w *Writer[T]) writeFooter() error {
+	if err := w.writePageIndex(); err != nil {
+		return fmt.Errorf("close %s: %w", w.f.Name(), err)
+	}
+	md := format.FileMetaData{
+		Version:          2,
+		Schema:           w.layout.schema,
+		NumRows:          w.rows,
+		RowGroups:        w.rowGroups,
+		KeyValueMetadata: w.layout.metadata,
+		CreatedBy:        w.createdBy,
+		ColumnOrders:     w.layout.orders,
+	}
+	footer, err := thrift.Marshal(&thrift.CompactProtocol{}, &md)
+	if err == nil {
+		_, err = w.out.Write(binary.LittleEndian.AppendUint32(footer, uint32(len(footer))))
+	}
+	if err == nil {
+		_, err = w.out.Write(magic)
+	}
+	if err == nil {
+		err = w.buf.Flush()
 	}
 	if err == nil {
 		err = w.f.Sync()
-	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", w.f.Name(), err)
@@ -263,12 +235,55 @@ func (w *Writer[T]) Close() error {
 	return nil
 }
 
+func (w *Writer[T]) writePageIndex() error {
+	for g, indexes := range w.indexes {
+		for i, idx := range indexes {
+			if idx.column == nil {
+				continue
+			}
+			cc := &w.rowGroups[g].Columns[i]
+			if err := w.writeThrift(idx.column, &cc.ColumnIndexOffset, &cc.ColumnIndexLength); err != nil {
+				return err
+			}
+		}
+	}
+	for g, indexes := range w.indexes {
+		for i := range indexes {
+			cc := &w.rowGroups[g].Columns[i]
+			if err := w.writeThrift(&indexes[i].offset, &cc.OffsetIndexOffset, &cc.OffsetIndexLength); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeThrift writes v in the compact protocol and sets where it is.
+func (w *Writer[T]) writeThrift(v any, offset *int64, length *int32) error {
+	b, err := thrift.Marshal(&thrift.CompactProtocol{}, v)
+	if err != nil {
+		return err
+	}
+	*offset, *length = w.out.n, int32(len(b))
+	_, err = w.out.Write(b)
+	return err
+}
+
 // Abort closes the file without caring for its content (the caller removes
 // the temporary directory it is in). It is safe on a nil writer.
 func (w *Writer[T]) Abort() {
 	if w != nil {
+		w.release()
 		w.f.Close()
 	}
+}
+
+// release gives the columns' buffers back to their pools.
+func (w *Writer[T]) release() {
+	for _, c := range w.columns {
+		c.release()
+	}
+	w.columns = nil
 }
 
 // WriteFile writes rows to path in one go.

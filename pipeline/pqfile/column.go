@@ -1,0 +1,680 @@
+package pqfile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+const (
+	// pageBytes is the size of values at which a page ends, and
+	// maxPageRows the most rows a page holds (a column of NULLs has no
+	// values): a night writes some 250 columns at once and each holds one
+	// page uncompressed, so these bound the writer's memory (a scores file
+	// is 3% larger than with pages of 64 KiB, 1% larger than parquet-go's
+	// row writer writes it).
+	pageBytes   = 32 << 10
+	maxPageRows = 8 << 10
+	// maxDictBytes is the size of a column chunk's dictionary (its values
+	// PLAIN-encoded) past which the rest of the chunk is written PLAIN, as
+	// Arrow and parquet-mr bound theirs.
+	maxDictBytes = 1 << 20
+)
+
+// column is the encoder of one column: the page being filled, and the
+// pages, dictionary and statistics of the current row group's chunk.
+type column struct {
+	columnSpec
+
+	// The page being filled.
+	defs     []byte  // definition level of every row (optional columns)
+	values   []byte  // values PLAIN-encoded (PLAIN pages)
+	idx      []int32 // dictionary indexes (dictionary pages)
+	pageRows int
+	nulls    int // NULLs in the page
+	bits     int // booleans in values
+
+	// The chunk.
+	fixedDict   map[uint64]int32 // a value's bits → its index
+	stringDict  map[string]int32
+	dictStrings []string // the dictionary's strings, by index
+	dictValues  []byte   // the dictionary, PLAIN-encoded
+	dictLen     int
+	plain       bool        // the dictionary outgrew maxDictBytes: PLAIN to the chunk's end
+	pages       chunkBuffer // the chunk's data pages, headers and snappy bodies
+	numValues   int64
+	nullCount   int64
+	sizes       pageSizes
+	plainPages  int32
+	dictPages   int32
+	// Bounds of the page (plo, phi) and of the chunk (lo, hi): fixed-width
+	// values as their native bytes (the value stored at &lo), strings in
+	// slo and shi, booleans as seen.
+	pageHasBounds, hasBounds bool
+	plo, phi, lo, hi         uint64
+	slo, shi                 string
+	pageFalse, pageTrue      bool
+	anyFalse, anyTrue        bool
+	mergeBounds              func(*column) // widens the chunk's bounds to the page's
+	// The chunk's page index: the column index and the offset index,
+	// its page offsets relative to the first data page.
+	index     format.ColumnIndex
+	offsets   format.OffsetIndex
+	unindexed bool   // a page has values but no bounds (only NaNs)
+	seen      []bool // dictionary entries of the page, while flushing it
+}
+
+// pageSizes are a chunk's bytes, headers included, before and after
+// compression.
+type pageSizes struct{ uncompressed, compressed int64 }
+
+// pageEncoder holds the buffers every column of a file shares to encode
+// a page: its body, the body compressed, and the header.
+type pageEncoder struct {
+	body   []byte
+	z      []byte
+	header bytes.Buffer
+	enc    *thrift.Encoder
+}
+
+func newPageEncoder() *pageEncoder {
+	pe := &pageEncoder{}
+	pe.enc = thrift.NewEncoder((&thrift.CompactProtocol{}).NewWriter(&pe.header))
+	return pe
+}
+
+// encodePage compresses body and returns the page's header and
+// compressed body, valid until the next call.
+func (pe *pageEncoder) encodePage(h *format.PageHeader, body []byte) (header, data []byte, err error) {
+	if len(body) > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("%w: a page of %d bytes", ErrValueTooLarge, len(body))
+	}
+	pe.z = s2.EncodeSnappy(pe.z[:0], body)
+	h.UncompressedPageSize = int32(len(body))
+	h.CompressedPageSize = int32(len(pe.z))
+	pe.header.Reset()
+	if err := pe.enc.Encode(h); err != nil {
+		return nil, nil, err
+	}
+	return pe.header.Bytes(), pe.z, nil
+}
+
+// dictionaryActive reports whether the next values go to the dictionary.
+func (c *column) dictionaryActive() bool { return c.dict && !c.plain }
+
+// pageFull reports whether the page being filled is complete. It depends
+// on the values alone, so pages end at the same rows however the rows
+// were split into Write calls.
+func (c *column) pageFull() bool { return c.pageRows >= maxPageRows || len(c.values) >= pageBytes }
+
+// fixed is the Go types of fixed-width values and their physical types.
+type fixed interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~int | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uint | ~float32 | ~float64
+}
+
+// physical is the Go types of INT32, INT64, FLOAT and DOUBLE values (INT32
+// and INT64 unsigned when the field is, for their ordering).
+type physical interface {
+	int32 | int64 | uint32 | uint64 | float32 | float64
+}
+
+// appendPlain appends v as PLAIN encodes it: little-endian, 4 or 8 bytes.
+func appendPlain[P physical](dst []byte, v P) []byte {
+	if unsafe.Sizeof(v) == 4 {
+		return binary.LittleEndian.AppendUint32(dst, *(*uint32)(unsafe.Pointer(&v)))
+	}
+	return binary.LittleEndian.AppendUint64(dst, *(*uint64)(unsafe.Pointer(&v)))
+}
+
+// rowsLeft is how many more rows of values at most width bytes each the
+// page takes before it can be full: the rows up to then need no check.
+func (c *column) rowsLeft(width int) int {
+	return max(1, min(maxPageRows-c.pageRows, (pageBytes-len(c.values)+width-1)/width))
+}
+
+// writeFixed appends the column's values of n rows, the first at base and
+// each stride bytes after the last, reading each field as a G and writing
+// it as a P.
+func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
+	lo, hi := *(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi))
+	have := c.pageHasBounds
+	optional, off := c.optional, c.offset
+	for i := 0; i < n; {
+		k := min(n-i, c.rowsLeft(int(unsafe.Sizeof(lo))))
+		dict := c.dictionaryActive()
+		defs, vals, idx, nulls := c.defs, c.values, c.idx, c.nulls
+		overflow := false
+		j := i
+		if !optional && !dict { // the common case, in a loop of its own
+			for ; j < i+k; j++ {
+				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
+				lo, hi, have = widen(v, lo, hi, have)
+				vals = appendPlain(vals, v)
+			}
+		}
+		for ; j < i+k && !overflow; j++ {
+			p := unsafe.Add(base, uintptr(j)*stride+off)
+			if optional {
+				if p = *(*unsafe.Pointer)(p); p == nil {
+					defs = append(defs, 0)
+					nulls++
+					continue
+				}
+				defs = append(defs, 1)
+			}
+			v := P(*(*G)(p))
+			lo, hi, have = widen(v, lo, hi, have)
+			if !dict {
+				vals = appendPlain(vals, v)
+				continue
+			}
+			var key uint64
+			*(*P)(unsafe.Pointer(&key)) = v
+			id, ok := c.fixedDict[key]
+			if !ok {
+				id = int32(c.dictLen)
+				c.fixedDict[key] = id
+				c.dictLen++
+				c.dictValues = appendPlain(c.dictValues, v)
+				overflow = len(c.dictValues) > maxDictBytes
+			}
+			idx = append(idx, id)
+		}
+		c.defs, c.values, c.idx, c.nulls = defs, vals, idx, nulls
+		c.pageRows += j - i
+		i = j
+		if overflow || c.pageFull() {
+			*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
+			if err := c.flushPage(pe); err != nil {
+				return err
+			}
+			have = false
+			c.plain = c.plain || overflow
+		}
+	}
+	*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
+	return nil
+}
+
+// widen returns the bounds lo and hi (none if not have) widened to v.
+func widen[P physical](v, lo, hi P, have bool) (P, P, bool) {
+	switch {
+	case v != v: // NaN is never a bound
+	case !have:
+		return v, v, true
+	case v < lo:
+		lo = v
+	case v > hi:
+		hi = v
+	}
+	return lo, hi, have
+}
+
+// mergeFixed widens the chunk's bounds to the page's.
+func mergeFixed[P physical](c *column) {
+	if !c.pageHasBounds {
+		return
+	}
+	plo, phi := *(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi))
+	lo, hi := (*P)(unsafe.Pointer(&c.lo)), (*P)(unsafe.Pointer(&c.hi))
+	if !c.hasBounds || plo < *lo {
+		*lo = plo
+	}
+	if !c.hasBounds || phi > *hi {
+		*hi = phi
+	}
+	c.hasBounds = true
+}
+
+// value records the definition level of the row at row and returns
+// where its value is, nil for NULL.
+func (c *column) value(row unsafe.Pointer) unsafe.Pointer {
+	p := unsafe.Add(row, c.offset)
+	if !c.optional {
+		return p
+	}
+	if p = *(*unsafe.Pointer)(p); p == nil {
+		c.defs = append(c.defs, 0)
+		c.nulls++
+		return nil
+	}
+	c.defs = append(c.defs, 1)
+	return p
+}
+
+// endRow counts a row in the page and flushes the page if it is full or
+// the dictionary overflowed (the chunk is PLAIN from there).
+func (c *column) endRow(pe *pageEncoder, overflow bool) error {
+	c.pageRows++
+	if !overflow && !c.pageFull() {
+		return nil
+	}
+	c.plain = c.plain || overflow
+	return c.flushPage(pe)
+}
+
+// writeBools appends the column's values of n rows (see writeFixed),
+// bit-packed.
+func writeBools(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
+	for i := range n {
+		if p := c.value(unsafe.Add(base, uintptr(i)*stride)); p != nil {
+			if c.bits%8 == 0 {
+				c.values = append(c.values, 0)
+			}
+			if *(*bool)(p) {
+				c.values[len(c.values)-1] |= 1 << (c.bits % 8)
+				c.pageTrue = true
+			} else {
+				c.pageFalse = true
+			}
+			c.bits++
+		}
+		if err := c.endRow(pe, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeStrings appends the column's values of n rows (see writeFixed).
+func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
+	for i := range n {
+		overflow := false
+		if p := c.value(unsafe.Add(base, uintptr(i)*stride)); p != nil {
+			s := *(*string)(p)
+			if len(s) > math.MaxInt32-4 {
+				return fmt.Errorf("%w: column %s: a string of %d bytes", ErrValueTooLarge, c.name, len(s))
+			}
+			if c.dictionaryActive() {
+				id, ok := c.stringDict[s]
+				if !ok {
+					s = strings.Clone(s)
+					id = int32(c.dictLen)
+					c.stringDict[s] = id
+					c.dictStrings = append(c.dictStrings, s)
+					c.dictLen++
+					c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(len(s)))
+					c.dictValues = append(c.dictValues, s...)
+					overflow = len(c.dictValues) > maxDictBytes
+				}
+				c.idx = append(c.idx, id)
+			} else {
+				c.values = binary.LittleEndian.AppendUint32(c.values, uint32(len(s)))
+				c.values = append(c.values, s...)
+			}
+		}
+		if err := c.endRow(pe, overflow); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stringPageBounds returns the bounds of the strings of the page being
+// flushed, pointing into the page or the dictionary.
+func (c *column) stringPageBounds() (lo, hi string, ok bool) {
+	widen := func(v string) {
+		switch {
+		case !ok:
+			lo, hi, ok = v, v, true
+		case v < lo:
+			lo = v
+		case v > hi:
+			hi = v
+		}
+	}
+	if len(c.idx) > 0 {
+		c.seen = append(c.seen[:0], make([]bool, c.dictLen)...)
+		for _, id := range c.idx {
+			if !c.seen[id] {
+				c.seen[id] = true
+				widen(c.dictStrings[id])
+			}
+		}
+		return lo, hi, ok
+	}
+	for b := c.values; len(b) > 0; {
+		n := binary.LittleEndian.Uint32(b)
+		widen(unsafe.String(unsafe.SliceData(b[4:]), n))
+		b = b[4+n:]
+	}
+	return lo, hi, ok
+}
+
+// write appends the column's values of n rows, the first at base and each
+// stride bytes after the last.
+func (c *column) write(pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
+	switch c.kind {
+	case kindBool:
+		return writeBools(c, pe, base, stride, n)
+	case kindInt8:
+		return writeFixed[int8, int32](c, pe, base, stride, n)
+	case kindInt16:
+		return writeFixed[int16, int32](c, pe, base, stride, n)
+	case kindInt32:
+		return writeFixed[int32, int32](c, pe, base, stride, n)
+	case kindInt64:
+		return writeFixed[int64, int64](c, pe, base, stride, n)
+	case kindInt:
+		return writeFixed[int, int64](c, pe, base, stride, n)
+	case kindUint8:
+		return writeFixed[uint8, uint32](c, pe, base, stride, n)
+	case kindUint16:
+		return writeFixed[uint16, uint32](c, pe, base, stride, n)
+	case kindUint32:
+		return writeFixed[uint32, uint32](c, pe, base, stride, n)
+	case kindUint64:
+		return writeFixed[uint64, uint64](c, pe, base, stride, n)
+	case kindUint:
+		return writeFixed[uint, uint64](c, pe, base, stride, n)
+	case kindFloat32:
+		return writeFixed[float32, float32](c, pe, base, stride, n)
+	case kindFloat64:
+		return writeFixed[float64, float64](c, pe, base, stride, n)
+	case kindString:
+		return writeStrings(c, pe, base, stride, n)
+	}
+	return fmt.Errorf("%w: column %s of kind %d", ErrRowType, c.name, c.kind)
+}
+
+// flushPage encodes the page being filled, if it has rows, onto the
+// chunk's pages: data page v1, its definition levels RLE with a 4-byte
+// length, its values PLAIN or, when it has dictionary indexes,
+// RLE_DICTIONARY (their bit width, then RLE/bit-packed). Its NULLs and
+// bounds go to the chunk's statistics and column index, its place to the
+// offset index.
+func (c *column) flushPage(pe *pageEncoder) error {
+	if c.pageRows == 0 {
+		return nil
+	}
+	body := pe.body[:0]
+	if c.optional {
+		body = append(body, 0, 0, 0, 0)
+		body = appendHybrid(body, c.defs, 1)
+		binary.LittleEndian.PutUint32(body, uint32(len(body)-4))
+	}
+	encoding := format.Plain
+	if len(c.idx) > 0 {
+		encoding = format.RLEDictionary
+		width := 1
+		if c.dictLen > 1 {
+			width = bits.Len32(uint32(c.dictLen - 1))
+		}
+		body = append(body, byte(width))
+		body = appendHybrid(body, c.idx, uint(width))
+	} else {
+		body = append(body, c.values...)
+	}
+	pe.body = body
+	h := format.PageHeader{Type: format.DataPage, DataPageHeader: thrift.New(format.DataPageHeader{
+		NumValues:               int32(c.pageRows),
+		Encoding:                encoding,
+		DefinitionLevelEncoding: format.RLE,
+		RepetitionLevelEncoding: format.RLE,
+		Statistics:              format.Statistics{NullCount: int64(c.nulls)},
+	})}
+	header, data, err := pe.encodePage(&h, body)
+	if err != nil {
+		return fmt.Errorf("column %s: %w", c.name, err)
+	}
+	c.indexPage(len(header) + len(data))
+	c.pages.Write(header)
+	c.pages.Write(data)
+	c.sizes.uncompressed += int64(len(header) + len(body))
+	c.sizes.compressed += int64(len(header) + len(data))
+	if encoding == format.Plain {
+		c.plainPages++
+	} else {
+		c.dictPages++
+	}
+	c.numValues += int64(c.pageRows)
+	c.nullCount += int64(c.nulls)
+	c.defs, c.values, c.idx = c.defs[:0], c.values[:0], c.idx[:0]
+	c.pageRows, c.nulls, c.bits = 0, 0, 0
+	c.pageHasBounds, c.pageFalse, c.pageTrue = false, false, false
+	return nil
+}
+
+// indexPage adds the page being flushed, of size bytes with its header,
+// to the page index, and widens the chunk's bounds to its own.
+func (c *column) indexPage(size int) {
+	c.offsets.PageLocations = append(c.offsets.PageLocations, format.PageLocation{
+		Offset: int64(c.pages.Len()), CompressedPageSize: int32(size), FirstRowIndex: c.numValues,
+	})
+	var lo, hi []byte
+	bounded := false
+	switch c.kind {
+	case kindBool:
+		if bounded = c.pageFalse || c.pageTrue; bounded {
+			lo, hi = []byte{boolByte(!c.pageFalse)}, []byte{boolByte(c.pageTrue)}
+			c.anyFalse, c.anyTrue = c.anyFalse || c.pageFalse, c.anyTrue || c.pageTrue
+		}
+	case kindString:
+		var slo, shi string
+		if slo, shi, bounded = c.stringPageBounds(); bounded {
+			lo, hi = []byte(slo), []byte(shi)
+			if !c.hasBounds || slo < c.slo {
+				c.slo = strings.Clone(slo)
+			}
+			if !c.hasBounds || shi > c.shi {
+				c.shi = strings.Clone(shi)
+			}
+			c.hasBounds = true
+		}
+	default:
+		if bounded = c.pageHasBounds; bounded {
+			lo, hi = c.boundBytes(c.plo, c.phi)
+			c.mergeBounds(c)
+		}
+	}
+	nullPage := c.nulls == c.pageRows
+	if !bounded && !nullPage { // only NaNs: no bounds, so no column index
+		c.unindexed = true
+	}
+	if lo == nil {
+		lo, hi = []byte{}, []byte{}
+	}
+	c.index.NullPages = append(c.index.NullPages, nullPage)
+	c.index.MinValues = append(c.index.MinValues, lo)
+	c.index.MaxValues = append(c.index.MaxValues, hi)
+	c.index.NullCounts = append(c.index.NullCounts, int64(c.nulls))
+}
+
+// boundBytes returns the PLAIN encoding of fixed-width bounds held as
+// native bytes, a float zero as -0 when it is the lower bound and +0 when
+// it is the upper, as the format orders them.
+func (c *column) boundBytes(lo, hi uint64) (min, max []byte) {
+	switch c.physical {
+	case format.Float:
+		l, h := *(*float32)(unsafe.Pointer(&lo)), *(*float32)(unsafe.Pointer(&hi))
+		if l == 0 {
+			l = float32(math.Copysign(0, -1))
+		}
+		if h == 0 {
+			h = 0
+		}
+		return appendPlain(nil, l), appendPlain(nil, h)
+	case format.Double:
+		l, h := *(*float64)(unsafe.Pointer(&lo)), *(*float64)(unsafe.Pointer(&hi))
+		if l == 0 {
+			l = math.Copysign(0, -1)
+		}
+		if h == 0 {
+			h = 0
+		}
+		return appendPlain(nil, l), appendPlain(nil, h)
+	case format.Int32:
+		return appendPlain(nil, *(*uint32)(unsafe.Pointer(&lo))), appendPlain(nil, *(*uint32)(unsafe.Pointer(&hi)))
+	}
+	return appendPlain(nil, lo), appendPlain(nil, hi)
+}
+
+// pageIndex is a column chunk's page index; column is nil when the chunk
+// has none.
+type pageIndex struct {
+	column *format.ColumnIndex
+	offset format.OffsetIndex
+}
+
+// writeChunk flushes the last page and writes the chunk to out: the
+// dictionary page if any page uses it, then the data pages. It returns the
+// chunk's metadata and page index, and readies the column for the next
+// row group.
+func (c *column) writeChunk(pe *pageEncoder, out *countWriter) (format.ColumnChunk, pageIndex, error) {
+	if err := c.flushPage(pe); err != nil {
+		return format.ColumnChunk{}, pageIndex{}, err
+	}
+	start := out.n
+	md := format.ColumnMetaData{
+		Type:         c.physical,
+		PathInSchema: []string{c.name},
+		Codec:        format.Snappy,
+		NumValues:    c.numValues,
+		Statistics:   c.statistics(),
+	}
+	sizes := c.sizes
+	if c.dictPages > 0 {
+		h := format.PageHeader{Type: format.DictionaryPage, DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{
+			NumValues: int32(c.dictLen),
+			Encoding:  format.Plain,
+		})}
+		header, data, err := pe.encodePage(&h, c.dictValues)
+		if err != nil {
+			return format.ColumnChunk{}, pageIndex{}, fmt.Errorf("column %s: dictionary: %w", c.name, err)
+		}
+		md.DictionaryPageOffset = start
+		if _, err := out.Write(header); err != nil {
+			return format.ColumnChunk{}, pageIndex{}, err
+		}
+		if _, err := out.Write(data); err != nil {
+			return format.ColumnChunk{}, pageIndex{}, err
+		}
+		sizes.uncompressed += int64(len(header) + len(c.dictValues))
+		sizes.compressed += int64(len(header) + len(data))
+		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1})
+		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPage, Encoding: format.RLEDictionary, Count: c.dictPages})
+		md.Encoding = append(md.Encoding, format.Plain, format.RLEDictionary)
+	}
+	if c.plainPages > 0 {
+		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPage, Encoding: format.Plain, Count: c.plainPages})
+		md.Encoding = append(md.Encoding, format.Plain)
+	}
+	if c.optional {
+		md.Encoding = append(md.Encoding, format.RLE)
+	}
+	slices.Sort(md.Encoding)
+	md.Encoding = slices.Compact(md.Encoding)
+	slices.SortFunc(md.EncodingStats, func(a, b format.PageEncodingStats) int {
+		if a.PageType != b.PageType {
+			return int(a.PageType) - int(b.PageType)
+		}
+		return int(a.Encoding) - int(b.Encoding)
+	})
+	md.DataPageOffset = out.n
+	if _, err := c.pages.WriteTo(out); err != nil {
+		return format.ColumnChunk{}, pageIndex{}, err
+	}
+	md.TotalUncompressedSize, md.TotalCompressedSize = sizes.uncompressed, sizes.compressed
+	idx := pageIndex{offset: c.offsets}
+	for i := range idx.offset.PageLocations {
+		idx.offset.PageLocations[i].Offset += md.DataPageOffset
+	}
+	if !c.unindexed {
+		ci := c.index
+		idx.column = &ci
+	}
+	c.reset()
+	return format.ColumnChunk{FileOffset: start, MetaData: md}, idx, nil
+}
+
+// statistics returns the chunk's statistics: its NULLs, and its bounds
+// by the column's ordering (signed or unsigned integers, floats without
+// NaN, bytes unsigned, false before true), PLAIN-encoded.
+func (c *column) statistics() format.Statistics {
+	st := format.Statistics{NullCount: c.nullCount}
+	switch {
+	case c.kind == kindBool:
+		if c.anyFalse || c.anyTrue {
+			st.MinValue, st.MaxValue = []byte{boolByte(!c.anyFalse)}, []byte{boolByte(c.anyTrue)}
+		}
+	case !c.hasBounds:
+	case c.kind == kindString:
+		st.MinValue, st.MaxValue = append([]byte{}, c.slo...), append([]byte{}, c.shi...)
+	default:
+		st.MinValue, st.MaxValue = c.boundBytes(c.lo, c.hi)
+	}
+	return st
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// reset readies the column for a new chunk, keeping its buffers.
+func (c *column) reset() {
+	clear(c.fixedDict)
+	clear(c.stringDict)
+	c.dictValues = c.dictValues[:0]
+	c.dictLen, c.plain = 0, false
+	c.numValues, c.nullCount, c.sizes = 0, 0, pageSizes{}
+	c.plainPages, c.dictPages = 0, 0
+	c.hasBounds, c.lo, c.hi, c.slo, c.shi, c.anyFalse, c.anyTrue = false, 0, 0, "", "", false, false
+	c.dictStrings = c.dictStrings[:0]
+	c.index = format.ColumnIndex{}
+	c.offsets = format.OffsetIndex{}
+	c.unindexed = false
+}
+
+func newColumn(spec columnSpec) *column {
+	c := &column{columnSpec: spec}
+	// The page buffers at the size a page of the column reaches, so that
+	// filling them copies nothing.
+	if spec.optional {
+		c.defs = make([]byte, 0, maxPageRows)
+	}
+	switch {
+	case spec.kind == kindBool:
+		c.values = make([]byte, 0, maxPageRows/8)
+	case spec.dict:
+		c.idx = make([]int32, 0, maxPageRows)
+	default:
+		c.values = make([]byte, 0, pageBytes+8)
+	}
+	switch spec.kind {
+	case kindInt8, kindInt16, kindInt32:
+		c.mergeBounds = mergeFixed[int32]
+	case kindUint8, kindUint16, kindUint32:
+		c.mergeBounds = mergeFixed[uint32]
+	case kindInt64, kindInt:
+		c.mergeBounds = mergeFixed[int64]
+	case kindUint64, kindUint:
+		c.mergeBounds = mergeFixed[uint64]
+	case kindFloat32:
+		c.mergeBounds = mergeFixed[float32]
+	case kindFloat64:
+		c.mergeBounds = mergeFixed[float64]
+	}
+	if spec.dict {
+		if spec.kind == kindString {
+			c.stringDict = map[string]int32{}
+		} else {
+			c.fixedDict = map[uint64]int32{}
+		}
+	}
+	return c
+}
+
+// release gives the column's blocks back to their pools.
+func (c *column) release() { c.pages.release() }

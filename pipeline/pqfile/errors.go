@@ -1,0 +1,10 @@
+package pqfile
+
+import "errors"
+
+// ErrRowType is a row type this package does not write.
+var ErrRowType = errors.New("not a row type pqfile writes")
+
+// ErrValueTooLarge is a string value longer than a Parquet page can hold
+// (2 GiB).
+var ErrValueTooLarge = errors.New("value too large for a parquet page")
