@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"math/bits"
 	"slices"
@@ -101,6 +102,10 @@ func (pe *pageEncoder) encodePage(h *format.PageHeader, body []byte) (header, da
 	pe.z = s2.EncodeSnappy(pe.z[:0], body)
 	h.UncompressedPageSize = int32(len(body))
 	h.CompressedPageSize = int32(len(pe.z))
+	// The page checksum (CRC-32 of the compressed page, as the format
+	// defines it): a reader that checks it refuses a damaged page instead
+	// of decoding garbage.
+	h.CRC = int32(crc32.ChecksumIEEE(pe.z))
 	pe.header.Reset()
 	if err := pe.enc.Encode(h); err != nil {
 		return nil, nil, err

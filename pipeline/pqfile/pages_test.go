@@ -105,8 +105,8 @@ func TestDecodeHybrid(t *testing.T) {
 	}
 }
 
-// kinds is a row of every column kind Chunk reads.
-type kinds struct {
+// allKinds is a row of every column kind Chunk reads.
+type allKinds struct {
 	ID      int64   `parquet:"id"`
 	Small   int32   `parquet:"small"`
 	Flag    bool    `parquet:"flag"`
@@ -120,8 +120,8 @@ type kinds struct {
 	Empty   *string `parquet:"empty,optional,dict"`
 }
 
-func randomKinds(r *rand.Rand, n int) []kinds {
-	rows := make([]kinds, n)
+func randomKinds(r *rand.Rand, n int) []allKinds {
+	rows := make([]allKinds, n)
 	for i := range rows {
 		k := &rows[i]
 		k.ID, k.Small, k.Flag = r.Int64()-r.Int64(), r.Int32()-r.Int32(), r.IntN(2) == 0
@@ -161,11 +161,11 @@ func randomText(r *rand.Rand, max int) string {
 
 // readColumns reads every column of the file at path through Chunk, in
 // windows of window bytes and reads of random sizes, back into rows.
-func readColumns(t *testing.T, path string, window int, r *rand.Rand) []kinds {
+func readColumns(t *testing.T, path string, window int, r *rand.Rand) []allKinds {
 	t.Helper()
 	f, pf := openFile(t, path)
 	defer f.Close()
-	rows := make([]kinds, pf.NumRows())
+	rows := make([]allKinds, pf.NumRows())
 	c := Chunk{Window: window}
 	at, chunks := 0, 0
 	reads := &countingReader{r: f}
@@ -196,7 +196,7 @@ func (c *countingReader) ReadAt(b []byte, off int64) (int, error) {
 	return c.r.ReadAt(b, off)
 }
 
-func readColumn(t *testing.T, c *Chunk, ci int, rows []kinds, r *rand.Rand) {
+func readColumn(t *testing.T, c *Chunk, ci int, rows []allKinds, r *rand.Rand) {
 	t.Helper()
 	i64, i32, bools, strs := make([]int64, 100), make([]int32, 100), make([]bool, 100), make([]string, 100)
 	valid := make([]bool, 100)
