@@ -387,9 +387,9 @@ func (o *ObjectOut) LastStateBefore(ctx context.Context, day billing.Date) (bill
 }
 
 // FetchPublished fetches into Out every date published on the store from
-// from to to (0: no bound), without their state unless withState: what
-// the report, fit and backtest read, from a local output root.
-func (o *ObjectOut) FetchPublished(ctx context.Context, from, to billing.Date, withState bool) error {
+// from to to (0: no bound), with its state: what fit and backtest read,
+// from a local output root.
+func (o *ObjectOut) FetchPublished(ctx context.Context, from, to billing.Date) error {
 	dates, err := o.Dates(ctx)
 	if err != nil {
 		return err
@@ -398,8 +398,33 @@ func (o *ObjectOut) FetchPublished(ctx context.Context, from, to billing.Date, w
 		if (from != 0 && d.Day < from) || (to != 0 && d.Day > to) {
 			continue
 		}
+		_, err := o.fetch(ctx, partition(d.Day), PartitionDir(o.Out, d.Day), nil)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FetchReport fetches what ReadReport reads of the dates from..to (0: the
+// first and the last published): each date's marker, manifest and daily
+// summary, and the rejects of its last date; not the other tables, whose
+// bytes a report never needs.
+func (o *ObjectOut) FetchReport(ctx context.Context, from, to billing.Date) error {
+	dates, err := o.Dates(ctx)
+	if err != nil || len(dates) == 0 {
+		return err
+	}
+	last := to
+	if last == 0 {
+		last = dates[len(dates)-1].Day
+	}
+	for _, d := range dates {
+		if (from != 0 && d.Day < from) || d.Day > last {
+			continue
+		}
 		_, err := o.fetch(ctx, partition(d.Day), PartitionDir(o.Out, d.Day), func(n string) bool {
-			return withState || !strings.HasPrefix(n, "state/")
+			return always(n) || n == TableDailySummary+".parquet" || (d.Day == last && n == TableRejects+".parquet")
 		})
 		if err != nil {
 			return err

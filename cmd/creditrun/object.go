@@ -164,7 +164,7 @@ func (o *outcomeFlags) fetch(ctx context.Context) error {
 		return nil
 	}
 	o.obj = obj
-	if err := obj.FetchPublished(ctx, 0, 0, true); err != nil {
+	if err := obj.FetchPublished(ctx, 0, 0); err != nil {
 		return err
 	}
 	o.local = obj.Out
@@ -186,7 +186,7 @@ func objectReport(ctx context.Context, out string, from, to billing.Date, path s
 		return "", err
 	}
 	defer obj.Close()
-	if err := obj.FetchPublished(ctx, from, to, false); err != nil {
+	if err := obj.FetchReport(ctx, from, to); err != nil {
 		return "", err
 	}
 	name, data, err := renderReport(obj.Out, out, from, to)

@@ -179,6 +179,22 @@ func TestS3OutChain(t *testing.T) {
 	if st, err := openStore(t, out).Root().Stat(context.Background(), name); err != nil || st.Size < 1000 {
 		t.Errorf("report on the store: %+v %v", st, err)
 	}
+	// It is the report of the same book on disk (it fetches only the
+	// summaries, manifests and the last night's rejects it reads).
+	if code, stderr := creditrun(t, nil, "report", "--out", ref); code != 0 {
+		t.Fatalf("report on disk: exit %d\n%s", code, stderr)
+	}
+	remote, err := openStore(t, out).Root().ReadFile(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := os.ReadFile(filepath.Join(ref, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ReplaceAll(string(remote), out, "OUT") != strings.ReplaceAll(string(local), ref, "OUT") {
+		t.Errorf("the report of the book on the store is not the report of the book on disk")
+	}
 	// backtest reads the book on the store as the book on disk.
 	bt := func(out string) string {
 		t.Helper()
