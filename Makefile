@@ -5,6 +5,7 @@
 #   make fuzz    every fuzz target for FUZZTIME (default 1m); make fuzz-ci, CI's count-based run
 #   make bench   Go benchmarks of every stage (one night of a generated book included)
 #   make bench-scale  the scale scenario: the 1M second night and a 300k book grown 150 days, against DuckDB and the I/O floor (see README)
+#   make bench-year   a year's backfill of 1M accounts (state every 30 days) and its last night
 #   make bench-quick  the same ratios for the second night of a 300k book (a few minutes)
 #   make lint    gofmt, go vet and staticcheck
 #   make build   bin/creditrun
@@ -15,7 +16,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO    ?= demo
 
-.PHONY: build demo test unit interop report-check fuzz fuzz-ci bench bench-scale bench-quick lint clean
+.PHONY: build demo test unit interop report-check fuzz fuzz-ci bench bench-scale bench-year bench-quick lint clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/creditrun
@@ -76,6 +77,11 @@ bench:
 # I/O floor, alternately.
 bench-scale:
 	SIZES=1000000 PEER_SIZE=1000000 BACKFILL_ACCOUNTS=300000 BACKFILL_DAYS=150 bench/scale.sh
+
+# A year's backfill of 1M accounts, the state kept every 30 days, then its
+# last night against DuckDB and the I/O floor (about an hour).
+bench-year:
+	SIZES=1000000 PEER_SIZE=0 BACKFILL_ACCOUNTS=1000000 BACKFILL_DAYS=365 BACKFILL_STATE_EVERY=30 bench/scale.sh
 
 # The two ratios of the second night of a 300k-account book: a check of
 # each change.

@@ -7,7 +7,8 @@
 #      (BenchmarkNight, BenchmarkIOFloor, FLOOR_RUNS iterations): ratios;
 #   3. a backfill of BACKFILL_ACCOUNTS accounts over BACKFILL_DAYS from the
 #      master, in commands of BACKFILL_CHUNK days (BACKFILL_DAYS=0 skips it
-#      and 4; REUSE_BACKFILL=1 keeps the book an earlier run published):
+#      and 4; REUSE_BACKFILL=1 keeps the book an earlier run published;
+#      BACKFILL_STATE_EVERY=N publishes the state every N days):
 #      its rate and peak RSS;
 #   4. its last night again, the book grown (BACKFILL_DAYS of history):
 #      against DuckDB and the I/O floor;
@@ -146,7 +147,11 @@ else
   while [ "$from" -lt "$BACKFILL_DAYS" ]; do
     to=$((from + ${BACKFILL_CHUNK:-30} - 1)); [ "$to" -lt "$BACKFILL_DAYS" ] || to=$((BACKFILL_DAYS - 1))
     state=(); [ "$from" -gt 0 ] || state=(--state "$ev/accounts")
-    read -r wall rss <<<"$(timed "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" --log-level warn)"
+    # BACKFILL_STATE_EVERY=N: each command but the last publishes its
+    # state every N days and on its last (the last keeps every day's, for
+    # the night compared below).
+    every=(); [ -z "${BACKFILL_STATE_EVERY:-}" ] || [ "$to" -ge $((BACKFILL_DAYS - 1)) ] || every=(--state-every "$BACKFILL_STATE_EVERY")
+    read -r wall rss <<<"$(timed "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" "${every[@]}" --log-level warn)"
     read -r sec <<<"$(node -e "const m=require('$out/as_of=$(day "$to")/_manifest.json'); console.log((m.timings_ms.read_events+m.timings_ms.process)/1000)")"
     printf "  %s..%s: %6.1f s (%.2f s/day), peak RSS %d MiB, its last night %.2f s, state %d MiB\n" "$(day "$from")" "$(day "$to")" "$wall" "$(awk -v w="$wall" -v d=$((to - from + 1)) 'BEGIN{print w/d}')" "$rss" "$sec" "$(du -sm "$out/as_of=$(day "$to")/state" | cut -f1)"
     total=$(awk -v a="$total" -v b="$wall" 'BEGIN{print a+b}'); peak=$((rss > peak ? rss : peak))
