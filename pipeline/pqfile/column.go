@@ -25,10 +25,13 @@ const (
 	// row writer writes it).
 	pageBytes   = 32 << 10
 	maxPageRows = 8 << 10
-	// maxDictBytes is the size of a column chunk's dictionary (its values
-	// PLAIN-encoded) past which the rest of the chunk is written PLAIN, as
-	// Arrow and parquet-mr bound theirs.
-	maxDictBytes = 1 << 20
+	// maxDictBytes and maxDictEntries bound a column chunk's dictionary
+	// (its values PLAIN-encoded, and their number): past either the rest
+	// of the chunk is written PLAIN, as Arrow and parquet-mr bound theirs.
+	// The entries bound holds the hash table of a fixed-width column to
+	// 1.5 MiB; at 64Ki entries an index still takes 16 bits or fewer.
+	maxDictBytes   = 1 << 20
+	maxDictEntries = 64 << 10
 )
 
 // column is the encoder of one column: the page being filled, and the
@@ -37,26 +40,35 @@ type column struct {
 	columnSpec
 
 	// The page being filled.
-	defs     []byte  // definition level of every row (optional columns)
-	values   []byte  // values PLAIN-encoded (PLAIN pages)
-	idx      []int32 // dictionary indexes (dictionary pages)
-	pageRows int
-	nulls    int // NULLs in the page
-	bits     int // booleans in values
+	defs       []byte  // definition level of every row (optional columns)
+	values     []byte  // values PLAIN-encoded (PLAIN pages)
+	idx        []int32 // dictionary indexes (dictionary pages)
+	pageRows   int
+	nulls      int // NULLs in the page
+	bits       int // booleans in values
+	plainBytes int // the strings of a dictionary page, as PLAIN would take them
 
 	// The chunk.
-	fixedDict   map[uint64]int32 // a value's bits → its index
+	fixedDict   fixedTable // a fixed-width value's bits → its index
 	stringDict  map[string]int32
 	dictStrings []string // the dictionary's strings, by index
 	dictValues  []byte   // the dictionary, PLAIN-encoded
 	dictLen     int
-	plain       bool        // the dictionary outgrew maxDictBytes: PLAIN to the chunk's end
-	pages       chunkBuffer // the chunk's data pages, headers and snappy bodies
-	numValues   int64
-	nullCount   int64
-	sizes       pageSizes
-	plainPages  int32
-	dictPages   int32
+	// The last value looked up and its index (lastID -1 for none): a run
+	// of equal values is looked up once.
+	lastKey uint64
+	lastStr string
+	lastID  int32
+	// probing: the chunk's first page decides whether the chunk has a
+	// dictionary (see probe); plain: it has none, or it outgrew its
+	// bounds, and the pages are PLAIN to the chunk's end.
+	probing, plain bool
+	pages          chunkBuffer // the chunk's data pages, headers and snappy bodies
+	numValues      int64
+	nullCount      int64
+	sizes          pageSizes
+	plainPages     int32
+	dictPages      int32
 	// Bounds of the page (plo, phi) and of the chunk (lo, hi): fixed-width
 	// values as their native bytes (the value stored at &lo), strings in
 	// slo and shi, booleans as seen.
@@ -113,8 +125,102 @@ func (pe *pageEncoder) encodePage(h *format.PageHeader, body []byte) (header, da
 	return pe.header.Bytes(), pe.z, nil
 }
 
-// dictionaryActive reports whether the next values go to the dictionary.
-func (c *column) dictionaryActive() bool { return c.dict && !c.plain }
+// dictionaryActive reports whether the next values go to the dictionary:
+// every column's but booleans' (bit-packed PLAIN is already a bit each),
+// until the chunk is PLAIN.
+func (c *column) dictionaryActive() bool { return c.kind != kindBool && !c.plain }
+
+// width is the size of a fixed-width value, PLAIN-encoded.
+func (c *column) width() int {
+	if c.physical == format.Int32 || c.physical == format.Float {
+		return 4
+	}
+	return 8
+}
+
+// probeDue reports whether the page being filled, the chunk's first, is
+// as long as a PLAIN page of its values would be: the point at which
+// probe decides.
+func (c *column) probeDue() bool {
+	if c.pageRows >= maxPageRows {
+		return true
+	}
+	if c.kind == kindString {
+		return c.plainBytes >= pageBytes
+	}
+	return (c.pageRows-c.nulls)*c.width() >= pageBytes
+}
+
+// probe decides whether the chunk is dictionary encoded, from its first
+// page, whose values are all in the dictionary so far: when that page's
+// values PLAIN take no more bytes than its dictionary and indexes (a
+// unique key, a measure of continuous values), the page and the rest of
+// the chunk are PLAIN, and the chunk has no dictionary. The decision
+// depends on the values alone.
+func (c *column) probe() {
+	c.probing = false
+	if len(c.idx) == 0 {
+		return
+	}
+	plain := c.plainBytes
+	if c.kind != kindString {
+		plain = len(c.idx) * c.width()
+	}
+	if len(c.dictValues)+(len(c.idx)*indexWidth(c.dictLen)+7)/8 < plain {
+		return
+	}
+	vals := c.values[:0]
+	if c.kind == kindString {
+		for _, id := range c.idx {
+			s := c.dictStrings[id]
+			vals = binary.LittleEndian.AppendUint32(vals, uint32(len(s)))
+			vals = append(vals, s...)
+		}
+	} else {
+		w := c.width()
+		for _, id := range c.idx {
+			vals = append(vals, c.dictValues[int(id)*w:int(id+1)*w]...)
+		}
+	}
+	c.values, c.idx = vals, c.idx[:0]
+	c.clearDictionary()
+	c.plain = true
+}
+
+// indexWidth is the bit width of the indexes of a dictionary of n entries.
+func indexWidth(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return bits.Len32(uint32(n - 1))
+}
+
+// fixedID returns the dictionary index of the fixed-width value whose
+// bits are key, adding it if new, and whether the dictionary outgrew its
+// bounds.
+func (c *column) fixedID(key uint64, width int) (int32, bool) {
+	id, found := c.fixedDict.insert(key, int32(c.dictLen))
+	c.lastKey, c.lastID = key, id
+	if found {
+		return id, false
+	}
+	c.dictLen++
+	if width == 4 {
+		c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(key))
+	} else {
+		c.dictValues = binary.LittleEndian.AppendUint64(c.dictValues, key)
+	}
+	return id, len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
+}
+
+// clearDictionary empties the chunk's dictionary.
+func (c *column) clearDictionary() {
+	c.fixedDict.reset()
+	clear(c.stringDict)
+	c.dictStrings = c.dictStrings[:0]
+	c.dictValues = c.dictValues[:0]
+	c.dictLen, c.lastKey, c.lastStr, c.lastID = 0, 0, "", -1
+}
 
 // pageFull reports whether the page being filled is complete. It depends
 // on the values alone, so pages end at the same rows however the rows
@@ -140,10 +246,11 @@ func appendPlain[P physical](dst []byte, v P) []byte {
 	return binary.LittleEndian.AppendUint64(dst, *(*uint64)(unsafe.Pointer(&v)))
 }
 
-// rowsLeft is how many more rows of values at most width bytes each the
-// page takes before it can be full: the rows up to then need no check.
-func (c *column) rowsLeft(width int) int {
-	return max(1, min(maxPageRows-c.pageRows, (pageBytes-len(c.values)+width-1)/width))
+// rowsLeft is how many more rows of values width bytes each the page,
+// holding filled bytes of them, takes before it can be full (or be
+// probed): the rows up to then need no check.
+func (c *column) rowsLeft(width, filled int) int {
+	return max(1, min(maxPageRows-c.pageRows, (pageBytes-filled+width-1)/width))
 }
 
 // writeFixed appends the column's values of n rows, the first at base and
@@ -153,17 +260,36 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 	lo, hi := *(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi))
 	have := c.pageHasBounds
 	optional, off := c.optional, c.offset
+	width := int(unsafe.Sizeof(lo))
 	for i := 0; i < n; {
-		k := min(n-i, c.rowsLeft(int(unsafe.Sizeof(lo))))
 		dict := c.dictionaryActive()
+		filled := len(c.values)
+		if c.probing {
+			filled = (c.pageRows - c.nulls) * width
+		}
+		k := min(n-i, c.rowsLeft(width, filled))
 		defs, vals, idx, nulls := c.defs, c.values, c.idx, c.nulls
 		overflow := false
 		j := i
-		if !optional && !dict { // the common case, in a loop of its own
+		switch {
+		case !optional && !dict: // the common cases, in loops of their own
 			for ; j < i+k; j++ {
 				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
 				lo, hi, have = widen(v, lo, hi, have)
 				vals = appendPlain(vals, v)
+			}
+		case !optional:
+			lastKey, lastID := c.lastKey, c.lastID
+			for ; j < i+k && !overflow; j++ {
+				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
+				var key uint64
+				*(*P)(unsafe.Pointer(&key)) = v
+				if key != lastKey || lastID < 0 {
+					lo, hi, have = widen(v, lo, hi, have)
+					lastID, overflow = c.fixedID(key, width)
+					lastKey = key
+				}
+				idx = append(idx, lastID)
 			}
 		}
 		for ; j < i+k && !overflow; j++ {
@@ -184,19 +310,18 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 			}
 			var key uint64
 			*(*P)(unsafe.Pointer(&key)) = v
-			id, ok := c.fixedDict[key]
-			if !ok {
-				id = int32(c.dictLen)
-				c.fixedDict[key] = id
-				c.dictLen++
-				c.dictValues = appendPlain(c.dictValues, v)
-				overflow = len(c.dictValues) > maxDictBytes
+			id := c.lastID
+			if key != c.lastKey || id < 0 {
+				id, overflow = c.fixedID(key, width)
 			}
 			idx = append(idx, id)
 		}
 		c.defs, c.values, c.idx, c.nulls = defs, vals, idx, nulls
 		c.pageRows += j - i
 		i = j
+		if c.probing && c.probeDue() {
+			c.probe()
+		}
 		if overflow || c.pageFull() {
 			*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
 			if err := c.flushPage(pe); err != nil {
@@ -260,6 +385,9 @@ func (c *column) value(row unsafe.Pointer) unsafe.Pointer {
 // the dictionary overflowed (the chunk is PLAIN from there).
 func (c *column) endRow(pe *pageEncoder, overflow bool) error {
 	c.pageRows++
+	if c.probing && c.probeDue() {
+		c.probe()
+	}
 	if !overflow && !c.pageFull() {
 		return nil
 	}
@@ -300,16 +428,21 @@ func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintpt
 				return fmt.Errorf("%w: column %s: a string of %d bytes", ErrValueTooLarge, c.name, len(s))
 			}
 			if c.dictionaryActive() {
-				id, ok := c.stringDict[s]
-				if !ok {
-					s = strings.Clone(s)
-					id = int32(c.dictLen)
-					c.stringDict[s] = id
-					c.dictStrings = append(c.dictStrings, s)
-					c.dictLen++
-					c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(len(s)))
-					c.dictValues = append(c.dictValues, s...)
-					overflow = len(c.dictValues) > maxDictBytes
+				c.plainBytes += 4 + len(s)
+				id := c.lastID
+				if id < 0 || s != c.lastStr {
+					var ok bool
+					if id, ok = c.stringDict[s]; !ok {
+						s = strings.Clone(s)
+						id = int32(c.dictLen)
+						c.stringDict[s] = id
+						c.dictStrings = append(c.dictStrings, s)
+						c.dictLen++
+						c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(len(s)))
+						c.dictValues = append(c.dictValues, s...)
+						overflow = len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
+					}
+					c.lastStr, c.lastID = c.dictStrings[id], id
 				}
 				c.idx = append(c.idx, id)
 			} else {
@@ -401,6 +534,9 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	if c.pageRows == 0 {
 		return nil
 	}
+	if c.probing {
+		c.probe()
+	}
 	body := pe.body[:0]
 	if c.optional {
 		body = append(body, 0, 0, 0, 0)
@@ -410,10 +546,7 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	encoding := format.Plain
 	if len(c.idx) > 0 {
 		encoding = format.RLEDictionary
-		width := 1
-		if c.dictLen > 1 {
-			width = bits.Len32(uint32(c.dictLen - 1))
-		}
+		width := indexWidth(c.dictLen)
 		body = append(body, byte(width))
 		body = appendHybrid(body, c.idx, uint(width))
 	} else {
@@ -444,7 +577,7 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	c.numValues += int64(c.pageRows)
 	c.nullCount += int64(c.nulls)
 	c.defs, c.values, c.idx = c.defs[:0], c.values[:0], c.idx[:0]
-	c.pageRows, c.nulls, c.bits = 0, 0, 0
+	c.pageRows, c.nulls, c.bits, c.plainBytes = 0, 0, 0, 0
 	c.pageHasBounds, c.pageFalse, c.pageTrue = false, false, false
 	return nil
 }
@@ -629,32 +762,27 @@ func boolByte(b bool) byte {
 
 // reset readies the column for a new chunk, keeping its buffers.
 func (c *column) reset() {
-	clear(c.fixedDict)
-	clear(c.stringDict)
-	c.dictValues = c.dictValues[:0]
-	c.dictLen, c.plain = 0, false
+	c.clearDictionary()
+	c.plain, c.probing = false, c.kind != kindBool && !c.dict
 	c.numValues, c.nullCount, c.sizes = 0, 0, pageSizes{}
 	c.plainPages, c.dictPages = 0, 0
 	c.hasBounds, c.lo, c.hi, c.slo, c.shi, c.anyFalse, c.anyTrue = false, 0, 0, "", "", false, false
-	c.dictStrings = c.dictStrings[:0]
 	c.index = format.ColumnIndex{}
 	c.offsets = format.OffsetIndex{}
 	c.unindexed = false
 }
 
 func newColumn(spec columnSpec) *column {
-	c := &column{columnSpec: spec}
+	c := &column{columnSpec: spec, lastID: -1, probing: spec.kind != kindBool && !spec.dict}
 	// The page buffers at the size a page of the column reaches, so that
 	// filling them copies nothing.
 	if spec.optional {
 		c.defs = make([]byte, 0, maxPageRows)
 	}
-	switch {
-	case spec.kind == kindBool:
+	if spec.kind == kindBool {
 		c.values = make([]byte, 0, maxPageRows/8)
-	case spec.dict:
+	} else {
 		c.idx = make([]int32, 0, maxPageRows)
-	default:
 		c.values = make([]byte, 0, pageBytes+8)
 	}
 	switch spec.kind {
@@ -671,15 +799,69 @@ func newColumn(spec columnSpec) *column {
 	case kindFloat64:
 		c.mergeBounds = mergeFixed[float64]
 	}
-	if spec.dict {
-		if spec.kind == kindString {
-			c.stringDict = map[string]int32{}
-		} else {
-			c.fixedDict = map[uint64]int32{}
-		}
+	if spec.kind == kindString {
+		c.stringDict = map[string]int32{}
 	}
 	return c
 }
 
 // release gives the column's blocks back to their pools.
 func (c *column) release() { c.pages.release() }
+
+// fixedTable maps the bits of fixed-width values to their dictionary
+// indexes without allocating per value: open addressing with linear
+// probing over a power-of-two number of slots, at most three quarters
+// full, the slot chosen by the high bits of a Fibonacci hash.
+type fixedTable struct {
+	keys  []uint64
+	ids   []int32 // the index + 1; 0 marks an empty slot
+	shift uint    // 64 - log2(len(keys))
+	n     int
+}
+
+// insert returns the index of key, adding it as id if it is not there,
+// and whether it was.
+func (t *fixedTable) insert(key uint64, id int32) (int32, bool) {
+	if 4*(t.n+1) > 3*len(t.keys) {
+		t.grow()
+	}
+	mask := len(t.keys) - 1
+	for i := int((key * 0x9e3779b97f4a7c15) >> t.shift); ; i = (i + 1) & mask {
+		got := t.ids[i]
+		if got == 0 {
+			t.keys[i], t.ids[i] = key, id+1
+			t.n++
+			return id, false
+		}
+		if t.keys[i] == key {
+			return got - 1, true
+		}
+	}
+}
+
+// grow doubles the slots (256 at first) and places the keys again.
+func (t *fixedTable) grow() {
+	keys, ids := t.keys, t.ids
+	size := max(256, 2*len(keys))
+	t.keys, t.ids = make([]uint64, size), make([]int32, size)
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	mask := size - 1
+	for s, id := range ids {
+		if id == 0 {
+			continue
+		}
+		i := int((keys[s] * 0x9e3779b97f4a7c15) >> t.shift)
+		for t.ids[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.keys[i], t.ids[i] = keys[s], id
+	}
+}
+
+// reset empties the table, keeping its slots.
+func (t *fixedTable) reset() {
+	if t.n > 0 {
+		clear(t.ids)
+	}
+	t.n = 0
+}
