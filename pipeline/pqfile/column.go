@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/klauspost/compress/s2"
@@ -49,7 +50,7 @@ type column struct {
 	plainBytes int // the strings of a dictionary page, as PLAIN would take them
 
 	// The chunk.
-	fixedDict   fixedTable // a fixed-width value's bits → its index
+	fixedDict   *fixedTable // a fixed-width value's bits → its index (nil until the first)
 	stringDict  map[string]int32
 	dictStrings []string // the dictionary's strings, by index
 	dictValues  []byte   // the dictionary, PLAIN-encoded
@@ -169,6 +170,7 @@ func (c *column) probe() {
 	if len(c.dictValues)+(len(c.idx)*indexWidth(c.dictLen)+7)/8 < plain {
 		return
 	}
+	c.plainValues()
 	vals := c.values[:0]
 	if c.kind == kindString {
 		for _, id := range c.idx {
@@ -187,6 +189,14 @@ func (c *column) probe() {
 	c.plain = true
 }
 
+// plainValues readies the page buffer of PLAIN values, allocated when a
+// chunk of the column first goes PLAIN.
+func (c *column) plainValues() {
+	if cap(c.values) == 0 {
+		c.values = make([]byte, 0, pageBytes+8)
+	}
+}
+
 // indexWidth is the bit width of the indexes of a dictionary of n entries.
 func indexWidth(n int) int {
 	if n <= 1 {
@@ -199,6 +209,10 @@ func indexWidth(n int) int {
 // bits are key, adding it if new, and whether the dictionary outgrew its
 // bounds.
 func (c *column) fixedID(key uint64, width int) (int32, bool) {
+	if c.fixedDict == nil {
+		c.fixedDict = fixedTables.Get().(*fixedTable)
+		c.dictValues, c.fixedDict.values = c.fixedDict.values[:0], nil
+	}
 	id, found := c.fixedDict.insert(key, int32(c.dictLen))
 	c.lastKey, c.lastID = key, id
 	if found {
@@ -215,7 +229,9 @@ func (c *column) fixedID(key uint64, width int) (int32, bool) {
 
 // clearDictionary empties the chunk's dictionary.
 func (c *column) clearDictionary() {
-	c.fixedDict.reset()
+	if c.fixedDict != nil {
+		c.fixedDict.reset()
+	}
 	clear(c.stringDict)
 	c.dictStrings = c.dictStrings[:0]
 	c.dictValues = c.dictValues[:0]
@@ -328,7 +344,10 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 				return err
 			}
 			have = false
-			c.plain = c.plain || overflow
+			if overflow {
+				c.plain = true
+				c.plainValues()
+			}
 		}
 	}
 	*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
@@ -391,7 +410,10 @@ func (c *column) endRow(pe *pageEncoder, overflow bool) error {
 	if !overflow && !c.pageFull() {
 		return nil
 	}
-	c.plain = c.plain || overflow
+	if overflow {
+		c.plain = true
+		c.plainValues()
+	}
 	return c.flushPage(pe)
 }
 
@@ -783,7 +805,6 @@ func newColumn(spec columnSpec) *column {
 		c.values = make([]byte, 0, maxPageRows/8)
 	} else {
 		c.idx = make([]int32, 0, maxPageRows)
-		c.values = make([]byte, 0, pageBytes+8)
 	}
 	switch spec.kind {
 	case kindInt8, kindInt16, kindInt32:
@@ -806,62 +827,84 @@ func newColumn(spec columnSpec) *column {
 }
 
 // release gives the column's blocks back to their pools.
-func (c *column) release() { c.pages.release() }
+func (c *column) release() {
+	c.pages.release()
+	if c.fixedDict != nil {
+		c.fixedDict.reset()
+		c.fixedDict.values, c.dictValues = c.dictValues[:0], nil
+		fixedTables.Put(c.fixedDict)
+		c.fixedDict = nil
+	}
+}
 
 // fixedTable maps the bits of fixed-width values to their dictionary
 // indexes without allocating per value: open addressing with linear
 // probing over a power-of-two number of slots, at most three quarters
-// full, the slot chosen by the high bits of a Fibonacci hash.
+// full, the slot chosen by the high bits of a Fibonacci hash. A slot is
+// in use when its generation is the table's, so that emptying the table
+// for the next chunk touches no slot; tables are pooled between writers.
 type fixedTable struct {
-	keys  []uint64
-	ids   []int32 // the index + 1; 0 marks an empty slot
-	shift uint    // 64 - log2(len(keys))
+	slots []slot
+	shift uint   // 64 - log2(len(slots))
+	gen   uint32 // the generation of the slots in use, never 0
 	n     int
+	// values is the buffer of the dictionary's values while the table is
+	// in the pool.
+	values []byte
 }
+
+type slot struct {
+	key uint64
+	id  int32
+	gen uint32
+}
+
+var fixedTables = sync.Pool{New: func() any { return &fixedTable{gen: 1} }}
 
 // insert returns the index of key, adding it as id if it is not there,
 // and whether it was.
 func (t *fixedTable) insert(key uint64, id int32) (int32, bool) {
-	if 4*(t.n+1) > 3*len(t.keys) {
+	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow()
 	}
-	mask := len(t.keys) - 1
+	mask := len(t.slots) - 1
 	for i := int((key * 0x9e3779b97f4a7c15) >> t.shift); ; i = (i + 1) & mask {
-		got := t.ids[i]
-		if got == 0 {
-			t.keys[i], t.ids[i] = key, id+1
+		s := &t.slots[i]
+		if s.gen != t.gen {
+			*s = slot{key: key, id: id, gen: t.gen}
 			t.n++
 			return id, false
 		}
-		if t.keys[i] == key {
-			return got - 1, true
+		if s.key == key {
+			return s.id, true
 		}
 	}
 }
 
 // grow doubles the slots (256 at first) and places the keys again.
 func (t *fixedTable) grow() {
-	keys, ids := t.keys, t.ids
-	size := max(256, 2*len(keys))
-	t.keys, t.ids = make([]uint64, size), make([]int32, size)
+	old, gen := t.slots, t.gen
+	size := max(256, 2*len(old))
+	t.slots, t.gen = make([]slot, size), 1
 	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
 	mask := size - 1
-	for s, id := range ids {
-		if id == 0 {
+	for _, s := range old {
+		if s.gen != gen {
 			continue
 		}
-		i := int((keys[s] * 0x9e3779b97f4a7c15) >> t.shift)
-		for t.ids[i] != 0 {
+		i := int((s.key * 0x9e3779b97f4a7c15) >> t.shift)
+		for t.slots[i].gen == t.gen {
 			i = (i + 1) & mask
 		}
-		t.keys[i], t.ids[i] = keys[s], id
+		t.slots[i] = slot{key: s.key, id: s.id, gen: t.gen}
 	}
 }
 
 // reset empties the table, keeping its slots.
 func (t *fixedTable) reset() {
-	if t.n > 0 {
-		clear(t.ids)
-	}
 	t.n = 0
+	if t.gen++; t.gen == 0 { // the generations wrapped: every slot is stale again
+		clear(t.slots)
+		t.gen = 1
+	}
 }
