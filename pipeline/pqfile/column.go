@@ -153,11 +153,13 @@ func (c *column) probeDue() bool {
 }
 
 // probe decides whether the chunk is dictionary encoded, from its first
-// page, whose values are all in the dictionary so far: when that page's
-// values PLAIN take no more bytes than its dictionary and indexes (a
-// unique key, a measure of continuous values), the page and the rest of
-// the chunk are PLAIN, and the chunk has no dictionary. The decision
-// depends on the values alone.
+// page, whose values are all in the dictionary so far: unless its
+// dictionary and indexes take at most half the bytes of its values PLAIN
+// (not so for a unique key or a measure of continuous values), the page
+// and the rest of the chunk are PLAIN, and the chunk has no dictionary. A
+// dictionary that saves less than half costs more CPU in lookups (of a
+// table too large for the cache) than the bytes it saves cost snappy and
+// the disk. The decision depends on the values alone.
 func (c *column) probe() {
 	c.probing = false
 	if len(c.idx) == 0 {
@@ -167,7 +169,7 @@ func (c *column) probe() {
 	if c.kind != kindString {
 		plain = len(c.idx) * c.width()
 	}
-	if len(c.dictValues)+(len(c.idx)*indexWidth(c.dictLen)+7)/8 < plain {
+	if 2*(len(c.dictValues)+(len(c.idx)*indexWidth(c.dictLen)+7)/8) <= plain {
 		return
 	}
 	c.plainValues()
@@ -205,19 +207,11 @@ func indexWidth(n int) int {
 	return bits.Len32(uint32(n - 1))
 }
 
-// fixedID returns the dictionary index of the fixed-width value whose
-// bits are key, adding it if new, and whether the dictionary outgrew its
-// bounds.
+// fixedID adds the fixed-width value whose bits are key, not in the
+// dictionary, to it, and returns its index and whether the dictionary
+// outgrew its bounds.
 func (c *column) fixedID(key uint64, width int) (int32, bool) {
-	if c.fixedDict == nil {
-		c.fixedDict = fixedTables.Get().(*fixedTable)
-		c.dictValues, c.fixedDict.values = c.fixedDict.values[:0], nil
-	}
-	id, found := c.fixedDict.insert(key, int32(c.dictLen))
-	c.lastKey, c.lastID = key, id
-	if found {
-		return id, false
-	}
+	id, _ := c.fixedDict.insert(key, int32(c.dictLen))
 	c.dictLen++
 	if width == 4 {
 		c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(key))
@@ -279,6 +273,10 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 	width := int(unsafe.Sizeof(lo))
 	for i := 0; i < n; {
 		dict := c.dictionaryActive()
+		if dict && c.fixedDict == nil {
+			c.fixedDict = fixedTables.Get().(*fixedTable)
+			c.dictValues, c.fixedDict.values = c.fixedDict.values[:0], nil
+		}
 		filled := len(c.values)
 		if c.probing {
 			filled = (c.pageRows - c.nulls) * width
@@ -302,8 +300,11 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 				*(*P)(unsafe.Pointer(&key)) = v
 				if key != lastKey || lastID < 0 {
 					lo, hi, have = widen(v, lo, hi, have)
-					lastID, overflow = c.fixedID(key, width)
-					lastKey = key
+					var found bool
+					if lastID, found = c.fixedDict.find(key); !found {
+						lastID, overflow = c.fixedID(key, width)
+					}
+					c.lastKey, c.lastID, lastKey = key, lastID, key
 				}
 				idx = append(idx, lastID)
 			}
@@ -328,7 +329,11 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 			*(*P)(unsafe.Pointer(&key)) = v
 			id := c.lastID
 			if key != c.lastKey || id < 0 {
-				id, overflow = c.fixedID(key, width)
+				var found bool
+				if id, found = c.fixedDict.find(key); !found {
+					id, overflow = c.fixedID(key, width)
+				}
+				c.lastKey, c.lastID = key, id
 			}
 			idx = append(idx, id)
 		}
@@ -860,6 +865,21 @@ type slot struct {
 }
 
 var fixedTables = sync.Pool{New: func() any { return &fixedTable{gen: 1} }}
+
+// find returns the index of key, if the table has it.
+func (t *fixedTable) find(key uint64) (int32, bool) {
+	mask := len(t.slots) - 1
+	for i := int((key * 0x9e3779b97f4a7c15) >> t.shift); mask >= 0; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.gen != t.gen {
+			break
+		}
+		if s.key == key {
+			return s.id, true
+		}
+	}
+	return 0, false
+}
 
 // insert returns the index of key, adding it as id if it is not there,
 // and whether it was.
