@@ -48,6 +48,7 @@ type column struct {
 	nulls      int // NULLs in the page
 	bits       int // booleans in values
 	plainBytes int // the strings of a dictionary page, as PLAIN would take them
+	encoded    int // the bytes of values already in idx (fixed-width dictionary pages)
 
 	// The chunk.
 	fixedDict   *fixedTable // a fixed-width value's bits → its index (nil until the first)
@@ -207,10 +208,9 @@ func indexWidth(n int) int {
 	return bits.Len32(uint32(n - 1))
 }
 
-// fixedID adds the fixed-width value whose bits are key, not in the
-// dictionary, to it, and returns its index and whether the dictionary
-// outgrew its bounds.
-func (c *column) fixedID(key uint64, width int) (int32, bool) {
+// addFixed adds the fixed-width value whose bits are key, not in the
+// dictionary, to it, and returns its index.
+func (c *column) addFixed(key uint64, width int) int32 {
 	id, _ := c.fixedDict.insert(key, int32(c.dictLen))
 	c.dictLen++
 	if width == 4 {
@@ -218,7 +218,7 @@ func (c *column) fixedID(key uint64, width int) (int32, bool) {
 	} else {
 		c.dictValues = binary.LittleEndian.AppendUint64(c.dictValues, key)
 	}
-	return id, len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
+	return id
 }
 
 // clearDictionary empties the chunk's dictionary.
@@ -235,7 +235,20 @@ func (c *column) clearDictionary() {
 // pageFull reports whether the page being filled is complete. It depends
 // on the values alone, so pages end at the same rows however the rows
 // were split into Write calls.
-func (c *column) pageFull() bool { return c.pageRows >= maxPageRows || len(c.values) >= pageBytes }
+func (c *column) pageFull() bool {
+	return c.pageRows >= maxPageRows || len(c.values) >= c.pageLimit()
+}
+
+// pageLimit is the size of values at which a page ends: pageBytes for
+// PLAIN values, and for the values of a fixed-width column's dictionary
+// page, held PLAIN until the page is encoded, the bytes of maxPageRows of
+// them (the page ends by its rows).
+func (c *column) pageLimit() int {
+	if c.kind == kindString || c.kind == kindBool || c.plain || c.probing {
+		return pageBytes
+	}
+	return maxPageRows * c.width()
+}
 
 // fixed is the Go types of fixed-width values and their physical types.
 type fixed interface {
@@ -260,7 +273,7 @@ func appendPlain[P physical](dst []byte, v P) []byte {
 // holding filled bytes of them, takes before it can be full (or be
 // probed): the rows up to then need no check.
 func (c *column) rowsLeft(width, filled int) int {
-	return max(1, min(maxPageRows-c.pageRows, (pageBytes-filled+width-1)/width))
+	return max(1, min(maxPageRows-c.pageRows, (c.pageLimit()-filled+width-1)/width))
 }
 
 // writeFixed appends the column's values of n rows, the first at base and
@@ -272,91 +285,86 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 	optional, off := c.optional, c.offset
 	width := int(unsafe.Sizeof(lo))
 	for i := 0; i < n; {
-		dict := c.dictionaryActive()
-		if dict && c.fixedDict == nil {
-			c.fixedDict = fixedTables.Get().(*fixedTable)
-			c.dictValues, c.fixedDict.values = c.fixedDict.values[:0], nil
-		}
-		filled := len(c.values)
-		if c.probing {
-			filled = (c.pageRows - c.nulls) * width
-		}
-		k := min(n-i, c.rowsLeft(width, filled))
-		defs, vals, idx, nulls := c.defs, c.values, c.idx, c.nulls
-		overflow := false
+		k := min(n-i, c.rowsLeft(width, len(c.values)))
+		defs, vals, nulls := c.defs, c.values, c.nulls
 		j := i
-		switch {
-		case !optional && !dict: // the common cases, in loops of their own
+		if !optional { // the common case, in a loop of its own
 			for ; j < i+k; j++ {
 				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
 				lo, hi, have = widen(v, lo, hi, have)
 				vals = appendPlain(vals, v)
 			}
-		case !optional:
-			lastKey, lastID := c.lastKey, c.lastID
-			for ; j < i+k && !overflow; j++ {
-				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
-				var key uint64
-				*(*P)(unsafe.Pointer(&key)) = v
-				if key != lastKey || lastID < 0 {
-					lo, hi, have = widen(v, lo, hi, have)
-					var found bool
-					if lastID, found = c.fixedDict.find(key); !found {
-						lastID, overflow = c.fixedID(key, width)
-					}
-					c.lastKey, c.lastID, lastKey = key, lastID, key
-				}
-				idx = append(idx, lastID)
-			}
 		}
-		for ; j < i+k && !overflow; j++ {
-			p := unsafe.Add(base, uintptr(j)*stride+off)
-			if optional {
-				if p = *(*unsafe.Pointer)(p); p == nil {
-					defs = append(defs, 0)
-					nulls++
-					continue
-				}
-				defs = append(defs, 1)
-			}
-			v := P(*(*G)(p))
-			lo, hi, have = widen(v, lo, hi, have)
-			if !dict {
-				vals = appendPlain(vals, v)
+		for ; j < i+k; j++ {
+			p := *(*unsafe.Pointer)(unsafe.Add(base, uintptr(j)*stride+off))
+			if p == nil {
+				defs = append(defs, 0)
+				nulls++
 				continue
 			}
-			var key uint64
-			*(*P)(unsafe.Pointer(&key)) = v
-			id := c.lastID
-			if key != c.lastKey || id < 0 {
-				var found bool
-				if id, found = c.fixedDict.find(key); !found {
-					id, overflow = c.fixedID(key, width)
-				}
-				c.lastKey, c.lastID = key, id
-			}
-			idx = append(idx, id)
+			defs = append(defs, 1)
+			v := P(*(*G)(p))
+			lo, hi, have = widen(v, lo, hi, have)
+			vals = appendPlain(vals, v)
 		}
-		c.defs, c.values, c.idx, c.nulls = defs, vals, idx, nulls
+		c.defs, c.values, c.nulls = defs, vals, nulls
 		c.pageRows += j - i
 		i = j
 		if c.probing && c.probeDue() {
+			c.encodeFixed()
 			c.probe()
 		}
-		if overflow || c.pageFull() {
+		if c.pageFull() {
 			*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
 			if err := c.flushPage(pe); err != nil {
 				return err
 			}
 			have = false
-			if overflow {
-				c.plain = true
-				c.plainValues()
-			}
 		}
 	}
 	*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
 	return nil
+}
+
+// encodeFixed looks the page's values not yet in the dictionary's indexes
+// up, in one pass over the page after it is filled. It reports whether
+// the dictionary outgrew its bounds: the page keeps it, and the pages
+// after it are PLAIN.
+func (c *column) encodeFixed() bool {
+	if c.fixedDict == nil {
+		c.fixedDict = fixedTables.Get().(*fixedTable)
+		c.dictValues, c.fixedDict.values = c.fixedDict.values[:0], nil
+	}
+	vals, idx := c.values[c.encoded:], c.idx
+	lastKey, lastID := c.lastKey, c.lastID
+	t := c.fixedDict
+	if c.width() == 4 {
+		for ; len(vals) >= 4; vals = vals[4:] {
+			key := uint64(binary.LittleEndian.Uint32(vals))
+			if key != lastKey || lastID < 0 {
+				var found bool
+				if lastID, found = t.find(key); !found {
+					lastID = c.addFixed(key, 4)
+				}
+				lastKey = key
+			}
+			idx = append(idx, lastID)
+		}
+	} else {
+		for ; len(vals) >= 8; vals = vals[8:] {
+			key := binary.LittleEndian.Uint64(vals)
+			if key != lastKey || lastID < 0 {
+				var found bool
+				if lastID, found = t.find(key); !found {
+					lastID = c.addFixed(key, 8)
+				}
+				lastKey = key
+			}
+			idx = append(idx, lastID)
+		}
+	}
+	c.lastKey, c.lastID, c.idx, c.encoded = lastKey, lastID, idx, len(c.values)
+	return len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
 }
 
 // widen returns the bounds lo and hi (none if not have) widened to v.
@@ -561,6 +569,10 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	if c.pageRows == 0 {
 		return nil
 	}
+	overflow := false
+	if c.kind != kindString && c.kind != kindBool && !c.plain {
+		overflow = c.encodeFixed()
+	}
 	if c.probing {
 		c.probe()
 	}
@@ -604,7 +616,10 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	c.numValues += int64(c.pageRows)
 	c.nullCount += int64(c.nulls)
 	c.defs, c.values, c.idx = c.defs[:0], c.values[:0], c.idx[:0]
-	c.pageRows, c.nulls, c.bits, c.plainBytes = 0, 0, 0, 0
+	c.pageRows, c.nulls, c.bits, c.plainBytes, c.encoded = 0, 0, 0, 0, 0
+	if overflow {
+		c.plain = true
+	}
 	c.pageHasBounds, c.pageFalse, c.pageTrue = false, false, false
 	return nil
 }
@@ -806,10 +821,14 @@ func newColumn(spec columnSpec) *column {
 	if spec.optional {
 		c.defs = make([]byte, 0, maxPageRows)
 	}
-	if spec.kind == kindBool {
+	switch spec.kind {
+	case kindBool:
 		c.values = make([]byte, 0, maxPageRows/8)
-	} else {
+	case kindString:
 		c.idx = make([]int32, 0, maxPageRows)
+	default:
+		c.idx = make([]int32, 0, maxPageRows)
+		c.values = make([]byte, 0, maxPageRows*c.width())
 	}
 	switch spec.kind {
 	case kindInt8, kindInt16, kindInt32:
