@@ -42,7 +42,7 @@ type column struct {
 
 	// The page being filled.
 	defs       []byte  // definition level of every row (optional columns)
-	values     []byte  // values PLAIN-encoded (PLAIN pages)
+	values     []byte  // values PLAIN-encoded (PLAIN pages, and fixed-width ones until their page is encoded)
 	idx        []int32 // dictionary indexes (dictionary pages)
 	pageRows   int
 	nulls      int // NULLs in the page
