@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/klauspost/compress/s2"
@@ -25,10 +26,13 @@ const (
 	// row writer writes it).
 	pageBytes   = 32 << 10
 	maxPageRows = 8 << 10
-	// maxDictBytes is the size of a column chunk's dictionary (its values
-	// PLAIN-encoded) past which the rest of the chunk is written PLAIN, as
-	// Arrow and parquet-mr bound theirs.
-	maxDictBytes = 1 << 20
+	// maxDictBytes and maxDictEntries bound a column chunk's dictionary
+	// (its values PLAIN-encoded, and their number): past either the rest
+	// of the chunk is written PLAIN, as Arrow and parquet-mr bound theirs.
+	// The entries bound holds the hash table of a fixed-width column to
+	// 1.5 MiB; at 64Ki entries an index still takes 16 bits or fewer.
+	maxDictBytes   = 1 << 20
+	maxDictEntries = 64 << 10
 )
 
 // column is the encoder of one column: the page being filled, and the
@@ -37,26 +41,36 @@ type column struct {
 	columnSpec
 
 	// The page being filled.
-	defs     []byte  // definition level of every row (optional columns)
-	values   []byte  // values PLAIN-encoded (PLAIN pages)
-	idx      []int32 // dictionary indexes (dictionary pages)
-	pageRows int
-	nulls    int // NULLs in the page
-	bits     int // booleans in values
+	defs       []byte  // definition level of every row (optional columns)
+	values     []byte  // values PLAIN-encoded (PLAIN pages, and fixed-width ones until their page is encoded)
+	idx        []int32 // dictionary indexes (dictionary pages)
+	pageRows   int
+	nulls      int // NULLs in the page
+	bits       int // booleans in values
+	plainBytes int // the strings of a dictionary page, as PLAIN would take them
+	encoded    int // the bytes of values already in idx (fixed-width dictionary pages)
 
 	// The chunk.
-	fixedDict   map[uint64]int32 // a value's bits → its index
+	fixedDict   *fixedTable // a fixed-width value's bits → its index (nil until the first)
 	stringDict  map[string]int32
 	dictStrings []string // the dictionary's strings, by index
 	dictValues  []byte   // the dictionary, PLAIN-encoded
 	dictLen     int
-	plain       bool        // the dictionary outgrew maxDictBytes: PLAIN to the chunk's end
-	pages       chunkBuffer // the chunk's data pages, headers and snappy bodies
-	numValues   int64
-	nullCount   int64
-	sizes       pageSizes
-	plainPages  int32
-	dictPages   int32
+	// The last value looked up and its index (lastID -1 for none): a run
+	// of equal values is looked up once.
+	lastKey uint64
+	lastStr string
+	lastID  int32
+	// probing: the chunk's first page decides whether the chunk has a
+	// dictionary (see probe); plain: it has none, or it outgrew its
+	// bounds, and the pages are PLAIN to the chunk's end.
+	probing, plain bool
+	pages          chunkBuffer // the chunk's data pages, headers and snappy bodies
+	numValues      int64
+	nullCount      int64
+	sizes          pageSizes
+	plainPages     int32
+	dictPages      int32
 	// Bounds of the page (plo, phi) and of the chunk (lo, hi): fixed-width
 	// values as their native bytes (the value stored at &lo), strings in
 	// slo and shi, booleans as seen.
@@ -113,13 +127,128 @@ func (pe *pageEncoder) encodePage(h *format.PageHeader, body []byte) (header, da
 	return pe.header.Bytes(), pe.z, nil
 }
 
-// dictionaryActive reports whether the next values go to the dictionary.
-func (c *column) dictionaryActive() bool { return c.dict && !c.plain }
+// dictionaryActive reports whether the next values go to the dictionary:
+// every column's but booleans' (bit-packed PLAIN is already a bit each),
+// until the chunk is PLAIN.
+func (c *column) dictionaryActive() bool { return c.kind != kindBool && !c.plain }
+
+// width is the size of a fixed-width value, PLAIN-encoded.
+func (c *column) width() int {
+	if c.physical == format.Int32 || c.physical == format.Float {
+		return 4
+	}
+	return 8
+}
+
+// probeDue reports whether the page being filled, the chunk's first, is
+// as long as a PLAIN page of its values would be: the point at which
+// probe decides.
+func (c *column) probeDue() bool {
+	if c.pageRows >= maxPageRows {
+		return true
+	}
+	if c.kind == kindString {
+		return c.plainBytes >= pageBytes
+	}
+	return (c.pageRows-c.nulls)*c.width() >= pageBytes
+}
+
+// probe decides whether the chunk is dictionary encoded, from its first
+// page, whose values are all in the dictionary so far: unless its
+// dictionary and indexes take at most half the bytes of its values PLAIN
+// (not so for a unique key or a measure of continuous values), the page
+// and the rest of the chunk are PLAIN, and the chunk has no dictionary. A
+// dictionary that saves less than half costs more CPU in lookups (of a
+// table too large for the cache) than the bytes it saves cost snappy and
+// the disk. The decision depends on the values alone.
+func (c *column) probe() {
+	c.probing = false
+	if len(c.idx) == 0 {
+		return
+	}
+	plain := c.plainBytes
+	if c.kind != kindString {
+		plain = len(c.idx) * c.width()
+	}
+	if 2*(len(c.dictValues)+(len(c.idx)*indexWidth(c.dictLen)+7)/8) <= plain {
+		return
+	}
+	c.plainValues()
+	vals := c.values[:0]
+	if c.kind == kindString {
+		for _, id := range c.idx {
+			s := c.dictStrings[id]
+			vals = binary.LittleEndian.AppendUint32(vals, uint32(len(s)))
+			vals = append(vals, s...)
+		}
+	} else {
+		w := c.width()
+		for _, id := range c.idx {
+			vals = append(vals, c.dictValues[int(id)*w:int(id+1)*w]...)
+		}
+	}
+	c.values, c.idx = vals, c.idx[:0]
+	c.clearDictionary()
+	c.plain = true
+}
+
+// plainValues readies the page buffer of PLAIN values, allocated when a
+// chunk of the column first goes PLAIN.
+func (c *column) plainValues() {
+	if cap(c.values) == 0 {
+		c.values = make([]byte, 0, pageBytes+8)
+	}
+}
+
+// indexWidth is the bit width of the indexes of a dictionary of n entries.
+func indexWidth(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return bits.Len32(uint32(n - 1))
+}
+
+// addFixed adds the fixed-width value whose bits are key, not in the
+// dictionary, to it, and returns its index.
+func (c *column) addFixed(key uint64, width int) int32 {
+	id, _ := c.fixedDict.insert(key, int32(c.dictLen))
+	c.dictLen++
+	if width == 4 {
+		c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(key))
+	} else {
+		c.dictValues = binary.LittleEndian.AppendUint64(c.dictValues, key)
+	}
+	return id
+}
+
+// clearDictionary empties the chunk's dictionary.
+func (c *column) clearDictionary() {
+	if c.fixedDict != nil {
+		c.fixedDict.reset()
+	}
+	clear(c.stringDict)
+	c.dictStrings = c.dictStrings[:0]
+	c.dictValues = c.dictValues[:0]
+	c.dictLen, c.lastKey, c.lastStr, c.lastID = 0, 0, "", -1
+}
 
 // pageFull reports whether the page being filled is complete. It depends
 // on the values alone, so pages end at the same rows however the rows
 // were split into Write calls.
-func (c *column) pageFull() bool { return c.pageRows >= maxPageRows || len(c.values) >= pageBytes }
+func (c *column) pageFull() bool {
+	return c.pageRows >= maxPageRows || len(c.values) >= c.pageLimit()
+}
+
+// pageLimit is the size of values at which a page ends: pageBytes for
+// PLAIN values, and for the values of a fixed-width column's dictionary
+// page, held PLAIN until the page is encoded, the bytes of maxPageRows of
+// them (the page ends by its rows).
+func (c *column) pageLimit() int {
+	if c.kind == kindString || c.kind == kindBool || c.plain || c.probing {
+		return pageBytes
+	}
+	return maxPageRows * c.width()
+}
 
 // fixed is the Go types of fixed-width values and their physical types.
 type fixed interface {
@@ -140,10 +269,11 @@ func appendPlain[P physical](dst []byte, v P) []byte {
 	return binary.LittleEndian.AppendUint64(dst, *(*uint64)(unsafe.Pointer(&v)))
 }
 
-// rowsLeft is how many more rows of values at most width bytes each the
-// page takes before it can be full: the rows up to then need no check.
-func (c *column) rowsLeft(width int) int {
-	return max(1, min(maxPageRows-c.pageRows, (pageBytes-len(c.values)+width-1)/width))
+// rowsLeft is how many more rows of values width bytes each the page,
+// holding filled bytes of them, takes before it can be full (or be
+// probed): the rows up to then need no check.
+func (c *column) rowsLeft(width, filled int) int {
+	return max(1, min(maxPageRows-c.pageRows, (c.pageLimit()-filled+width-1)/width))
 }
 
 // writeFixed appends the column's values of n rows, the first at base and
@@ -153,61 +283,88 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 	lo, hi := *(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi))
 	have := c.pageHasBounds
 	optional, off := c.optional, c.offset
+	width := int(unsafe.Sizeof(lo))
 	for i := 0; i < n; {
-		k := min(n-i, c.rowsLeft(int(unsafe.Sizeof(lo))))
-		dict := c.dictionaryActive()
-		defs, vals, idx, nulls := c.defs, c.values, c.idx, c.nulls
-		overflow := false
+		k := min(n-i, c.rowsLeft(width, len(c.values)))
+		defs, vals, nulls := c.defs, c.values, c.nulls
 		j := i
-		if !optional && !dict { // the common case, in a loop of its own
+		if !optional { // the common case, in a loop of its own
 			for ; j < i+k; j++ {
 				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
 				lo, hi, have = widen(v, lo, hi, have)
 				vals = appendPlain(vals, v)
 			}
 		}
-		for ; j < i+k && !overflow; j++ {
-			p := unsafe.Add(base, uintptr(j)*stride+off)
-			if optional {
-				if p = *(*unsafe.Pointer)(p); p == nil {
-					defs = append(defs, 0)
-					nulls++
-					continue
-				}
-				defs = append(defs, 1)
-			}
-			v := P(*(*G)(p))
-			lo, hi, have = widen(v, lo, hi, have)
-			if !dict {
-				vals = appendPlain(vals, v)
+		for ; j < i+k; j++ {
+			p := *(*unsafe.Pointer)(unsafe.Add(base, uintptr(j)*stride+off))
+			if p == nil {
+				defs = append(defs, 0)
+				nulls++
 				continue
 			}
-			var key uint64
-			*(*P)(unsafe.Pointer(&key)) = v
-			id, ok := c.fixedDict[key]
-			if !ok {
-				id = int32(c.dictLen)
-				c.fixedDict[key] = id
-				c.dictLen++
-				c.dictValues = appendPlain(c.dictValues, v)
-				overflow = len(c.dictValues) > maxDictBytes
-			}
-			idx = append(idx, id)
+			defs = append(defs, 1)
+			v := P(*(*G)(p))
+			lo, hi, have = widen(v, lo, hi, have)
+			vals = appendPlain(vals, v)
 		}
-		c.defs, c.values, c.idx, c.nulls = defs, vals, idx, nulls
+		c.defs, c.values, c.nulls = defs, vals, nulls
 		c.pageRows += j - i
 		i = j
-		if overflow || c.pageFull() {
+		if c.probing && c.probeDue() {
+			c.encodeFixed()
+			c.probe()
+		}
+		if c.pageFull() {
 			*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
 			if err := c.flushPage(pe); err != nil {
 				return err
 			}
 			have = false
-			c.plain = c.plain || overflow
 		}
 	}
 	*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
 	return nil
+}
+
+// encodeFixed looks the page's values not yet in the dictionary's indexes
+// up, in one pass over the page after it is filled. It reports whether
+// the dictionary outgrew its bounds: the page keeps it, and the pages
+// after it are PLAIN.
+func (c *column) encodeFixed() bool {
+	if c.fixedDict == nil {
+		c.fixedDict = fixedTables.Get().(*fixedTable)
+		c.dictValues, c.fixedDict.values = c.fixedDict.values[:0], nil
+	}
+	vals, idx := c.values[c.encoded:], c.idx
+	lastKey, lastID := c.lastKey, c.lastID
+	t := c.fixedDict
+	if c.width() == 4 {
+		for ; len(vals) >= 4; vals = vals[4:] {
+			key := uint64(binary.LittleEndian.Uint32(vals))
+			if key != lastKey || lastID < 0 {
+				var found bool
+				if lastID, found = t.find(key); !found {
+					lastID = c.addFixed(key, 4)
+				}
+				lastKey = key
+			}
+			idx = append(idx, lastID)
+		}
+	} else {
+		for ; len(vals) >= 8; vals = vals[8:] {
+			key := binary.LittleEndian.Uint64(vals)
+			if key != lastKey || lastID < 0 {
+				var found bool
+				if lastID, found = t.find(key); !found {
+					lastID = c.addFixed(key, 8)
+				}
+				lastKey = key
+			}
+			idx = append(idx, lastID)
+		}
+	}
+	c.lastKey, c.lastID, c.idx, c.encoded = lastKey, lastID, idx, len(c.values)
+	return len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
 }
 
 // widen returns the bounds lo and hi (none if not have) widened to v.
@@ -260,10 +417,16 @@ func (c *column) value(row unsafe.Pointer) unsafe.Pointer {
 // the dictionary overflowed (the chunk is PLAIN from there).
 func (c *column) endRow(pe *pageEncoder, overflow bool) error {
 	c.pageRows++
+	if c.probing && c.probeDue() {
+		c.probe()
+	}
 	if !overflow && !c.pageFull() {
 		return nil
 	}
-	c.plain = c.plain || overflow
+	if overflow {
+		c.plain = true
+		c.plainValues()
+	}
 	return c.flushPage(pe)
 }
 
@@ -300,16 +463,21 @@ func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintpt
 				return fmt.Errorf("%w: column %s: a string of %d bytes", ErrValueTooLarge, c.name, len(s))
 			}
 			if c.dictionaryActive() {
-				id, ok := c.stringDict[s]
-				if !ok {
-					s = strings.Clone(s)
-					id = int32(c.dictLen)
-					c.stringDict[s] = id
-					c.dictStrings = append(c.dictStrings, s)
-					c.dictLen++
-					c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(len(s)))
-					c.dictValues = append(c.dictValues, s...)
-					overflow = len(c.dictValues) > maxDictBytes
+				c.plainBytes += 4 + len(s)
+				id := c.lastID
+				if id < 0 || s != c.lastStr {
+					var ok bool
+					if id, ok = c.stringDict[s]; !ok {
+						s = strings.Clone(s)
+						id = int32(c.dictLen)
+						c.stringDict[s] = id
+						c.dictStrings = append(c.dictStrings, s)
+						c.dictLen++
+						c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(len(s)))
+						c.dictValues = append(c.dictValues, s...)
+						overflow = len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
+					}
+					c.lastStr, c.lastID = c.dictStrings[id], id
 				}
 				c.idx = append(c.idx, id)
 			} else {
@@ -401,6 +569,13 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	if c.pageRows == 0 {
 		return nil
 	}
+	overflow := false
+	if c.kind != kindString && c.kind != kindBool && !c.plain {
+		overflow = c.encodeFixed()
+	}
+	if c.probing {
+		c.probe()
+	}
 	body := pe.body[:0]
 	if c.optional {
 		body = append(body, 0, 0, 0, 0)
@@ -410,10 +585,7 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	encoding := format.Plain
 	if len(c.idx) > 0 {
 		encoding = format.RLEDictionary
-		width := 1
-		if c.dictLen > 1 {
-			width = bits.Len32(uint32(c.dictLen - 1))
-		}
+		width := indexWidth(c.dictLen)
 		body = append(body, byte(width))
 		body = appendHybrid(body, c.idx, uint(width))
 	} else {
@@ -444,7 +616,10 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	c.numValues += int64(c.pageRows)
 	c.nullCount += int64(c.nulls)
 	c.defs, c.values, c.idx = c.defs[:0], c.values[:0], c.idx[:0]
-	c.pageRows, c.nulls, c.bits = 0, 0, 0
+	c.pageRows, c.nulls, c.bits, c.plainBytes, c.encoded = 0, 0, 0, 0, 0
+	if overflow {
+		c.plain = true
+	}
 	c.pageHasBounds, c.pageFalse, c.pageTrue = false, false, false
 	return nil
 }
@@ -629,33 +804,31 @@ func boolByte(b bool) byte {
 
 // reset readies the column for a new chunk, keeping its buffers.
 func (c *column) reset() {
-	clear(c.fixedDict)
-	clear(c.stringDict)
-	c.dictValues = c.dictValues[:0]
-	c.dictLen, c.plain = 0, false
+	c.clearDictionary()
+	c.plain, c.probing = false, c.kind != kindBool && !c.dict
 	c.numValues, c.nullCount, c.sizes = 0, 0, pageSizes{}
 	c.plainPages, c.dictPages = 0, 0
 	c.hasBounds, c.lo, c.hi, c.slo, c.shi, c.anyFalse, c.anyTrue = false, 0, 0, "", "", false, false
-	c.dictStrings = c.dictStrings[:0]
 	c.index = format.ColumnIndex{}
 	c.offsets = format.OffsetIndex{}
 	c.unindexed = false
 }
 
 func newColumn(spec columnSpec) *column {
-	c := &column{columnSpec: spec}
+	c := &column{columnSpec: spec, lastID: -1, probing: spec.kind != kindBool && !spec.dict}
 	// The page buffers at the size a page of the column reaches, so that
 	// filling them copies nothing.
 	if spec.optional {
 		c.defs = make([]byte, 0, maxPageRows)
 	}
-	switch {
-	case spec.kind == kindBool:
+	switch spec.kind {
+	case kindBool:
 		c.values = make([]byte, 0, maxPageRows/8)
-	case spec.dict:
+	case kindString:
 		c.idx = make([]int32, 0, maxPageRows)
 	default:
-		c.values = make([]byte, 0, pageBytes+8)
+		c.idx = make([]int32, 0, maxPageRows)
+		c.values = make([]byte, 0, maxPageRows*c.width())
 	}
 	switch spec.kind {
 	case kindInt8, kindInt16, kindInt32:
@@ -671,15 +844,106 @@ func newColumn(spec columnSpec) *column {
 	case kindFloat64:
 		c.mergeBounds = mergeFixed[float64]
 	}
-	if spec.dict {
-		if spec.kind == kindString {
-			c.stringDict = map[string]int32{}
-		} else {
-			c.fixedDict = map[uint64]int32{}
-		}
+	if spec.kind == kindString {
+		c.stringDict = map[string]int32{}
 	}
 	return c
 }
 
 // release gives the column's blocks back to their pools.
-func (c *column) release() { c.pages.release() }
+func (c *column) release() {
+	c.pages.release()
+	if c.fixedDict != nil {
+		c.fixedDict.reset()
+		c.fixedDict.values, c.dictValues = c.dictValues[:0], nil
+		fixedTables.Put(c.fixedDict)
+		c.fixedDict = nil
+	}
+}
+
+// fixedTable maps the bits of fixed-width values to their dictionary
+// indexes without allocating per value: open addressing with linear
+// probing over a power-of-two number of slots, at most three quarters
+// full, the slot chosen by the high bits of a Fibonacci hash. A slot is
+// in use when its generation is the table's, so that emptying the table
+// for the next chunk touches no slot; tables are pooled between writers.
+type fixedTable struct {
+	slots []slot
+	shift uint   // 64 - log2(len(slots))
+	gen   uint32 // the generation of the slots in use, never 0
+	n     int
+	// values is the buffer of the dictionary's values while the table is
+	// in the pool.
+	values []byte
+}
+
+type slot struct {
+	key uint64
+	id  int32
+	gen uint32
+}
+
+var fixedTables = sync.Pool{New: func() any { return &fixedTable{gen: 1} }}
+
+// find returns the index of key, if the table has it.
+func (t *fixedTable) find(key uint64) (int32, bool) {
+	mask := len(t.slots) - 1
+	for i := int((key * 0x9e3779b97f4a7c15) >> t.shift); mask >= 0; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.gen != t.gen {
+			break
+		}
+		if s.key == key {
+			return s.id, true
+		}
+	}
+	return 0, false
+}
+
+// insert returns the index of key, adding it as id if it is not there,
+// and whether it was.
+func (t *fixedTable) insert(key uint64, id int32) (int32, bool) {
+	if 4*(t.n+1) > 3*len(t.slots) {
+		t.grow()
+	}
+	mask := len(t.slots) - 1
+	for i := int((key * 0x9e3779b97f4a7c15) >> t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.gen != t.gen {
+			*s = slot{key: key, id: id, gen: t.gen}
+			t.n++
+			return id, false
+		}
+		if s.key == key {
+			return s.id, true
+		}
+	}
+}
+
+// grow doubles the slots (256 at first) and places the keys again.
+func (t *fixedTable) grow() {
+	old, gen := t.slots, t.gen
+	size := max(256, 2*len(old))
+	t.slots, t.gen = make([]slot, size), 1
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	mask := size - 1
+	for _, s := range old {
+		if s.gen != gen {
+			continue
+		}
+		i := int((s.key * 0x9e3779b97f4a7c15) >> t.shift)
+		for t.slots[i].gen == t.gen {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = slot{key: s.key, id: s.id, gen: t.gen}
+	}
+}
+
+// reset empties the table, keeping its slots.
+func (t *fixedTable) reset() {
+	t.n = 0
+	if t.gen++; t.gen == 0 { // the generations wrapped: every slot is stale again
+		clear(t.slots)
+		t.gen = 1
+	}
+}

@@ -64,7 +64,7 @@ type columnSpec struct {
 	kind     valueKind
 	physical format.Type
 	optional bool // the field is a pointer, nil for NULL
-	dict     bool // tagged `dict`: dictionary encoded while the dictionary stays small
+	dict     bool // tagged `dict`: few distinct values, dictionary encoded without the first page's test
 }
 
 // rowLayout is what a row type writes: its columns in schema order and

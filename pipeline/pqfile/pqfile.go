@@ -4,23 +4,32 @@
 // other writers are read by pipeline/source instead.
 //
 // Files are read with parquet-go and written by the package's own column
-// encoder, for every reader: data pages v1, PLAIN encoding, and dictionary
-// encoding (RLE_DICTIONARY) only for the columns whose tag says `dict`
-// (codes, statuses, grades, reasons, kinds, versions: few distinct values),
-// which is what Spark and pyarrow write by default and what Spark's
-// vectorized reader before 3.4, Iceberg's and Velox read; no DELTA_*
-// encoding. A chunk whose dictionary outgrows 1 MiB is PLAIN from there to
-// its end, as other writers do. Pages are snappy-compressed and carry no
-// CRC; row groups hold 256Ki rows; each column chunk has its NULL count and
-// bounds (NaN is never one), and its pages are in the page index (column
-// and offset indexes). No bloom filter is written.
+// encoder, for every reader: data pages v1, PLAIN and dictionary encoding
+// (RLE_DICTIONARY), which Spark, pyarrow, DuckDB and parquet-go write by
+// default and Spark's vectorized reader before 3.4, Iceberg's and Velox
+// read; no DELTA_* encoding. Every column but booleans (bit-packed, a bit
+// each) starts a chunk with a dictionary, its values looked up in an
+// open-addressing table (a run of equal values once), its data pages the
+// indexes RLE/bit-packed, so that a constant column is a dictionary of one
+// value and pages of a few bytes. The chunk's first page decides whether
+// the dictionary pays: unless its dictionary and indexes take at most half
+// the bytes of its values PLAIN (not so for a unique key or a continuous
+// measure) the chunk is PLAIN and has no dictionary page. Columns tagged `dict` (codes,
+// statuses, grades: few distinct values) keep their dictionary without
+// that test. A chunk whose dictionary outgrows 1 MiB or 64Ki entries is
+// PLAIN from there to its end, as other writers do. Each chunk's metadata
+// counts its pages by type and encoding (encoding_stats). Pages are
+// snappy-compressed and carry their CRC-32; row groups hold 256Ki rows;
+// each column chunk has its NULL count and bounds (NaN is never one), and
+// its pages are in the page index (column and offset indexes). No bloom
+// filter is written.
 //
 // The schema of a row type is the one parquet-go derives from the struct
 // and its tags (names, physical and logical types: DECIMAL, DATE,
 // TIMESTAMP, STRING; repetition), resolved once per type. A Writer copies
 // each row's fields through their offsets into one page buffer per column
-// and encodes a page when it is full, by its own values (8Ki rows or 32
-// KiB of values), so files are deterministic: the same rows give the same
+// and encodes a page when it is full, by its own values (8Ki rows, or 32
+// KiB of PLAIN values), so files are deterministic: the same rows give the same
 // bytes however the caller splits them into Write calls. Only the current
 // row group's compressed pages, its chunks' dictionaries and one page per
 // column are held in memory. Files are durable (fsynced before close); a file of no rows is a

@@ -638,3 +638,145 @@ func FuzzWriteRead(f *testing.F) {
 		}
 	})
 }
+
+// encodings is a row whose columns have the cardinalities the encoder
+// tells apart: constant, few values, unique, and unique after a constant
+// start.
+type encodings struct {
+	Zero    int64    `parquet:"zero"`
+	Status  string   `parquet:"status"`
+	Rate    *float64 `parquet:"rate,optional"`
+	Grade   int32    `parquet:"grade"`
+	ID      int64    `parquet:"id"`
+	Key     string   `parquet:"key"`
+	Score   float64  `parquet:"score"`
+	Late    int64    `parquet:"late"`
+	Flagged bool     `parquet:"flagged"`
+}
+
+// Every column but booleans is dictionary encoded unless its chunk's
+// first page shows the dictionary does not pay: a constant column is a
+// dictionary of one value and pages of a few bytes, a unique key or a
+// continuous measure is PLAIN with no dictionary page, in every row
+// group; a column constant at first and unique later falls back to PLAIN
+// when its dictionary reaches its bound. The file reads back as written,
+// through parquet-go and through the state's decoder, whole and in
+// windows.
+func TestEncodingsByCardinality(t *testing.T) {
+	n := 300_000 // a full row group and a part
+	rows := make([]encodings, n)
+	rate := 0.0195
+	for i := range rows {
+		rows[i] = encodings{
+			Status: "open", Grade: int32(i % 7), ID: int64(1_000_000 + i),
+			Key: "acct-" + strconv.Itoa(i*7919%n), Score: float64(i) / 3, Flagged: i%5 == 0,
+		}
+		if i%3 != 0 {
+			rows[i].Rate = &rate
+		}
+		if i >= 10_000 {
+			rows[i].Late = int64(i)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "enc.parquet")
+	writeInSplits(t, path, rows, []int{5000, 77})
+	md := footer(t, path)
+	if len(md.RowGroups) != 2 {
+		t.Fatalf("%d row groups, want 2", len(md.RowGroups))
+	}
+	type pages struct{ dict, dictData, plain int32 }
+	stats := func(cc format.ColumnChunk) (p pages) {
+		for _, s := range cc.MetaData.EncodingStats {
+			switch {
+			case s.PageType == format.DictionaryPage && s.Encoding == format.Plain:
+				p.dict += s.Count
+			case s.PageType == format.DataPage && s.Encoding == format.RLEDictionary:
+				p.dictData += s.Count
+			case s.PageType == format.DataPage && s.Encoding == format.Plain:
+				p.plain += s.Count
+			default:
+				t.Errorf("column %s: %d %s pages of %s", cc.MetaData.PathInSchema[0], s.Count, s.PageType, s.Encoding)
+			}
+		}
+		return p
+	}
+	for g, rg := range md.RowGroups {
+		for _, cc := range rg.Columns {
+			name, cm := cc.MetaData.PathInSchema[0], cc.MetaData
+			p := stats(cc)
+			hasDict := cm.DictionaryPageOffset != 0
+			switch name {
+			case "zero", "status", "rate", "grade":
+				if p.dict != 1 || p.plain != 0 || p.dictData == 0 || !hasDict {
+					t.Errorf("row group %d: %s pages %+v, want a dictionary and dictionary pages only", g, name, p)
+				}
+				if (name == "zero" || name == "status") && cm.TotalUncompressedSize > 64*int64(p.dictData+1) {
+					t.Errorf("row group %d: constant column %s takes %d bytes in %d pages, want a few bytes a page", g, name, cm.TotalUncompressedSize, p.dictData)
+				}
+			case "id", "key", "score", "flagged":
+				if p.dict != 0 || p.dictData != 0 || p.plain == 0 || hasDict {
+					t.Errorf("row group %d: %s pages %+v, want PLAIN pages only", g, name, p)
+				}
+			case "late":
+				want := pages{dict: 1, plain: p.plain, dictData: p.dictData}
+				if g == 0 && (p != want || p.plain == 0 || p.dictData == 0) {
+					t.Errorf("row group 0: late pages %+v, want a dictionary, dictionary pages then PLAIN pages", p)
+				}
+				if g == 1 && (p.dict != 0 || p.dictData != 0) {
+					t.Errorf("row group 1: late pages %+v, want PLAIN pages only", p)
+				}
+			}
+		}
+	}
+	back, err := pqfile.ReadFile[encodings](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, rows) {
+		t.Fatal("rows read back differ from those written")
+	}
+	for _, window := range []int{0, 4 << 10} {
+		for c, name := range map[int]string{0: "zero", 4: "id", 7: "late"} {
+			got := readInt64s(t, path, c, window)
+			for i, v := range got {
+				want := rows[i].ID
+				switch name {
+				case "zero":
+					want = rows[i].Zero
+				case "late":
+					want = rows[i].Late
+				}
+				if v != want {
+					t.Fatalf("window %d: %s of row %d is %d, want %d", window, name, i, v, want)
+				}
+			}
+		}
+	}
+}
+
+// readInt64s reads column c, of INT64 values, of every row group of the
+// file at path through the state's decoder, in windows of window bytes.
+func readInt64s(t *testing.T, path string, c, window int) []int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []int64
+	ch := pqfile.Chunk{Window: window}
+	buf := make([]int64, 1000)
+	for _, rg := range footer(t, path).RowGroups {
+		if err := ch.Open(f, &rg.Columns[c], false); err != nil {
+			t.Fatal(err)
+		}
+		for ch.Left() > 0 {
+			k, err := ch.ReadInt64s(buf, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, buf[:k]...)
+		}
+	}
+	return got
+}
