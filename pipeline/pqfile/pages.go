@@ -192,10 +192,10 @@ func (c *Chunk) scan() error {
 func (c *Chunk) checkStats(stats []format.PageEncodingStats) error {
 	for _, s := range stats {
 		switch {
-		case s.PageType == format.DictionaryPage && (s.Encoding == format.Plain || s.Encoding == format.PlainDictionary) && c.typ != format.Boolean:
+		case s.PageType == format.DictionaryPage && (s.Encoding == format.Plain || s.Encoding == plainDictionary) && c.typ != format.Boolean:
 			c.dict = true
 		case s.PageType == format.DataPage && s.Encoding == format.Plain:
-		case s.PageType == format.DataPage && (s.Encoding == format.RLEDictionary || s.Encoding == format.PlainDictionary):
+		case s.PageType == format.DataPage && (s.Encoding == format.RLEDictionary || s.Encoding == plainDictionary):
 		default:
 			return fmt.Errorf("column %s: %s pages of %s: %w", c.name, s.PageType, s.Encoding, ErrChunkUnsupported)
 		}
@@ -276,7 +276,7 @@ func (c *Chunk) checkPage(p *pageRef, scanning bool) error {
 	switch {
 	case h.Type == format.DictionaryPage && h.DictionaryPageHeader.Valid && first:
 		d := &h.DictionaryPageHeader.V
-		if d.Encoding != format.Plain && d.Encoding != format.PlainDictionary || c.typ == format.Boolean {
+		if d.Encoding != format.Plain && d.Encoding != plainDictionary || c.typ == format.Boolean {
 			return unsupported(fmt.Sprintf("dictionary of %s %s", c.typ, d.Encoding))
 		}
 		if d.NumValues < 0 {
@@ -290,7 +290,7 @@ func (c *Chunk) checkPage(p *pageRef, scanning bool) error {
 		d := &h.DataPageHeader.V
 		switch d.Encoding {
 		case format.Plain:
-		case format.RLEDictionary, format.PlainDictionary:
+		case format.RLEDictionary, plainDictionary:
 			if !c.dict {
 				return fmt.Errorf("column %s: dictionary page missing before data page at %d: %w", c.name, p.at, errCorrupt)
 			}
@@ -730,3 +730,10 @@ func decodeHybrid(b []byte, width uint, levels []byte, indices []int32) error {
 	}
 	return nil
 }
+
+// plainDictionary is PLAIN_DICTIONARY, the deprecated name that older
+// writers (parquet-go among them) still give dictionary pages and their
+// indexes: read, never written.
+//
+//lint:ignore SA1019 files written with it are read
+const plainDictionary = format.PlainDictionary
