@@ -431,27 +431,6 @@ func (s *Store) downloadFile(ctx context.Context, m *Manifest, o Object, dst str
 	return os.Rename(f.Name(), dst)
 }
 
-// Open opens the object name of a committed run for reading at any
-// offset (ranged requests, read ahead), after checking that the store
-// holds it at the size the manifest records. Its bytes are checked
-// against the SHA-256 only by Download, which reads all of them.
-func (s *Store) Open(ctx context.Context, m *Manifest, name string) (*storage.File, error) {
-	o, ok := m.Find(name)
-	if !ok {
-		return nil, fmt.Errorf("%s: %w: run %s has no object %s", s.root.URL(m.Partition), storage.ErrNotExist, m.Run, name)
-	}
-	key := path.Join(RunDir(m.Partition, m.Run), name)
-	f, err := s.root.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if f.Size() != o.Size {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w: %d bytes, where its manifest records %d", s.root.URL(key), ErrCorrupt, f.Size(), o.Size)
-	}
-	return f, nil
-}
-
 // Partitions returns the names of dir's subdirectories that hold at least
 // one commit pointer, sorted: the published partitions below dir.
 func (s *Store) Partitions(ctx context.Context, dir string) ([]string, error) {
