@@ -1,6 +1,6 @@
 // duckdb-peer.mjs STATE_DIR EVENTS_DIR AS_OF OUT_DIR [THREADS]
 // The peer of a creditrun night, measured beside it: DuckDB reads the same
-// state (the six tables as of D−1) and the same events (the dt partitions
+// state (every table of STATE_DIR, as of D−1) and the same events (the dt partitions
 // that can hold business date D, filtered to D in Asia/Shanghai),
 // aggregates the day's events and the state's child tables per account,
 // writes one row per account (the row count of creditrun's scores table)
@@ -8,7 +8,7 @@
 // as snappy Parquet. It does none of the domain work. Prints its wall time.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 
 const [stateDir, events, asOf, outDir, threads = '2'] = process.argv.slice(2);
 if (!outDir) {
@@ -27,7 +27,12 @@ mkdirSync(join(outDir, 'state'), { recursive: true });
 const st = (t) => `read_parquet('${join(stateDir, t + '.parquet')}')`;
 const outFile = join(outDir, 'accounts_day.parquet');
 const t0 = performance.now();
-const copies = ['accounts', 'statements', 'plans', 'purchases', 'lines', 'history'].map((t) =>
+// Every table of the state is read and written back, as a night does; the
+// child tables (all but accounts and the score distribution) are counted
+// per account.
+const tables = readdirSync(stateDir).filter((f) => f.endsWith('.parquet')).map((f) => f.slice(0, -8)).sort();
+const children = tables.filter((t) => t !== 'accounts' && t !== 'distribution');
+const copies = tables.map((t) =>
   con.run(`COPY (SELECT * FROM ${st(t)}) TO '${join(outDir, 'state', t + '.parquet')}' (FORMAT parquet, COMPRESSION snappy)`));
 await Promise.all(copies);
 await con.run(`
@@ -48,9 +53,7 @@ COPY (
     GROUP BY account_id),
   ch AS (
     SELECT account_id, count(*) AS n_children FROM (
-      SELECT account_id FROM ${st('statements')} UNION ALL SELECT account_id FROM ${st('plans')}
-      UNION ALL SELECT account_id FROM ${st('purchases')} UNION ALL SELECT account_id FROM ${st('lines')}
-      UNION ALL SELECT account_id FROM ${st('history')}) GROUP BY account_id)
+      ${children.map((t) => `SELECT account_id FROM ${st(t)}`).join(' UNION ALL ')}) GROUP BY account_id)
   SELECT a.account_id, coalesce(ch.n_children, 0) AS n_children, a.status, a.credit_limit,
          coalesce(tx.n_tx, 0) AS n_tx, coalesce(tx.purchases, 0) AS purchases, coalesce(tx.refunds, 0) AS refunds,
          coalesce(rp.n_rp, 0) AS n_rp, coalesce(rp.paid, 0) AS paid, coalesce(rp.failed, 0) AS failed,
