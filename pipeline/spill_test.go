@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/state"
@@ -146,33 +148,7 @@ func TestSpillCutShortIsAnError(t *testing.T) {
 // (a state/ directory of a grown book), else accounts with every field
 // set.
 func BenchmarkCarryBook(b *testing.B) {
-	var accounts []billing.Account
-	if dir := os.Getenv("CREDITRUN_BENCH_STATE"); dir != "" {
-		r, err := state.Open(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		buf := make([]billing.Account, 4096)
-		for {
-			n, err := r.Read(buf)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			accounts = append(accounts, buf[:n]...)
-			buf = make([]billing.Account, 4096)
-		}
-		r.Close()
-	} else {
-		var seed int64
-		accounts = make([]billing.Account, 20000)
-		for i := range accounts {
-			fill(reflect.ValueOf(&accounts[i]).Elem(), &seed)
-			accounts[i].ID = int64(i)
-		}
-	}
+	accounts := benchBook(b)
 	const bucket = 4096
 	readAll := func(r accountStream) {
 		buf := make([]billing.Account, bucket)
@@ -247,4 +223,77 @@ func BenchmarkCarryBook(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(accounts)), "ns/account")
 	})
+}
+
+// BenchmarkSpillCodec times the spill's encoding and decoding alone, in
+// memory, in CPU seconds of the process (which another load on the
+// machine does not inflate), on the book of CREDITRUN_BENCH_STATE when
+// set, else on accounts with every field set.
+func BenchmarkSpillCodec(b *testing.B) {
+	accounts := benchBook(b)
+	const bucket = 4096
+	type frame struct {
+		payload []byte
+		kinds   [spillKinds]uint64
+		n       int
+	}
+	var frames []frame
+	encode := func() {
+		frames = frames[:0]
+		var e spillEncoder
+		for i := 0; i < len(accounts); i += bucket {
+			e.b, e.kinds = e.b[:0], [spillKinds]int{}
+			for j := i; j < min(i+bucket, len(accounts)); j++ {
+				e.account(&accounts[j])
+			}
+			f := frame{payload: slices.Clone(e.b), n: min(i+bucket, len(accounts)) - i}
+			for k, n := range e.kinds {
+				f.kinds[k] = uint64(n)
+			}
+			frames = append(frames, f)
+		}
+	}
+	encode()
+	perAccount := func(b *testing.B, cpu time.Duration) {
+		b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N*len(accounts)), "cpu-ns/account")
+	}
+	b.Run("encode", func(b *testing.B) {
+		cpu := processCPU()
+		for range b.N {
+			encode()
+		}
+		perAccount(b, cpu)
+	})
+	b.Run("decode", func(b *testing.B) {
+		buf := make([]billing.Account, bucket)
+		var d spillDecoder
+		cpu := processCPU()
+		for range b.N {
+			for _, f := range frames {
+				d.reset(f.payload, f.kinds)
+				for i := range f.n {
+					d.account(&buf[i])
+				}
+				if d.err != nil {
+					b.Fatal(d.err)
+				}
+			}
+		}
+		perAccount(b, cpu)
+	})
+}
+
+// benchBook is the book of CREDITRUN_BENCH_STATE (a state/ directory of a
+// grown book) when set, else 20,000 accounts with every field set.
+func benchBook(b *testing.B) []billing.Account {
+	if dir := os.Getenv("CREDITRUN_BENCH_STATE"); dir != "" {
+		return readBook(b, dir)
+	}
+	var seed int64
+	accounts := make([]billing.Account, 20000)
+	for i := range accounts {
+		fill(reflect.ValueOf(&accounts[i]).Elem(), &seed)
+		accounts[i].ID = int64(i)
+	}
+	return accounts
 }
