@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"unsafe"
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/state"
@@ -357,14 +358,18 @@ func (e *spillEncoder) account(a *billing.Account) {
 
 // spillDecoder decodes the accounts of one frame. Each kind of child row
 // comes from one array per frame, capped per account so that appending to
-// one account's rows never writes into another's. Each string is its own
-// copy (a row written from it must not keep a whole frame alive), but for
-// the few values of the enumerations, which are shared.
+// one account's rows never writes into another's. Strings are copied out
+// of the frame (a row written from one must not keep a whole frame
+// alive) into blocks of arenaChunk bytes, but for the few values of the
+// enumerations, which are shared.
 type spillDecoder struct {
 	b    []byte
 	i    int
 	err  error
 	syms map[string]string
+	// arena is the block the strings being read are copied into, its
+	// length the bytes handed out.
+	arena []byte
 
 	statements   []billing.Statement
 	pending      []billing.Line
@@ -389,7 +394,7 @@ func (d *spillDecoder) reset(payload []byte, kinds [spillKinds]uint64) {
 	if syms == nil {
 		syms = map[string]string{}
 	}
-	*d = spillDecoder{b: payload, syms: syms,
+	*d = spillDecoder{b: payload, syms: syms, arena: d.arena,
 		statements:   make([]billing.Statement, kinds[kindStatements]),
 		pending:      make([]billing.Line, kinds[kindPending]),
 		plans:        make([]billing.Plan, kinds[kindPlans]),
@@ -435,10 +440,23 @@ func (d *spillDecoder) str() string {
 		d.fail("string beyond the frame")
 		return ""
 	}
-	s := string(d.b[d.i : d.i+int(n)])
+	if n == 0 {
+		return ""
+	}
+	if len(d.arena)+int(n) > cap(d.arena) {
+		d.arena = make([]byte, 0, max(arenaChunk, int(n)))
+	}
+	at := len(d.arena)
+	d.arena = append(d.arena, d.b[d.i:d.i+int(n)]...)
 	d.i += int(n)
-	return s
+	return unsafe.String(&d.arena[at], int(n))
 }
+
+// arenaChunk is the size of the blocks the spill's strings are copied
+// into: one allocation for thousands of strings instead of one each. A
+// block is never written again where a string lies, and lives as long as
+// any of its strings.
+const arenaChunk = 64 << 10
 
 // sym decodes a string of an enumeration: a status, a kind, a dataset, a
 // channel, a grade.
