@@ -263,6 +263,15 @@ func (c *column) lookup(key uint64, width int) int32 {
 	return id
 }
 
+// startDictionary readies the chunk's table for its first value, key.
+func (c *column) startDictionary(key uint64) {
+	if c.fixedDict == nil {
+		c.acquireTable(key)
+	} else {
+		c.placeWindow(key)
+	}
+}
+
 // acquireTable gives the column a table for its chunk's dictionary, from
 // the pool, sized for as many entries as the previous chunk's had; an
 // integer column's table has a window, placed around key, the chunk's
@@ -272,8 +281,15 @@ func (c *column) acquireTable(key uint64) {
 	c.fixedDict = t
 	c.dictValues, t.values = t.values[:0], nil
 	t.reserve(c.lastDictLen)
-	switch c.physical {
-	case format.Int32, format.Int64:
+	c.placeWindow(key)
+}
+
+// placeWindow readies the window of the chunk's table, around key, the
+// chunk's first value, if the column's values are integers.
+func (c *column) placeWindow(key uint64) {
+	t := c.fixedDict
+	switch {
+	case windowed && (c.physical == format.Int32 || c.physical == format.Int64):
 		if t.window == nil {
 			if w, ok := windows.Get().(*[windowSize]int32); ok {
 				t.window = w
@@ -466,8 +482,8 @@ func indexFixed[G fixed, P physical](c *column, rows unsafe.Pointer, stride uint
 			v := P(*(*G)(unsafe.Add(rows, uintptr(j)*stride+off)))
 			lo, hi, have = widen(v, lo, hi, have)
 			if key := bitsOf(v); key != lastKey || lastID < 0 {
-				if c.fixedDict == nil {
-					c.acquireTable(key)
+				if c.dictLen == 0 {
+					c.startDictionary(key)
 				}
 				lastID, lastKey = c.lookup(key, width), key
 			}
@@ -486,8 +502,8 @@ func indexFixed[G fixed, P physical](c *column, rows unsafe.Pointer, stride uint
 			v := P(*(*G)(p))
 			lo, hi, have = widen(v, lo, hi, have)
 			if key := bitsOf(v); key != lastKey || lastID < 0 {
-				if c.fixedDict == nil {
-					c.acquireTable(key)
+				if c.dictLen == 0 {
+					c.startDictionary(key)
 				}
 				lastID, lastKey = c.lookup(key, width), key
 			}
@@ -991,12 +1007,12 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// reset readies the column for a new chunk, keeping its page buffers;
-// the dictionary's table goes back to its pool.
+// reset readies the column for a new chunk, keeping its page buffers
+// and its dictionary's table, emptied; a chunk that had none gives its
+// table back to the pool (see goPlain).
 func (c *column) reset() {
 	c.lastDictLen = c.dictLen
 	c.clearDictionary()
-	c.releaseTable()
 	c.plain, c.probing = false, c.kind != kindBool && !c.dict
 	c.numValues, c.nullCount, c.sizes = 0, 0, pageSizes{}
 	c.plainPages, c.dictPages = 0, 0
@@ -1086,6 +1102,11 @@ type slot struct {
 
 // windowSize is the number of values a table's window covers.
 const windowSize = 2048
+
+// windowed is whether integer columns' tables have a window; without it
+// every value goes through the hash table, and the files are the same
+// bytes (as a test checks).
+var windowed = true
 
 var fixedTables = sync.Pool{New: func() any { return &fixedTable{gen: 1} }}
 
