@@ -129,11 +129,6 @@ func (pe *pageEncoder) encodePage(h *format.PageHeader, body []byte) (header, da
 	return pe.header.Bytes(), pe.z, nil
 }
 
-// dictionaryActive reports whether the next values go to the dictionary:
-// every column's but booleans' (bit-packed PLAIN is already a bit each),
-// until the chunk is PLAIN.
-func (c *column) dictionaryActive() bool { return c.kind != kindBool && !c.plain }
-
 // width is the size of a fixed-width value, PLAIN-encoded.
 func (c *column) width() int {
 	if c.physical == format.Int32 || c.physical == format.Float {
@@ -644,7 +639,7 @@ func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintpt
 			}
 		}
 		c.pageRows++
-		if c.probing && (c.pageRows >= maxPageRows || c.plainBytes >= pageBytes) {
+		if c.probing && c.probeDue() {
 			c.probe()
 		}
 		if overflow {
