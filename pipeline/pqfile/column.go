@@ -55,8 +55,9 @@ type column struct {
 	dictStrings []string         // the dictionary's strings, by index
 	dictValues  []byte           // the dictionary, PLAIN-encoded
 	dictLen     int
-	// lastDictLen is the entries of the previous chunk's dictionary, by
-	// which the next one's table is sized.
+	// lastDictLen is the entries of the previous chunk's dictionary (or
+	// of its first page's, when the chunk went PLAIN) that were hashed, by
+	// which the next one's table or map is sized.
 	lastDictLen int
 	// The last value looked up and its index (lastID -1 for none): a run
 	// of equal values is looked up once.
@@ -193,6 +194,7 @@ func (c *column) probe() {
 // buffer of indexes go back to their pools.
 func (c *column) goPlain() {
 	c.plain = true
+	c.lastDictLen = c.hashedEntries() // the next chunk's first page likely as varied
 	c.clearDictionary()
 	c.releaseTable()
 	c.releaseIndexes()
@@ -256,6 +258,15 @@ func (c *column) lookup(key uint64, width int) int32 {
 		t.insert(key, id)
 	}
 	return id
+}
+
+// hashedEntries is how many of the dictionary's entries are hashed: those
+// of a fixed-width column's table outside its window, every string.
+func (c *column) hashedEntries() int {
+	if c.fixedDict != nil {
+		return c.fixedDict.n
+	}
+	return c.dictLen
 }
 
 // startDictionary readies the chunk's table for its first value, key.
@@ -1006,7 +1017,9 @@ func boolByte(b bool) byte {
 // and its dictionary's table, emptied; a chunk that had none gives its
 // table back to the pool (see goPlain).
 func (c *column) reset() {
-	c.lastDictLen = c.dictLen
+	if c.dictLen > 0 {
+		c.lastDictLen = c.hashedEntries()
+	}
 	c.clearDictionary()
 	c.plain, c.probing = false, c.kind != kindBool && !c.dict
 	c.numValues, c.nullCount, c.sizes = 0, 0, pageSizes{}

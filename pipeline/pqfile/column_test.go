@@ -152,3 +152,31 @@ func TestDictionaryWindow(t *testing.T) {
 		t.Fatal("rows read back differ from those written")
 	}
 }
+
+// A table reserved for n keys takes them without growing, and keeps the
+// keys it holds when it is reserved for more.
+func TestTableReserve(t *testing.T) {
+	tb := &fixedTable{gen: 1}
+	for _, n := range []int{0, 1, 192, 193, 1000, 5000} {
+		tb.reset()
+		tb.reserve(n)
+		size := len(tb.slots)
+		if n > 0 && (4*n > 3*size || size&(size-1) != 0) {
+			t.Fatalf("reserve(%d): %d slots, want a power of two at most three quarters full", n, size)
+		}
+		for k := range n {
+			if _, found := tb.insert(uint64(k)*1_000_003, int32(k)); found {
+				t.Fatalf("reserve(%d): key %d found before it was inserted", n, k)
+			}
+		}
+		if len(tb.slots) != size {
+			t.Errorf("reserve(%d): grew from %d to %d slots", n, size, len(tb.slots))
+		}
+		tb.reserve(4 * n)
+		for k := range n {
+			if id, found := tb.find(uint64(k) * 1_000_003); !found || id != int32(k) {
+				t.Fatalf("reserve(%d), then for %d: key %d is %d (found %v), want %d", n, 4*n, k, id, found, k)
+			}
+		}
+	}
+}
