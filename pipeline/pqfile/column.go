@@ -42,20 +42,23 @@ type column struct {
 
 	// The page being filled.
 	defs       []byte  // definition level of every row (optional columns)
-	values     []byte  // values PLAIN-encoded (PLAIN pages, and fixed-width ones until their page is encoded)
+	values     []byte  // values PLAIN-encoded (PLAIN pages)
 	idx        []int32 // dictionary indexes (dictionary pages)
 	pageRows   int
 	nulls      int // NULLs in the page
 	bits       int // booleans in values
 	plainBytes int // the strings of a dictionary page, as PLAIN would take them
-	encoded    int // the bytes of values already in idx (fixed-width dictionary pages)
 
 	// The chunk.
-	fixedDict   *fixedTable // a fixed-width value's bits → its index (nil until the first)
-	stringDict  map[string]int32
-	dictStrings []string // the dictionary's strings, by index
-	dictValues  []byte   // the dictionary, PLAIN-encoded
+	fixedDict   *fixedTable      // a fixed-width value's bits → its index (nil until the first)
+	stringDict  map[string]int32 // nil while the dictionary has at most smallStrings entries
+	dictStrings []string         // the dictionary's strings, by index
+	dictValues  []byte           // the dictionary, PLAIN-encoded
 	dictLen     int
+	// lastDictLen is the entries of the previous chunk's dictionary (or
+	// of its first page's, when the chunk went PLAIN) that were hashed, by
+	// which the next one's table or map is sized.
+	lastDictLen int
 	// The last value looked up and its index (lastID -1 for none): a run
 	// of equal values is looked up once.
 	lastKey uint64
@@ -127,11 +130,6 @@ func (pe *pageEncoder) encodePage(h *format.PageHeader, body []byte) (header, da
 	return pe.header.Bytes(), pe.z, nil
 }
 
-// dictionaryActive reports whether the next values go to the dictionary:
-// every column's but booleans' (bit-packed PLAIN is already a bit each),
-// until the chunk is PLAIN.
-func (c *column) dictionaryActive() bool { return c.kind != kindBool && !c.plain }
-
 // width is the size of a fixed-width value, PLAIN-encoded.
 func (c *column) width() int {
 	if c.physical == format.Int32 || c.physical == format.Float {
@@ -187,13 +185,29 @@ func (c *column) probe() {
 			vals = append(vals, c.dictValues[int(id)*w:int(id+1)*w]...)
 		}
 	}
-	c.values, c.idx = vals, c.idx[:0]
-	c.clearDictionary()
+	c.values = vals
+	c.goPlain()
+}
+
+// goPlain makes the chunk PLAIN from its first page, which holds its
+// values PLAIN: the chunk has no dictionary, and its table and the page
+// buffer of indexes go back to their pools.
+func (c *column) goPlain() {
 	c.plain = true
+	c.lastDictLen = c.hashedEntries() // the next chunk's first page likely as varied
+	c.clearDictionary()
+	c.releaseTable()
+	c.releaseIndexes()
+}
+
+// releaseIndexes gives the page buffer of indexes back to its pool.
+func (c *column) releaseIndexes() {
+	putIndexes(c.idx)
+	c.idx = nil
 }
 
 // plainValues readies the page buffer of PLAIN values, allocated when a
-// chunk of the column first goes PLAIN.
+// chunk of the column first goes PLAIN and kept for the next chunks.
 func (c *column) plainValues() {
 	if cap(c.values) == 0 {
 		c.values = make([]byte, 0, pageBytes+8)
@@ -209,9 +223,9 @@ func indexWidth(n int) int {
 }
 
 // addFixed adds the fixed-width value whose bits are key, not in the
-// dictionary, to it, and returns its index.
+// dictionary, to its values, and returns its index.
 func (c *column) addFixed(key uint64, width int) int32 {
-	id, _ := c.fixedDict.insert(key, int32(c.dictLen))
+	id := int32(c.dictLen)
 	c.dictLen++
 	if width == 4 {
 		c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(key))
@@ -221,33 +235,116 @@ func (c *column) addFixed(key uint64, width int) int32 {
 	return id
 }
 
+// lookup returns the dictionary index of the fixed-width value whose bits
+// are key, adding it if it is new: an integer near the chunk's first value
+// through the table's window, any other through its hash table. Indexes
+// are given in the order values are first seen either way, so the chunk's
+// bytes do not depend on which way a value went.
+func (c *column) lookup(key uint64, width int) int32 {
+	t := c.fixedDict
+	if t.window != nil {
+		if d := key - t.base; d < windowSize {
+			id := t.window[d]
+			if id == 0 {
+				id = c.addFixed(key, width) + 1
+				t.window[d] = id
+			}
+			return id - 1
+		}
+	}
+	id, found := t.find(key)
+	if !found {
+		id = c.addFixed(key, width)
+		t.insert(key, id)
+	}
+	return id
+}
+
+// hashedEntries is how many of the dictionary's entries are hashed: those
+// of a fixed-width column's table outside its window, every string.
+func (c *column) hashedEntries() int {
+	if c.fixedDict != nil {
+		return c.fixedDict.n
+	}
+	return c.dictLen
+}
+
+// startDictionary readies the chunk's table for its first value, key.
+func (c *column) startDictionary(key uint64) {
+	if c.fixedDict == nil {
+		c.acquireTable(key)
+	} else {
+		c.placeWindow(key)
+	}
+}
+
+// acquireTable gives the column a table for its chunk's dictionary, from
+// the pool, sized for as many entries as the previous chunk's had; an
+// integer column's table has a window, placed around key, the chunk's
+// first value.
+func (c *column) acquireTable(key uint64) {
+	t := fixedTables.Get().(*fixedTable)
+	c.fixedDict = t
+	c.dictValues, t.values = t.values[:0], nil
+	t.reserve(c.lastDictLen)
+	c.placeWindow(key)
+}
+
+// placeWindow readies the window of the chunk's table, around key, the
+// chunk's first value, if the column's values are integers.
+func (c *column) placeWindow(key uint64) {
+	t := c.fixedDict
+	switch {
+	case windowed && (c.physical == format.Int32 || c.physical == format.Int64):
+		if t.window == nil {
+			if w, ok := windows.Get().(*[windowSize]int32); ok {
+				t.window = w
+			} else {
+				t.window = new([windowSize]int32)
+			}
+		}
+		t.base = key - windowSize/2
+	default:
+		if t.window != nil {
+			windows.Put(t.window)
+			t.window = nil
+		}
+	}
+}
+
+// releaseTable gives the chunk's table, and the buffer of its dictionary's
+// values, back to the pool.
+func (c *column) releaseTable() {
+	if c.fixedDict == nil {
+		return
+	}
+	t := c.fixedDict
+	t.reset()
+	t.values, c.dictValues = c.dictValues[:0], nil
+	fixedTables.Put(t)
+	c.fixedDict = nil
+}
+
 // clearDictionary empties the chunk's dictionary.
 func (c *column) clearDictionary() {
 	if c.fixedDict != nil {
 		c.fixedDict.reset()
 	}
-	clear(c.stringDict)
+	c.stringDict = nil
+	clear(c.dictStrings)
 	c.dictStrings = c.dictStrings[:0]
 	c.dictValues = c.dictValues[:0]
 	c.dictLen, c.lastKey, c.lastStr, c.lastID = 0, 0, "", -1
 }
 
-// pageFull reports whether the page being filled is complete. It depends
-// on the values alone, so pages end at the same rows however the rows
-// were split into Write calls.
+// pageFull reports whether the page being filled is complete: of
+// maxPageRows rows, or of pageBytes of PLAIN values (booleans, strings,
+// and fixed-width values while the chunk is PLAIN or probed; a
+// fixed-width column's dictionary page ends by its rows). It depends on
+// the values alone, so pages end at the same rows however the rows were
+// split into Write calls.
 func (c *column) pageFull() bool {
-	return c.pageRows >= maxPageRows || len(c.values) >= c.pageLimit()
-}
-
-// pageLimit is the size of values at which a page ends: pageBytes for
-// PLAIN values, and for the values of a fixed-width column's dictionary
-// page, held PLAIN until the page is encoded, the bytes of maxPageRows of
-// them (the page ends by its rows).
-func (c *column) pageLimit() int {
-	if c.kind == kindString || c.kind == kindBool || c.plain || c.probing {
-		return pageBytes
-	}
-	return maxPageRows * c.width()
+	return c.pageRows >= maxPageRows || len(c.values) >= pageBytes
 }
 
 // fixed is the Go types of fixed-width values and their physical types.
@@ -269,101 +366,166 @@ func appendPlain[P physical](dst []byte, v P) []byte {
 	return binary.LittleEndian.AppendUint64(dst, *(*uint64)(unsafe.Pointer(&v)))
 }
 
-// rowsLeft is how many more rows of values width bytes each the page,
-// holding filled bytes of them, takes before it can be full (or be
-// probed): the rows up to then need no check.
-func (c *column) rowsLeft(width, filled int) int {
-	return max(1, min(maxPageRows-c.pageRows, (c.pageLimit()-filled+width-1)/width))
+// putPlain writes v as PLAIN encodes it at the start of dst.
+func putPlain[P physical](dst []byte, v P) {
+	if unsafe.Sizeof(v) == 4 {
+		binary.LittleEndian.PutUint32(dst, *(*uint32)(unsafe.Pointer(&v)))
+	} else {
+		binary.LittleEndian.PutUint64(dst, *(*uint64)(unsafe.Pointer(&v)))
+	}
+}
+
+// rowsLeft is how many more rows of values width bytes each the page
+// takes before it can be full or be probed: the rows up to then need no
+// check.
+func (c *column) rowsLeft(width int) int {
+	k := maxPageRows - c.pageRows
+	switch {
+	case c.plain:
+		k = min(k, (pageBytes-len(c.values)+width-1)/width)
+	case c.probing:
+		k = min(k, (pageBytes-(c.pageRows-c.nulls)*width+width-1)/width)
+	}
+	return max(1, k)
+}
+
+// bitsOf returns the bits of v, the key of its dictionary entry.
+func bitsOf[P physical](v P) uint64 {
+	if unsafe.Sizeof(v) == 4 {
+		return uint64(*(*uint32)(unsafe.Pointer(&v)))
+	}
+	return *(*uint64)(unsafe.Pointer(&v))
 }
 
 // writeFixed appends the column's values of n rows, the first at base and
 // each stride bytes after the last, reading each field as a G and writing
-// it as a P.
+// it as a P: PLAIN into the page's values, or, while the chunk has a
+// dictionary, each value looked up (a run of equal values once) into the
+// page's indexes.
 func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
-	lo, hi := *(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi))
-	have := c.pageHasBounds
-	optional, off := c.optional, c.offset
-	width := int(unsafe.Sizeof(lo))
+	width := int(unsafe.Sizeof(P(0)))
 	for i := 0; i < n; {
-		k := min(n-i, c.rowsLeft(width, len(c.values)))
-		defs, vals, nulls := c.defs, c.values, c.nulls
-		j := i
-		if !optional { // the common case, in a loop of its own
-			for ; j < i+k; j++ {
-				v := P(*(*G)(unsafe.Add(base, uintptr(j)*stride+off)))
-				lo, hi, have = widen(v, lo, hi, have)
-				vals = appendPlain(vals, v)
-			}
+		k := min(n-i, c.rowsLeft(width))
+		rows := unsafe.Add(base, uintptr(i)*stride)
+		if c.plain {
+			appendFixed[G, P](c, rows, stride, k)
+		} else {
+			indexFixed[G, P](c, rows, stride, k)
 		}
-		for ; j < i+k; j++ {
-			p := *(*unsafe.Pointer)(unsafe.Add(base, uintptr(j)*stride+off))
-			if p == nil {
-				defs = append(defs, 0)
-				nulls++
-				continue
-			}
-			defs = append(defs, 1)
-			v := P(*(*G)(p))
-			lo, hi, have = widen(v, lo, hi, have)
-			vals = appendPlain(vals, v)
-		}
-		c.defs, c.values, c.nulls = defs, vals, nulls
-		c.pageRows += j - i
-		i = j
+		c.pageRows += k
+		i += k
 		if c.probing && c.probeDue() {
-			c.encodeFixed()
 			c.probe()
 		}
 		if c.pageFull() {
-			*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
 			if err := c.flushPage(pe); err != nil {
 				return err
 			}
-			have = false
 		}
 	}
-	*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
 	return nil
 }
 
-// encodeFixed looks the page's values not yet in the dictionary's indexes
-// up, in one pass over the page after it is filled. It reports whether
-// the dictionary outgrew its bounds: the page keeps it, and the pages
-// after it are PLAIN.
-func (c *column) encodeFixed() bool {
-	if c.fixedDict == nil {
-		c.fixedDict = fixedTables.Get().(*fixedTable)
-		c.dictValues, c.fixedDict.values = c.fixedDict.values[:0], nil
-	}
-	vals, idx := c.values[c.encoded:], c.idx
-	lastKey, lastID := c.lastKey, c.lastID
-	t := c.fixedDict
-	if c.width() == 4 {
-		for ; len(vals) >= 4; vals = vals[4:] {
-			key := uint64(binary.LittleEndian.Uint32(vals))
-			if key != lastKey || lastID < 0 {
-				var found bool
-				if lastID, found = t.find(key); !found {
-					lastID = c.addFixed(key, 4)
-				}
-				lastKey = key
-			}
-			idx = append(idx, lastID)
+// growDefs returns the page's definition levels with room for k more,
+// and where they go.
+func (c *column) growDefs(k int) []byte {
+	n := len(c.defs)
+	c.defs = slices.Grow(c.defs, k)[:n+k]
+	return c.defs[n:]
+}
+
+// appendFixed appends k rows' values PLAIN to the page (see writeFixed),
+// and widens its bounds.
+func appendFixed[G fixed, P physical](c *column, rows unsafe.Pointer, stride uintptr, k int) {
+	lo, hi := *(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi))
+	have, off := c.pageHasBounds, c.offset
+	width := int(unsafe.Sizeof(lo))
+	start := len(c.values)
+	vals := slices.Grow(c.values, k*width)[:start+k*width]
+	m := start
+	if !c.optional {
+		for j := range k {
+			v := P(*(*G)(unsafe.Add(rows, uintptr(j)*stride+off)))
+			lo, hi, have = widen(v, lo, hi, have)
+			putPlain(vals[m:], v)
+			m += width
 		}
 	} else {
-		for ; len(vals) >= 8; vals = vals[8:] {
-			key := binary.LittleEndian.Uint64(vals)
-			if key != lastKey || lastID < 0 {
-				var found bool
-				if lastID, found = t.find(key); !found {
-					lastID = c.addFixed(key, 8)
-				}
-				lastKey = key
+		defs := c.growDefs(k)
+		for j := range k {
+			p := *(*unsafe.Pointer)(unsafe.Add(rows, uintptr(j)*stride+off))
+			if p == nil {
+				defs[j] = 0
+				continue
 			}
-			idx = append(idx, lastID)
+			defs[j] = 1
+			v := P(*(*G)(p))
+			lo, hi, have = widen(v, lo, hi, have)
+			putPlain(vals[m:], v)
+			m += width
 		}
+		c.nulls += k - (m-start)/width
 	}
-	c.lastKey, c.lastID, c.idx, c.encoded = lastKey, lastID, idx, len(c.values)
+	c.values = vals[:m]
+	*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
+}
+
+// indexFixed appends k rows' values to the page as dictionary indexes
+// (see writeFixed), and widens its bounds.
+func indexFixed[G fixed, P physical](c *column, rows unsafe.Pointer, stride uintptr, k int) {
+	lo, hi := *(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi))
+	have, off := c.pageHasBounds, c.offset
+	width := int(unsafe.Sizeof(lo))
+	start := len(c.idx)
+	if cap(c.idx) == 0 {
+		c.idx = getIndexes()
+	}
+	idx := slices.Grow(c.idx, k)[:start+k]
+	lastKey, lastID := c.lastKey, c.lastID
+	m := start
+	if !c.optional {
+		for j := range k {
+			v := P(*(*G)(unsafe.Add(rows, uintptr(j)*stride+off)))
+			lo, hi, have = widen(v, lo, hi, have)
+			if key := bitsOf(v); key != lastKey || lastID < 0 {
+				if c.dictLen == 0 {
+					c.startDictionary(key)
+				}
+				lastID, lastKey = c.lookup(key, width), key
+			}
+			idx[m] = lastID
+			m++
+		}
+	} else {
+		defs := c.growDefs(k)
+		for j := range k {
+			p := *(*unsafe.Pointer)(unsafe.Add(rows, uintptr(j)*stride+off))
+			if p == nil {
+				defs[j] = 0
+				continue
+			}
+			defs[j] = 1
+			v := P(*(*G)(p))
+			lo, hi, have = widen(v, lo, hi, have)
+			if key := bitsOf(v); key != lastKey || lastID < 0 {
+				if c.dictLen == 0 {
+					c.startDictionary(key)
+				}
+				lastID, lastKey = c.lookup(key, width), key
+			}
+			idx[m] = lastID
+			m++
+		}
+		c.nulls += k - (m - start)
+	}
+	c.idx, c.lastKey, c.lastID = idx[:m], lastKey, lastID
+	*(*P)(unsafe.Pointer(&c.plo)), *(*P)(unsafe.Pointer(&c.phi)), c.pageHasBounds = lo, hi, have
+}
+
+// dictionaryFull reports whether the chunk's dictionary outgrew its
+// bounds: the page being flushed keeps it, and the pages after it are
+// PLAIN.
+func (c *column) dictionaryFull() bool {
 	return len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
 }
 
@@ -413,19 +575,11 @@ func (c *column) value(row unsafe.Pointer) unsafe.Pointer {
 	return p
 }
 
-// endRow counts a row in the page and flushes the page if it is full or
-// the dictionary overflowed (the chunk is PLAIN from there).
-func (c *column) endRow(pe *pageEncoder, overflow bool) error {
+// endRow counts a row in the page and flushes the page if it is full.
+func (c *column) endRow(pe *pageEncoder) error {
 	c.pageRows++
-	if c.probing && c.probeDue() {
-		c.probe()
-	}
-	if !overflow && !c.pageFull() {
+	if !c.pageFull() {
 		return nil
-	}
-	if overflow {
-		c.plain = true
-		c.plainValues()
 	}
 	return c.flushPage(pe)
 }
@@ -446,38 +600,48 @@ func writeBools(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr,
 			}
 			c.bits++
 		}
-		if err := c.endRow(pe, false); err != nil {
+		if err := c.endRow(pe); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// smallStrings is the most entries a string dictionary has without a
+// map: a string is looked up among them by its bytes, which for so few
+// costs less than hashing it.
+const smallStrings = 8
+
 // writeStrings appends the column's values of n rows (see writeFixed).
 func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
 	for i := range n {
+		p := unsafe.Add(base, uintptr(i)*stride+c.offset)
+		if c.optional {
+			if p = *(*unsafe.Pointer)(p); p == nil {
+				c.defs = append(c.defs, 0)
+				c.nulls++
+			} else {
+				c.defs = append(c.defs, 1)
+			}
+		}
 		overflow := false
-		if p := c.value(unsafe.Add(base, uintptr(i)*stride)); p != nil {
+		if p != nil {
 			s := *(*string)(p)
 			if len(s) > math.MaxInt32-4 {
 				return fmt.Errorf("%w: column %s: a string of %d bytes", ErrValueTooLarge, c.name, len(s))
 			}
-			if c.dictionaryActive() {
+			if !c.plain {
 				c.plainBytes += 4 + len(s)
 				id := c.lastID
 				if id < 0 || s != c.lastStr {
-					var ok bool
-					if id, ok = c.stringDict[s]; !ok {
-						s = strings.Clone(s)
-						id = int32(c.dictLen)
-						c.stringDict[s] = id
-						c.dictStrings = append(c.dictStrings, s)
-						c.dictLen++
-						c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(len(s)))
-						c.dictValues = append(c.dictValues, s...)
-						overflow = len(c.dictValues) > maxDictBytes || c.dictLen >= maxDictEntries
+					if id = c.findString(s); id < 0 {
+						id = c.addString(s)
+						overflow = c.dictionaryFull()
 					}
 					c.lastStr, c.lastID = c.dictStrings[id], id
+				}
+				if cap(c.idx) == 0 {
+					c.idx = getIndexes()
 				}
 				c.idx = append(c.idx, id)
 			} else {
@@ -485,11 +649,57 @@ func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintpt
 				c.values = append(c.values, s...)
 			}
 		}
-		if err := c.endRow(pe, overflow); err != nil {
-			return err
+		c.pageRows++
+		if c.probing && c.probeDue() {
+			c.probe()
+		}
+		if overflow {
+			c.plain = true
+			c.plainValues()
+		}
+		if overflow || c.pageFull() {
+			if err := c.flushPage(pe); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// findString returns the dictionary index of s, -1 if it has none.
+func (c *column) findString(s string) int32 {
+	if c.stringDict != nil {
+		if id, ok := c.stringDict[s]; ok {
+			return id
+		}
+		return -1
+	}
+	for i, d := range c.dictStrings {
+		if len(d) == len(s) && d == s {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// addString adds s, not in the dictionary, to it and returns its index;
+// past smallStrings entries the dictionary has a map of its strings.
+func (c *column) addString(s string) int32 {
+	s = strings.Clone(s)
+	id := int32(c.dictLen)
+	c.dictStrings = append(c.dictStrings, s)
+	c.dictLen++
+	if c.stringDict != nil {
+		c.stringDict[s] = id
+	} else if c.dictLen > smallStrings {
+		c.stringDict = make(map[string]int32, max(2*c.dictLen, c.lastDictLen))
+		for i, d := range c.dictStrings {
+			c.stringDict[d] = int32(i)
+		}
+	}
+	c.dictValues = binary.LittleEndian.AppendUint32(c.dictValues, uint32(len(s)))
+	c.dictValues = append(c.dictValues, s...)
+	return id
 }
 
 // stringPageBounds returns the bounds of the strings of the page being
@@ -569,10 +779,7 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	if c.pageRows == 0 {
 		return nil
 	}
-	overflow := false
-	if c.kind != kindString && c.kind != kindBool && !c.plain {
-		overflow = c.encodeFixed()
-	}
+	overflow := c.kind != kindString && c.kind != kindBool && !c.plain && c.dictionaryFull()
 	if c.probing {
 		c.probe()
 	}
@@ -616,9 +823,13 @@ func (c *column) flushPage(pe *pageEncoder) error {
 	c.numValues += int64(c.pageRows)
 	c.nullCount += int64(c.nulls)
 	c.defs, c.values, c.idx = c.defs[:0], c.values[:0], c.idx[:0]
-	c.pageRows, c.nulls, c.bits, c.plainBytes, c.encoded = 0, 0, 0, 0, 0
+	c.pageRows, c.nulls, c.bits, c.plainBytes = 0, 0, 0, 0
 	if overflow {
 		c.plain = true
+		c.plainValues()
+	}
+	if c.plain && c.idx != nil {
+		c.releaseIndexes()
 	}
 	c.pageHasBounds, c.pageFalse, c.pageTrue = false, false, false
 	return nil
@@ -802,8 +1013,13 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// reset readies the column for a new chunk, keeping its buffers.
+// reset readies the column for a new chunk, keeping its page buffers
+// and its dictionary's table, emptied; a chunk that had none gives its
+// table back to the pool (see goPlain).
 func (c *column) reset() {
+	if c.dictLen > 0 {
+		c.lastDictLen = c.hashedEntries()
+	}
 	c.clearDictionary()
 	c.plain, c.probing = false, c.kind != kindBool && !c.dict
 	c.numValues, c.nullCount, c.sizes = 0, 0, pageSizes{}
@@ -814,22 +1030,11 @@ func (c *column) reset() {
 	c.unindexed = false
 }
 
+// newColumn returns the encoder of a column. Its page buffers are
+// allocated as its values need them (a table of a few rows holds a few
+// bytes), the buffer of dictionary indexes from a pool.
 func newColumn(spec columnSpec) *column {
 	c := &column{columnSpec: spec, lastID: -1, probing: spec.kind != kindBool && !spec.dict}
-	// The page buffers at the size a page of the column reaches, so that
-	// filling them copies nothing.
-	if spec.optional {
-		c.defs = make([]byte, 0, maxPageRows)
-	}
-	switch spec.kind {
-	case kindBool:
-		c.values = make([]byte, 0, maxPageRows/8)
-	case kindString:
-		c.idx = make([]int32, 0, maxPageRows)
-	default:
-		c.idx = make([]int32, 0, maxPageRows)
-		c.values = make([]byte, 0, maxPageRows*c.width())
-	}
 	switch spec.kind {
 	case kindInt8, kindInt16, kindInt32:
 		c.mergeBounds = mergeFixed[int32]
@@ -844,20 +1049,33 @@ func newColumn(spec columnSpec) *column {
 	case kindFloat64:
 		c.mergeBounds = mergeFixed[float64]
 	}
-	if spec.kind == kindString {
-		c.stringDict = map[string]int32{}
-	}
 	return c
 }
 
-// release gives the column's blocks back to their pools.
+// release gives the column's blocks, table and buffer of indexes back to
+// their pools.
 func (c *column) release() {
 	c.pages.release()
-	if c.fixedDict != nil {
-		c.fixedDict.reset()
-		c.fixedDict.values, c.dictValues = c.dictValues[:0], nil
-		fixedTables.Put(c.fixedDict)
-		c.fixedDict = nil
+	c.releaseTable()
+	c.releaseIndexes()
+}
+
+// indexBuffers pools the page buffers of dictionary indexes, each of
+// maxPageRows.
+var indexBuffers sync.Pool
+
+// getIndexes returns an empty buffer of maxPageRows indexes.
+func getIndexes() []int32 {
+	if b, ok := indexBuffers.Get().(*[]int32); ok {
+		return (*b)[:0]
+	}
+	return make([]int32, 0, maxPageRows)
+}
+
+// putIndexes gives b to the pool if it is of maxPageRows.
+func putIndexes(b []int32) {
+	if cap(b) == maxPageRows {
+		indexBuffers.Put(&b)
 	}
 }
 
@@ -867,11 +1085,18 @@ func (c *column) release() {
 // full, the slot chosen by the high bits of a Fibonacci hash. A slot is
 // in use when its generation is the table's, so that emptying the table
 // for the next chunk touches no slot; tables are pooled between writers.
+//
+// An integer column's table has a window besides: windowSize indexes
+// (plus one, 0 for none) of the values from base on, set by the chunk's
+// first value, so that dates, days, counts and scores near it are looked
+// up by their offset without hashing.
 type fixedTable struct {
-	slots []slot
-	shift uint   // 64 - log2(len(slots))
-	gen   uint32 // the generation of the slots in use, never 0
-	n     int
+	slots  []slot
+	shift  uint   // 64 - log2(len(slots))
+	gen    uint32 // the generation of the slots in use, never 0
+	n      int
+	window *[windowSize]int32 // nil for floats
+	base   uint64
 	// values is the buffer of the dictionary's values while the table is
 	// in the pool.
 	values []byte
@@ -883,7 +1108,18 @@ type slot struct {
 	gen uint32
 }
 
+// windowSize is the number of values a table's window covers.
+const windowSize = 2048
+
+// windowed is whether integer columns' tables have a window; without it
+// every value goes through the hash table, and the files are the same
+// bytes (as a test checks).
+var windowed = true
+
 var fixedTables = sync.Pool{New: func() any { return &fixedTable{gen: 1} }}
+
+// windows pools the windows (empty) of tables given to float columns.
+var windows sync.Pool
 
 // find returns the index of key, if the table has it.
 func (t *fixedTable) find(key uint64) (int32, bool) {
@@ -921,9 +1157,22 @@ func (t *fixedTable) insert(key uint64, id int32) (int32, bool) {
 }
 
 // grow doubles the slots (256 at first) and places the keys again.
-func (t *fixedTable) grow() {
+func (t *fixedTable) grow() { t.resize(max(256, 2*len(t.slots))) }
+
+// reserve sizes the slots for n keys, if they are fewer.
+func (t *fixedTable) reserve(n int) {
+	size := max(256, len(t.slots))
+	for 4*n > 3*size {
+		size *= 2
+	}
+	if size > len(t.slots) && n > 0 {
+		t.resize(size)
+	}
+}
+
+// resize makes size slots, a power of two, and places the keys again.
+func (t *fixedTable) resize(size int) {
 	old, gen := t.slots, t.gen
-	size := max(256, 2*len(old))
 	t.slots, t.gen = make([]slot, size), 1
 	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
 	mask := size - 1
@@ -942,6 +1191,9 @@ func (t *fixedTable) grow() {
 // reset empties the table, keeping its slots.
 func (t *fixedTable) reset() {
 	t.n = 0
+	if t.window != nil {
+		clear(t.window[:])
+	}
 	if t.gen++; t.gen == 0 { // the generations wrapped: every slot is stale again
 		clear(t.slots)
 		t.gen = 1

@@ -8,10 +8,13 @@
 // (RLE_DICTIONARY), which Spark, pyarrow, DuckDB and parquet-go write by
 // default and Spark's vectorized reader before 3.4, Iceberg's and Velox
 // read; no DELTA_* encoding. Every column but booleans (bit-packed, a bit
-// each) starts a chunk with a dictionary, its values looked up in an
-// open-addressing table (a run of equal values once), its data pages the
-// indexes RLE/bit-packed, so that a constant column is a dictionary of one
-// value and pages of a few bytes. The chunk's first page decides whether
+// each) starts a chunk with a dictionary, its values looked up as they
+// are written (a run of equal values once): an integer near the chunk's
+// first value by its offset in a small window, any other fixed-width
+// value in an open-addressing table, a string among a few by its bytes
+// and in a map past them. Its data pages are the indexes RLE/bit-packed,
+// so that a constant column is a dictionary of one value and pages of a
+// few bytes. The chunk's first page decides whether
 // the dictionary pays: unless its dictionary and indexes take at most half
 // the bytes of its values PLAIN (not so for a unique key or a continuous
 // measure) the chunk is PLAIN and has no dictionary page. Columns tagged `dict` (codes,
@@ -32,8 +35,10 @@
 // KiB of PLAIN values), so files are deterministic: the same rows give the same
 // bytes however the caller splits them into Write calls. Only the current
 // row group's compressed pages, its chunks' dictionaries and one page per
-// column are held in memory. Files are durable (fsynced before close); a file of no rows is a
-// valid file with no row group.
+// column (its indexes, or its values PLAIN) are held in memory, the page
+// buffers grown as a column's values need them and the dictionaries'
+// tables pooled between chunks. Files are durable (fsynced before close);
+// a file of no rows is a valid file with no row group.
 //
 // A row type is a flat struct of booleans, integers, floats, strings and
 // pointers to those. A nullable column is a pointer field tagged

@@ -1,0 +1,182 @@
+package pqfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+)
+
+// windowRow has integer columns of narrow and wide ranges, and a string
+// column of more distinct values than a dictionary holds without a map.
+type windowRow struct {
+	Day    int32   `parquet:"day"`            // dates: a year from its first
+	Delta  *int64  `parquet:"delta,optional"` // around zero, both signs
+	Amount int64   `parquet:"amount"`         // a thousand values a million apart
+	Mixed  int64   `parquet:"mixed"`          // mostly small, some wide
+	Count  int8    `parquet:"count"`          // a handful
+	Code   string  `parquet:"code"`           // twenty codes
+	Kind   *string `parquet:"kind,optional"`  // three kinds
+}
+
+func windowRows(n int) []windowRow {
+	rows := make([]windowRow, n)
+	deltas := make([]int64, n)
+	kinds := []string{"purchase", "refund", "fee"}
+	for i := range rows {
+		r := &rows[i]
+		*r = windowRow{
+			Day: int32(20089 + i*7%365), Amount: int64(i*7919%1000) * 1_000_003,
+			Mixed: int64(i % 10), Count: int8(i % 5), Code: "code-" + strconv.Itoa(i*13%20),
+		}
+		if i%17 == 0 {
+			r.Mixed = int64(i%50+1) * 987_654_321
+		}
+		if i%3 != 0 {
+			deltas[i] = int64(i*31%200) - 100
+			r.Delta = &deltas[i]
+		}
+		if i%4 != 0 {
+			r.Kind = &kinds[i%3]
+		}
+	}
+	return rows
+}
+
+// tableState is what a column's dictionary holds: its entries, those in
+// its table's window and its hash table, its strings' map.
+type tableState struct {
+	plain                           bool
+	entries, window, hashed, mapped int
+	hasMap                          bool
+}
+
+// writeWindowRows writes rows to path in buckets of 4096 and returns what
+// each column's dictionary holds before Close: the last chunk's.
+func writeWindowRows(t *testing.T, path string, rows []windowRow) map[string]tableState {
+	t.Helper()
+	w, err := Create[windowRow](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(rows); i += 4096 {
+		if err := w.Write(rows[i:min(i+4096, len(rows))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	states := map[string]tableState{}
+	for _, c := range w.columns {
+		st := tableState{plain: c.plain, entries: c.dictLen, mapped: len(c.stringDict), hasMap: c.stringDict != nil}
+		if tb := c.fixedDict; tb != nil {
+			st.hashed = tb.n
+			if tb.window != nil {
+				for _, id := range tb.window {
+					if id != 0 {
+						st.window++
+					}
+				}
+			}
+		}
+		states[c.name] = st
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return states
+}
+
+// An integer column whose values stay near its chunk's first is looked up
+// through the window alone, one of wide range through the hash table (but
+// for that first value), a mixed one through both; the file is the same bytes as with
+// every value hashed, and reads back as written.
+func TestDictionaryWindow(t *testing.T) {
+	rows := windowRows(300_000) // a row group and a part: the window is placed again
+	dir := t.TempDir()
+	got, want := filepath.Join(dir, "window.parquet"), filepath.Join(dir, "hashed.parquet")
+	states := writeWindowRows(t, got, rows)
+	for _, tc := range []struct {
+		name           string
+		window, hashed bool
+	}{
+		{"day", true, false},
+		{"delta", true, false},
+		{"count", true, false},
+		{"amount", false, true},
+		{"mixed", true, true},
+	} {
+		st := states[tc.name]
+		if st.plain || st.entries == 0 {
+			t.Errorf("%s: no dictionary in the last chunk (plain %v), want one", tc.name, st.plain)
+			continue
+		}
+		if st.window+st.hashed != st.entries {
+			t.Errorf("%s: %d entries in the window and %d hashed, want the dictionary's %d", tc.name, st.window, st.hashed, st.entries)
+		}
+		// The chunk's first value is in the window, wherever the others are.
+		if (st.window > 1) != tc.window || st.window < 1 || (st.hashed > 0) != tc.hashed {
+			t.Errorf("%s: %d entries in the window and %d hashed, want more than the first in the window %v, any hashed %v", tc.name, st.window, st.hashed, tc.window, tc.hashed)
+		}
+	}
+	if st := states["code"]; !st.hasMap || st.mapped != 20 {
+		t.Errorf("code: %d strings in the map, want all 20", st.mapped)
+	}
+	if st := states["kind"]; st.hasMap || st.entries != 3 {
+		t.Errorf("kind: a map of %d, a dictionary of %d, want no map and 3", st.mapped, st.entries)
+	}
+
+	windowed = false
+	defer func() { windowed = true }()
+	for name, st := range writeWindowRows(t, want, rows) {
+		if st.window > 0 || st.hashed != states[name].hashed+states[name].window {
+			t.Fatalf("%s: %d entries in the window and %d hashed with the window off, want all %d hashed", name, st.window, st.hashed, st.entries)
+		}
+	}
+	a, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("with the window: %d bytes, differ from every value hashed (%d bytes)", len(a), len(b))
+	}
+	back, err := ReadFile[windowRow](got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, rows) {
+		t.Fatal("rows read back differ from those written")
+	}
+}
+
+// A table reserved for n keys takes them without growing, and keeps the
+// keys it holds when it is reserved for more.
+func TestTableReserve(t *testing.T) {
+	tb := &fixedTable{gen: 1}
+	for _, n := range []int{0, 1, 192, 193, 1000, 5000} {
+		tb.reset()
+		tb.reserve(n)
+		size := len(tb.slots)
+		if n > 0 && (4*n > 3*size || size&(size-1) != 0) {
+			t.Fatalf("reserve(%d): %d slots, want a power of two at most three quarters full", n, size)
+		}
+		for k := range n {
+			if _, found := tb.insert(uint64(k)*1_000_003, int32(k)); found {
+				t.Fatalf("reserve(%d): key %d found before it was inserted", n, k)
+			}
+		}
+		if len(tb.slots) != size {
+			t.Errorf("reserve(%d): grew from %d to %d slots", n, size, len(tb.slots))
+		}
+		tb.reserve(4 * n)
+		for k := range n {
+			if id, found := tb.find(uint64(k) * 1_000_003); !found || id != int32(k) {
+				t.Fatalf("reserve(%d), then for %d: key %d is %d (found %v), want %d", n, 4*n, k, id, found, k)
+			}
+		}
+	}
+}
