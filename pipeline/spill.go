@@ -70,10 +70,7 @@ func createSpill(path string) (*spillWriter, error) {
 
 func (s *spillWriter) Write(accounts []billing.Account) error {
 	e := &s.enc
-	e.b, e.kinds = e.b[:0], [spillKinds]int{}
-	for i := range accounts {
-		e.account(&accounts[i])
-	}
+	e.frame(accounts)
 	h := binary.AppendUvarint(s.header[:0], uint64(len(accounts)))
 	for _, k := range e.kinds {
 		h = binary.AppendUvarint(h, uint64(k))
@@ -186,6 +183,15 @@ func (s *spillReader) Close() {
 type spillEncoder struct {
 	b     []byte
 	kinds [spillKinds]int
+}
+
+// frame encodes accounts as one frame's payload, in e.b, counting their
+// child rows in e.kinds.
+func (e *spillEncoder) frame(accounts []billing.Account) {
+	e.b, e.kinds = e.b[:0], [spillKinds]int{}
+	for i := range accounts {
+		e.account(&accounts[i])
+	}
 }
 
 func (e *spillEncoder) int(v int64) { e.b = binary.AppendVarint(e.b, v) }

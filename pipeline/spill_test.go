@@ -242,11 +242,9 @@ func BenchmarkSpillCodec(b *testing.B) {
 		frames = frames[:0]
 		var e spillEncoder
 		for i := 0; i < len(accounts); i += bucket {
-			e.b, e.kinds = e.b[:0], [spillKinds]int{}
-			for j := i; j < min(i+bucket, len(accounts)); j++ {
-				e.account(&accounts[j])
-			}
-			f := frame{payload: slices.Clone(e.b), n: min(i+bucket, len(accounts)) - i}
+			chunk := accounts[i:min(i+bucket, len(accounts))]
+			e.frame(chunk)
+			f := frame{payload: slices.Clone(e.b), n: len(chunk)}
 			for k, n := range e.kinds {
 				f.kinds[k] = uint64(n)
 			}
