@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,14 +70,11 @@ func TestBackfillStateEveryEqualsChainedRuns(t *testing.T) {
 			t.Fatalf("run %s: %v", d, err)
 		}
 	}
-	for _, tc := range []struct {
-		name   string
-		memory int
-	}{{"memory", pipeline.DefaultMemoryAccounts}, {"spilled", -1}} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, inFlight := range []int{pipeline.DefaultDaysInFlight, 5} {
+		t.Run(fmt.Sprintf("days-in-flight=%d", inFlight), func(t *testing.T) {
 			out := t.TempDir()
 			opt := firstRun(events, out)
-			opt.StateEvery, opt.MemoryAccounts = every, tc.memory
+			opt.StateEvery, opt.DaysInFlight = every, inFlight
 			ms, err := pipeline.Backfill(ctx, opt, bookStart, last, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -100,8 +98,8 @@ func TestBackfillStateEveryEqualsChainedRuns(t *testing.T) {
 					t.Errorf("StateKept(%s) = %v, want %v", d, got, kept)
 				}
 			}
-			// The spill is private and gone: nothing but the published
-			// dates and the lock is left in OUT.
+			// Nothing but the published dates and the lock is left in
+			// OUT.
 			entries, _ := os.ReadDir(out)
 			for _, e := range entries {
 				if n := e.Name(); n != ".lock" && !strings.HasPrefix(n, "as_of=") {
@@ -182,5 +180,55 @@ func TestStateEveryMustBePositive(t *testing.T) {
 		if err := opt.Validate(); !errors.Is(err, pipeline.ErrUsage) || !strings.Contains(err.Error(), "--state-every") {
 			t.Errorf("Validate with StateEvery %d: err = %v, want ErrUsage naming --state-every", n, err)
 		}
+	}
+}
+
+// A backfill whose input breaks on a date in the middle publishes the
+// dates before it, as chained runs would, and none from it on, however
+// many dates were in flight: a later date never publishes before an
+// earlier one, nor after one that failed.
+func TestBackfillStopsAtTheFirstFailedDate(t *testing.T) {
+	const days = 12
+	events := genBook(t, 300, days)
+	broken := bookStart + 6
+	part := filepath.Join(events, billing.DatasetTransactions, "dt="+broken.String())
+	if err := os.RemoveAll(part); err != nil {
+		t.Fatal(err)
+	}
+	for _, inFlight := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("days-in-flight=%d", inFlight), func(t *testing.T) {
+			out := t.TempDir()
+			opt := firstRun(events, out)
+			opt.DaysInFlight = inFlight
+			if inFlight > 1 {
+				opt.StateEvery = 3
+			}
+			ms, err := pipeline.Backfill(context.Background(), opt, bookStart, bookStart+days-1, nil)
+			if pipeline.Classify(err) != pipeline.KindNotLanded {
+				t.Fatalf("err = %v (%s), want input not landed", err, pipeline.Classify(err))
+			}
+			published := pipeline.PublishedDates(out)
+			if len(published) == 0 || len(published) != len(ms) {
+				t.Fatalf("published %v, returned %d manifests", published, len(ms))
+			}
+			failed := published[len(published)-1] + 1
+			if failed > broken || failed < broken-2 {
+				t.Fatalf("published up to %s with the partition of %s missing", failed-1, broken)
+			}
+			if !strings.HasPrefix(err.Error(), "as_of "+failed.String()+":") {
+				t.Errorf("err = %v, want it to name as_of %s, the first date not published", err, failed)
+			}
+			for i, d := range published {
+				if d != bookStart+billing.Date(i) {
+					t.Fatalf("published %v: not the first dates of the range", published)
+				}
+			}
+			entries, _ := os.ReadDir(out)
+			for _, e := range entries {
+				if n := e.Name(); n != ".lock" && !strings.HasPrefix(n, "as_of=") {
+					t.Errorf("left behind in OUT: %s", n)
+				}
+			}
+		})
 	}
 }

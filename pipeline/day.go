@@ -13,49 +13,45 @@ import (
 	"github.com/creditrun/creditrun/pipeline/state"
 )
 
-// dayPlan says what becomes of a day's new book.
-type dayPlan struct {
-	keepState bool // published as OUT/as_of=D/state
-	memory    bool // held in memory for the next day
-	spill     bool // spilled under OUT/_work/ for the next day
-}
-
 // day runs one business date: it reads the day's events, streams the book
-// b through the daily step and publishes the outputs of day, and its new
-// state as the plan says. It returns the new book when the plan keeps it
-// for the next day (in memory or spilled).
-func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayPlan) (*Manifest, *book, error) {
+// b through the daily step and publishes the outputs of day, its new
+// state when r keeps it, and hands its new book to the next date when r
+// pipes it.
+func (e *engine) day(ctx context.Context, b *opened, r *dayRun) (*Manifest, error) {
+	day := r.day
 	m := newManifest(e.opt, day, b.from)
 	m.PolicyChangeFrom = b.policyChange
-	m.StateNotKept = !plan.keepState
-	spill := filepath.Join(e.spillDir, "as_of="+day.String())
-	newBook := func(dir string) func() (bookWriter, error) {
-		return func() (bookWriter, error) {
-			// A nil *state.Writer or *spillWriter must not become a
-			// non-nil bookWriter: on error the interface is nil.
-			switch {
-			case plan.keepState:
-				w, err := state.Create(filepath.Join(dir, "state"))
-				if err != nil {
-					return nil, err
-				}
-				return w, nil
-			case plan.spill:
-				w, err := createSpill(spill)
-				if err != nil {
-					return nil, err
-				}
-				return w, nil
+	m.StateNotKept = !r.keepState
+	newBook := func(dir string) (bookWriter, error) {
+		var st bookWriter = noBook{}
+		if r.keepState {
+			w, err := state.Create(filepath.Join(dir, "state"))
+			if err != nil {
+				return nil, err // a nil *state.Writer must not become a non-nil bookWriter
 			}
-			return noBook{}, nil
+			st = w
 		}
+		if r.spill != "" {
+			w, err := createSpill(r.spill)
+			if err != nil {
+				return nil, err
+			}
+			return w, nil
+		}
+		if r.to == nil {
+			return st, nil
+		}
+		if !r.keepState {
+			return r.to, nil
+		}
+		return teeBook{state: st, next: r.to}, nil
 	}
 	t0 := time.Now()
 	rejects := newRejectSpool(scratchDir(e.opt), day)
 	defer rejects.close()
 	ev, err := e.readEvents(ctx, day, rejects, e.opt.Shard.known(b.ids))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ev.rejects = rejects
 	for _, f := range ev.files {
@@ -66,14 +62,14 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayP
 		Int("transactions", len(ev.txns)).Int("repayments", len(ev.repays)).Int("requests", len(ev.reqs)).
 		Int64("rejects", rejects.rows).Dur("took", time.Since(t0)).Msg("stage done")
 
-	if e.night, err = e.dailyNight(day); err != nil {
-		return nil, nil, err
+	if ev.night, err = e.dailyNight(day); err != nil {
+		return nil, err
 	}
 	t0 = time.Now()
 	var w *dayWriter
-	err = e.publishDay(day, plan.keepState, func(dir string) error { // publish, or write a shard's part (shard.go)
+	err = e.publishDay(day, r.keepState, func(dir string) error { // publish, or write a shard's part (shard.go)
 		var err error
-		if w, err = e.newDayWriter(dir, plan.memory, newBook(dir)); err != nil {
+		if w, err = e.newDayWriter(dir, ev, func() (bookWriter, error) { return newBook(dir) }); err != nil {
 			return err
 		}
 		w.rejects = rejects
@@ -85,23 +81,28 @@ func (e *engine) day(ctx context.Context, b *opened, day billing.Date, plan dayP
 			return err
 		}
 		crashpoint(CrashOutputs)
+		// The date publishes after the one before, which a piped book
+		// must match.
+		if err := r.waitPrev(); err != nil {
+			return err
+		}
+		if b.piped {
+			b.accounts, b.exposure, b.baseline = r.prev.accounts, r.prev.exposure, r.prev.dist
+		}
+		if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
+			b.baseline = fixed // the policy's reference wins over the previous night
+		}
 		if e.opt.Shard.Sharded() {
 			return e.finishPart(dir, day, ev, w, b, m) // the commit checks the book (shard.go)
 		}
 		return e.finish(dir, day, ev, w, b, m, t0)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	e.log.Info().Str("stage", "publish").Str("as_of", day.String()).Dur("took", time.Since(t0)).Msg("stage done")
-	var next *book
-	switch {
-	case w.kept != nil:
-		next = &book{accounts: w.kept, dist: w.dist}
-	case plan.spill:
-		next = &book{spill: spill, n: w.book.Accounts, exposure: w.after.String(), dist: w.dist}
-	}
-	return m, next, nil
+	r.accounts, r.exposure, r.dist = w.book.Accounts, w.after.String(), w.dist
+	return m, nil
 }
 
 // finish checks the day as a whole and writes what needs all of it: the

@@ -27,7 +27,7 @@ func TestOutputsIndependentOfTuning(t *testing.T) {
 	ctx := context.Background()
 	tunings := []struct {
 		name                           string
-		workers, bucket, memoryAccount int
+		workers, bucket, inFlight int
 	}{
 		{name: "defaults"},
 		{name: "workers=1", workers: 1},
@@ -35,15 +35,15 @@ func TestOutputsIndependentOfTuning(t *testing.T) {
 		{name: "bucket-size=1", bucket: 1},
 		{name: "bucket-size=97", bucket: 97},
 		{name: "bucket-size=4096", bucket: 4096},
-		{name: "memory-accounts=-1", memoryAccount: -1},
-		{name: "workers=3,bucket-size=97,memory-accounts=-1", workers: 3, bucket: 97, memoryAccount: -1},
+		{name: "days-in-flight=1", inFlight: 1},
+		{name: "workers=3,bucket-size=97,days-in-flight=4", workers: 3, bucket: 97, inFlight: 4},
 	}
 	var ref map[string][]byte
 	for _, tu := range tunings {
 		out := t.TempDir()
 		opt := firstRun(events, out)
 		def := pipeline.DefaultOptions() // zero: the default
-		opt.Workers, opt.BucketSize, opt.MemoryAccounts = cmp.Or(tu.workers, def.Workers), cmp.Or(tu.bucket, def.BucketSize), cmp.Or(tu.memoryAccount, def.MemoryAccounts)
+		opt.Workers, opt.BucketSize, opt.DaysInFlight = cmp.Or(tu.workers, def.Workers), cmp.Or(tu.bucket, def.BucketSize), cmp.Or(tu.inFlight, def.DaysInFlight)
 		if _, err := pipeline.Backfill(ctx, opt, bookStart, last, nil); err != nil {
 			t.Fatalf("%s: backfill: %v", tu.name, err)
 		}

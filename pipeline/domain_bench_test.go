@@ -43,7 +43,7 @@ func BenchmarkDomain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if e.night, err = e.dailyNight(night); err != nil {
+	if ev.night, err = e.dailyNight(night); err != nil {
 		b.Fatal(err)
 	}
 	book := readBook(b, filepath.Join(PartitionDir(out, night-1), "state"))
@@ -56,7 +56,7 @@ func BenchmarkDomain(b *testing.B) {
 		b.StartTimer()
 		t0 := processCPU()
 		for _, j := range jobs {
-			o, err := e.bucket(j.accounts, night, &j.ev, j.profiles, j.pids)
+			o, err := e.bucket(j.accounts, night, ev.night, &j.ev, j.profiles, j.pids)
 			if err != nil {
 				b.Fatal(err)
 			}

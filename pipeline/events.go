@@ -11,6 +11,7 @@ import (
 
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
+	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/storage"
 )
 
@@ -28,6 +29,9 @@ type dayEvents struct {
 	// have joined.
 	rejects *rejectSpool
 	files   []source.File // the files read
+	paths   []string      // the input file paths by Index, for rejects
+	// night is what every bucket of the date shares for the daily summary.
+	night *daily.Night
 }
 
 // rows is the number of event rows the day kept.
@@ -98,7 +102,7 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	e.opt.Shard.narrow(&rules) // a shard's accounts only (shard.go)
 	var lists [5][]source.File
-	e.paths = nil
+	ev := &dayEvents{}
 	req0, bytes0 := source.Fetched()
 	for i, ds := range eventDatasets {
 		d := e.inputs[ds]
@@ -122,12 +126,11 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 			}
 		}
 		for j := range files {
-			files[j].Index = int32(len(e.paths))
-			e.paths = append(e.paths, files[j].Path)
+			files[j].Index = int32(len(ev.paths))
+			ev.paths = append(ev.paths, files[j].Path)
 		}
 		lists[i] = files
 	}
-	ev := &dayEvents{}
 	tx, re, rq, ac, in := lists[0], lists[1], lists[2], lists[3], lists[4]
 	if book != nil {
 		if len(ac) > 0 {
@@ -202,6 +205,8 @@ func knownAccounts(book []int64, feed []source.FeedRow) func(int64) bool {
 // checksum hashes the files a day reads, each once per process (a
 // backfill reads every partition on three days).
 func (e *engine) checksum(files []source.File) error {
+	e.hashMu.Lock() // dates in flight share the hashes
+	defer e.hashMu.Unlock()
 	var todo []source.File
 	for _, f := range files {
 		if _, ok := e.hashes[f.Path]; !ok {
@@ -221,9 +226,9 @@ func (e *engine) checksum(files []source.File) error {
 }
 
 // fileName is the path of input file idx, for rejects.
-func (e *engine) fileName(idx int32) string {
-	if int(idx) < len(e.paths) {
-		return e.paths[idx]
+func (ev *dayEvents) fileName(idx int32) string {
+	if int(idx) < len(ev.paths) {
+		return ev.paths[idx]
 	}
 	return fmt.Sprintf("file#%d", idx)
 }

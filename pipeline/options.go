@@ -14,9 +14,8 @@ const (
 	// DefaultBucketSize is the number of consecutive accounts processed
 	// together: memory is about Workers × BucketSize accounts.
 	DefaultBucketSize = 4096
-	// DefaultMemoryAccounts is the largest book a backfill keeps in memory
-	// from one day to the next.
-	DefaultMemoryAccounts = 250000
+	// DefaultDaysInFlight is how many dates a backfill runs at once.
+	DefaultDaysInFlight = 2
 	// DefaultMaxRejectRatio is the share of rejected input rows above which
 	// a night is not published.
 	DefaultMaxRejectRatio = 0.001
@@ -39,17 +38,21 @@ type Options struct {
 	Workers int
 	// BucketSize is the number of accounts per bucket.
 	BucketSize int
-	// MemoryAccounts is the largest book a backfill keeps in memory from one
-	// day to the next instead of reading back the state it just published
-	// (negative: never). Larger books stream, from the published state or
-	// from a spill when the state is not kept, so peak memory stays set by
-	// Workers × BucketSize. It changes no output.
-	MemoryAccounts int
+	// DaysInFlight is how many consecutive dates a backfill runs at once, a
+	// window: each date of a window hands its new book to the next as it
+	// writes it (a pipe), so that the book between them is never stored or
+	// read back; the next window reads the book of the last from its
+	// published state or, when that is not kept, from a private spill. 1
+	// runs one date after another. Each date in flight holds its events,
+	// its tables' row groups and Workers × BucketSize accounts. It changes
+	// no output.
+	DaysInFlight int
 	// StateEvery is how often a backfill publishes the state: the first
 	// date of the range and every StateEvery-th after it, and always the
 	// last (1, the default: every date). The other dates publish every
 	// table as chained runs would, without state/; the book crosses them
-	// in memory or in a spill under OUT/_work/, which no reader sees.
+	// in the pipes between the dates in flight or in a spill under
+	// OUT/_work/, which no reader sees.
 	StateEvery int
 	// MaxRejectRatio is the share of rejected input rows above which the
 	// run publishes nothing (ErrTooManyRejects).
@@ -83,7 +86,7 @@ func DefaultOptions() Options {
 		Policy:         policy.Default(),
 		Workers:        runtime.GOMAXPROCS(0),
 		BucketSize:     DefaultBucketSize,
-		MemoryAccounts: DefaultMemoryAccounts,
+		DaysInFlight:   DefaultDaysInFlight,
 		StateEvery:     1,
 		MaxRejectRatio: DefaultMaxRejectRatio,
 		Version:        "dev",
@@ -105,6 +108,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: --workers %d: want at least 1", ErrUsage, o.Workers)
 	case o.BucketSize < 1:
 		return fmt.Errorf("%w: --bucket-size %d: want at least 1", ErrUsage, o.BucketSize)
+	case o.DaysInFlight < 1:
+		return fmt.Errorf("%w: --days-in-flight %d: want at least 1", ErrUsage, o.DaysInFlight)
 	case o.StateEvery < 1:
 		return fmt.Errorf("%w: --state-every %d: want at least 1 (1 publishes the state of every date)", ErrUsage, o.StateEvery)
 	case o.StateEvery > 1 && o.Shard.Sharded():

@@ -57,9 +57,7 @@ type dayWriter struct {
 	rejects       *rejectSpool // the night's, which the daily step's rejects join
 	book          BookTotals
 	e             *engine
-	// kept are the accounts written, when a backfill keeps this (small)
-	// book in memory for the next day; nil otherwise.
-	kept []billing.Account
+	ev            *dayEvents
 
 	lanes   []chan *job
 	lanesWG sync.WaitGroup
@@ -138,12 +136,9 @@ func (w *dayWriter) laneErr() error {
 	}
 }
 
-func (e *engine) newDayWriter(dir string, keep bool, newBook func() (bookWriter, error)) (*dayWriter, error) {
-	w := &dayWriter{e: e, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
-		daily: daily.New(e.night), book: BookTotals{ByStatus: map[string]int{}}}
-	if keep {
-		w.kept = []billing.Account{}
-	}
+func (e *engine) newDayWriter(dir string, ev *dayEvents, newBook func() (bookWriter, error)) (*dayWriter, error) {
+	w := &dayWriter{e: e, ev: ev, rows: map[string]int64{}, dist: e.opt.Policy.Scoring.NewDistribution(),
+		daily: daily.New(ev.night), book: BookTotals{ByStatus: map[string]int{}}}
 	path := func(t string) string { return filepath.Join(dir, t+".parquet") }
 	var err error
 	if w.statements, err = pqfile.Create[billing.StatementRow](path(TableStatements)); err == nil {
@@ -198,16 +193,13 @@ func (w *dayWriter) write(j *job) error {
 	if o.daily != nil {
 		w.daily.Merge(o.daily)
 	}
-	if err := w.rejects.addEvents(o.Output.Rejects, w.e.fileName); err != nil {
+	if err := w.rejects.addEvents(o.Output.Rejects, w.ev.fileName); err != nil {
 		return err
 	}
 	for i := range j.accounts {
 		w.book.ByStatus[string(j.accounts[i].Status)]++
 	}
 	w.book.Accounts += len(j.accounts)
-	if w.kept != nil {
-		w.kept = append(w.kept, j.accounts...)
-	}
 	j.pending.Store(int32(len(w.lanes)))
 	for _, in := range w.lanes {
 		select {

@@ -118,8 +118,8 @@ func TestBackfillEqualsChainedRuns(t *testing.T) {
 	const days = 30
 	events := genBook(t, 300, days)
 	ctx := context.Background()
-	// A backfill keeps a small book in memory between days; with
-	// MemoryAccounts < 0 it reads back each day's published state instead.
+	// A backfill pipes the book from one date to the next; with
+	// DaysInFlight 1 it reads back each day's published state instead.
 	folded, streamed, chained := t.TempDir(), t.TempDir(), t.TempDir()
 	ms, err := pipeline.Backfill(ctx, firstRun(events, folded), bookStart, bookStart+days-1, nil)
 	if err != nil {
@@ -135,7 +135,7 @@ func TestBackfillEqualsChainedRuns(t *testing.T) {
 		t.Fatal("the accounts feed opened no account over the range: the property would not cover it")
 	}
 	opt := firstRun(events, streamed)
-	opt.MemoryAccounts = -1
+	opt.DaysInFlight = 1
 	if _, err := pipeline.Backfill(ctx, opt, bookStart, bookStart+days-1, nil); err != nil {
 		t.Fatal(err)
 	}

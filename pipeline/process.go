@@ -143,7 +143,7 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 	for i := 0; i < e.opt.Workers; i++ {
 		g.Go(guard("the daily step", func() error {
 			for j := range work {
-				j.out, j.err = e.bucket(j.accounts, day, &j.ev, j.profiles, j.pids)
+				j.out, j.err = e.bucket(j.accounts, day, ev.night, &j.ev, j.profiles, j.pids)
 				close(j.done)
 			}
 			return nil
@@ -168,7 +168,7 @@ func (e *engine) process(ctx context.Context, src accountStream, day billing.Dat
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	return w.rejects.addEvents(fs.rejects, e.fileName)
+	return w.rejects.addEvents(fs.rejects, ev.fileName)
 }
 
 // upTo returns the events from i on whose account id is ≤ last, and the
@@ -193,7 +193,7 @@ func below[T any](s []T, i int, id int64, idOf func(*T) int64) ([]T, int) {
 
 // bucket runs the day for a run of consecutive accounts; ev holds the
 // events of its account-id range, those of unknown accounts included.
-func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billing.Events, profiles []billing.Profile, pids []int64) (out *bucketOut, err error) {
+func (e *engine) bucket(accounts []billing.Account, day billing.Date, night *daily.Night, ev *billing.Events, profiles []billing.Profile, pids []int64) (out *bucketOut, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w in the daily step: %w", ErrInternal, &billing.AccountError{
@@ -204,7 +204,7 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, ev *billin
 	pol := e.opt.Policy
 	out = e.newBucketOut()
 	out.dist = pol.Scoring.NewDistribution()
-	out.daily = daily.New(e.night)
+	out.daily = daily.New(night)
 	out.scores = slices.Grow(out.scores, len(accounts))
 	out.decisions = slices.Grow(out.decisions, len(accounts))
 	out.offers = slices.Grow(out.offers, len(accounts))

@@ -3,16 +3,19 @@
 // D−1 and the events of D, folds every account's day through the policy's
 // Night in parallel buckets, and publishes the outputs and the state as of
 // D atomically under OUT/as_of=D/. A backfill folds the same step over a
-// range of dates in one process, publishing each day as a run would; it
-// may leave out the state of the dates between every N-th (StateEvery),
-// handing their book to the next day in memory or in a private spill.
+// range of dates in one process, publishing each day as a run would, with
+// DaysInFlight consecutive dates running at once, each handing its book to
+// the next through a pipe as it writes it; it may leave out the state of
+// the dates between every N-th (StateEvery), the book then crossing them
+// in those pipes or in a private spill.
 //
 // The package is split by concern: options.go (Options and their
 // defaults), run.go (Run, Backfill and where a day's book comes from),
 // events.go (the day's input files and events), process.go (buckets and
 // workers), output.go (the day's tables), day.go (one day from events to
-// publication), spill.go (a backfill's book between dates whose state
-// it does not publish), rejects.go, manifest.go, publish.go (atomic
+// publication), pipe.go (a backfill's book from one date in flight to
+// the next), spill.go (a backfill's book between dates in flight whose
+// state it does not publish), rejects.go, manifest.go, publish.go (atomic
 // publication), lock.go, crash.go (the crash tests' kill points),
 // errors.go (typed errors and their kinds), whatif.go, summary.go,
 // daily.go (the daily summary's month ends, and its reader), report.go
@@ -35,7 +38,6 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/source"
 	"github.com/creditrun/creditrun/pipeline/state"
-	"github.com/creditrun/creditrun/report/daily"
 	"github.com/creditrun/creditrun/scoring"
 )
 
@@ -50,7 +52,15 @@ func Run(ctx context.Context, opt Options, day billing.Date) (*Manifest, error) 
 
 // Backfill closes every date from..to in order in one process and
 // publishes each day exactly as chained runs would. progress, if not nil,
-// is called after each published day.
+// is called after each published day, in order.
+//
+// The dates run in windows of DaysInFlight at once: each date of a window
+// hands its new book to the next through a pipe as it writes it, so that
+// the book between them is neither stored nor read back. The last date
+// of a window leaves its book for the next window in its published state
+// or, when that is not kept, in a private spill under OUT/_work/. Each
+// date publishes only once the date before has, and not at all when that
+// failed: the dates published are always the first ones of the range.
 func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress func(*Manifest)) ([]*Manifest, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
@@ -70,50 +80,125 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	if err := e.listInputs(); err != nil {
 		return nil, err
 	}
-	// The days whose state is not published hand their book to the next
-	// day through a spill, removed when the backfill ends however it ends.
+	// The spills of the dates whose state is not kept are removed when
+	// the backfill ends, however it ends.
 	e.spillDir = filepath.Join(opt.Out, workDir, fmt.Sprintf("book.%d", os.Getpid()))
 	defer func() {
 		os.RemoveAll(e.spillDir)
 		os.Remove(filepath.Join(opt.Out, workDir)) // if no other run's debris is there
 	}()
-	var out []*Manifest
-	var kept *book
-	for day := from; day <= to; day++ {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		// Every day starts from the book the day before ended with (the
-		// first from --state, if given): a backfill is chained runs. A
-		// small book comes from memory, exactly as it was written; a large
-		// one from the state published the day before, or, when that day's
-		// state was not kept, from its spill.
-		explicit := ""
-		if day == from {
-			explicit = opt.State
-		} else {
-			explicit = e.chainState(day) // a shard's own part of the day before (shard.go)
-		}
-		keepState := day == to || int(day-from)%opt.StateEvery == 0
-		m, next, err := e.runDay(ctx, day, explicit, kept, day < to, keepState)
-		if err != nil {
-			return out, fmt.Errorf("as_of %s: %w", day, err)
-		}
-		kept = next
-		out = append(out, m)
-		if progress != nil {
-			progress(m)
+	var (
+		runs     []*dayRun
+		out      []*Manifest
+		reported int
+		failed   error // the first failure, in date order
+		in       *pipe // the book of the date before, when piped
+	)
+	// report waits for the runs before upTo in order, publishing their
+	// progress, and stops at the first that failed.
+	report := func(upTo int) {
+		for ; reported < upTo && failed == nil; reported++ {
+			r := runs[reported]
+			<-r.done
+			if r.err != nil {
+				failed = fmt.Errorf("as_of %s: %w", r.day, r.err)
+				return
+			}
+			out = append(out, r.m)
+			if progress != nil {
+				progress(r.m)
+			}
 		}
 	}
-	return out, nil
+	for day := from; day <= to && failed == nil; day++ {
+		i := int(day - from)
+		last := day == to || (i+1)%opt.DaysInFlight == 0 // of its window
+		if i%opt.DaysInFlight == 0 {
+			report(i) // a window starts once the one before is done
+		}
+		if failed != nil {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			failed = err
+			break
+		}
+		// Every day starts from the book the day before ended with (the
+		// first from --state, if given): a backfill is chained runs.
+		r := &dayRun{day: day, done: make(chan struct{}), from: in}
+		if i > 0 {
+			r.prev = runs[i-1]
+		}
+		if day == from {
+			r.path = opt.State
+		} else {
+			r.path = e.chainState(day) // a shard's own part of the day before (shard.go)
+		}
+		r.keepState = day == to || i%opt.StateEvery == 0
+		in = nil
+		switch {
+		case !last:
+			in = newPipe(e, day)
+			r.to = in
+		case day < to && !r.keepState:
+			r.spill = filepath.Join(e.spillDir, "as_of="+day.String())
+		}
+		runs = append(runs, r)
+		go func() {
+			defer close(r.done)
+			r.m, r.err = e.runDay(ctx, r)
+		}()
+	}
+	if in != nil {
+		in.stop() // the date after the last run will not run
+	}
+	report(len(runs))
+	for _, r := range runs[reported:] {
+		<-r.done // a later date stops as its date before failed
+	}
+	return out, failed
+}
+
+// dayRun is one date of a backfill on its way.
+type dayRun struct {
+	day       billing.Date
+	path      string  // where the book starts, for the first date or a shard's ("" the state published in Out)
+	from, to  *pipe   // the book from the date before and to the date after, when piped
+	prev      *dayRun // the date before, which publishes first
+	keepState bool
+	spill     string // where the new book is spilled for the next window, if it is
+	done      chan struct{} // closed when the date is published or failed
+	m         *Manifest
+	err       error
+	// The new book's totals and distribution, which the next date's book
+	// must match and takes as its baseline; set before done.
+	accounts int
+	exposure string
+	dist     *scoring.Distribution
+}
+
+// waitPrev waits until the date before is published; an error when it
+// failed.
+func (r *dayRun) waitPrev() error {
+	if r.prev == nil {
+		return nil
+	}
+	<-r.prev.done
+	if r.prev.err != nil {
+		return fmt.Errorf("not published: the date before, %s, failed", r.prev.day)
+	}
+	return nil
 }
 
 type engine struct {
 	opt    Options
 	log    zerolog.Logger
 	inputs map[string]*source.Dataset // dataset → its layout; no requests when absent
-	paths  []string                   // the day's input file paths by Index
 	hashes map[string]string          // path → sha256, computed once per process
+	hashMu sync.Mutex                 // the dates in flight share hashes
+	// spillDir is where a backfill spills the books of the dates that
+	// end a window without their state: OUT/_work/book.PID/.
+	spillDir string
 	// outs recycles buckets' output buffers once they are written, so
 	// that a night allocates them for the buckets in flight, not for
 	// every bucket of the book.
@@ -123,12 +208,6 @@ type engine struct {
 	// bufs recycles the account arrays of written buckets, for the
 	// book's stream to fill.
 	bufs sync.Pool
-	// night is what the buckets of the day being run share for the
-	// daily summary.
-	night *daily.Night
-	// spillDir is where a backfill spills the books of the days whose
-	// state it does not publish: OUT/_work/book.PID/.
-	spillDir string
 }
 
 // accountStream yields the book as of D−1 in account order: Read fills
@@ -136,20 +215,6 @@ type engine struct {
 // and io.EOF at the end.
 type accountStream interface {
 	Read(buf []billing.Account) (int, error)
-}
-
-// book is the state as of a day that a backfill hands to the next day
-// without reading it back from the published state: the accounts its
-// previous day wrote, held in memory (a small book) or spilled (a large
-// one whose state is not published), and their score distribution.
-type book struct {
-	accounts []billing.Account
-	dist     *scoring.Distribution
-	// spill, when set, is where the accounts are, with their count and
-	// exposure, which the next day's accounts must match.
-	spill    string
-	n        int
-	exposure string
 }
 
 // opened is the book a day starts from.
@@ -164,51 +229,57 @@ type opened struct {
 	exposure     string // exact, as billing.Total writes it
 	policyChange string // the state's policy version, when the night changes it on purpose
 	// ids are the book's account ids, ascending, when the night has them
-	// cheaply (a published state, a master, a book in memory): events of
-	// other accounts are rejected as they are read. nil otherwise.
+	// cheaply (a published state, a master): events of other accounts are
+	// rejected as they are read. nil otherwise.
 	ids []int64
+	// piped is a book the date before hands on as it writes it: its
+	// totals and baseline are the date before's, known once it is
+	// published.
+	piped bool
 }
 
-// runDay opens the book as of day−1 and runs day. kept, when set, is that
-// book; otherwise path, when set, is where the book is (a state directory
-// or an accounts master), else the state published for day−1 in Out. With
-// carry, it returns the book as of day for the next day when it is small
-// enough to keep in memory or its state is not published (keepState
-// false), spilled then.
-func (e *engine) runDay(ctx context.Context, day billing.Date, path string, kept *book, carry, keepState bool) (*Manifest, *book, error) {
-	b, err := e.openBook(ctx, day, path, kept)
-	if err != nil {
-		return nil, nil, err
+// runDay opens the book as of day−1 and runs day: the book the date
+// before pipes, or the one at r.path (a state directory or an accounts
+// master), else the state published for day−1 in Out.
+func (e *engine) runDay(ctx context.Context, r *dayRun) (*Manifest, error) {
+	defer func() {
+		if r.from != nil {
+			r.from.stop() // read to its end, or never will be
+		}
+		if r.to != nil {
+			r.to.Abort() // written to its end, or never will be
+		}
+	}()
+	var b *opened
+	if r.from != nil {
+		b = &opened{stream: &pipeStream{p: r.from}, from: StateDir(e.opt.Out, r.day-1), close: func() {},
+			piped: true, verified: !e.opt.Shard.Sharded()}
+	} else {
+		if err := r.waitPrev(); err != nil {
+			return nil, err
+		}
+		var err error
+		if b, err = e.openBook(ctx, r.day, r.path, r.prev); err != nil {
+			return nil, err
+		}
 	}
 	defer b.close()
 	e.shardBook(b) // a shard's accounts only (shard.go)
-	if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {
-		b.baseline = fixed // the policy's reference wins over the previous night
-	}
-	memory := carry && e.opt.MemoryAccounts > 0 && b.accounts <= e.opt.MemoryAccounts
-	return e.day(ctx, b, day, dayPlan{keepState: keepState, memory: memory, spill: carry && !memory && !keepState})
+	return e.day(ctx, b, r)
 }
 
-// openBook opens the book as of day−1: from memory, from an explicit path
-// (a state directory or an accounts master), or from the state published
-// for day−1.
-func (e *engine) openBook(ctx context.Context, day billing.Date, path string, kept *book) (*opened, error) {
+// openBook opens the book as of day−1 from the spill of the date before
+// (prev, when it spilled its book), an explicit path (a state directory
+// or an accounts master), or from the state published for day−1.
+func (e *engine) openBook(ctx context.Context, day billing.Date, path string, before *dayRun) (*opened, error) {
 	prev := day - 1
-	if kept != nil && kept.spill != "" {
-		r, err := openSpill(kept.spill)
+	if before != nil && before.spill != "" {
+		r, err := openSpill(before.spill)
 		if err != nil {
 			return nil, err
 		}
-		return &opened{stream: r, from: StateDir(e.opt.Out, prev), baseline: kept.dist, accounts: kept.n,
-			close: r.Close, verified: true, exposure: kept.exposure}, nil
-	}
-	if kept != nil {
-		ids := make([]int64, len(kept.accounts))
-		for i := range kept.accounts {
-			ids[i] = kept.accounts[i].ID
-		}
-		return &opened{stream: &sliceStream{accounts: kept.accounts}, from: StateDir(e.opt.Out, prev),
-			baseline: kept.dist, accounts: len(kept.accounts), close: func() {}, ids: ids}, nil
+		return &opened{stream: r, from: StateDir(e.opt.Out, prev), baseline: before.dist, accounts: before.accounts,
+			close: r.Close, verified: true, exposure: before.exposure}, nil
 	}
 	explicit := path != ""
 	if !explicit {
@@ -333,18 +404,6 @@ func (e *engine) readMaster(ctx context.Context, path string, day billing.Date) 
 			ErrBadInput, len(rejects), r.File, r.Row, r.Reason, r.Detail)
 	}
 	return accounts, nil
-}
-
-// sliceStream serves accounts held in memory.
-type sliceStream struct{ accounts []billing.Account }
-
-func (s *sliceStream) Read(buf []billing.Account) (int, error) {
-	if len(s.accounts) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(buf, s.accounts)
-	s.accounts = s.accounts[n:]
-	return n, nil
 }
 
 // masterStream serves the accounts of a master held in its compact form,

@@ -287,7 +287,7 @@ func TestShardedBackfillEqualsOneShard(t *testing.T) {
 		opt := firstRun(events, out)
 		opt.Shard = pipeline.Shard{K: k, N: 4}
 		if k >= 2 {
-			opt.MemoryAccounts = -1 // read back from its part
+			opt.DaysInFlight = 1 // read back from its part
 		}
 		if _, err := pipeline.Backfill(ctx, opt, shardStart, last, nil); err != nil {
 			t.Fatalf("shard %d: %v", k, err)

@@ -15,26 +15,6 @@ import (
 	"github.com/creditrun/creditrun/scoring"
 )
 
-// bookWriter receives a day's new book, bucket by bucket in account
-// order: the published state (a *state.Writer), a backfill's spill, or
-// nothing at all.
-type bookWriter interface {
-	Write(accounts []billing.Account) error
-	Close() error
-	Abort()
-	// Finish completes the book once its tables are closed.
-	Finish(info state.Info, dist *scoring.Distribution) error
-}
-
-// noBook is the book of a day whose state is not kept and whose next day,
-// if any, starts from memory.
-type noBook struct{}
-
-func (noBook) Write([]billing.Account) error                  { return nil }
-func (noBook) Close() error                                   { return nil }
-func (noBook) Abort()                                         {}
-func (noBook) Finish(state.Info, *scoring.Distribution) error { return nil }
-
 // A spill is the book as of a day a backfill does not publish the state
 // of, kept for the next day under OUT/_work/, where no reader looks: one
 // file of frames, one frame a bucket. The process that writes a spill is

@@ -105,7 +105,7 @@ func TestKilledSpillingBackfillLeavesNothingPartial(t *testing.T) {
 		t.Run("after-"+(delay*time.Millisecond).String(), func(t *testing.T) {
 			out := t.TempDir()
 			cmd := exec.Command(bin, "backfill", "--from", start, "--to", "2025-03-08", "--state-every", "3",
-				"--memory-accounts", "-1", "--events", events, "--out", out, "--state", master)
+				"--events", events, "--out", out, "--state", master)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {

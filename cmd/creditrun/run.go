@@ -37,7 +37,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.policy, "policy", "", "policy file, a path or a URL such as s3://bucket/policy.yaml (default: the built-in policy, see 'creditrun policy show')")
 	fs.IntVar(&r.opt.Workers, "workers", r.opt.Workers, "buckets processed at once")
 	fs.IntVar(&r.opt.BucketSize, "bucket-size", r.opt.BucketSize, "accounts per bucket: memory is about workers × bucket size")
-	fs.IntVar(&r.opt.MemoryAccounts, "memory-accounts", r.opt.MemoryAccounts, "backfill: keep books up to this many accounts in memory between days (-1: never; larger books are read back from the state just published, or from a private spill under OUT/_work/ when --state-every did not keep it)")
+	fs.IntVar(&r.opt.DaysInFlight, "days-in-flight", r.opt.DaysInFlight, "backfill: dates run at once, each handing its book to the next as it writes it (1: each date reads back the state the date before published; --state-every above 1 needs 2 or more)")
 	fs.Float64Var(&r.opt.MaxRejectRatio, "max-reject-ratio", r.opt.MaxRejectRatio, "share of rejected input rows above which nothing is published (exit 3)")
 	fs.BoolVar(&r.opt.RequireMarker, "require-success-marker", false, "refuse a night unless every input partition it needs holds _SUCCESS")
 	fs.BoolVar(&r.opt.SparsePartitions, "sparse-partitions", false, "take a missing input partition as a day without rows (DuckDB PARTITION_BY, Spark partitionBy)")
