@@ -26,7 +26,7 @@ func TestOutputsIndependentOfTuning(t *testing.T) {
 	last := bookStart + days - 1
 	ctx := context.Background()
 	tunings := []struct {
-		name                           string
+		name                      string
 		workers, bucket, inFlight int
 	}{
 		{name: "defaults"},

@@ -166,7 +166,7 @@ type dayRun struct {
 	from, to  *pipe   // the book from the date before and to the date after, when piped
 	prev      *dayRun // the date before, which publishes first
 	keepState bool
-	spill     string // where the new book is spilled for the next window, if it is
+	spill     string        // where the new book is spilled for the next window, if it is
 	done      chan struct{} // closed when the date is published or failed
 	m         *Manifest
 	err       error
