@@ -350,8 +350,8 @@ func TestScoresSameBytesWhateverTheSplit(t *testing.T) {
 			if !reflect.DeepEqual(back, rows) {
 				t.Fatalf("%d rows read back, want %d, or they differ", len(back), len(rows))
 			}
-			if rgs := len(footer(t, path).RowGroups); n > 256<<10 && rgs != 2 {
-				t.Errorf("%d row groups, want 2", rgs)
+			if rgs, want := len(footer(t, path).RowGroups), (n+pqfile.MaxRowsPerRowGroup-1)/pqfile.MaxRowsPerRowGroup; rgs != want {
+				t.Errorf("%d row groups, want %d", rgs, want)
 			}
 		} else if !bytes.Equal(b, ref) {
 			t.Errorf("writes of %v: %d bytes, differ from writes of 4096 (%d bytes)", sizes, len(b), len(ref))
@@ -372,12 +372,13 @@ type wideDict struct {
 // group starts a new dictionary; a file of three row groups reads back
 // as written, by parquet-go's reader and its column index.
 func TestDictionaryFallbackAndRowGroups(t *testing.T) {
-	n := 600_000 // two full row groups and a part
+	rg := pqfile.MaxRowsPerRowGroup
+	n := 2*rg + rg/3 // two full row groups and a part
 	rows := make([]wideDict, n)
 	codes := []string{"A1", "B2", "C3"}
 	for i := range rows {
 		rows[i] = wideDict{ID: int64(i), Reason: "reason"}
-		if i < 200_000 {
+		if i < min(rg, 50_000) {
 			rows[i].Reason = "distinct reason " + strconv.Itoa(i) // 22+ bytes each: 1 MiB after ~40k rows
 		}
 		if i%4 != 0 {
@@ -387,8 +388,8 @@ func TestDictionaryFallbackAndRowGroups(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wide.parquet")
 	writeInSplits(t, path, rows, []int{4096, 333})
 	md := footer(t, path)
-	if len(md.RowGroups) != 3 || md.RowGroups[0].NumRows != 256<<10 || md.RowGroups[2].NumRows != int64(n-2*(256<<10)) {
-		t.Fatalf("row groups %d, want 3 of 256Ki, 256Ki and the rest", len(md.RowGroups))
+	if len(md.RowGroups) != 3 || md.RowGroups[0].NumRows != int64(rg) || md.RowGroups[2].NumRows != int64(n-2*rg) {
+		t.Fatalf("row groups %d, want 3 of %d, %d and the rest", len(md.RowGroups), rg, rg)
 	}
 	pages := func(g, c int) map[format.PageType]map[format.Encoding]int32 {
 		m := map[format.PageType]map[format.Encoding]int32{}
@@ -658,12 +659,13 @@ type encodings struct {
 // first page shows the dictionary does not pay: a constant column is a
 // dictionary of one value and pages of a few bytes, a unique key or a
 // continuous measure is PLAIN with no dictionary page, in every row
-// group; a column constant at first and unique later falls back to PLAIN
-// when its dictionary reaches its bound. The file reads back as written,
+// group; a column constant at first and unique later keeps the
+// dictionary its first page chose, and the next row group, unique from
+// its first page, is PLAIN. The file reads back as written,
 // through parquet-go and through the state's decoder, whole and in
 // windows.
 func TestEncodingsByCardinality(t *testing.T) {
-	n := 300_000 // a full row group and a part
+	n := pqfile.MaxRowsPerRowGroup + 40_000 // a full row group and a part
 	rows := make([]encodings, n)
 	rate := 0.0195
 	for i := range rows {
@@ -718,9 +720,12 @@ func TestEncodingsByCardinality(t *testing.T) {
 					t.Errorf("row group %d: %s pages %+v, want PLAIN pages only", g, name, p)
 				}
 			case "late":
-				want := pages{dict: 1, plain: p.plain, dictData: p.dictData}
-				if g == 0 && (p != want || p.plain == 0 || p.dictData == 0) {
-					t.Errorf("row group 0: late pages %+v, want a dictionary, dictionary pages then PLAIN pages", p)
+				// A row group of at most 64Ki rows stays within the
+				// dictionary's bounds of 64Ki entries and 1 MiB of 8-byte
+				// values: the first page decides (strings reach the bound
+				// in TestDictionaryFallbackAndRowGroups).
+				if g == 0 && (p.dict != 1 || p.plain != 0 || p.dictData == 0) {
+					t.Errorf("row group 0: late pages %+v, want a dictionary and dictionary pages only", p)
 				}
 				if g == 1 && (p.dict != 0 || p.dictData != 0) {
 					t.Errorf("row group 1: late pages %+v, want PLAIN pages only", p)
