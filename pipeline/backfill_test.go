@@ -232,3 +232,38 @@ func TestBackfillStopsAtTheFirstFailedDate(t *testing.T) {
 		})
 	}
 }
+
+// A backfill cancelled while dates are in flight returns the manifests of
+// exactly the dates it published, the first of the range, and the
+// context's error.
+func TestBackfillCancelledReturnsWhatItPublished(t *testing.T) {
+	const days = 8
+	events := genBook(t, 300, days)
+	for _, inFlight := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("days-in-flight=%d", inFlight), func(t *testing.T) {
+			out := t.TempDir()
+			opt := firstRun(events, out)
+			opt.DaysInFlight, opt.StateEvery = inFlight, 2
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			reported := 0
+			ms, err := pipeline.Backfill(ctx, opt, bookStart, bookStart+days-1, func(*pipeline.Manifest) {
+				if reported++; reported == 2 {
+					cancel()
+				}
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			published := pipeline.PublishedDates(out)
+			if len(ms) != reported || len(ms) != len(published) || len(ms) < 2 || len(ms) == days {
+				t.Fatalf("%d manifests, %d reported, published %v", len(ms), reported, published)
+			}
+			for i, m := range ms {
+				if d := bookStart + billing.Date(i); m.AsOf != d.String() || published[i] != d {
+					t.Fatalf("manifest %d is of %s, published %v: want the first dates of the range", i, m.AsOf, published)
+				}
+			}
+		})
+	}
+}

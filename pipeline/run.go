@@ -92,6 +92,7 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 		out      []*Manifest
 		reported int
 		failed   error // the first failure, in date order
+		stopped  error // the context's, when it ended the launches
 		in       *pipe // the book of the date before, when piped
 	)
 	// report waits for the runs before upTo in order, publishing their
@@ -120,7 +121,7 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 			break
 		}
 		if err := ctx.Err(); err != nil {
-			failed = err
+			stopped = err
 			break
 		}
 		// Every day starts from the book the day before ended with (the
@@ -152,9 +153,12 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 	if in != nil {
 		in.stop() // the date after the last run will not run
 	}
-	report(len(runs))
+	report(len(runs)) // the dates launched publish, or the first that fails says why
 	for _, r := range runs[reported:] {
 		<-r.done // a later date stops as its date before failed
+	}
+	if failed == nil {
+		failed = stopped
 	}
 	return out, failed
 }
