@@ -22,15 +22,10 @@ func (e *engine) day(ctx context.Context, b *opened, r *dayRun) (*Manifest, erro
 	m := newManifest(e.opt, day, b.from)
 	m.PolicyChangeFrom = b.policyChange
 	m.StateNotKept = !r.keepState
+	// The new book goes to the spill (the last date of a window without
+	// its state), or to the state, the next date, both or neither. A nil
+	// *state.Writer or *spillWriter must not become a non-nil bookWriter.
 	newBook := func(dir string) (bookWriter, error) {
-		var st bookWriter = noBook{}
-		if r.keepState {
-			w, err := state.Create(filepath.Join(dir, "state"))
-			if err != nil {
-				return nil, err // a nil *state.Writer must not become a non-nil bookWriter
-			}
-			st = w
-		}
 		if r.spill != "" {
 			w, err := createSpill(r.spill)
 			if err != nil {
@@ -38,10 +33,18 @@ func (e *engine) day(ctx context.Context, b *opened, r *dayRun) (*Manifest, erro
 			}
 			return w, nil
 		}
-		if r.to == nil {
-			return st, nil
+		var st bookWriter = noBook{}
+		if r.keepState {
+			w, err := state.Create(filepath.Join(dir, "state"))
+			if err != nil {
+				return nil, err
+			}
+			st = w
 		}
-		if !r.keepState {
+		switch {
+		case r.to == nil:
+			return st, nil
+		case !r.keepState:
 			return r.to, nil
 		}
 		return teeBook{state: st, next: r.to}, nil
@@ -86,7 +89,7 @@ func (e *engine) day(ctx context.Context, b *opened, r *dayRun) (*Manifest, erro
 		if err := r.waitPrev(); err != nil {
 			return err
 		}
-		if b.piped {
+		if b.chained {
 			b.accounts, b.exposure, b.baseline = r.prev.accounts, r.prev.exposure, r.prev.dist
 		}
 		if fixed := e.opt.Policy.Scoring.BaselineDistribution(); fixed != nil {

@@ -236,10 +236,10 @@ type opened struct {
 	// cheaply (a published state, a master): events of other accounts are
 	// rejected as they are read. nil otherwise.
 	ids []int64
-	// piped is a book the date before hands on as it writes it: its
-	// totals and baseline are the date before's, known once it is
-	// published.
-	piped bool
+	// chained is a book the date before handed on (piped or spilled):
+	// its totals and baseline are the date before's, set once that date
+	// is published.
+	chained bool
 }
 
 // runDay opens the book as of day−1 and runs day: the book the date
@@ -257,7 +257,7 @@ func (e *engine) runDay(ctx context.Context, r *dayRun) (*Manifest, error) {
 	var b *opened
 	if r.from != nil {
 		b = &opened{stream: &pipeStream{p: r.from}, from: StateDir(e.opt.Out, r.day-1), close: func() {},
-			piped: true, verified: !e.opt.Shard.Sharded()}
+			chained: true, verified: !e.opt.Shard.Sharded()}
 	} else {
 		if err := r.waitPrev(); err != nil {
 			return nil, err
@@ -282,8 +282,7 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, be
 		if err != nil {
 			return nil, err
 		}
-		return &opened{stream: r, from: StateDir(e.opt.Out, prev), baseline: before.dist, accounts: before.accounts,
-			close: r.Close, verified: true, exposure: before.exposure}, nil
+		return &opened{stream: r, from: StateDir(e.opt.Out, prev), close: r.Close, chained: true, verified: true}, nil
 	}
 	explicit := path != ""
 	if !explicit {
