@@ -68,6 +68,9 @@ func setupNight(b *testing.B) *benchBook {
 func benchOptions(events, out string) pipeline.Options {
 	o := pipeline.DefaultOptions()
 	o.Events, o.Out, o.Version = events, out, "test"
+	if n, err := strconv.Atoi(os.Getenv("CREDITRUN_BENCH_BUCKET_SIZE")); err == nil && n > 0 {
+		o.BucketSize = n // to compare bucket sizes on one book
+	}
 	return o
 }
 
