@@ -455,3 +455,22 @@ func addZeroPurchase(t *testing.T, events, day string) {
 		t.Fatal(err)
 	}
 }
+
+// --memprofile leaves a heap profile that go tool pprof reads, and says
+// so in the log with the peak it saw.
+func TestMemProfile(t *testing.T) {
+	events := sample(t, "200", "2")
+	prof := filepath.Join(t.TempDir(), "heap.prof")
+	code, stderr := creditrun(t, nil, "backfill", "--from", start, "--to", "2025-03-02", "--events", events,
+		"--out", t.TempDir(), "--state", filepath.Join(events, "accounts"), "--memprofile", prof)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, `"message":"heap profile written"`) || !strings.Contains(stderr, `"peak_heap_bytes":`) {
+		t.Errorf("no log line for the heap profile:\n%s", stderr)
+	}
+	out, err := exec.Command("go", "tool", "pprof", "-sample_index=inuse_space", "-top", bin, prof).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Type: inuse_space") {
+		t.Fatalf("pprof cannot read %s: %v\n%s", prof, err, out)
+	}
+}

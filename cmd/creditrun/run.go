@@ -23,6 +23,7 @@ type runFlags struct {
 	policy     string
 	logLevel   string
 	cpuProfile string
+	memProfile string
 	shard      shardFlags // --shards, --shard (commit.go)
 	work       string     // --work: the staging of an output on object storage
 	obj        *pipeline.ObjectOut
@@ -44,6 +45,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.opt.PolicyChange, "policy-change", false, "run under another policy than the state was written with, on purpose (recorded in the manifest)")
 	fs.StringVar(&r.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	fs.StringVar(&r.memProfile, "memprofile", "", "write a heap profile (go tool pprof) of about the command's peak of live memory to this file")
 	r.shard.register(fs)
 }
 
@@ -172,6 +174,20 @@ func backfill(ctx context.Context, rf *runFlags, from, to billing.Date, stdout, 
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if rf.memProfile != "" {
+		stop, err := heapPeakProfiler(rf.memProfile)
+		if err != nil {
+			return fmt.Errorf("%w: --memprofile: %w", pipeline.ErrUsage, err)
+		}
+		defer func() {
+			peak, err := stop()
+			if err != nil {
+				rf.opt.Log.Warn().Err(err).Msg("heap profile not written")
+				return
+			}
+			rf.opt.Log.Info().Str("file", rf.memProfile).Uint64("peak_heap_bytes", peak).Msg("heap profile written")
+		}()
 	}
 	start := time.Now()
 	total := int(to-from) + 1

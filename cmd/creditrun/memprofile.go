@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"time"
+)
+
+// heapPeakProfiler writes a heap profile (go tool pprof) to path whenever
+// the heap's objects have grown 5% beyond their largest so far, sampled
+// every 200 ms, and once more when stopped if they grew since: when the
+// command ends, the file holds the profile of about its peak, for the
+// question a peak RSS raises (what was alive then). stop ends the sampling
+// and returns the largest heap seen.
+func heapPeakProfiler(path string) (stop func() (peak uint64, err error), err error) {
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		return nil, err
+	}
+	var (
+		peak, written uint64
+		werr          error
+		sample        = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	)
+	write := func() {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.Lookup("heap").WriteTo(f, 0)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && werr == nil {
+			werr = err
+		}
+		written = peak
+	}
+	// check samples the heap and writes the profile when it grew enough.
+	check := func(grown uint64) {
+		metrics.Read(sample)
+		if v := sample[0].Value.Uint64(); v > peak {
+			peak = v
+		}
+		if written == 0 || peak > written+grown {
+			runtime.GC() // the profile's figures are those of the last collection
+			write()
+		}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				check(written / 20)
+			}
+		}
+	}()
+	return func() (uint64, error) {
+		close(done)
+		<-finished
+		check(0)
+		if werr != nil {
+			return peak, fmt.Errorf("--memprofile %s: %w", path, werr)
+		}
+		return peak, nil
+	}, nil
+}
