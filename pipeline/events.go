@@ -102,14 +102,15 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	rules := source.RulesFrom(&e.opt.Policy.Billing)
 	e.opt.Shard.narrow(&rules) // a shard's accounts only (shard.go)
 	var lists [5][]source.File
+	var fetch source.FetchCount // this date's fetches, apart from another date's in flight
 	ev := &dayEvents{}
-	req0, bytes0 := source.Fetched()
 	for i, ds := range eventDatasets {
 		d := e.inputs[ds]
 		if d == nil {
 			continue // an optional dataset that is not there
 		}
 		files, warns, err := d.ForDay(day, loc)
+		fetch.Count(files)
 		for _, w := range warns {
 			e.log.Warn().Str("as_of", day.String()).Str("dataset", w.Dataset).Str("path", w.Path).Str("warning", w.What).Msg("input skipped")
 		}
@@ -169,14 +170,14 @@ func (e *engine) readEvents(ctx context.Context, day billing.Date, rejects sourc
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if req, bytes := source.Fetched(); req > req0 {
+	if req, bytes := fetch.Fetched(); req > 0 {
 		var size int64
 		for _, l := range lists {
 			for _, f := range l {
 				size += f.Size
 			}
 		}
-		e.log.Info().Str("as_of", day.String()).Int64("requests", req-req0).Int64("bytes", bytes-bytes0).
+		e.log.Info().Str("as_of", day.String()).Int64("requests", req).Int64("bytes", bytes).
 			Int64("input_bytes", size).Msg("input fetched")
 	}
 	ev.files = append(append(append(append(append(ev.files, tx...), re...), rq...), lists[3]...), in...)

@@ -30,8 +30,9 @@ type File struct {
 	// renumbers them.
 	Index int32
 
-	root *storage.Root // the object store Path is on, nil for a local file
-	name string        // the name of the object inside root
+	root  *storage.Root // the object store Path is on, nil for a local file
+	name  string        // the name of the object inside root
+	fetch *FetchCount   // where its reads also count, if CountFetches set one
 }
 
 var parquetMagic = []byte("PAR1")

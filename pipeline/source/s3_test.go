@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -138,6 +139,36 @@ func TestS3ReadsOnlyTheColumnsNeeded(t *testing.T) {
 	t.Logf("fetched %d bytes in %d requests of %d bytes of input", fetched, req, size)
 	if fetched == 0 || fetched > size/4 {
 		t.Errorf("fetched %d bytes of %d: want a small part (footers and the contract's columns)", fetched, size)
+	}
+
+	// Each night counts its own fetches (FetchCount), also when two read
+	// the same objects at once, as dates in flight do.
+	counted := func() [2]int64 {
+		d, err := OpenDataset(Transactions, "s3://lake/wide/transactions", Landing{Sparse: true})
+		if err != nil {
+			t.Error(err)
+			return [2]int64{}
+		}
+		files, _, err := d.ForDay(testDay, shanghai.Zone)
+		if err != nil {
+			t.Error(err)
+			return [2]int64{}
+		}
+		var c FetchCount
+		c.Count(files)
+		if _, _, err := ReadTransactions(ctx, files, testDay, shanghai); err != nil {
+			t.Error(err)
+		}
+		r, n := c.Fetched()
+		return [2]int64{r, n}
+	}
+	var wg sync.WaitGroup
+	var one, two [2]int64
+	wg.Go(func() { one = counted() })
+	wg.Go(func() { two = counted() })
+	wg.Wait()
+	if want := [2]int64{req, fetched}; one != want || two != want {
+		t.Errorf("two nights read at once counted %v and %v (requests, bytes); one alone fetched %v", one, two, want)
 	}
 
 	// The checksum streams each object whole: the manifest's sha256 is

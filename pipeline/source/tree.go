@@ -189,7 +189,7 @@ func openInput(ctx context.Context, f *File) (input, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	r := &remoteInput{f: sf}
+	r := &remoteInput{f: sf, count: f.fetch}
 	r.SectionReader = io.NewSectionReader(readerAtFunc(r.readAt), 0, sf.Size())
 	return r, sf.Size(), nil
 }
@@ -199,7 +199,8 @@ func openInput(ctx context.Context, f *File) (input, int64, error) {
 // Parquet reader may report as a corrupt file.
 type remoteInput struct {
 	*io.SectionReader
-	f *storage.File
+	f     *storage.File
+	count *FetchCount // nil unless the file's fetches are counted apart
 
 	mu  sync.Mutex
 	err error
@@ -232,6 +233,10 @@ func (r *remoteInput) Close() error {
 	req, n := r.f.Fetched()
 	fetchedRequests.Add(req)
 	fetchedBytes.Add(n)
+	if r.count != nil {
+		r.count.requests.Add(req)
+		r.count.bytes.Add(n)
+	}
 	return r.f.Close()
 }
 
@@ -252,6 +257,24 @@ var fetchedRequests, fetchedBytes atomic.Int64
 // what a night on object storage costs in transfer.
 func Fetched() (requests, bytes int64) {
 	return fetchedRequests.Load(), fetchedBytes.Load()
+}
+
+// A FetchCount adds up what the reads of some input files on an object
+// store moved: the inputs of one night, when several nights read at once
+// (Fetched is the whole process's).
+type FetchCount struct{ requests, bytes atomic.Int64 }
+
+// Count makes every later read of files count in c, besides Fetched.
+func (c *FetchCount) Count(files []File) {
+	for i := range files {
+		files[i].fetch = c
+	}
+}
+
+// Fetched returns the requests and bytes the counted files' reads have
+// moved so far (zero for local files).
+func (c *FetchCount) Fetched() (requests, bytes int64) {
+	return c.requests.Load(), c.bytes.Load()
 }
 
 // streamInput streams the whole of f, for its checksum.
