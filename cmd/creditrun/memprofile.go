@@ -10,11 +10,11 @@ import (
 )
 
 // heapPeakProfiler writes a heap profile (go tool pprof) to path whenever
-// the heap's objects have grown 5% beyond their largest so far, sampled
-// every 200 ms, and once more when stopped if they grew since: when the
-// command ends, the file holds the profile of about its peak, for the
-// question a peak RSS raises (what was alive then). stop ends the sampling
-// and returns the largest heap seen.
+// the heap's objects, sampled every 200 ms, have grown 5% beyond what they
+// were at the last profile, and when stopped if it wrote none (a command
+// shorter than a sample): when the command ends, the file holds the
+// profile of about its peak, for the question a peak RSS raises (what was
+// alive then). stop ends the sampling and returns the largest heap seen.
 func heapPeakProfiler(path string) (stop func() (peak uint64, err error), err error) {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		return nil, err
@@ -24,7 +24,8 @@ func heapPeakProfiler(path string) (stop func() (peak uint64, err error), err er
 		werr          error
 		sample        = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	)
-	write := func() {
+	write := func(heap uint64) {
+		runtime.GC() // the profile's figures are those of the last collection
 		f, err := os.Create(path)
 		if err == nil {
 			err = pprof.Lookup("heap").WriteTo(f, 0)
@@ -35,17 +36,16 @@ func heapPeakProfiler(path string) (stop func() (peak uint64, err error), err er
 		if err != nil && werr == nil {
 			werr = err
 		}
-		written = peak
+		written = heap
 	}
-	// check samples the heap and writes the profile when it grew enough.
-	check := func(grown uint64) {
+	// check samples the heap and writes the profile when it grew 5% past
+	// the last profile's.
+	check := func() {
 		metrics.Read(sample)
-		if v := sample[0].Value.Uint64(); v > peak {
-			peak = v
-		}
-		if written == 0 || peak > written+grown {
-			runtime.GC() // the profile's figures are those of the last collection
-			write()
+		v := sample[0].Value.Uint64()
+		peak = max(peak, v)
+		if written == 0 || v > written+written/20 {
+			write(v)
 		}
 	}
 	done, finished := make(chan struct{}), make(chan struct{})
@@ -58,14 +58,18 @@ func heapPeakProfiler(path string) (stop func() (peak uint64, err error), err er
 			case <-done:
 				return
 			case <-tick.C:
-				check(written / 20)
+				check()
 			}
 		}
 	}()
 	return func() (uint64, error) {
 		close(done)
 		<-finished
-		check(0)
+		if written == 0 {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			write(peak)
+		}
 		if werr != nil {
 			return peak, fmt.Errorf("--memprofile %s: %w", path, werr)
 		}

@@ -32,7 +32,7 @@ type File struct {
 
 	root  *storage.Root // the object store Path is on, nil for a local file
 	name  string        // the name of the object inside root
-	fetch *FetchCount   // where its reads also count, if CountFetches set one
+	fetch *FetchCount   // where its reads also count, if FetchCount.Count set one
 }
 
 var parquetMagic = []byte("PAR1")
