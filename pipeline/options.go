@@ -12,11 +12,11 @@ import (
 // Defaults of Options; the command line's flags take theirs from here.
 const (
 	// DefaultBucketSize is the number of consecutive accounts processed
-	// together: memory is about Workers × BucketSize accounts. Some eight
-	// buckets are alive at once (the workers', the queue's and those the
-	// output lanes still write), each with its accounts' rows and its
-	// output rows: 1024 keeps a grown book's buckets a few MB each at no
-	// cost in CPU against 4096 (BenchmarkNight with
+	// together. The buckets alive at once, some eight (the workers', the
+	// queue's and those the output lanes still write), each hold their
+	// accounts' rows and output rows, so the bucket size, not the book,
+	// sets that part of memory: 1024 keeps a grown book's buckets a few MB
+	// each at no cost in CPU against 4096 (BenchmarkNight with
 	// CREDITRUN_BENCH_BUCKET_SIZE).
 	DefaultBucketSize = 1024
 	// DefaultDaysInFlight is how many dates a backfill runs at once.

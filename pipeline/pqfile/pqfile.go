@@ -22,7 +22,7 @@
 // that test. A chunk whose dictionary outgrows 1 MiB or 64Ki entries is
 // PLAIN from there to its end, as other writers do. Each chunk's metadata
 // counts its pages by type and encoding (encoding_stats). Pages are
-// snappy-compressed and carry their CRC-32; row groups hold 256Ki rows;
+// snappy-compressed and carry their CRC-32; row groups hold 64Ki rows;
 // each column chunk has its NULL count and bounds (NaN is never one), and
 // its pages are in the page index (column and offset indexes). No bloom
 // filter is written.
