@@ -95,6 +95,11 @@ func Open(ctx context.Context, location string) (*Root, error) {
 	return OpenWith(ctx, location, DefaultOptions())
 }
 
+// optionalDrivers are the schemes whose drivers only builds with a tag
+// have, by the tag: their SDKs cost every command tens of MiB of memory
+// (driver_gcs.go, driver_azure.go).
+var optionalDrivers = map[string]string{"gs": "gcs", "azblob": "azure"}
+
 // OpenWith opens the root at location:
 //
 //   - a local path, absolute or relative, or file:///abs/path: a directory,
@@ -108,9 +113,9 @@ func Open(ctx context.Context, location string) (*Root, error) {
 //     The URL's other query parameters are gocloud.dev's (region,
 //     endpoint, disable_https, profile, request_checksum_calculation, …);
 //   - gs://bucket/prefix (Google Cloud Storage, application default
-//     credentials), azblob://container/prefix (AZURE_STORAGE_ACCOUNT and
-//     its key or a default credential), mem://name/prefix (in memory, for
-//     tests).
+//     credentials) in a build with -tags gcs, azblob://container/prefix
+//     (AZURE_STORAGE_ACCOUNT and its key or a default credential) in a
+//     build with -tags azure, mem://name/prefix (in memory, for tests).
 //
 // Opening makes no request: a bucket that does not exist or refuses the
 // credentials fails the first operation.
@@ -153,6 +158,9 @@ func OpenWith(ctx context.Context, location string, opt Options) (*Root, error) 
 		bucketURL += "?" + q.Encode()
 	}
 	if !blob.DefaultURLMux().ValidBucketScheme(scheme) {
+		if tag, ok := optionalDrivers[scheme]; ok {
+			return nil, fmt.Errorf("%w: %s: this build of creditrun has no %s:// driver: build it with -tags %s (make build TAGS=%s)", ErrLocation, location, scheme, tag, tag)
+		}
 		return nil, fmt.Errorf("%w: %s: no driver for scheme %q (want a path, file://, s3://, gs://, azblob:// or mem://)", ErrLocation, location, scheme)
 	}
 	bkt, err := blob.OpenBucket(ctx, bucketURL)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/parquet-go/parquet-go"
+	"gocloud.dev/blob"
 
 	"github.com/creditrun/creditrun/storage"
 	"github.com/creditrun/creditrun/storage/s3test"
@@ -638,6 +639,30 @@ func TestOpenLocation(t *testing.T) {
 	bad.PartSize = 1 << 20
 	if _, err := storage.OpenWith(ctx, dir, bad); err == nil {
 		t.Errorf("OpenWith(part size 1 MiB) = nil, want S3's minimum refused")
+	}
+}
+
+// TestOptionalDrivers: gs:// and azblob:// are in builds with -tags gcs and
+// -tags azure; a build without says which tag it lacks instead of calling
+// the scheme unknown, and one with the tag opens the location with the
+// driver (which may then refuse for want of credentials, not of a driver).
+func TestOptionalDrivers(t *testing.T) {
+	for scheme, tag := range map[string]string{"gs": "gcs", "azblob": "azure"} {
+		loc := scheme + "://bucket/prefix"
+		r, err := storage.Open(context.Background(), loc)
+		if r != nil {
+			r.Close()
+		}
+		hint := "-tags " + tag
+		if blob.DefaultURLMux().ValidBucketScheme(scheme) {
+			if err != nil && strings.Contains(err.Error(), hint) {
+				t.Errorf("Open(%q) in a build with its driver = %v", loc, err)
+			}
+			continue
+		}
+		if !errors.Is(err, storage.ErrLocation) || !strings.Contains(err.Error(), hint) {
+			t.Errorf("Open(%q) in a build without its driver = %v, want ErrLocation naming %q", loc, err, hint)
+		}
 	}
 }
 

@@ -76,12 +76,13 @@
 // # Object storage
 //
 // A dataset's location is a local path or a URL that storage.Open takes
-// (s3://bucket/prefix, gs://, azblob://, file://); Join makes the
-// location of a dataset inside an events root of either kind. A store's
-// dataset has the layouts, markers and rules above, a directory being a
-// prefix that some key continues with "/" (a store has no links); its
-// files are named by their URLs (File.Path, Reject.File, every message).
-// Local paths keep the operating system's view, links followed. Parquet
+// (s3://bucket/prefix, file://, and gs:// or azblob:// in builds with
+// their tags); Join makes the location of a dataset inside an events root
+// of either kind. A store's dataset has the layouts, markers and rules
+// above, a directory being a prefix that some key continues with "/" (a
+// store has no links); its files are named by their URLs (File.Path,
+// Reject.File, every message). Local paths keep the operating system's
+// view, links followed. Parquet
 // on a store is read with ranged requests: the footer, then only the
 // contract's column chunks (a large file's pages through a 1 MiB buffer,
 // so that a chunk comes in few requests); Fetched totals what they moved.
