@@ -144,13 +144,17 @@ else
   # state the previous one published, as any run does.
   rm -rf "$out"
   total=0 peak=0 from=0
+  # BACKFILL_STATE_EVERY=N: every command publishes its state every N
+  # days and on its last; the last day then runs as a command of its own,
+  # so that the state of the day before it, which the night compared below
+  # starts from, is published. Without it every day's state is (the
+  # default of backfill).
+  end=$BACKFILL_DAYS; [ -z "${BACKFILL_STATE_EVERY:-}" ] || end=$((BACKFILL_DAYS - 1))
   while [ "$from" -lt "$BACKFILL_DAYS" ]; do
-    to=$((from + ${BACKFILL_CHUNK:-30} - 1)); [ "$to" -lt "$BACKFILL_DAYS" ] || to=$((BACKFILL_DAYS - 1))
+    to=$((from + ${BACKFILL_CHUNK:-30} - 1)); [ "$to" -lt "$end" ] || to=$((end - 1))
+    [ "$to" -ge "$from" ] || to=$from # the last day alone
     state=(); [ "$from" -gt 0 ] || state=(--state "$ev/accounts")
-    # BACKFILL_STATE_EVERY=N: each command but the last publishes its
-    # state every N days and on its last (the last keeps every day's, for
-    # the night compared below).
-    every=(); [ -z "${BACKFILL_STATE_EVERY:-}" ] || [ "$to" -ge $((BACKFILL_DAYS - 1)) ] || every=(--state-every "$BACKFILL_STATE_EVERY")
+    every=(); [ -z "${BACKFILL_STATE_EVERY:-}" ] || every=(--state-every "$BACKFILL_STATE_EVERY")
     read -r wall rss <<<"$(timed "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" "${every[@]}" --log-level warn)"
     read -r sec <<<"$(node -e "const m=require('$out/as_of=$(day "$to")/_manifest.json'); console.log((m.timings_ms.read_events+m.timings_ms.process)/1000)")"
     printf "  %s..%s: %6.1f s (%.2f s/day), peak RSS %d MiB, its last night %.2f s, state %d MiB\n" "$(day "$from")" "$(day "$to")" "$wall" "$(awk -v w="$wall" -v d=$((to - from + 1)) 'BEGIN{print w/d}')" "$rss" "$sec" "$(du -sm "$out/as_of=$(day "$to")/state" | cut -f1)"

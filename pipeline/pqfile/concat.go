@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 
@@ -230,14 +231,19 @@ func openFooter(path string) (*format.FileMetaData, *os.File, error) {
 	return &meta, r, nil
 }
 
-// countWriter counts the bytes written through it.
+// countWriter counts the bytes written through it and, if it has a
+// hash, hashes them.
 type countWriter struct {
 	w io.Writer
 	n int64
+	h hash.Hash
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	if c.h != nil {
+		c.h.Write(p[:n])
+	}
 	return n, err
 }

@@ -48,7 +48,9 @@ package pqfile
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -106,6 +108,28 @@ type Writer[T any] struct {
 	indexes   [][]pageIndex // by row group, by column
 	createdBy string
 	err       error // the first error, returned by every later call
+	closed    bool  // Close succeeded
+}
+
+// CreateSummed is Create for a file whose size and SHA-256 the writer
+// computes as it writes, for Sum: what a reader of the file must find,
+// known without reading the file back.
+func CreateSummed[T any](path string) (*Writer[T], error) {
+	w, err := Create[T](path)
+	if err == nil {
+		w.out.h = sha256.New()
+		w.out.h.Write(magic)
+	}
+	return w, err
+}
+
+// Sum returns the size and the SHA-256 (hex) of the file a CreateSummed
+// writer wrote, once Close has succeeded.
+func (w *Writer[T]) Sum() (size int64, sha string, err error) {
+	if w.out.h == nil || !w.closed {
+		return 0, "", fmt.Errorf("sum %s: %w", w.f.Name(), ErrNotSummed)
+	}
+	return w.out.n, hex.EncodeToString(w.out.h.Sum(nil)), nil
 }
 
 // Create creates path and returns a writer for rows of T.
@@ -214,6 +238,7 @@ func (w *Writer[T]) Close() error {
 	w.err = err
 	if err == nil {
 		w.err = fmt.Errorf("write %s: %w", w.f.Name(), os.ErrClosed)
+		w.closed = true
 	}
 	return err
 }

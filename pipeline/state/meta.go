@@ -110,16 +110,25 @@ func (w *Writer) Finish(info Info, dist *scoring.Distribution) error {
 	if err := pqfile.WriteFile(filepath.Join(w.dir, DistributionFile), dist.Rows()); err != nil {
 		return err
 	}
-	files, err := describeAll(w.dir)
-	if err != nil {
+	files := make([]FileInfo, len(snapshotFiles))
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, name := range snapshotFiles {
+		g.Go(func() (err error) {
+			if s, ok := w.sums[name]; ok {
+				files[i], err = describeSummed(w.dir, name, s)
+			} else {
+				files[i], err = describe(w.dir, name) // the distribution, small
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	info.Files = files
 	return pqfile.WriteJSON(filepath.Join(w.dir, InfoFile), info)
 }
-
-// describeAll describes every file of the snapshot in dir, concurrently.
-func describeAll(dir string) ([]FileInfo, error) { return describeNames(dir, snapshotFiles) }
 
 // describeNames describes the files names of the snapshot in dir.
 func describeNames(dir string, names []string) ([]FileInfo, error) {
@@ -151,6 +160,30 @@ func describe(dir, name string) (fi FileInfo, err error) {
 		return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
 	}
 	return FileInfo{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: pf.NumRows(), Schema: schemaText(pf.Schema())}, nil
+}
+
+// describeSummed describes file name of dir, whose size and SHA-256 its
+// writer computed as it wrote it: only its footer is read, for its rows
+// and schema, and its size checked against the writer's.
+func describeSummed(dir, name string, s sum) (fi FileInfo, err error) {
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return fi, fmt.Errorf("%w: %w", ErrBadState, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fi, fmt.Errorf("%w: %w", ErrBadState, err)
+	}
+	if st.Size() != s.size {
+		return fi, fmt.Errorf("%w: %s: %d bytes, its writer wrote %d", ErrBadState, path, st.Size(), s.size)
+	}
+	pf, err := openParquet(f, s.size)
+	if err != nil {
+		return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
+	}
+	return FileInfo{Name: name, Size: s.size, SHA256: s.sha, Rows: pf.NumRows(), Schema: schemaText(pf.Schema())}, nil
 }
 
 // openParquet opens a Parquet file: its footer only (the state is read

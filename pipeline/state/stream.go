@@ -337,6 +337,13 @@ type Writer struct {
 	t            Tables
 	n            int
 	dir          string
+	sums         map[string]sum // each table's, once Close succeeded
+}
+
+// sum is a file's size and SHA-256 as its writer computed them.
+type sum struct {
+	size int64
+	sha  string
 }
 
 // Create creates a snapshot in dir. Close finishes its tables and Finish
@@ -344,16 +351,16 @@ type Writer struct {
 func Create(dir string) (*Writer, error) {
 	w := &Writer{dir: dir}
 	var err error
-	if w.accounts, err = pqfile.Create[AccountRow](filepath.Join(dir, AccountsFile)); err == nil {
-		if w.statements, err = pqfile.Create[StatementRow](filepath.Join(dir, StatementsFile)); err == nil {
-			if w.plans, err = pqfile.Create[PlanRow](filepath.Join(dir, PlansFile)); err == nil {
-				if w.purchases, err = pqfile.Create[PurchaseRow](filepath.Join(dir, PurchasesFile)); err == nil {
-					if w.lines, err = pqfile.Create[LineRow](filepath.Join(dir, LinesFile)); err == nil {
-						if w.history, err = pqfile.Create[CycleRow](filepath.Join(dir, HistoryFile)); err == nil {
-							if w.failures, err = pqfile.Create[FailureRow](filepath.Join(dir, FailuresFile)); err == nil {
-								if w.accruals, err = pqfile.Create[AccrualRow](filepath.Join(dir, AccrualsFile)); err == nil {
-									if w.seen, err = pqfile.Create[SeenRow](filepath.Join(dir, SeenFile)); err == nil {
-										w.lateAccruals, err = pqfile.Create[LateAccrualRow](filepath.Join(dir, LateAccrualsFile))
+	if w.accounts, err = pqfile.CreateSummed[AccountRow](filepath.Join(dir, AccountsFile)); err == nil {
+		if w.statements, err = pqfile.CreateSummed[StatementRow](filepath.Join(dir, StatementsFile)); err == nil {
+			if w.plans, err = pqfile.CreateSummed[PlanRow](filepath.Join(dir, PlansFile)); err == nil {
+				if w.purchases, err = pqfile.CreateSummed[PurchaseRow](filepath.Join(dir, PurchasesFile)); err == nil {
+					if w.lines, err = pqfile.CreateSummed[LineRow](filepath.Join(dir, LinesFile)); err == nil {
+						if w.history, err = pqfile.CreateSummed[CycleRow](filepath.Join(dir, HistoryFile)); err == nil {
+							if w.failures, err = pqfile.CreateSummed[FailureRow](filepath.Join(dir, FailuresFile)); err == nil {
+								if w.accruals, err = pqfile.CreateSummed[AccrualRow](filepath.Join(dir, AccrualsFile)); err == nil {
+									if w.seen, err = pqfile.CreateSummed[SeenRow](filepath.Join(dir, SeenFile)); err == nil {
+										w.lateAccruals, err = pqfile.CreateSummed[LateAccrualRow](filepath.Join(dir, LateAccrualsFile))
 									}
 								}
 							}
@@ -401,15 +408,42 @@ func (w *Writer) Write(accounts []billing.Account) error {
 // Accounts returns how many accounts were written.
 func (w *Writer) Accounts() int { return w.n }
 
-// Close finishes every table durably, concurrently (each ends in an fsync).
+// table is a table being written, with its size and checksum once closed.
+type table interface {
+	Close() error
+	Sum() (int64, string, error)
+}
+
+// tables are the writer's tables by file name.
+func (w *Writer) tables() map[string]table {
+	return map[string]table{
+		AccountsFile: w.accounts, StatementsFile: w.statements, PlansFile: w.plans,
+		PurchasesFile: w.purchases, LinesFile: w.lines, HistoryFile: w.history,
+		FailuresFile: w.failures, AccrualsFile: w.accruals, SeenFile: w.seen,
+		LateAccrualsFile: w.lateAccruals,
+	}
+}
+
+// Close finishes every table durably, concurrently (each ends in an
+// fsync), and keeps each one's size and checksum for Finish.
 func (w *Writer) Close() error {
 	var g errgroup.Group
-	for _, c := range []func() error{w.accounts.Close, w.statements.Close, w.plans.Close,
-		w.purchases.Close, w.lines.Close, w.history.Close, w.failures.Close, w.accruals.Close,
-		w.seen.Close, w.lateAccruals.Close} {
-		g.Go(c)
+	tables := w.tables()
+	for _, t := range tables {
+		g.Go(t.Close)
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	w.sums = map[string]sum{}
+	for name, t := range tables {
+		size, sha, err := t.Sum()
+		if err != nil {
+			return err
+		}
+		w.sums[name] = sum{size, sha}
+	}
+	return nil
 }
 
 // Abort closes whatever is open without finishing it.
