@@ -53,7 +53,7 @@ func (e *engine) day(ctx context.Context, b *opened, r *dayRun) (*Manifest, erro
 	rejects := newRejectSpool(scratchDir(e.opt), day)
 	defer rejects.close()
 	ev, err := e.readEvents(ctx, day, rejects, e.opt.Shard.known(b.ids))
-	if err != nil {
+	if err = b.proved(err); err != nil { // the snapshot proved before any account is folded
 		return nil, err
 	}
 	b.ids = nil // the events are read: 8 MB at 1M accounts not held through the night

@@ -240,6 +240,10 @@ type opened struct {
 	// its totals and baseline are the date before's, set once that date
 	// is published.
 	chained bool
+	// proof is the result of the snapshot's verification while it runs
+	// (nil once received, or when there is none), proofErr its failure.
+	proof    chan error
+	proofErr error
 }
 
 // runDay opens the book as of day−1 and runs day: the book the date
@@ -324,28 +328,50 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, be
 	if err != nil {
 		return nil, err
 	}
-	t0 := time.Now()
-	if err := state.Verify(path, info); err != nil {
-		return nil, err
+	// The snapshot is proved to be the one published (every file's size,
+	// checksum, rows and schema) while the night reads its ids and its
+	// events: no account is folded before the proof, and a file that
+	// fails it is named as such, whatever else failed reading it.
+	verify := make(chan error, 1)
+	go func() {
+		t0 := time.Now()
+		err := state.Verify(path, info)
+		if err == nil {
+			e.log.Info().Str("stage", "verify_state").Str("from", path).Int("files", len(info.Files)).
+				Dur("took", time.Since(t0)).Msg("stage done")
+		}
+		verify <- err
+	}()
+	b := &opened{from: path, accounts: info.Accounts, verified: true, exposure: info.Exposure,
+		policyChange: change, proof: verify, close: func() {}}
+	var err2 error
+	if b.baseline, err2 = state.ReadDistribution(path); err2 == nil {
+		if b.ids, err2 = state.AccountIDs(path); err2 == nil {
+			var r *state.Reader
+			if r, err2 = state.Open(path); err2 == nil {
+				b.stream, b.close = r, r.Close
+			}
+		}
 	}
-	e.log.Info().Str("stage", "verify_state").Str("from", path).Int("files", len(info.Files)).
-		Dur("took", time.Since(t0)).Msg("stage done")
-	dist, err := state.ReadDistribution(path)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := state.AccountIDs(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := state.Open(path)
-	if err != nil {
-		return nil, err
+	if err2 != nil {
+		return nil, b.proved(err2)
 	}
 	e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
 		Dur("took", time.Since(start)).Msg("stage done")
-	return &opened{stream: r, from: path, baseline: dist, accounts: info.Accounts, close: r.Close,
-		verified: true, exposure: info.Exposure, policyChange: change, ids: ids}, nil
+	return b, nil
+}
+
+// proved waits for the proof of the book's snapshot, if it is being
+// proved, and returns its failure if it failed, else err: a file that
+// is not the one published is the cause of whatever reading it did.
+func (b *opened) proved(err error) error {
+	if b.proof != nil {
+		b.proofErr, b.proof = <-b.proof, nil
+	}
+	if b.proofErr != nil {
+		return b.proofErr
+	}
+	return err
 }
 
 // checkStartState checks that the state at path, as of asOf and written
