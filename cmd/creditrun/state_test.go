@@ -20,8 +20,9 @@ func lastLine(t *testing.T, stderr string) map[string]any {
 	return rec
 }
 
-// A published state that was changed in any way is refused before it is
-// read, naming the file; the night publishes nothing and exits 1.
+// A published state that was changed in any way is refused before any
+// account is folded, naming the file (the proof's failure, whatever else
+// reading the file did); the night publishes nothing and exits 1.
 func TestTamperedStateIsRefused(t *testing.T) {
 	events := sample(t, "200", "4")
 	base := t.TempDir()
