@@ -344,18 +344,17 @@ func (e *engine) openBook(ctx context.Context, day billing.Date, path string, be
 	}()
 	b := &opened{from: path, accounts: info.Accounts, verified: true, exposure: info.Exposure,
 		policyChange: change, proof: verify, close: func() {}}
-	var err2 error
-	if b.baseline, err2 = state.ReadDistribution(path); err2 == nil {
-		if b.ids, err2 = state.AccountIDs(path); err2 == nil {
-			var r *state.Reader
-			if r, err2 = state.Open(path); err2 == nil {
-				b.stream, b.close = r, r.Close
-			}
-		}
+	if b.baseline, err = state.ReadDistribution(path); err != nil {
+		return nil, b.proved(err)
 	}
-	if err2 != nil {
-		return nil, b.proved(err2)
+	if b.ids, err = state.AccountIDs(path); err != nil {
+		return nil, b.proved(err)
 	}
+	r, err := state.Open(path)
+	if err != nil {
+		return nil, b.proved(err)
+	}
+	b.stream, b.close = r, r.Close
 	e.log.Info().Str("stage", "open_state").Str("from", path).Int("accounts", info.Accounts).
 		Dur("took", time.Since(start)).Msg("stage done")
 	return b, nil

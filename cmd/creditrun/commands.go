@@ -77,9 +77,9 @@ Run 'creditrun help COMMAND' or 'creditrun COMMAND -h' for a command's flags.
 Inputs (--events, a first run's --state, --policy) may be on object storage:
 s3://bucket/prefix (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
 AWS_S3_USE_PATH_STYLE=true or ?use_path_style=true for on-premise stores), file://, and gs:// or
-azblob:// in a build with -tags gcs or -tags azure. Output (--out) is a local directory or such a URL: on object storage a night is staged
-in --work, uploaded under OUT/as_of=D/run=ID/ and published by a numbered commit pointer,
-OUT/as_of=D/_commits/NNNNNN.json; readers take the highest; 'creditrun gc' removes old runs.
+azblob:// in a build with -tags gcs or -tags azure. Output (--out) is a local directory or such
+a URL: on object storage a night is staged in --work, uploaded under OUT/as_of=D/run=ID/ and
+published by a numbered commit pointer, OUT/as_of=D/_commits/NNNNNN.json; readers take the highest; 'creditrun gc' removes old runs.
 Exit status: 0 published; 1 failed, retry will not help; 2 bad usage or policy file;
 3 input rejected beyond --max-reject-ratio; 4 behind, catch up with backfill;
 75 temporary (input not landed, output locked or committed by another run at once, I/O,

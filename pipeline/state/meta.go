@@ -110,80 +110,66 @@ func (w *Writer) Finish(info Info, dist *scoring.Distribution) error {
 	if err := pqfile.WriteFile(filepath.Join(w.dir, DistributionFile), dist.Rows()); err != nil {
 		return err
 	}
-	files := make([]FileInfo, len(snapshotFiles))
-	var g errgroup.Group
-	g.SetLimit(4)
-	for i, name := range snapshotFiles {
-		g.Go(func() (err error) {
-			if s, ok := w.sums[name]; ok {
-				files[i], err = describeSummed(w.dir, name, s)
-			} else {
-				files[i], err = describe(w.dir, name) // the distribution, small
-			}
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	files, err := describeNames(w.dir, snapshotFiles, w.sums)
+	if err != nil {
 		return err
 	}
 	info.Files = files
 	return pqfile.WriteJSON(filepath.Join(w.dir, InfoFile), info)
 }
 
-// describeNames describes the files names of the snapshot in dir.
-func describeNames(dir string, names []string) ([]FileInfo, error) {
+// describeNames describes the files names of the snapshot in dir; sums
+// are the sizes and checksums their writers computed, by name, if known.
+func describeNames(dir string, names []string, sums map[string]sum) ([]FileInfo, error) {
 	files := make([]FileInfo, len(names))
 	var g errgroup.Group
 	g.SetLimit(4)
 	for i, name := range names {
-		g.Go(func() (err error) { files[i], err = describe(dir, name); return })
+		g.Go(func() (err error) {
+			var known *sum
+			if s, ok := sums[name]; ok {
+				known = &s
+			}
+			files[i], err = describe(dir, name, known)
+			return err
+		})
 	}
 	return files, g.Wait()
 }
 
-// describe reads file name of dir whole: its size, SHA-256, and, from its
-// footer, its rows and schema.
-func describe(dir, name string) (fi FileInfo, err error) {
+// describe describes file name of dir: its size and SHA-256, read whole
+// unless known (what its writer computed as it wrote it, the size then
+// checked against the file's), and, from its footer, its rows and schema.
+func describe(dir, name string, known *sum) (fi FileInfo, err error) {
 	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
 		return fi, fmt.Errorf("%w: %w", ErrBadState, err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	size, err := io.Copy(h, f)
-	if err != nil {
-		return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
+	var size int64
+	var sha string
+	if known != nil {
+		st, err := f.Stat()
+		if err != nil {
+			return fi, fmt.Errorf("%w: %w", ErrBadState, err)
+		}
+		if st.Size() != known.size {
+			return fi, fmt.Errorf("%w: %s: %d bytes, its writer wrote %d", ErrBadState, path, st.Size(), known.size)
+		}
+		size, sha = known.size, known.sha
+	} else {
+		h := sha256.New()
+		if size, err = io.Copy(h, f); err != nil {
+			return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
+		}
+		sha = hex.EncodeToString(h.Sum(nil))
 	}
 	pf, err := openParquet(f, size)
 	if err != nil {
 		return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
 	}
-	return FileInfo{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: pf.NumRows(), Schema: schemaText(pf.Schema())}, nil
-}
-
-// describeSummed describes file name of dir, whose size and SHA-256 its
-// writer computed as it wrote it: only its footer is read, for its rows
-// and schema, and its size checked against the writer's.
-func describeSummed(dir, name string, s sum) (fi FileInfo, err error) {
-	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
-	if err != nil {
-		return fi, fmt.Errorf("%w: %w", ErrBadState, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fi, fmt.Errorf("%w: %w", ErrBadState, err)
-	}
-	if st.Size() != s.size {
-		return fi, fmt.Errorf("%w: %s: %d bytes, its writer wrote %d", ErrBadState, path, st.Size(), s.size)
-	}
-	pf, err := openParquet(f, s.size)
-	if err != nil {
-		return fi, fmt.Errorf("%w: %s: %w", ErrBadState, path, err)
-	}
-	return FileInfo{Name: name, Size: s.size, SHA256: s.sha, Rows: pf.NumRows(), Schema: schemaText(pf.Schema())}, nil
+	return FileInfo{Name: name, Size: size, SHA256: sha, Rows: pf.NumRows(), Schema: schemaText(pf.Schema())}, nil
 }
 
 // openParquet opens a Parquet file: its footer only (the state is read
@@ -225,7 +211,7 @@ func Verify(dir string, info Info) error {
 			return fmt.Errorf("%w: %s: %s lists no %s", ErrBadState, dir, InfoFile, name)
 		}
 	}
-	got, err := describeNames(dir, names)
+	got, err := describeNames(dir, names, nil)
 	if err != nil {
 		return err
 	}

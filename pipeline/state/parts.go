@@ -121,7 +121,7 @@ func VerifyTop(dir string, top *Sharded) error {
 	if !ok {
 		return fmt.Errorf("%w: %s: %s lists no %s", ErrBadState, dir, InfoFile, DistributionFile)
 	}
-	got, err := describe(dir, DistributionFile)
+	got, err := describe(dir, DistributionFile, nil)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func WriteSharded(dir string, s Sharded, dist *scoring.Distribution) error {
 	if err := pqfile.WriteFile(filepath.Join(dir, DistributionFile), dist.Rows()); err != nil {
 		return err
 	}
-	fi, err := describe(dir, DistributionFile)
+	fi, err := describe(dir, DistributionFile, nil)
 	if err != nil {
 		return err
 	}

@@ -202,7 +202,7 @@ func TestSnapshotBeforeTheLateWindow(t *testing.T) {
 			names = append(names, n)
 		}
 	}
-	files, err := describeNames(dir, names)
+	files, err := describeNames(dir, names, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
