@@ -82,11 +82,10 @@
 // above, a directory being a prefix that some key continues with "/" (a
 // store has no links); its files are named by their URLs (File.Path,
 // Reject.File, every message). Local paths keep the operating system's
-// view, links followed. Parquet
-// on a store is read with ranged requests: the footer, then only the
-// contract's column chunks (a large file's pages through a 1 MiB buffer,
-// so that a chunk comes in few requests); Fetched totals what they moved.
-// Checksum streams each file whole. A store that does not answer is a
+// view, links followed. Parquet on a store is read with ranged requests:
+// the footer, then only the contract's column chunks (a large file's pages
+// through a 1 MiB buffer, so that a chunk comes in few requests); a
+// FetchCount totals what they moved. Checksum streams each file whole. A store that does not answer is a
 // storage.IsTransient failure; a bucket that does not exist is
 // ErrNoBucket, not a dataset still to land.
 //

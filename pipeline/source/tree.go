@@ -200,7 +200,7 @@ func openInput(ctx context.Context, f *File) (input, int64, error) {
 type remoteInput struct {
 	*io.SectionReader
 	f     *storage.File
-	count *FetchCount // nil unless the file's fetches are counted apart
+	count *FetchCount // nil unless the file's fetches are counted
 
 	mu  sync.Mutex
 	err error
@@ -230,10 +230,8 @@ func (r *remoteInput) failed() error {
 }
 
 func (r *remoteInput) Close() error {
-	req, n := r.f.Fetched()
-	fetchedRequests.Add(req)
-	fetchedBytes.Add(n)
 	if r.count != nil {
+		req, n := r.f.Fetched()
 		r.count.requests.Add(req)
 		r.count.bytes.Add(n)
 	}
@@ -250,21 +248,12 @@ func storeFailure(in input) error {
 	return nil
 }
 
-var fetchedRequests, fetchedBytes atomic.Int64
-
-// Fetched returns the requests and bytes that the reads of an input on an
-// object store have moved so far in this process (zero for local files):
-// what a night on object storage costs in transfer.
-func Fetched() (requests, bytes int64) {
-	return fetchedRequests.Load(), fetchedBytes.Load()
-}
-
 // A FetchCount adds up what the reads of some input files on an object
-// store moved: the inputs of one night, when several nights read at once
-// (Fetched is the whole process's).
+// store moved, what they cost in transfer: the inputs of one night, apart
+// from another night's read at once.
 type FetchCount struct{ requests, bytes atomic.Int64 }
 
-// Count makes every later read of files count in c, besides Fetched.
+// Count makes every later read of files count in c.
 func (c *FetchCount) Count(files []File) {
 	for i := range files {
 		files[i].fetch = c
