@@ -76,6 +76,23 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// A snapshot whose tables cannot all be created is an error, the tables
+// created before it aborted and those after it never made (Abort is safe
+// on them).
+func TestCreateFailsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, PurchasesFile), 0o755); err != nil { // a directory where the table goes
+		t.Fatal(err)
+	}
+	if w, err := Create(dir); err == nil {
+		w.Abort()
+		t.Fatalf("Create over a directory named %s succeeded", PurchasesFile)
+	}
+	if _, err := os.Stat(filepath.Join(dir, LinesFile)); err == nil {
+		t.Errorf("%s was created after %s failed", LinesFile, PurchasesFile)
+	}
+}
+
 func TestAppendDoesNotLeak(t *testing.T) {
 	accounts := []billing.Account{
 		{ID: 1, Plans: []billing.Plan{{TxnID: "a"}}},

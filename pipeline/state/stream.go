@@ -411,6 +411,7 @@ func (w *Writer) Accounts() int { return w.n }
 // table is a table being written, with its size and checksum once closed.
 type table interface {
 	Close() error
+	Abort()
 	Sum() (int64, string, error)
 }
 
@@ -448,14 +449,7 @@ func (w *Writer) Close() error {
 
 // Abort closes whatever is open without finishing it.
 func (w *Writer) Abort() {
-	w.accounts.Abort()
-	w.statements.Abort()
-	w.plans.Abort()
-	w.purchases.Abort()
-	w.lines.Abort()
-	w.history.Abort()
-	w.failures.Abort()
-	w.accruals.Abort()
-	w.seen.Abort()
-	w.lateAccruals.Abort()
+	for _, t := range w.tables() {
+		t.Abort() // safe on a table Create did not reach
+	}
 }
