@@ -68,6 +68,88 @@ func (g *gauge) outside(name string, m Money) {
 // measure checks the bound of the account (see above): it returns the
 // account's gross and "" when it holds, else what breaks it.
 func (a *Account) measure() (gross uint64, err string) {
+	if gross, ok := a.gross(); ok {
+		return gross, ""
+	}
+	return a.measureNamed()
+}
+
+// gross is measure's pass for an account within the bound, which nearly
+// every one is: the same amounts, without naming them, and false whenever
+// the bound might not hold (measureNamed then says where it breaks). worst
+// is the largest magnitude seen, of an amount checked alone or one added
+// to the gross; the gross is compared with MaxMoney after every few terms,
+// each of which is then below 2^60, so that it cannot wrap.
+func (a *Account) gross() (uint64, bool) {
+	var worst, gross uint64
+	mag := func(m Money) uint64 { return absU64(int64(m)) }
+	worst = max(mag(a.Limit), mag(a.LastBalance), mag(a.ChargedOff), mag(a.Recovered), mag(a.Credit))
+	gross = mag(a.Credit)
+	for i := range a.Statements {
+		s := &a.Statements[i]
+		worst = max(worst, mag(s.NewBalance), mag(s.MinimumDue), mag(s.MinRemaining))
+		for _, v := range s.Owed {
+			m := mag(v)
+			worst, gross = max(worst, m), gross+min(m, 1<<60)
+		}
+		if gross > uint64(MaxMoney) {
+			return 0, false
+		}
+	}
+	c := &a.Cycle
+	for _, v := range [...]Money{c.Purchases, c.RevolvingFees, c.Penalties, c.AcceleratedPrincipal, c.AcceleratedFees} {
+		m := mag(v)
+		worst, gross = max(worst, m), gross+min(m, 1<<60)
+	}
+	worst = max(worst, mag(c.InstallmentSpend), mag(c.Payments), mag(c.Refunds))
+	if gross > uint64(MaxMoney) {
+		return 0, false
+	}
+	for i := range a.Pending {
+		worst = max(worst, mag(a.Pending[i].Amount))
+	}
+	for i := range a.Plans {
+		p := &a.Plans[i]
+		worst = max(worst, mag(p.Principal), mag(p.PeriodPrincipal), mag(p.LastPeriodPrincipal),
+			mag(p.BilledPrincipal), mag(p.BilledFees), mag(p.PeriodFee))
+		if p.Periods < 0 || p.Periods > maxPeriods || p.Billed < 0 || worst > uint64(MaxMoney) {
+			return 0, false
+		}
+		if fees, ok := planFees(p.PeriodFee, p.Periods); !ok || !fees.InRange() {
+			return 0, false
+		}
+		m := mag(p.Remaining)
+		worst, gross = max(worst, m), gross+min(m, 1<<60)
+		if left := p.Periods - p.Billed; left > 0 {
+			fees, _ := planFees(p.PeriodFee, left)
+			m := mag(fees)
+			worst, gross = max(worst, m), gross+min(m, 1<<60)
+		}
+		if gross > uint64(MaxMoney) {
+			return 0, false
+		}
+	}
+	for i := range a.Purchases {
+		worst = max(worst, mag(a.Purchases[i].Amount), mag(a.Purchases[i].Refunded))
+	}
+	for i := range a.LateAccruals {
+		x := &a.LateAccruals[i]
+		worst = max(worst, mag(x.Revolving), mag(x.Penalty), mag(x.MinRemaining))
+		for _, v := range x.Owed {
+			worst = max(worst, mag(v))
+		}
+	}
+	for i := range a.History {
+		h := &a.History[i]
+		worst = max(worst, mag(h.Spend), mag(h.InstallmentSpend), mag(h.Billed), mag(h.Paid), mag(h.Balance),
+			mag(h.Limit), mag(h.MinimumDue))
+	}
+	return gross, worst <= uint64(MaxMoney)
+}
+
+// measureNamed is measure's pass that names the first amount that breaks
+// the bound.
+func (a *Account) measureNamed() (gross uint64, err string) {
 	var g gauge
 	g.one("limit", a.Limit)
 	g.one("last balance", a.LastBalance)

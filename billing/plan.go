@@ -139,12 +139,7 @@ func (a *Account) purchase(txnID string) *PurchaseRef {
 // prunePurchases forgets purchases older than the refund window and those
 // refunded in full.
 func (a *Account) prunePurchases(day Date, windowDays int) {
-	keep := a.Purchases[:0]
-	for _, p := range a.Purchases {
-		if int(day-p.Date) <= windowDays && p.Refunded < p.Amount {
-			keep = append(keep, p)
-		}
-	}
-	clear(a.Purchases[len(keep):])
-	a.Purchases = keep
+	a.Purchases = keepFrom(a.Purchases, func(p *PurchaseRef) bool {
+		return int(day-p.Date) <= windowDays && p.Refunded < p.Amount
+	})
 }

@@ -351,3 +351,72 @@ func FuzzCloseExtreme(f *testing.F) {
 		}
 	})
 }
+
+// TestGrossAgreesWithMeasureNamed: measure's unnamed pass accepts exactly
+// the accounts its named pass accepts, with the same gross, over accounts
+// whose amounts are drawn around the bound (and beyond it, and at int64's
+// ends) in every place measure looks.
+func TestGrossAgreesWithMeasureNamed(t *testing.T) {
+	vals := []Money{0, 1, -1, 12345, -99999, MaxMoney / 9, MaxMoney / 4, MaxMoney / 2, MaxMoney - 1, MaxMoney, -MaxMoney,
+		MaxMoney + 1, -MaxMoney - 1, math.MaxInt64, math.MinInt64}
+	rng := rand.New(rand.NewPCG(3, 11))
+	r := struct{ next func() uint64 }{rng.Uint64}
+	var odds uint64 // one amount in odds is drawn from vals, the others small
+	m := func() Money {
+		if r.next()%odds != 0 {
+			return Money(r.next()%2000000) - 1000000
+		}
+		return vals[int(r.next()%uint64(len(vals)))]
+	}
+	var accepted, refused int
+	for range 20000 {
+		odds = 8 << (r.next() % 6)
+		a := &Account{Limit: m(), LastBalance: m(), ChargedOff: m(), Recovered: m(), Credit: m()}
+		for range r.next() % 4 {
+			var s Statement
+			s.NewBalance, s.MinimumDue, s.MinRemaining = m(), m(), m()
+			for k := range s.Owed {
+				s.Owed[k] = m()
+			}
+			a.Statements = append(a.Statements, s)
+		}
+		c := &a.Cycle
+		c.Purchases, c.RevolvingFees, c.Penalties, c.AcceleratedPrincipal, c.AcceleratedFees = m(), m(), m(), m(), m()
+		c.InstallmentSpend, c.Payments, c.Refunds = m(), m(), m()
+		for range r.next() % 3 {
+			a.Pending = append(a.Pending, Line{Amount: m()})
+		}
+		for range r.next() % 4 {
+			a.Plans = append(a.Plans, Plan{Principal: m(), PeriodPrincipal: m(), LastPeriodPrincipal: m(), BilledPrincipal: m(),
+				BilledFees: m(), PeriodFee: m() / Money(1+r.next()%1000), Remaining: m(),
+				Periods: int32(r.next()%70) - 3, Billed: int32(r.next()%30) - 1})
+		}
+		for range r.next() % 4 {
+			a.Purchases = append(a.Purchases, PurchaseRef{Amount: m(), Refunded: m()})
+		}
+		for range r.next() % 3 {
+			x := LateAccrual{Revolving: m(), Penalty: m(), MinRemaining: m()}
+			for k := range x.Owed {
+				x.Owed[k] = m()
+			}
+			a.LateAccruals = append(a.LateAccruals, x)
+		}
+		for range r.next() % 13 {
+			a.History = append(a.History, CycleStats{Spend: m(), InstallmentSpend: m(), Billed: m(), Paid: m(), Balance: m(),
+				Limit: m(), MinimumDue: m()})
+		}
+		fast, ok := a.gross()
+		named, why := a.measureNamed()
+		if ok != (why == "") || ok && fast != named {
+			t.Fatalf("gross() = %d, %v; measureNamed() = %d, %q for %+v", fast, ok, named, why, a)
+		}
+		if ok {
+			accepted++
+		} else {
+			refused++
+		}
+	}
+	if accepted < 1000 || refused < 1000 {
+		t.Fatalf("accepted %d, refused %d: the draw should test both sides", accepted, refused)
+	}
+}
