@@ -135,6 +135,16 @@ type Account struct {
 	Grade string
 	// Score of the last scoring (0 before the first).
 	Score int32
+	// FeaturesOn is the night whose cycle_features row holds the window
+	// features of History as it is (0 when no row is known to: before the
+	// first scoring, or after History changed on a night the account was
+	// not scored). The pipeline keeps it; billing only reads it.
+	FeaturesOn Date
+
+	// HistoryChanged reports that the last Close changed History (a cycle
+	// closed, or an incident corrected a closed cycle): the window features
+	// may have moved. It is not state: Close clears it first.
+	HistoryChanged bool
 }
 
 // Statement is an issued statement that is not settled yet.

@@ -43,6 +43,7 @@ type run struct {
 // events: fees, penalties, days past due and notices move daily.
 func Close(cfg *Config, a *Account, day Date, ev *Events, out *Output) error {
 	r := run{cfg: cfg, a: a, day: day, on: day, out: out}
+	a.HistoryChanged = false
 	gross, why := a.measure()
 	if why != "" {
 		return r.outOfRange("the account as of %s: %s", day-1, why)

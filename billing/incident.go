@@ -113,6 +113,7 @@ func (a *Account) excuse(on Date) {
 	for k := range a.History {
 		if c := &a.History[k]; on < c.StatementDate {
 			c.FailedDeductions = max(c.FailedDeductions-1, 0)
+			a.HistoryChanged = true
 			return
 		}
 	}
@@ -192,6 +193,7 @@ func (a *Account) recountDPD(from, day Date) {
 			break
 		}
 		a.History[k].MaxDPD = maxIn(lo, a.History[k].StatementDate)
+		a.HistoryChanged = true
 	}
 	var last Date
 	for i := range a.Accruals {

@@ -196,3 +196,40 @@ func TestIncidentNotBeforeRecorded(t *testing.T) {
 		}
 	}
 }
+
+// An incident recorded after the statement that closed the cycle of its
+// failed deduction corrects that cycle in the history: the night it is
+// recorded, Close reports the history changed (the window features the
+// scores read from it moved); the nights before it only on the statement.
+func TestIncidentCorrectingHistoryChangesIt(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a := incidentAccount()
+	late := outage
+	late.RecordedAt = at(NewDate(2025, time.May, 3), 9, 0)
+	failed := Repayment{RepaymentID: "p-fail", AccountID: 1, PaidAt: april(10, 8, 0), Amount: 10_000, Channel: ChannelAutoDebit,
+		Status: Failed, FailureReason: FailureInsufficientFunds}
+	var changed []Date
+	for day := NewDate(2025, time.April, 9); day <= NewDate(2025, time.May, 4); day++ {
+		ev := Events{Incidents: []Incident{late}}
+		if day == NewDate(2025, time.April, 10) {
+			ev.Repayments = []Repayment{failed}
+		}
+		var out Output
+		if err := Close(&cfg, &a, day, &ev, &out); err != nil {
+			t.Fatalf("Close %s: %v", day, err)
+		}
+		if a.HistoryChanged {
+			changed = append(changed, day)
+		}
+	}
+	want := []Date{NewDate(2025, time.April, 30), NewDate(2025, time.May, 3)} // the statement of 05-01; the correction
+	if !slices.Equal(changed, want) {
+		t.Errorf("history changed on %v, want %v", changed, want)
+	}
+	if h := a.History[len(a.History)-1]; h.FailedDeductions != 0 {
+		t.Errorf("the closed cycle's failed deductions %d after the incident, want 0", h.FailedDeductions)
+	}
+}

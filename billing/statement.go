@@ -121,6 +121,7 @@ func (r *run) issueStatement() error {
 	s.NewBalance, s.MinimumDue, s.MinRemaining = row.NewBalance, minimum, minimum
 
 	activity := charges != 0 || c.Payments != 0 || c.Refunds != 0 || c.InstallmentSpend != 0
+	a.HistoryChanged = true
 	a.History = append(a.History, CycleStats{
 		StatementDate:    date,
 		Spend:            c.Purchases + c.InstallmentSpend,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,17 +59,55 @@ func (s *Sample) IDs() []int64 {
 	return ids
 }
 
-// ReadScores reads the published scores table of day.
-func ReadScores(out string, day billing.Date) ([]scoring.ScoreRow, error) {
+// ReadScores reads the published scores table of day and, for each of its
+// rows, the cycle_features row it names (features_on, a night on or before
+// day): together, every feature of the accounts scored on day.
+func ReadScores(out string, day billing.Date) ([]scoring.ScoreRow, []scoring.CycleFeaturesRow, error) {
 	if !Published(out, day) {
-		return nil, fmt.Errorf("%w: %s is not published (no %s)", ErrInputMissing, PartitionDir(out, day), SuccessFile)
+		return nil, nil, fmt.Errorf("%w: %s is not published (no %s)", ErrInputMissing, PartitionDir(out, day), SuccessFile)
 	}
 	path := filepath.Join(PartitionDir(out, day), TableScores+".parquet")
 	rows, err := pqfile.ReadFile[scoring.ScoreRow](path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: read scores %s: %w", ErrBadInput, path, err)
+		return nil, nil, fmt.Errorf("%w: read scores %s: %w", ErrBadInput, path, err)
 	}
-	return rows, nil
+	// The rows of each night named, by account.
+	need := map[billing.Date]map[int64]int{}
+	for i := range rows {
+		on := rows[i].FeaturesOn
+		if on > day || on == 0 {
+			return nil, nil, fmt.Errorf("%w: %s row %d (account %d): features_on %s: want a night on or before %s",
+				ErrBadInput, path, i, rows[i].AccountID, on, day)
+		}
+		if need[on] == nil {
+			need[on] = map[int64]int{}
+		}
+		need[on][rows[i].AccountID] = i
+	}
+	features := make([]scoring.CycleFeaturesRow, len(rows))
+	for _, on := range slices.Sorted(maps.Keys(need)) {
+		if !Published(out, on) {
+			return nil, nil, fmt.Errorf("%w: the scores of %s name the cycle features of %s, which is not published (no %s in %s)",
+				ErrInputMissing, day, on, SuccessFile, PartitionDir(out, on))
+		}
+		fpath := filepath.Join(PartitionDir(out, on), TableCycleFeatures+".parquet")
+		frows, err := pqfile.ReadFile[scoring.CycleFeaturesRow](fpath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: read cycle features %s: %w", ErrBadInput, fpath, err)
+		}
+		ids := need[on]
+		for _, f := range frows {
+			if i, ok := ids[f.AccountID]; ok {
+				features[i] = f
+				delete(ids, f.AccountID)
+			}
+		}
+		for id, i := range ids {
+			return nil, nil, fmt.Errorf("%w: %s row %d (account %d) names the cycle features of %s, which %s has no row of",
+				ErrBadInput, path, i, id, on, fpath)
+		}
+	}
+	return rows, features, nil
 }
 
 // LoadSample reads the accounts scored on day in out with their features
@@ -76,15 +115,23 @@ func ReadScores(out string, day billing.Date) ([]scoring.ScoreRow, error) {
 // the window and the charge-offs in the state at its end), or from
 // o.Labels. Accounts already bad on day are left out.
 func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error) {
-	rows, err := ReadScores(out, day)
+	rows, cycles, err := ReadScores(out, day)
 	if err != nil {
 		return nil, err
 	}
 	// A sharded night's rows are in account order within each shard's:
 	// the sample is in account order whatever the night's shard count.
-	byID := func(a, b scoring.ScoreRow) int { return cmp.Compare(a.AccountID, b.AccountID) }
-	if !slices.IsSortedFunc(rows, byID) {
-		slices.SortStableFunc(rows, byID)
+	if !slices.IsSortedFunc(rows, func(a, b scoring.ScoreRow) int { return cmp.Compare(a.AccountID, b.AccountID) }) {
+		order := make([]int, len(rows))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(rows[i].AccountID, rows[j].AccountID) })
+		sortedRows, sortedCycles := make([]scoring.ScoreRow, len(rows)), make([]scoring.CycleFeaturesRow, len(rows))
+		for k, i := range order {
+			sortedRows[k], sortedCycles[k] = rows[i], cycles[i]
+		}
+		rows, cycles = sortedRows, sortedCycles
 	}
 	s := &Sample{Day: day}
 	stateAt, err := readAccounts(out, day)
@@ -121,7 +168,7 @@ func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error)
 			s.Unlabelled++
 			continue
 		}
-		f, err := r.Features()
+		f, err := r.Features(&cycles[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s row %d (account %d): %w", ErrBadInput, path, i, r.AccountID, err)
 		}

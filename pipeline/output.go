@@ -22,6 +22,7 @@ const (
 	TablePlans          = "installment_plans"
 	TableDelinquency    = "delinquency"
 	TableScores         = "scores"
+	TableCycleFeatures  = "cycle_features"
 	TableLimitDecisions = "limit_decisions"
 	TableNotices        = "notices"
 	TableBureau         = "bureau"
@@ -42,6 +43,7 @@ type dayWriter struct {
 	plans       *pqfile.Writer[billing.PlanRow]
 	delinquency *pqfile.Writer[billing.DelinquencyRow]
 	scores      *pqfile.Writer[scoring.ScoreRow]
+	features    *pqfile.Writer[scoring.CycleFeaturesRow]
 	decisions   *pqfile.Writer[scoring.DecisionRow]
 	notices     *pqfile.Writer[billing.Notice]
 	bureau      *pqfile.Writer[billing.BureauRow]
@@ -84,7 +86,8 @@ func (w *dayWriter) startLanes() {
 		func(j *job) error {
 			o := j.out
 			return errors.Join(w.statements.Write(o.Statements), w.lines.Write(o.Lines), w.plans.Write(o.Plans),
-				w.delinquency.Write(o.Delinquency), w.notices.Write(o.Notices), w.bureau.Write(o.Bureau))
+				w.delinquency.Write(o.Delinquency), w.notices.Write(o.Notices), w.bureau.Write(o.Bureau),
+				w.features.Write(o.features))
 		},
 	}
 	for _, write := range groups {
@@ -150,7 +153,9 @@ func (e *engine) newDayWriter(dir string, ev *dayEvents, newBook func() (bookWri
 							if w.notices, err = pqfile.Create[billing.Notice](path(TableNotices)); err == nil {
 								if w.bureau, err = pqfile.Create[billing.BureauRow](path(TableBureau)); err == nil {
 									if w.offers, err = pqfile.Create[billing.OfferRow](path(TableOffers)); err == nil {
-										w.state, err = newBook()
+										if w.features, err = pqfile.Create[scoring.CycleFeaturesRow](path(TableCycleFeatures)); err == nil {
+											w.state, err = newBook()
+										}
 									}
 								}
 							}
@@ -180,6 +185,7 @@ func (w *dayWriter) write(j *job) error {
 	w.rows[TablePlans] += int64(len(o.Plans))
 	w.rows[TableDelinquency] += int64(len(o.Delinquency))
 	w.rows[TableScores] += int64(len(o.scores))
+	w.rows[TableCycleFeatures] += int64(len(o.features))
 	w.rows[TableLimitDecisions] += int64(len(o.decisions))
 	w.rows[TableNotices] += int64(len(o.Notices))
 	w.rows[TableBureau] += int64(len(o.Bureau))
@@ -220,7 +226,7 @@ func (w *dayWriter) close() error {
 	}
 	var g errgroup.Group
 	for _, c := range []func() error{w.statements.Close, w.lines.Close, w.plans.Close, w.delinquency.Close,
-		w.scores.Close, w.decisions.Close, w.notices.Close, w.bureau.Close, w.offers.Close, w.state.Close} {
+		w.scores.Close, w.decisions.Close, w.notices.Close, w.bureau.Close, w.offers.Close, w.features.Close, w.state.Close} {
 		g.Go(c)
 	}
 	return g.Wait()
@@ -238,6 +244,7 @@ func (w *dayWriter) abort() {
 	w.notices.Abort()
 	w.bureau.Abort()
 	w.offers.Abort()
+	w.features.Abort()
 	if w.state != nil {
 		w.state.Abort()
 	}

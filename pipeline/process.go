@@ -35,6 +35,7 @@ type job struct {
 type bucketOut struct {
 	billing.Output
 	scores    []scoring.ScoreRow
+	features  []scoring.CycleFeaturesRow
 	nulls     []scoring.Nullables // what the nullable columns of the scores and decisions point at
 	decisions []scoring.DecisionRow
 	offers    []billing.OfferRow
@@ -57,10 +58,11 @@ func (e *engine) newBucketOut() *bucketOut {
 func (e *engine) recycle(o *bucketOut) {
 	o.Output.Reset()
 	clear(o.scores) // drop the pointers into nulls and the strings
+	clear(o.features)
 	clear(o.decisions)
 	clear(o.offers)
-	*o = bucketOut{Output: o.Output, scores: o.scores[:0], nulls: o.nulls, decisions: o.decisions[:0],
-		offers: o.offers[:0], grades: o.grades}
+	*o = bucketOut{Output: o.Output, scores: o.scores[:0], features: o.features[:0], nulls: o.nulls,
+		decisions: o.decisions[:0], offers: o.offers[:0], grades: o.grades}
 	e.outs.Put(o)
 }
 
@@ -253,6 +255,9 @@ func (e *engine) bucket(accounts []billing.Account, day billing.Date, night *dai
 			nulls := &out.nulls[len(out.scores)] // the account's two rows'
 			out.decisions = append(out.decisions, scoring.NewDecisionRow(a, day, &as.Decision, pol.Version, nulls))
 			out.scores = append(out.scores, scoring.NewScoreRow(a, day, &as.Features, &as.Result, pol.Version, nulls))
+			if as.CycleFeatures {
+				out.features = append(out.features, scoring.NewCycleFeaturesRow(a.ID, day, &as.Features, nulls))
+			}
 			out.dist.Add(&as.Features, &as.Result)
 		}
 		if a.Status.Live() {

@@ -512,7 +512,7 @@ func flowsOf(m map[string]int64) billing.Flows {
 
 // partTables are the tables a part holds and the commit concatenates.
 var partTables = []string{TableStatements, TableStatementLines, TablePlans, TableDelinquency, TableScores,
-	TableLimitDecisions, TableNotices, TableBureau, TableOffers}
+	TableCycleFeatures, TableLimitDecisions, TableNotices, TableBureau, TableOffers}
 
 // finishPart completes a shard's part: the checks of its own accounts
 // (conservation of its exposure), its rejects, its state part and the

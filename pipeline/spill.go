@@ -340,6 +340,7 @@ func (e *spillEncoder) account(a *billing.Account) {
 	}
 	e.str(a.Grade)
 	e.int(int64(a.Score))
+	e.int(int64(a.FeaturesOn))
 }
 
 // spillDecoder decodes the accounts of one frame. Each kind of child row
@@ -627,4 +628,5 @@ func (d *spillDecoder) account(a *billing.Account) {
 	}
 	a.Grade = d.sym()
 	a.Score = d.int32()
+	a.FeaturesOn = d.date()
 }

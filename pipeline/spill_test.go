@@ -23,7 +23,9 @@ func fill(v reflect.Value, seed *int64) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for i := range v.NumField() {
-			fill(v.Field(i), seed)
+			if v.Type().Field(i).Name != "HistoryChanged" { // not state: Close sets it
+				fill(v.Field(i), seed)
+			}
 		}
 	case reflect.Array:
 		for i := range v.Len() {

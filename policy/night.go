@@ -11,6 +11,10 @@ type Assessment struct {
 	Features scoring.Features
 	Result   scoring.Result
 	Decision scoring.Decision
+	// CycleFeatures says that tonight's window features are to be written
+	// (a cycle_features row, scoring.NewCycleFeaturesRow): no earlier row
+	// holds them. The account's FeaturesOn is then tonight.
+	CycleFeatures bool
 }
 
 // Assess scores account a as of day and decides its limit. It only reads
@@ -23,14 +27,21 @@ func (p *Policy) Assess(a *billing.Account, day billing.Date, as *Assessment) {
 // closes the day's events and statements, then a live account (see
 // billing.Status.Live) is assessed, its limit decision applied, and its
 // grade and score recorded. It reports whether the account was assessed
-// (then as holds the assessment); out receives every row billing emits.
+// (then as holds the assessment, and as.CycleFeatures whether its window
+// features are written tonight); out receives every row billing emits. It
+// keeps the account's FeaturesOn: 0 once its history changes, tonight when
+// it is assessed without one.
 func (p *Policy) Night(a *billing.Account, day billing.Date, ev *billing.Events, out *billing.Output, as *Assessment) (assessed bool, err error) {
 	reopens := len(out.Reopens)
 	if err := billing.Close(&p.Billing, a, day, ev, out); err != nil {
 		return false, err
 	}
+	if a.HistoryChanged { // the window features may have moved: no row holds them
+		a.FeaturesOn, a.HistoryChanged = 0, false
+	}
 	if len(out.Reopens) > reopens { // a closed account asked to reopen
 		p.reopen(a, day, out.Reopens[reopens].RequestID, out, as)
+		as.features(a, day)
 		return true, nil
 	}
 	if !a.Status.Live() {
@@ -39,7 +50,19 @@ func (p *Policy) Night(a *billing.Account, day billing.Date, ev *billing.Events,
 	p.Assess(a, day, as)
 	billing.ApplyLimit(&p.Billing, a, day, as.Decision.Action, as.Decision.NewLimit, out)
 	a.Grade, a.Score = as.Result.Grade, as.Result.Score
+	as.features(a, day)
 	return true, nil
+}
+
+// features decides whether the scored account's window features are
+// written tonight: when no earlier cycle_features row is known to hold
+// them (FeaturesOn 0: the account's first scoring, its history changed
+// since, or a state from before the table).
+func (as *Assessment) features(a *billing.Account, day billing.Date) {
+	as.CycleFeatures = a.FeaturesOn == 0
+	if as.CycleFeatures {
+		a.FeaturesOn = day
+	}
 }
 
 // reopen scores closed account a tonight and decides its reopen_account

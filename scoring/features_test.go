@@ -130,11 +130,13 @@ func TestNewScoreRow(t *testing.T) {
 	a := &billing.Account{ID: 7, Status: billing.Pending, OpenedOn: asOf}
 	f := ComputeFeatures(a, asOf)
 	r := c.Score(&f)
-	row := NewScoreRow(a, asOf, &f, &r, "v1", new(Nullables))
+	nulls := new(Nullables)
+	row := NewScoreRow(a, asOf, &f, &r, "v1", nulls)
+	cf := NewCycleFeaturesRow(a.ID, asOf, &f, nulls)
 	if row.AccountID != 7 || row.AsOf != asOf || row.Score != r.Score || row.Grade != r.Grade || row.ScorecardVersion != "v1" {
 		t.Errorf("NewScoreRow = %+v", row)
 	}
-	if row.BureauScore != nil || row.Utilization != nil || row.PaymentRatio3 != nil || row.MonthsSinceDelinquency != nil {
+	if row.BureauScore != nil || row.Utilization != nil || cf.PaymentRatio3 != nil || row.MonthsSinceDelinquency != nil {
 		t.Errorf("missing features not null: %+v", row)
 	}
 	if row.PayPattern3 != PatternNew {
@@ -144,15 +146,20 @@ func TestNewScoreRow(t *testing.T) {
 	a = minPayer()
 	f = ComputeFeatures(a, asOf)
 	r = c.Score(&f)
-	row = NewScoreRow(a, asOf, &f, &r, "v1", new(Nullables))
+	a.FeaturesOn = asOf - 3
+	row = NewScoreRow(a, asOf, &f, &r, "v1", nulls)
+	cf = NewCycleFeaturesRow(a.ID, asOf, &f, nulls)
+	if row.FeaturesOn != asOf-3 || cf.AccountID != a.ID || cf.AsOf != asOf {
+		t.Errorf("FeaturesOn %s, cycle features of %d on %s; want %s, %d on %s", row.FeaturesOn, cf.AccountID, cf.AsOf, asOf-3, a.ID, asOf)
+	}
 	if row.BureauScore == nil || *row.BureauScore != 650 {
 		t.Errorf("BureauScore = %v, want 650", row.BureauScore)
 	}
-	if row.Spend3 != yuanM(4500) || row.Paid12 != yuanM(9600) {
-		t.Errorf("Spend3, Paid12 = %s, %s, want 4500.00, 9600.00", row.Spend3, row.Paid12)
+	if cf.Spend3 != yuanM(4500) || cf.Paid12 != yuanM(9600) {
+		t.Errorf("Spend3, Paid12 = %s, %s, want 4500.00, 9600.00", cf.Spend3, cf.Paid12)
 	}
-	if row.UtilizationAvg3 == nil || math.Abs(*row.UtilizationAvg3-0.8) > 1e-12 {
-		t.Errorf("UtilizationAvg3 = %v, want 0.8", row.UtilizationAvg3)
+	if cf.UtilizationAvg3 == nil || math.Abs(*cf.UtilizationAvg3-0.8) > 1e-12 {
+		t.Errorf("UtilizationAvg3 = %v, want 0.8", cf.UtilizationAvg3)
 	}
 	if row.Reason1 == nil || *row.Reason1 != r.Reasons[0] || *row.Reason1 == "" {
 		t.Errorf("Reason1 = %v, want %q", row.Reason1, r.Reasons[0])

@@ -6,12 +6,14 @@ import (
 	"slices"
 )
 
-// Features returns the features a scores row was written from: the inverse
-// of NewScoreRow, so that a published scores table can be scored again
-// (by another scorecard) or fitted on. A null column is a missing feature;
-// money columns, in fen, become yuan as ComputeFeatures computes them. An
-// unknown pay_pattern_3 is an error.
-func (r *ScoreRow) Features() (Features, error) {
+// Features returns the features a scores row and the cycle_features row
+// it names were written from: the inverse of NewScoreRow and
+// NewCycleFeaturesRow, so that a published night can be scored again (by
+// another scorecard) or fitted on. c must be the account's row of the
+// night r.FeaturesOn. A null column is a missing feature; money columns, in
+// fen, become yuan as ComputeFeatures computes them. An unknown
+// pay_pattern_3 is an error, and so is a c of another account.
+func (r *ScoreRow) Features(c *CycleFeaturesRow) (Features, error) {
 	var f Features
 	set := func(id FeatureID, v float64) { f.Values[id] = v }
 	optF := func(id FeatureID, p *float64) {
@@ -39,33 +41,36 @@ func (r *ScoreRow) Features() (Features, error) {
 		return f, fmt.Errorf("pay_pattern_3 %q: want one of %q", r.PayPattern3, payPatterns)
 	}
 	set(PayPattern3, float64(k))
-	f.Spend = [numWindows]billing.Money{r.Spend1, r.Spend3, r.Spend6, r.Spend12}
-	f.Billed = [numWindows]billing.Money{r.Billed1, r.Billed3, r.Billed6, r.Billed12}
-	f.Paid = [numWindows]billing.Money{r.Paid1, r.Paid3, r.Paid6, r.Paid12}
+	if c == nil || c.AccountID != r.AccountID || c.AsOf != r.FeaturesOn {
+		return f, fmt.Errorf("no cycle_features row of account %d on %s (features_on)", r.AccountID, r.FeaturesOn)
+	}
+	f.Spend = [numWindows]billing.Money{c.Spend1, c.Spend3, c.Spend6, c.Spend12}
+	f.Billed = [numWindows]billing.Money{c.Billed1, c.Billed3, c.Billed6, c.Billed12}
+	f.Paid = [numWindows]billing.Money{c.Paid1, c.Paid3, c.Paid6, c.Paid12}
 	for wi := range numWindows {
 		set(windowed(gSpend, wi), yuan(f.Spend[wi]))
 		set(windowed(gBilled, wi), yuan(f.Billed[wi]))
 		set(windowed(gPaid, wi), yuan(f.Paid[wi]))
 	}
-	for wi, p := range [numWindows]*float64{r.PaymentRatio1, r.PaymentRatio3, r.PaymentRatio6, r.PaymentRatio12} {
+	for wi, p := range [numWindows]*float64{c.PaymentRatio1, c.PaymentRatio3, c.PaymentRatio6, c.PaymentRatio12} {
 		optF(windowed(gPaymentRatio, wi), p)
 	}
-	for wi, p := range [numWindows]*float64{r.UtilizationAvg1, r.UtilizationAvg3, r.UtilizationAvg6, r.UtilizationAvg12} {
+	for wi, p := range [numWindows]*float64{c.UtilizationAvg1, c.UtilizationAvg3, c.UtilizationAvg6, c.UtilizationAvg12} {
 		optF(windowed(gUtilizationAvg, wi), p)
 	}
-	for wi, p := range [numWindows]*float64{r.InstallmentShare1, r.InstallmentShare3, r.InstallmentShare6, r.InstallmentShare12} {
+	for wi, p := range [numWindows]*float64{c.InstallmentShare1, c.InstallmentShare3, c.InstallmentShare6, c.InstallmentShare12} {
 		optF(windowed(gInstallmentShare, wi), p)
 	}
-	for wi, v := range [numWindows]int32{r.MaxDPD1, r.MaxDPD3, r.MaxDPD6, r.MaxDPD12} {
+	for wi, v := range [numWindows]int32{c.MaxDPD1, c.MaxDPD3, c.MaxDPD6, c.MaxDPD12} {
 		set(windowed(gMaxDPD, wi), float64(v))
 	}
-	for wi, v := range [numWindows]int32{r.OverdueEpisodes1, r.OverdueEpisodes3, r.OverdueEpisodes6, r.OverdueEpisodes12} {
+	for wi, v := range [numWindows]int32{c.OverdueEpisodes1, c.OverdueEpisodes3, c.OverdueEpisodes6, c.OverdueEpisodes12} {
 		set(windowed(gOverdueEpisodes, wi), float64(v))
 	}
-	for wi, v := range [numWindows]int32{r.FailedDeductions1, r.FailedDeductions3, r.FailedDeductions6, r.FailedDeductions12} {
+	for wi, v := range [numWindows]int32{c.FailedDeductions1, c.FailedDeductions3, c.FailedDeductions6, c.FailedDeductions12} {
 		set(windowed(gFailedDeductions, wi), float64(v))
 	}
-	for wi, v := range [numWindows]int32{r.MinPayCycles1, r.MinPayCycles3, r.MinPayCycles6, r.MinPayCycles12} {
+	for wi, v := range [numWindows]int32{c.MinPayCycles1, c.MinPayCycles3, c.MinPayCycles6, c.MinPayCycles12} {
 		set(windowed(gMinPayCycles, wi), float64(v))
 	}
 	return f, nil

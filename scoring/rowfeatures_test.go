@@ -6,8 +6,10 @@ import (
 	"github.com/creditrun/creditrun/billing"
 )
 
-// A scores row gives back exactly the features it was written from, for
-// every archetype (missing values included), and scores the same.
+// A scores row and its cycle_features row give back exactly the features
+// they were written from, for every archetype (missing values included),
+// and score the same; a scores row without the cycle_features row it
+// names is an error.
 func TestScoreRowFeaturesRoundTrip(t *testing.T) {
 	cfg := DefaultConfig()
 	for name, acct := range map[string]func() *billing.Account{
@@ -21,8 +23,10 @@ func TestScoreRowFeaturesRoundTrip(t *testing.T) {
 			f := ComputeFeatures(a, asOf)
 			r := cfg.Score(&f)
 			var nulls Nullables
+			a.ID, a.FeaturesOn = 5, asOf
 			row := NewScoreRow(a, asOf, &f, &r, "v", &nulls)
-			got, err := row.Features()
+			cf := NewCycleFeaturesRow(a.ID, asOf, &f, &nulls)
+			got, err := row.Features(&cf)
 			if err != nil {
 				t.Fatalf("Features() error %v", err)
 			}
@@ -40,7 +44,16 @@ func TestScoreRowFeaturesRoundTrip(t *testing.T) {
 		})
 	}
 	bad := ScoreRow{PayPattern3: "sometimes"}
-	if _, err := bad.Features(); err == nil {
+	if _, err := bad.Features(&CycleFeaturesRow{}); err == nil {
 		t.Error("Features() of an unknown pay pattern: no error")
+	}
+	row := ScoreRow{AccountID: 5, AsOf: asOf, FeaturesOn: asOf - 1, PayPattern3: PatternNew}
+	for _, c := range []*CycleFeaturesRow{nil, {AccountID: 6, AsOf: asOf - 1}, {AccountID: 5, AsOf: asOf}} {
+		if _, err := row.Features(c); err == nil {
+			t.Errorf("Features(%+v) of a row naming account 5 on %s: no error", c, asOf-1)
+		}
+	}
+	if _, err := row.Features(&CycleFeaturesRow{AccountID: 5, AsOf: asOf - 1}); err != nil {
+		t.Errorf("Features(its own cycle features) = %v", err)
 	}
 }

@@ -9,11 +9,13 @@ import (
 )
 
 // ScoreRow is one row of the scores table: the score, its reason codes and
-// every feature (see doc.go), as of AsOf. Money is DECIMAL(18,2), ratios
-// DOUBLE; a missing feature is NULL, and so is a reason code the score
-// does not have (reason_4 of a score with three, every reason of a score
-// that lost no points), never an empty string. Grades, reason codes,
-// patterns and versions are dictionary-encoded (`dict`).
+// the point-in-time features (see doc.go), as of AsOf; the window features
+// are in the cycle_features row of the night FeaturesOn. Money is
+// DECIMAL(18,2), ratios DOUBLE; a missing feature is NULL, and so is a
+// reason code the score does not have (reason_4 of a score with three,
+// every reason of a score that lost no points), never an empty string.
+// Grades, reason codes, patterns and versions are dictionary-encoded
+// (`dict`).
 type ScoreRow struct {
 	AccountID int64        `parquet:"account_id"`
 	AsOf      billing.Date `parquet:"as_of,date"`
@@ -25,55 +27,70 @@ type ScoreRow struct {
 	Reason3   *string      `parquet:"reason_3,optional,dict"`
 	Reason4   *string      `parquet:"reason_4,optional,dict"`
 
-	TenureMonths           int32         `parquet:"tenure_months"`
-	CyclesOnBook           int32         `parquet:"cycles_on_book"`
-	BureauScore            *int32        `parquet:"bureau_score,optional"`
-	Utilization            *float64      `parquet:"utilization,optional,dict"`
-	CurrentDPD             int32         `parquet:"current_dpd"`
-	MonthsSinceDelinquency *int32        `parquet:"months_since_delinquency,optional"`
-	PayPattern3            string        `parquet:"pay_pattern_3,dict"`
-	Spend1                 billing.Money `parquet:"spend_1,decimal(2:18)"`
-	Spend3                 billing.Money `parquet:"spend_3,decimal(2:18)"`
-	Spend6                 billing.Money `parquet:"spend_6,decimal(2:18)"`
-	Spend12                billing.Money `parquet:"spend_12,decimal(2:18)"`
-	Billed1                billing.Money `parquet:"billed_1,decimal(2:18)"`
-	Billed3                billing.Money `parquet:"billed_3,decimal(2:18)"`
-	Billed6                billing.Money `parquet:"billed_6,decimal(2:18)"`
-	Billed12               billing.Money `parquet:"billed_12,decimal(2:18)"`
-	Paid1                  billing.Money `parquet:"paid_1,decimal(2:18)"`
-	Paid3                  billing.Money `parquet:"paid_3,decimal(2:18)"`
-	Paid6                  billing.Money `parquet:"paid_6,decimal(2:18)"`
-	Paid12                 billing.Money `parquet:"paid_12,decimal(2:18)"`
-	PaymentRatio1          *float64      `parquet:"payment_ratio_1,optional"`
-	PaymentRatio3          *float64      `parquet:"payment_ratio_3,optional"`
-	PaymentRatio6          *float64      `parquet:"payment_ratio_6,optional"`
-	PaymentRatio12         *float64      `parquet:"payment_ratio_12,optional"`
-	UtilizationAvg1        *float64      `parquet:"utilization_avg_1,optional"`
-	UtilizationAvg3        *float64      `parquet:"utilization_avg_3,optional"`
-	UtilizationAvg6        *float64      `parquet:"utilization_avg_6,optional"`
-	UtilizationAvg12       *float64      `parquet:"utilization_avg_12,optional"`
-	MaxDPD1                int32         `parquet:"max_dpd_1"`
-	MaxDPD3                int32         `parquet:"max_dpd_3"`
-	MaxDPD6                int32         `parquet:"max_dpd_6"`
-	MaxDPD12               int32         `parquet:"max_dpd_12"`
-	OverdueEpisodes1       int32         `parquet:"overdue_episodes_1"`
-	OverdueEpisodes3       int32         `parquet:"overdue_episodes_3"`
-	OverdueEpisodes6       int32         `parquet:"overdue_episodes_6"`
-	OverdueEpisodes12      int32         `parquet:"overdue_episodes_12"`
-	FailedDeductions1      int32         `parquet:"failed_deductions_1"`
-	FailedDeductions3      int32         `parquet:"failed_deductions_3"`
-	FailedDeductions6      int32         `parquet:"failed_deductions_6"`
-	FailedDeductions12     int32         `parquet:"failed_deductions_12"`
-	InstallmentShare1      *float64      `parquet:"installment_share_1,optional"`
-	InstallmentShare3      *float64      `parquet:"installment_share_3,optional"`
-	InstallmentShare6      *float64      `parquet:"installment_share_6,optional"`
-	InstallmentShare12     *float64      `parquet:"installment_share_12,optional"`
-	MinPayCycles1          int32         `parquet:"min_pay_cycles_1"`
-	MinPayCycles3          int32         `parquet:"min_pay_cycles_3"`
-	MinPayCycles6          int32         `parquet:"min_pay_cycles_6"`
-	MinPayCycles12         int32         `parquet:"min_pay_cycles_12"`
+	TenureMonths           int32    `parquet:"tenure_months"`
+	CyclesOnBook           int32    `parquet:"cycles_on_book"`
+	BureauScore            *int32   `parquet:"bureau_score,optional"`
+	Utilization            *float64 `parquet:"utilization,optional,dict"`
+	CurrentDPD             int32    `parquet:"current_dpd"`
+	MonthsSinceDelinquency *int32   `parquet:"months_since_delinquency,optional"`
+	PayPattern3            string   `parquet:"pay_pattern_3,dict"`
+	// FeaturesOn is the night whose cycle_features table holds the
+	// account's window features as of AsOf: AsOf itself when they were
+	// written tonight.
+	FeaturesOn billing.Date `parquet:"features_on,date"`
 
 	ScorecardVersion string `parquet:"scorecard_version,dict"`
+}
+
+// CycleFeaturesRow is one row of the cycle_features table: an account's
+// window features (doc.go), which only the closed cycles of its history
+// move, written on the night they may have changed (a cycle closed, an
+// incident corrected one) or when no earlier row is known to hold them.
+// The scores rows of the nights after it name it by their features_on
+// until the next.
+type CycleFeaturesRow struct {
+	AccountID          int64         `parquet:"account_id"`
+	AsOf               billing.Date  `parquet:"as_of,date,dict"`
+	Spend1             billing.Money `parquet:"spend_1,decimal(2:18)"`
+	Spend3             billing.Money `parquet:"spend_3,decimal(2:18)"`
+	Spend6             billing.Money `parquet:"spend_6,decimal(2:18)"`
+	Spend12            billing.Money `parquet:"spend_12,decimal(2:18)"`
+	Billed1            billing.Money `parquet:"billed_1,decimal(2:18)"`
+	Billed3            billing.Money `parquet:"billed_3,decimal(2:18)"`
+	Billed6            billing.Money `parquet:"billed_6,decimal(2:18)"`
+	Billed12           billing.Money `parquet:"billed_12,decimal(2:18)"`
+	Paid1              billing.Money `parquet:"paid_1,decimal(2:18)"`
+	Paid3              billing.Money `parquet:"paid_3,decimal(2:18)"`
+	Paid6              billing.Money `parquet:"paid_6,decimal(2:18)"`
+	Paid12             billing.Money `parquet:"paid_12,decimal(2:18)"`
+	PaymentRatio1      *float64      `parquet:"payment_ratio_1,optional"`
+	PaymentRatio3      *float64      `parquet:"payment_ratio_3,optional"`
+	PaymentRatio6      *float64      `parquet:"payment_ratio_6,optional"`
+	PaymentRatio12     *float64      `parquet:"payment_ratio_12,optional"`
+	UtilizationAvg1    *float64      `parquet:"utilization_avg_1,optional"`
+	UtilizationAvg3    *float64      `parquet:"utilization_avg_3,optional"`
+	UtilizationAvg6    *float64      `parquet:"utilization_avg_6,optional"`
+	UtilizationAvg12   *float64      `parquet:"utilization_avg_12,optional"`
+	MaxDPD1            int32         `parquet:"max_dpd_1"`
+	MaxDPD3            int32         `parquet:"max_dpd_3"`
+	MaxDPD6            int32         `parquet:"max_dpd_6"`
+	MaxDPD12           int32         `parquet:"max_dpd_12"`
+	OverdueEpisodes1   int32         `parquet:"overdue_episodes_1"`
+	OverdueEpisodes3   int32         `parquet:"overdue_episodes_3"`
+	OverdueEpisodes6   int32         `parquet:"overdue_episodes_6"`
+	OverdueEpisodes12  int32         `parquet:"overdue_episodes_12"`
+	FailedDeductions1  int32         `parquet:"failed_deductions_1"`
+	FailedDeductions3  int32         `parquet:"failed_deductions_3"`
+	FailedDeductions6  int32         `parquet:"failed_deductions_6"`
+	FailedDeductions12 int32         `parquet:"failed_deductions_12"`
+	InstallmentShare1  *float64      `parquet:"installment_share_1,optional"`
+	InstallmentShare3  *float64      `parquet:"installment_share_3,optional"`
+	InstallmentShare6  *float64      `parquet:"installment_share_6,optional"`
+	InstallmentShare12 *float64      `parquet:"installment_share_12,optional"`
+	MinPayCycles1      int32         `parquet:"min_pay_cycles_1"`
+	MinPayCycles3      int32         `parquet:"min_pay_cycles_3"`
+	MinPayCycles6      int32         `parquet:"min_pay_cycles_6"`
+	MinPayCycles12     int32         `parquet:"min_pay_cycles_12"`
 }
 
 // Nullables holds the values the nullable columns of an account's
@@ -89,28 +106,13 @@ type Nullables struct {
 	scoreReasons string
 }
 
-// NewScoreRow builds the scores row of an account scored on day; the
+// NewScoreRow builds the scores row of an account scored on day, whose
+// window features are in the cycle_features row of a.FeaturesOn; the
 // row's nullable columns point into nulls, which must outlive the row.
 func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, version string, nulls *Nullables) ScoreRow {
-	// optF and optI point a nullable column at feature id's value, kept in
-	// slot k of nulls, unless the feature is missing (then it stays null).
-	optF := func(dst **float64, id FeatureID, k int) {
-		if !f.Missing[id] {
-			nulls.f[k] = f.Values[id]
-			*dst = &nulls.f[k]
-		}
-	}
-	optI := func(dst **int32, id FeatureID, k int) {
-		if !f.Missing[id] {
-			nulls.i[k] = int32(f.Values[id])
-			*dst = &nulls.i[k]
-		}
-	}
 	row := ScoreRow{
 		AccountID: a.ID, AsOf: day, Score: r.Score, PD: r.PD, Grade: r.Grade,
-		ScorecardVersion: version, Spend1: f.Spend[0], Spend3: f.Spend[1], Spend6: f.Spend[2], Spend12: f.Spend[3],
-		Billed1: f.Billed[0], Billed3: f.Billed[1], Billed6: f.Billed[2], Billed12: f.Billed[3],
-		Paid1: f.Paid[0], Paid3: f.Paid[1], Paid6: f.Paid[2], Paid12: f.Paid[3],
+		FeaturesOn: a.FeaturesOn, ScorecardVersion: version,
 	}
 	for k, dst := range [NumReasons]**string{&row.Reason1, &row.Reason2, &row.Reason3, &row.Reason4} {
 		if r.Reasons[k] != "" {
@@ -120,11 +122,41 @@ func NewScoreRow(a *billing.Account, day billing.Date, f *Features, r *Result, v
 	}
 	row.TenureMonths = int32(f.Values[TenureMonths])
 	row.CyclesOnBook = int32(f.Values[CyclesOnBook])
-	optI(&row.BureauScore, BureauScore, 0)
-	optF(&row.Utilization, Utilization, 0)
+	if !f.Missing[BureauScore] {
+		nulls.i[0] = int32(f.Values[BureauScore])
+		row.BureauScore = &nulls.i[0]
+	}
+	if !f.Missing[Utilization] {
+		nulls.f[0] = f.Values[Utilization]
+		row.Utilization = &nulls.f[0]
+	}
 	row.CurrentDPD = int32(f.Values[CurrentDPD])
-	optI(&row.MonthsSinceDelinquency, MonthsSinceDelinquency, 1)
+	if !f.Missing[MonthsSinceDelinquency] {
+		nulls.i[1] = int32(f.Values[MonthsSinceDelinquency])
+		row.MonthsSinceDelinquency = &nulls.i[1]
+	}
 	row.PayPattern3 = f.Category(PayPattern3)
+	return row
+}
+
+// NewCycleFeaturesRow builds the cycle_features row of account id on day
+// from its features; the row's nullable columns point into nulls (slots
+// NewScoreRow does not use), which must outlive the row.
+func NewCycleFeaturesRow(id int64, day billing.Date, f *Features, nulls *Nullables) CycleFeaturesRow {
+	// optF points a nullable column at feature id's value, kept in slot k
+	// of nulls, unless the feature is missing (then it stays null).
+	optF := func(dst **float64, id FeatureID, k int) {
+		if !f.Missing[id] {
+			nulls.f[k] = f.Values[id]
+			*dst = &nulls.f[k]
+		}
+	}
+	row := CycleFeaturesRow{
+		AccountID: id, AsOf: day,
+		Spend1: f.Spend[0], Spend3: f.Spend[1], Spend6: f.Spend[2], Spend12: f.Spend[3],
+		Billed1: f.Billed[0], Billed3: f.Billed[1], Billed6: f.Billed[2], Billed12: f.Billed[3],
+		Paid1: f.Paid[0], Paid3: f.Paid[1], Paid6: f.Paid[2], Paid12: f.Paid[3],
+	}
 	optF(&row.PaymentRatio1, PaymentRatio1, 1)
 	optF(&row.PaymentRatio3, PaymentRatio3, 2)
 	optF(&row.PaymentRatio6, PaymentRatio6, 3)

@@ -10,7 +10,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import pl from 'nodejs-polars';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const dir = process.argv[2];
 if (!dir || !existsSync(join(dir, '_SUCCESS'))) {
@@ -33,7 +33,12 @@ const expected = {
     apr_effective: rate, over_cap: 'BOOLEAN',
   },
   delinquency: { account_id: 'BIGINT', dpd: 'INTEGER', bucket: 'VARCHAR', past_due_amount: money, penalty_today: money, penalty_total: money },
-  scores: { account_id: 'BIGINT', score: 'INTEGER', pd: 'DOUBLE', grade: 'VARCHAR', reason_1: 'VARCHAR', reason_2: 'VARCHAR', reason_3: 'VARCHAR', scorecard_version: 'VARCHAR' },
+  scores: { account_id: 'BIGINT', score: 'INTEGER', pd: 'DOUBLE', grade: 'VARCHAR', reason_1: 'VARCHAR', reason_2: 'VARCHAR', reason_3: 'VARCHAR', features_on: 'DATE', scorecard_version: 'VARCHAR' },
+  cycle_features: {
+    account_id: 'BIGINT', as_of: 'DATE', spend_1: money, billed_3: money, paid_12: money, payment_ratio_3: 'DOUBLE',
+    utilization_avg_6: 'DOUBLE', max_dpd_12: 'INTEGER', overdue_episodes_3: 'INTEGER', failed_deductions_1: 'INTEGER',
+    installment_share_12: 'DOUBLE', min_pay_cycles_6: 'INTEGER',
+  },
   limit_decisions: {
     account_id: 'BIGINT', old_limit: money, new_limit: money, action: 'VARCHAR', reason_code: 'VARCHAR', reasons: 'VARCHAR',
     days_past_due: 'INTEGER', utilization: 'DOUBLE', utilization_cycles: 'INTEGER', balance: money, since: 'DATE',
@@ -76,6 +81,19 @@ const lines = await rows(`WITH l AS (SELECT account_id, statement_date, sum(amou
   SELECT count(*)::BIGINT AS n FROM read_parquet('${join(dir, 'statements.parquet')}') st LEFT JOIN l USING (account_id, statement_date)
   WHERE coalesce(l.s, 0) <> st.new_balance - st.previous_balance`);
 if (lines[0].n > 0n) problems.push(`statement_lines: ${lines[0].n} statements whose lines do not sum to new_balance - previous_balance`);
+
+// Every scores row names a night whose cycle_features holds its account's window features: the
+// join of docs/contract.md (scores) over the output root's nights finds exactly one row each.
+{
+  const root = dirname(dir);
+  const [{ n, joined }] = await rows(`SELECT count(*)::BIGINT AS n, count(f.account_id)::BIGINT AS joined
+    FROM read_parquet('${join(dir, 'scores.parquet')}') s
+    LEFT JOIN read_parquet('${join(root, 'as_of=*', 'cycle_features.parquet')}', hive_partitioning = false) f
+      ON f.account_id = s.account_id AND f.as_of = s.features_on`);
+  if (n !== joined) problems.push(`scores: ${n} rows join ${joined} cycle_features rows by features_on, want one each`);
+  const [{ older }] = await rows(`SELECT count(*)::BIGINT AS older FROM read_parquet('${join(dir, 'scores.parquet')}') WHERE features_on < as_of`);
+  summary.push(`features_on_before_tonight=${older}`);
+}
 
 // Notice ids are unique.
 const dup = await rows(`SELECT count(*)::BIGINT - count(DISTINCT notice_id)::BIGINT AS n FROM read_parquet('${join(dir, 'notices.parquet')}')`);

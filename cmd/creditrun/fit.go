@@ -215,13 +215,13 @@ func cmdBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	baseline := p.Scoring.BaselineDistribution()
 	if baseDate.d != 0 {
-		rows, err := pipeline.ReadScores(of.local, baseDate.d)
+		rows, cycles, err := pipeline.ReadScores(of.local, baseDate.d)
 		if err != nil {
 			return err
 		}
 		baseline = p.Scoring.NewDistribution()
 		for i := range rows {
-			f, err := rows[i].Features()
+			f, err := rows[i].Features(&cycles[i])
 			if err != nil {
 				return fmt.Errorf("%w: scores of %s row %d: %w", pipeline.ErrBadInput, baseDate.d, i, err)
 			}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/creditrun/creditrun/pipeline/pqfile"
-	"github.com/creditrun/creditrun/scoring"
 )
 
 // TestSumIsTheFileAsWritten: a CreateSummed writer's size and SHA-256 are
@@ -19,7 +18,7 @@ func TestSumIsTheFileAsWritten(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []int{0, 1, 70_000, 150_000} {
 		path := filepath.Join(dir, "scores.parquet")
-		w, err := pqfile.CreateSummed[scoring.ScoreRow](path)
+		w, err := pqfile.CreateSummed[wideRow](path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +49,7 @@ func TestSumIsTheFileAsWritten(t *testing.T) {
 			t.Errorf("%d rows: Sum = %d bytes, %s; the file is %d bytes, %x", n, size, sha, len(raw), want)
 		}
 	}
-	w, err := pqfile.Create[scoring.ScoreRow](filepath.Join(dir, "plain.parquet"))
+	w, err := pqfile.Create[wideRow](filepath.Join(dir, "plain.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

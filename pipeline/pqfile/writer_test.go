@@ -343,7 +343,7 @@ func TestScoresSameBytesWhateverTheSplit(t *testing.T) {
 		}
 		if i == 0 {
 			ref = b
-			back, err := pqfile.ReadFile[scoring.ScoreRow](path)
+			back, err := pqfile.ReadFile[wideRow](path)
 			if err != nil {
 				t.Fatal(err)
 			}

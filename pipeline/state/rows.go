@@ -56,6 +56,12 @@ type AccountRow struct {
 	CycleAccelFees        billing.Money `parquet:"cycle_accelerated_fees,decimal(2:18)"`
 	CycleFailed           int32         `parquet:"cycle_failed_deductions"`
 	CycleMaxDPD           int32         `parquet:"cycle_max_dpd"`
+
+	// FeaturesOn is the night of the cycle_features row that holds the
+	// account's window features (NULL: none known, and the next night
+	// that scores the account writes one). A snapshot written before the
+	// column has none: read as NULL (see addedLater).
+	FeaturesOn *billing.Date `parquet:"features_on,date,optional"`
 }
 
 // StatementRow is an open statement.

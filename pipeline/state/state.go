@@ -70,6 +70,7 @@ func (t *Tables) Flatten(a *billing.Account) {
 		CycleRevolvingFees: a.Cycle.RevolvingFees, CyclePenalties: a.Cycle.Penalties,
 		CycleAccelPrincipal: a.Cycle.AcceleratedPrincipal, CycleAccelFees: a.Cycle.AcceleratedFees,
 		CycleFailed: a.Cycle.FailedDeductions, CycleMaxDPD: a.Cycle.MaxDPD,
+		FeaturesOn: date(&a.FeaturesOn),
 	}
 	if a.Grade != "" {
 		r.Score = &a.Score
@@ -245,7 +246,7 @@ func accountOf(r *AccountRow) billing.Account {
 		FrozenOn: deref(r.FrozenOn), LastPastDue: deref(r.LastPastDue), LimitChangedOn: deref(r.LimitChangedOn),
 		ClosedOn: deref(r.ClosedOn), ClosedBy: deref(r.ClosedBy), ChargedOff: r.ChargedOff, Recovered: r.Recovered, CloseRequested: r.CloseRequested,
 		DeferralsUsed: r.DeferralsUsed, Note: deref(r.Note), FailedDeductions: r.FailedDeductions,
-		Grade: deref(r.Grade), Score: deref(r.Score),
+		Grade: deref(r.Grade), Score: deref(r.Score), FeaturesOn: deref(r.FeaturesOn),
 		Cycle: billing.Cycle{
 			Purchases: r.CyclePurchases, InstallmentSpend: r.CycleInstallmentSpend,
 			Payments: r.CyclePayments, Refunds: r.CycleRefunds, RevolvingFees: r.CycleRevolvingFees,

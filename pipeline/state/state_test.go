@@ -12,6 +12,7 @@ import (
 	"github.com/creditrun/creditrun/billing"
 	"github.com/creditrun/creditrun/pipeline/pqfile"
 	"github.com/creditrun/creditrun/scoring"
+	"github.com/parquet-go/parquet-go"
 )
 
 // fill sets every field reachable from v to a non-zero value derived from
@@ -21,7 +22,7 @@ func fill(v reflect.Value, seed *int64) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
+			if f := v.Type().Field(i); f.IsExported() && f.Name != "HistoryChanged" { // not state: Close sets it
 				fill(v.Field(i), seed)
 			}
 		}
@@ -235,5 +236,81 @@ func TestSnapshotBeforeTheLateWindow(t *testing.T) {
 	}
 	if err := Verify(dir, info); err == nil || !strings.Contains(err.Error(), "lists no "+SeenFile) {
 		t.Errorf("Verify(old listing, seen.parquet present) = %v, want lists no %s", err, SeenFile)
+	}
+}
+
+// accountRowBeforeFeaturesOn is AccountRow as snapshots wrote it before
+// features_on: every column but the last.
+type accountRowBeforeFeaturesOn struct {
+	AccountID int64 `parquet:"account_id"`
+}
+
+// TestSnapshotBeforeFeaturesOn: an accounts table written before the
+// features_on column reads it as NULL (FeaturesOn 0, so that the next night
+// writes the account's cycle features); a table missing another column,
+// or with features_on anywhere but last, is refused.
+func TestSnapshotBeforeFeaturesOn(t *testing.T) {
+	seed := int64(0)
+	accounts := make([]billing.Account, 3)
+	for i := range accounts {
+		fill(reflect.ValueOf(&accounts[i]).Elem(), &seed)
+		accounts[i].ID = int64(i + 1)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, accounts); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, AccountsFile)
+	rows, err := pqfile.ReadFile[AccountRow](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same rows through a struct of every column but features_on.
+	typ := reflect.TypeFor[AccountRow]()
+	if last := typ.Field(typ.NumField() - 1); last.Name != "FeaturesOn" {
+		t.Fatalf("the last column of AccountRow is %s: addedLater's columns come last", last.Name)
+	}
+	fields := make([]reflect.StructField, typ.NumField()-1)
+	for i := range fields {
+		fields[i] = typ.Field(i)
+	}
+	old := reflect.SliceOf(reflect.StructOf(fields))
+	oldRows := reflect.MakeSlice(old, len(rows), len(rows))
+	for i := range rows {
+		src := reflect.ValueOf(rows[i])
+		for j := range fields {
+			oldRows.Index(i).Field(j).Set(src.Field(j))
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewWriter(f, parquet.SchemaOf(reflect.New(old.Elem()).Interface()))
+	for i := range oldRows.Len() {
+		if err := w.Write(oldRows.Index(i).Interface()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got, err := Read(dir)
+	if err != nil {
+		t.Fatalf("Read(accounts without features_on) = %v", err)
+	}
+	for i := range got {
+		if got[i].FeaturesOn != 0 {
+			t.Errorf("account %d: FeaturesOn %s, want 0", got[i].ID, got[i].FeaturesOn)
+		}
+		accounts[i].FeaturesOn = 0
+		if !reflect.DeepEqual(got[i], accounts[i]) {
+			t.Errorf("account %d read back as %+v, want %+v", got[i].ID, got[i], accounts[i])
+		}
+	}
+	if err := checkSchema[AccountRow](parquet.SchemaOf(new(accountRowBeforeFeaturesOn))); err == nil ||
+		!strings.Contains(err.Error(), "customer_id") {
+		t.Errorf("checkSchema(only account_id) = %v, want customer_id missing", err)
 	}
 }
