@@ -2,7 +2,10 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/creditrun/creditrun/billing"
@@ -70,6 +73,9 @@ func TestCycleFeaturesNamedByEveryScore(t *testing.T) {
 			if s.FeaturesOn < d {
 				older++
 			}
+			if d-s.FeaturesOn >= scoring.CycleFeaturesMaxAge {
+				t.Errorf("%s: account %d names the cycle features of %s, %d nights before", d, s.AccountID, s.FeaturesOn, d-s.FeaturesOn)
+			}
 			a := byID[s.AccountID]
 			if a == nil {
 				t.Fatalf("%s: scored account %d is not in the state", d, s.AccountID)
@@ -105,4 +111,38 @@ func TestCycleFeaturesNamedByEveryScore(t *testing.T) {
 	}
 	t.Logf("%d scores rows, %d naming an earlier night; after the first night %d cycle_features rows for %d scores rows",
 		rows, older, later, laterScored)
+}
+
+// TestLoadSampleNamesAMissingFeaturesNight: a night whose scores name the
+// cycle features of a date no longer published is refused, naming that
+// date, rather than sampled without them.
+func TestLoadSampleNamesAMissingFeaturesNight(t *testing.T) {
+	const days = 8
+	events := genBook(t, 60, days)
+	out := t.TempDir()
+	if _, err := pipeline.Backfill(context.Background(), firstRun(events, out), bookStart, bookStart+days-1, nil); err != nil {
+		t.Fatal(err)
+	}
+	last := bookStart + days - 1
+	opt := pipeline.OutcomeOptions{Labels: writeLabels(t)}
+	if _, err := pipeline.LoadSample(out, last, opt); err != nil {
+		t.Fatalf("LoadSample(%s) = %v", last, err)
+	}
+	if err := os.RemoveAll(pipeline.PartitionDir(out, bookStart)); err != nil { // every account's first row
+		t.Fatal(err)
+	}
+	_, err := pipeline.LoadSample(out, last, opt)
+	if !errors.Is(err, pipeline.ErrInputMissing) || !strings.Contains(err.Error(), bookStart.String()) {
+		t.Errorf("LoadSample with %s gone = %v, want ErrInputMissing naming it", bookStart, err)
+	}
+}
+
+// writeLabels writes a labels file with no row: every account unlabelled.
+func writeLabels(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "labels.csv")
+	if err := os.WriteFile(path, []byte("account_id,bad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

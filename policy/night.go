@@ -57,9 +57,11 @@ func (p *Policy) Night(a *billing.Account, day billing.Date, ev *billing.Events,
 // features decides whether the scored account's window features are
 // written tonight: when no earlier cycle_features row is known to hold
 // them (FeaturesOn 0: the account's first scoring, its history changed
-// since, or a state from before the table).
+// since, or a state from before the table), or the row that does is
+// scoring.CycleFeaturesMaxAge nights old, so that the scores of a night
+// never name one older (what a retention of the last nights must keep).
 func (as *Assessment) features(a *billing.Account, day billing.Date) {
-	as.CycleFeatures = a.FeaturesOn == 0
+	as.CycleFeatures = a.FeaturesOn == 0 || day-a.FeaturesOn >= scoring.CycleFeaturesMaxAge
 	if as.CycleFeatures {
 		a.FeaturesOn = day
 	}

@@ -42,6 +42,13 @@ type ScoreRow struct {
 	ScorecardVersion string `parquet:"scorecard_version,dict"`
 }
 
+// CycleFeaturesMaxAge bounds how far back a scores row's features_on may
+// be: an account whose window features were last written this many nights
+// ago has them written again, so a night's scores name only the nights
+// D−30..D, and keeping the last 31 nights of outputs keeps every feature
+// of the last night's scores.
+const CycleFeaturesMaxAge = 31
+
 // CycleFeaturesRow is one row of the cycle_features table: an account's
 // window features (doc.go), which only the closed cycles of its history
 // move, written on the night they may have changed (a cycle closed, an
