@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,4 +146,29 @@ func writeLabels(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestLoadSampleNamesAScoreWithoutItsFeatures: a named night whose
+// cycle_features lacks an account's row is refused, naming the first scores
+// row left without it.
+func TestLoadSampleNamesAScoreWithoutItsFeatures(t *testing.T) {
+	const days = 3
+	events := genBook(t, 40, days)
+	out := t.TempDir()
+	if _, err := pipeline.Backfill(context.Background(), firstRun(events, out), bookStart, bookStart+days-1, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(pipeline.PartitionDir(out, bookStart), pipeline.TableCycleFeatures+".parquet")
+	rows, err := pqfile.ReadFile[scoring.CycleFeaturesRow](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pqfile.WriteFile(path, rows[3:]); err != nil { // the first three accounts' rows gone
+		t.Fatal(err)
+	}
+	_, err = pipeline.LoadSample(out, bookStart+days-1, pipeline.OutcomeOptions{Labels: writeLabels(t)})
+	want := fmt.Sprintf("row 0 (account %d) names the cycle features of %s", rows[0].AccountID, bookStart)
+	if !errors.Is(err, pipeline.ErrBadInput) || !strings.Contains(err.Error(), want) {
+		t.Errorf("LoadSample = %v, want ErrBadInput with %q", err, want)
+	}
 }

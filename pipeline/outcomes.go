@@ -102,9 +102,10 @@ func ReadScores(out string, day billing.Date) ([]scoring.ScoreRow, []scoring.Cyc
 				delete(ids, f.AccountID)
 			}
 		}
-		for id, i := range ids {
+		if len(ids) > 0 { // the first row left without its features, named
+			i := slices.Min(slices.Collect(maps.Values(ids)))
 			return nil, nil, fmt.Errorf("%w: %s row %d (account %d) names the cycle features of %s, which %s has no row of",
-				ErrBadInput, path, i, id, on, fpath)
+				ErrBadInput, path, i, rows[i].AccountID, on, fpath)
 		}
 	}
 	return rows, features, nil
