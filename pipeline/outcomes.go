@@ -122,18 +122,11 @@ func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error)
 	}
 	// A sharded night's rows are in account order within each shard's:
 	// the sample is in account order whatever the night's shard count.
-	if !slices.IsSortedFunc(rows, func(a, b scoring.ScoreRow) int { return cmp.Compare(a.AccountID, b.AccountID) }) {
-		order := make([]int, len(rows))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(rows[i].AccountID, rows[j].AccountID) })
-		sortedRows, sortedCycles := make([]scoring.ScoreRow, len(rows)), make([]scoring.CycleFeaturesRow, len(rows))
-		for k, i := range order {
-			sortedRows[k], sortedCycles[k] = rows[i], cycles[i]
-		}
-		rows, cycles = sortedRows, sortedCycles
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
 	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(rows[i].AccountID, rows[j].AccountID) })
 	s := &Sample{Day: day}
 	stateAt, err := readAccounts(out, day)
 	if err != nil {
@@ -158,7 +151,7 @@ func LoadSample(out string, day billing.Date, o OutcomeOptions) (*Sample, error)
 		s.Outcome = fmt.Sprintf("%d+ days past due or charged off in (%s, %s]", o.BadDPD, day, day.AddDays(o.Window))
 	}
 	path := filepath.Join(PartitionDir(out, day), TableScores+".parquet")
-	for i := range rows {
+	for _, i := range order { // i: the row's place in the file, as an error names it
 		r := &rows[i]
 		if o.Labels == "" && (r.CurrentDPD >= o.BadDPD || stateAt[r.AccountID]) {
 			s.AlreadyBad++
