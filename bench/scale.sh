@@ -8,8 +8,9 @@
 #   3. a backfill of BACKFILL_ACCOUNTS accounts over BACKFILL_DAYS from the
 #      master, in commands of BACKFILL_CHUNK days (BACKFILL_DAYS=0 skips it
 #      and 4; REUSE_BACKFILL=1 keeps the book an earlier run published;
-#      BACKFILL_STATE_EVERY=N publishes the state every N days):
-#      its rate and peak RSS;
+#      BACKFILL_STATE_EVERY=N publishes the state every N days,
+#      BACKFILL_DAYS_IN_FLIGHT=K runs K dates at once; GOGC and GOMEMLIMIT
+#      in the environment reach every command): its rate and peak RSS;
 #   4. its last night again, the book grown (BACKFILL_DAYS of history):
 #      against DuckDB and the I/O floor;
 #   5. the ratios of 2 and 4 as one table.
@@ -107,6 +108,7 @@ compare() {
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(git describe --always --dirty)"
+echo "backfill: state every ${BACKFILL_STATE_EVERY:-1}, days in flight ${BACKFILL_DAYS_IN_FLIGHT:-the default}; GOGC=${GOGC:-unset} GOMEMLIMIT=${GOMEMLIMIT:-unset}"
 
 echo; echo "== nights (the run of $(day 1) from the published state of $START)"
 printf "%-9s %9s %10s %11s %10s %13s %9s\n" accounts night_s accounts/s events/s rows_out peak_RSS_MiB µs/account
@@ -155,6 +157,7 @@ else
     [ "$to" -ge "$from" ] || to=$from # the last day alone
     state=(); [ "$from" -gt 0 ] || state=(--state "$ev/accounts")
     every=(); [ -z "${BACKFILL_STATE_EVERY:-}" ] || every=(--state-every "$BACKFILL_STATE_EVERY")
+    [ -z "${BACKFILL_DAYS_IN_FLIGHT:-}" ] || every+=(--days-in-flight "$BACKFILL_DAYS_IN_FLIGHT")
     read -r wall rss <<<"$(timed "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" "${every[@]}" --log-level warn)"
     read -r sec <<<"$(node -e "const m=require('$out/as_of=$(day "$to")/_manifest.json'); console.log((m.timings_ms.read_events+m.timings_ms.process)/1000)")"
     printf "  %s..%s: %6.1f s (%.2f s/day), peak RSS %d MiB, its last night %.2f s, state %d MiB\n" "$(day "$from")" "$(day "$to")" "$wall" "$(awk -v w="$wall" -v d=$((to - from + 1)) 'BEGIN{print w/d}')" "$rss" "$sec" "$(du -sm "$out/as_of=$(day "$to")/state" | cut -f1)"
