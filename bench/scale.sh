@@ -9,8 +9,9 @@
 #      master, in commands of BACKFILL_CHUNK days (BACKFILL_DAYS=0 skips it
 #      and 4; REUSE_BACKFILL=1 keeps the book an earlier run published;
 #      BACKFILL_STATE_EVERY=N publishes the state every N days,
-#      BACKFILL_DAYS_IN_FLIGHT=K runs K dates at once; GOGC and GOMEMLIMIT
-#      in the environment reach every command): its rate and peak RSS;
+#      BACKFILL_DAYS_IN_FLIGHT=K runs K dates at once,
+#      BACKFILL_GOMEMLIMIT=450MiB runs its commands, and no other, under
+#      that soft memory limit of the Go runtime): its rate and peak RSS;
 #   4. its last night again, the book grown (BACKFILL_DAYS of history):
 #      against DuckDB and the I/O floor;
 #   5. the ratios of 2 and 4 as one table.
@@ -108,7 +109,7 @@ compare() {
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(git describe --always --dirty)"
-echo "backfill: state every ${BACKFILL_STATE_EVERY:-1}, days in flight ${BACKFILL_DAYS_IN_FLIGHT:-the default}; GOGC=${GOGC:-unset} GOMEMLIMIT=${GOMEMLIMIT:-unset}"
+echo "backfill: state every ${BACKFILL_STATE_EVERY:-1}, days in flight ${BACKFILL_DAYS_IN_FLIGHT:-the default}, GOMEMLIMIT=${BACKFILL_GOMEMLIMIT:-unset}; every command: GOGC=${GOGC:-unset} GOMEMLIMIT=${GOMEMLIMIT:-unset}"
 
 echo; echo "== nights (the run of $(day 1) from the published state of $START)"
 printf "%-9s %9s %10s %11s %10s %13s %9s\n" accounts night_s accounts/s events/s rows_out peak_RSS_MiB µs/account
@@ -158,7 +159,8 @@ else
     state=(); [ "$from" -gt 0 ] || state=(--state "$ev/accounts")
     every=(); [ -z "${BACKFILL_STATE_EVERY:-}" ] || every=(--state-every "$BACKFILL_STATE_EVERY")
     [ -z "${BACKFILL_DAYS_IN_FLIGHT:-}" ] || every+=(--days-in-flight "$BACKFILL_DAYS_IN_FLIGHT")
-    read -r wall rss <<<"$(timed "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" "${every[@]}" --log-level warn)"
+    limit=(); [ -z "${BACKFILL_GOMEMLIMIT:-}" ] || limit=(env GOMEMLIMIT="$BACKFILL_GOMEMLIMIT")
+    read -r wall rss <<<"$(timed "${limit[@]}" "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" "${every[@]}" --log-level warn)"
     read -r sec <<<"$(node -e "const m=require('$out/as_of=$(day "$to")/_manifest.json'); console.log((m.timings_ms.read_events+m.timings_ms.process)/1000)")"
     printf "  %s..%s: %6.1f s (%.2f s/day), peak RSS %d MiB, its last night %.2f s, state %d MiB\n" "$(day "$from")" "$(day "$to")" "$wall" "$(awk -v w="$wall" -v d=$((to - from + 1)) 'BEGIN{print w/d}')" "$rss" "$sec" "$(du -sm "$out/as_of=$(day "$to")/state" | cut -f1)"
     total=$(awk -v a="$total" -v b="$wall" 'BEGIN{print a+b}'); peak=$((rss > peak ? rss : peak))
