@@ -157,10 +157,10 @@ else
     to=$((from + ${BACKFILL_CHUNK:-30} - 1)); [ "$to" -lt "$end" ] || to=$((end - 1))
     [ "$to" -ge "$from" ] || to=$from # the last day alone
     state=(); [ "$from" -gt 0 ] || state=(--state "$ev/accounts")
-    every=(); [ -z "${BACKFILL_STATE_EVERY:-}" ] || every=(--state-every "$BACKFILL_STATE_EVERY")
-    [ -z "${BACKFILL_DAYS_IN_FLIGHT:-}" ] || every+=(--days-in-flight "$BACKFILL_DAYS_IN_FLIGHT")
+    flags=(); [ -z "${BACKFILL_STATE_EVERY:-}" ] || flags=(--state-every "$BACKFILL_STATE_EVERY")
+    [ -z "${BACKFILL_DAYS_IN_FLIGHT:-}" ] || flags+=(--days-in-flight "$BACKFILL_DAYS_IN_FLIGHT")
     limit=(); [ -z "${BACKFILL_GOMEMLIMIT:-}" ] || limit=(env GOMEMLIMIT="$BACKFILL_GOMEMLIMIT")
-    read -r wall rss <<<"$(timed "${limit[@]}" "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" "${every[@]}" --log-level warn)"
+    read -r wall rss <<<"$(timed "${limit[@]}" "$BIN" backfill --from "$(day "$from")" --to "$(day "$to")" --events "$ev" --out "$out" "${state[@]}" "${flags[@]}" --log-level warn)"
     read -r sec <<<"$(node -e "const m=require('$out/as_of=$(day "$to")/_manifest.json'); console.log((m.timings_ms.read_events+m.timings_ms.process)/1000)")"
     printf "  %s..%s: %6.1f s (%.2f s/day), peak RSS %d MiB, its last night %.2f s, state %d MiB\n" "$(day "$from")" "$(day "$to")" "$wall" "$(awk -v w="$wall" -v d=$((to - from + 1)) 'BEGIN{print w/d}')" "$rss" "$sec" "$(du -sm "$out/as_of=$(day "$to")/state" | cut -f1)"
     total=$(awk -v a="$total" -v b="$wall" 'BEGIN{print a+b}'); peak=$((rss > peak ? rss : peak))
