@@ -60,38 +60,41 @@ func (e *engine) dailyNight(day billing.Date) (*daily.Night, error) {
 func readPrior(dir string, end billing.Date) (*daily.Prior, error) {
 	p := &daily.Prior{End: end}
 	del := filepath.Join(dir, TableDelinquency+".parquet")
-	err := readColumns(del, []string{"account_id", "dpd"}, func(col int, v parquet.Value) {
+	err := readColumns(del, []string{"account_id", "dpd"}, func(rows int64) {
+		p.DelinquentIDs = make([]int64, 0, rows)
+		p.DPD = make([]int32, 0, rows)
+	}, func(col int, v parquet.Value) error {
 		if col == 0 {
 			p.DelinquentIDs = append(p.DelinquentIDs, v.Int64())
 		} else {
 			p.DPD = append(p.DPD, v.Int32())
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	scores := filepath.Join(dir, TableScores+".parquet")
-	grades := map[string]string{} // one string per grade, not per row
-	err = readColumns(scores, []string{"account_id", "grade"}, func(col int, v parquet.Value) {
+	err = readColumns(scores, []string{"account_id", "grade"}, func(rows int64) {
+		p.ScoredIDs = make([]int64, 0, rows)
+		p.GradeOf = make([]uint8, 0, rows)
+	}, func(col int, v parquet.Value) error {
 		if col == 0 {
 			p.ScoredIDs = append(p.ScoredIDs, v.Int64())
-			return
+			return nil
 		}
-		g, ok := grades[string(v.ByteArray())]
-		if !ok {
-			g = string(v.ByteArray())
-			grades[g] = g
-		}
-		p.Grades = append(p.Grades, g)
+		k, err := p.GradeIndex(v.ByteArray())
+		p.GradeOf = append(p.GradeOf, k)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(p.DelinquentIDs) != len(p.DPD) || len(p.ScoredIDs) != len(p.Grades) {
+	if len(p.DelinquentIDs) != len(p.DPD) || len(p.ScoredIDs) != len(p.GradeOf) {
 		return nil, fmt.Errorf("%w: %s: columns of different lengths", ErrBadInput, dir)
 	}
 	sortByID(p.DelinquentIDs, p.DPD)
-	sortByID(p.ScoredIDs, p.Grades)
+	sortByID(p.ScoredIDs, p.GradeOf)
 	for _, ids := range []struct {
 		path string
 		ids  []int64
@@ -123,9 +126,11 @@ func sortByID[V any](ids []int64, vals []V) {
 	copy(vals, vals2)
 }
 
-// readColumns calls set with every value of the named required columns
-// of the Parquet file at path, column by column within each row group.
-func readColumns(path string, names []string, set func(col int, v parquet.Value)) error {
+// readColumns calls size with the number of rows of the Parquet file at
+// path, then set with every value of its named required columns, column
+// by column within each row group; an error of set is the file's, at that
+// column.
+func readColumns(path string, names []string, size func(rows int64), set func(col int, v parquet.Value) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -147,6 +152,7 @@ func readColumns(path string, names []string, set func(col int, v parquet.Value)
 		}
 		idx[i] = leaf.ColumnIndex
 	}
+	size(pf.NumRows())
 	vals := make([]parquet.Value, 1024)
 	for _, rg := range pf.RowGroups() {
 		for i, ci := range idx {
@@ -165,7 +171,10 @@ func readColumns(path string, names []string, set func(col int, v parquet.Value)
 					for {
 						n, err := vr.ReadValues(vals)
 						for _, v := range vals[:n] {
-							set(i, v)
+							if err := set(i, v); err != nil {
+								parquet.Release(pg)
+								return err
+							}
 						}
 						if errors.Is(err, io.EOF) {
 							break

@@ -45,8 +45,9 @@ func summaryBook(b *testing.B, days int) (string, billing.Date, billing.Date) {
 			for _, h := range daily.Horizons {
 				p := &daily.Prior{Months: h, End: daily.PriorMonthEnd(d, h)}
 				for i := range sample {
-					p.ScoredIDs = append(p.ScoredIDs, int64(i+1))
-					p.Grades = append(p.Grades, grades[i%len(grades)])
+					if err := p.AddScored(int64(i+1), []byte(grades[i%len(grades)])); err != nil {
+						b.Fatal(err)
+					}
 				}
 				night.Priors = append(night.Priors, p)
 			}

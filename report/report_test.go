@@ -16,7 +16,7 @@ import (
 
 // book builds a small book of n dates whose summaries come from daily's
 // accumulator over literal accounts, the last date a month end.
-func book(n int) *Book {
+func book(t testing.TB, n int) *Book {
 	end := billing.NewDate(2025, 3, 31)
 	b := &Book{Out: "out", From: end - billing.Date(n-1), To: end}
 	for d := b.From; d <= end; d++ {
@@ -24,8 +24,9 @@ func book(n int) *Book {
 		if daily.MonthEnd(d) {
 			p := &daily.Prior{Months: 1, End: daily.PriorMonthEnd(d, 1), DelinquentIDs: []int64{1, 6}, DPD: []int32{10, 95}}
 			for i := range 30 {
-				p.ScoredIDs = append(p.ScoredIDs, int64(i+1))
-				p.Grades = append(p.Grades, []string{"A", "B", "C"}[i%3])
+				if err := p.AddScored(int64(i+1), []byte([]string{"A", "B", "C"}[i%3])); err != nil {
+					t.Fatal(err)
+				}
 			}
 			night.Priors = append(night.Priors, p)
 		}
@@ -64,7 +65,7 @@ func render(t *testing.T, b *Book) string {
 }
 
 func TestRenderIsSelfContained(t *testing.T) {
-	html := render(t, book(40))
+	html := render(t, book(t, 40))
 	for _, bad := range []string{"<script", "http://", "https://", "src=", "@import", "url(", "<link", "@font-face"} {
 		if strings.Contains(html, bad) {
 			t.Errorf("the report contains %q: it must open offline with nothing to fetch", bad)
@@ -96,13 +97,13 @@ func TestRenderIsSelfContained(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	if again := render(t, book(40)); again != html {
+	if again := render(t, book(t, 40)); again != html {
 		t.Errorf("two renders of the same book differ")
 	}
 }
 
 func TestRenderOneNight(t *testing.T) {
-	html := render(t, book(1))
+	html := render(t, book(t, 1))
 	if strings.Contains(html, "Roll rates") || strings.Contains(html, "Vintage curves") {
 		t.Errorf("a one-night report shows range views")
 	}

@@ -41,6 +41,7 @@ package daily
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -208,10 +209,44 @@ type Prior struct {
 	// DelinquentIDs and DPD are the delinquency table of End.
 	DelinquentIDs []int64
 	DPD           []int32
-	// ScoredIDs and Grades are the scores table of End; empty when only
-	// the delinquency table is needed.
-	ScoredIDs []int64
-	Grades    []string
+	// ScoredIDs and GradeOf are the scores table of End, its grades as
+	// positions in GradeNames (a month end of a large book is read into
+	// memory up to eight times on a night, so a grade takes a byte, not
+	// a string); empty when only the delinquency table is needed. AddScored
+	// fills them.
+	ScoredIDs  []int64
+	GradeOf    []uint8
+	GradeNames []string
+}
+
+// MaxPriorGrades is how many distinct grades a Prior holds.
+const MaxPriorGrades = 256
+
+// AddScored appends the scores row of account id graded grade; it fails
+// on a grade beyond the MaxPriorGrades distinct ones a Prior holds.
+func (p *Prior) AddScored(id int64, grade []byte) error {
+	k, err := p.GradeIndex(grade)
+	if err != nil {
+		return err
+	}
+	p.ScoredIDs = append(p.ScoredIDs, id)
+	p.GradeOf = append(p.GradeOf, k)
+	return nil
+}
+
+// GradeIndex returns the position of grade in GradeNames, appending it
+// when it is new; it fails on a grade beyond the MaxPriorGrades distinct
+// ones a Prior holds.
+func (p *Prior) GradeIndex(grade []byte) (uint8, error) {
+	k := slices.IndexFunc(p.GradeNames, func(g string) bool { return g == string(grade) })
+	if k < 0 {
+		if len(p.GradeNames) == MaxPriorGrades {
+			return 0, fmt.Errorf("more than %d distinct grades", MaxPriorGrades)
+		}
+		k = len(p.GradeNames)
+		p.GradeNames = append(p.GradeNames, string(grade))
+	}
+	return uint8(k), nil
 }
 
 func (p *Prior) dpd(id int64) int32 {
@@ -223,7 +258,7 @@ func (p *Prior) dpd(id int64) int32 {
 
 func (p *Prior) grade(id int64) (string, bool) {
 	if i, ok := slices.BinarySearch(p.ScoredIDs, id); ok {
-		return p.Grades[i], true
+		return p.GradeNames[p.GradeOf[i]], true
 	}
 	return "", false
 }

@@ -16,7 +16,7 @@ import (
 func TestSnapshotRoundTrip(t *testing.T) {
 	day := billing.NewDate(2025, 3, 31)
 	prior := &Prior{Months: 1, End: billing.NewDate(2025, 2, 28), DelinquentIDs: []int64{7, 14}, DPD: []int32{35, 95},
-		ScoredIDs: []int64{1, 2, 7, 14}, Grades: []string{"A", "B", "A", "B"}}
+		ScoredIDs: []int64{1, 2, 7, 14}, GradeOf: []uint8{0, 1, 0, 1}, GradeNames: []string{"A", "B"}}
 	n := &Night{Day: day, Grades: []string{"A", "B"}, Priors: []*Prior{prior}}
 	var accounts []billing.Account
 	for i := range 40 {
