@@ -84,8 +84,11 @@ func readPrior(dir string, end billing.Date) (*daily.Prior, error) {
 			return nil
 		}
 		k, err := p.GradeIndex(v.ByteArray())
+		if err != nil {
+			return err
+		}
 		p.GradeOf = append(p.GradeOf, k)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -210,20 +210,20 @@ type Prior struct {
 	DelinquentIDs []int64
 	DPD           []int32
 	// ScoredIDs and GradeOf are the scores table of End, its grades as
-	// positions in GradeNames (a month end of a large book is read into
-	// memory up to eight times on a night, so a grade takes a byte, not
-	// a string); empty when only the delinquency table is needed. AddScored
-	// fills them.
+	// positions in GradeNames (a night holds up to eight month ends of
+	// the book, so a grade takes a byte, not a string); empty when only
+	// the delinquency table is needed. AddScored fills them.
 	ScoredIDs  []int64
 	GradeOf    []uint8
 	GradeNames []string
 }
 
-// MaxPriorGrades is how many distinct grades a Prior holds.
-const MaxPriorGrades = 256
+// maxPriorGrades is how many distinct grades a Prior holds: a grade is
+// a byte.
+const maxPriorGrades = 256
 
 // AddScored appends the scores row of account id graded grade; it fails
-// on a grade beyond the MaxPriorGrades distinct ones a Prior holds.
+// on a grade beyond the maxPriorGrades distinct ones a Prior holds.
 func (p *Prior) AddScored(id int64, grade []byte) error {
 	k, err := p.GradeIndex(grade)
 	if err != nil {
@@ -235,13 +235,13 @@ func (p *Prior) AddScored(id int64, grade []byte) error {
 }
 
 // GradeIndex returns the position of grade in GradeNames, appending it
-// when it is new; it fails on a grade beyond the MaxPriorGrades distinct
+// when it is new; it fails on a grade beyond the maxPriorGrades distinct
 // ones a Prior holds.
 func (p *Prior) GradeIndex(grade []byte) (uint8, error) {
 	k := slices.IndexFunc(p.GradeNames, func(g string) bool { return g == string(grade) })
 	if k < 0 {
-		if len(p.GradeNames) == MaxPriorGrades {
-			return 0, fmt.Errorf("more than %d distinct grades", MaxPriorGrades)
+		if len(p.GradeNames) == maxPriorGrades {
+			return 0, fmt.Errorf("more than %d distinct grades", maxPriorGrades)
 		}
 		k = len(p.GradeNames)
 		p.GradeNames = append(p.GradeNames, string(grade))
