@@ -298,7 +298,10 @@ func TestLockOfAKilledProcessIsFree(t *testing.T) {
 	}
 	events := genBook(t, 20, 3)
 	out := t.TempDir()
-	holder := exec.Command("flock", "--close", filepath.Join(out, pipeline.LockFile), "sleep", "30")
+	// --no-fork: the process killed below is the one holding the lock.
+	// Forked (flock's default), its child shares the lock's open file
+	// until it closes it, so under load the lock could outlive the kill.
+	holder := exec.Command("flock", "--no-fork", filepath.Join(out, pipeline.LockFile), "sleep", "30")
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
