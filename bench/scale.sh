@@ -35,6 +35,7 @@ START=2025-01-01
 mkdir -p "$DIR"
 SUMMARY="$DIR/.summary"
 : >"$SUMMARY"
+REV=$(git describe --always --dirty) # the tree the binaries below are built from
 make -s build
 BIN=$PWD/bin/creditrun
 TESTBIN=$DIR/pipeline.test
@@ -108,7 +109,7 @@ compare() {
     'BEGIN{printf "| %s | %.2f s | %.2f s | %.2f | %.2f s | %.2f s | %.2f | %d MiB |\n", l, a, b, a/b, n, f, n/f, m}' >>"$SUMMARY"
 }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(git describe --always --dirty)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $REV"
 echo "backfill: state every ${BACKFILL_STATE_EVERY:-1}, days in flight ${BACKFILL_DAYS_IN_FLIGHT:-the default}, GOMEMLIMIT=${BACKFILL_GOMEMLIMIT:-unset}; every command: GOGC=${GOGC:-unset} GOMEMLIMIT=${GOMEMLIMIT:-unset}"
 
 echo; echo "== nights (the run of $(day 1) from the published state of $START)"
@@ -126,7 +127,7 @@ fi
 
 table() {
   [ -s "$SUMMARY" ] || return 0
-  echo; echo "== the ratios ($(git describe --always --dirty))"
+  echo; echo "== the ratios ($REV)"
   echo "| night | creditrun | DuckDB peer | ratio | BenchmarkNight | BenchmarkIOFloor | ratio | peak RSS |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   cat "$SUMMARY"

@@ -142,7 +142,7 @@ func Backfill(ctx context.Context, opt Options, from, to billing.Date, progress 
 			in = newPipe(e, day)
 			r.to = in
 		case day < to && !r.keepState:
-			r.spill = filepath.Join(e.spillDir, "as_of="+day.String())
+			r.spill = filepath.Join(e.spillDir, fmt.Sprintf("spill.%d", i/opt.DaysInFlight%2)) // two files in turn (spill.go)
 		}
 		runs = append(runs, r)
 		go func() {

@@ -22,6 +22,13 @@ import (
 // order of billing.Account's fields, nothing fsynced (a crash leaves it to
 // the next run's cleanup, like any night being written).
 //
+// A backfill's windows spill into two files in turn, each written over
+// the book it held two windows before (read by then), and cut to its new
+// length when closed: the file's pages stay in the page cache from one
+// use to the next instead of being freed and found again for a new file
+// every window, which a virtual machine's host may have to back anew
+// (bench/results/2026-12-02-pagecache.txt).
+//
 // A frame is its header, uvarints: the number of accounts, the number of
 // each kind of child row (spillKinds of them, so that the reader
 // allocates each kind once a frame) and the payload's length; then the
@@ -35,13 +42,16 @@ type spillWriter struct {
 	enc    spillEncoder
 	header []byte
 	n      int
+	size   int64 // the bytes written
 }
 
+// createSpill opens the spill at path for a new book, written from its
+// start over whatever book it held, which Close cuts off.
 func createSpill(path string) (*spillWriter, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644) // not truncated: its pages are reused
 	if err != nil {
 		return nil, err
 	}
@@ -63,11 +73,17 @@ func (s *spillWriter) Write(accounts []billing.Account) error {
 		return fmt.Errorf("spill %s: %w", s.path, err)
 	}
 	s.n += len(accounts)
+	s.size += int64(len(s.header) + len(e.b))
 	return nil
 }
 
+// Close ends the book: what an earlier, longer book left past its end is
+// cut off.
 func (s *spillWriter) Close() error {
 	err := s.w.Flush()
+	if err == nil {
+		err = s.f.Truncate(s.size)
+	}
 	if cerr := s.f.Close(); err == nil {
 		err = cerr
 	}
@@ -153,10 +169,10 @@ func (s *spillReader) frame() error {
 	return nil
 }
 
-// Close closes the spill and removes it: it served its one day.
+// Close closes the spill. The file stays for the spill two windows on to
+// write over; the backfill removes it when it ends.
 func (s *spillReader) Close() {
 	s.f.Close()
-	os.Remove(s.path)
 }
 
 // spillEncoder appends accounts to b, counting their child rows by kind.

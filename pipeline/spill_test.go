@@ -111,6 +111,53 @@ func TestSpillRoundTripsEveryField(t *testing.T) {
 	}
 }
 
+// A spill is written over the book its file held two windows before: a
+// shorter book read back is that book alone, nothing of the longer one
+// after it.
+func TestSpillWrittenOverALongerBook(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spill.0")
+	var seed int64
+	long := make([]billing.Account, 9)
+	for i := range long {
+		fill(reflect.ValueOf(&long[i]).Elem(), &seed)
+	}
+	short := []billing.Account{{ID: 1}, {ID: 2, CustomerID: "c2"}}
+	for _, book := range [][]billing.Account{long, short} {
+		w, err := createSpill(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(book); i += 4 {
+			if err := w.Write(book[i:min(i+4, len(book))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := openSpill(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []billing.Account
+	buf := make([]billing.Account, 4)
+	for {
+		n, err := r.Read(buf)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if !reflect.DeepEqual(got, short) {
+		t.Fatalf("read back %d accounts %+v, want the shorter book %+v", len(got), got, short)
+	}
+}
+
 func TestSpillCutShortIsAnError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "book")
 	w, err := createSpill(path)
