@@ -194,12 +194,45 @@ func knownAccounts(book []int64, feed []source.FeedRow) func(int64) bool {
 	for i := range feed {
 		opened[feed[i].ID] = struct{}{}
 	}
+	inBook := bookIndex(book)
 	return func(id int64) bool {
-		if _, ok := slices.BinarySearch(book, id); ok {
+		if inBook(id) {
 			return true
 		}
 		_, ok := opened[id]
 		return ok
+	}
+}
+
+// bookIndex says whether book (ascending ids) holds an id, for every row
+// of the night's events. A book whose ids are dense (at most 64 ids of
+// range an account, as a book numbered in sequence is) is looked up in a
+// bitmap of its range, which takes no more than the ids themselves (1M
+// ids in sequence: 125 KB, in cache); any other by binary search, each
+// lookup some twenty misses of the cache in a large book.
+func bookIndex(book []int64) func(int64) bool {
+	if len(book) == 0 {
+		return func(int64) bool { return false }
+	}
+	lo, hi := book[0], book[len(book)-1]
+	span := uint64(hi) - uint64(lo) // hi ≥ lo: exact even across the sign
+	if span/64 >= uint64(len(book)) {
+		return func(id int64) bool {
+			_, ok := slices.BinarySearch(book, id)
+			return ok
+		}
+	}
+	bits := make([]uint64, span/64+1)
+	for _, id := range book {
+		d := uint64(id) - uint64(lo)
+		bits[d/64] |= 1 << (d % 64)
+	}
+	return func(id int64) bool {
+		if id < lo || id > hi {
+			return false
+		}
+		d := uint64(id) - uint64(lo)
+		return bits[d/64]&(1<<(d%64)) != 0
 	}
 }
 
