@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -108,6 +110,44 @@ func TestSpillRoundTripsEveryField(t *testing.T) {
 	_ = append(first, billing.Statement{})
 	if !reflect.DeepEqual(got[1].Statements, accounts[1].Statements) {
 		t.Error("appending to one account's statements changed the next account's")
+	}
+}
+
+// The decoder's varints read back what binary.AppendVarint and
+// AppendUvarint wrote, one byte or many, at the edges of int64 included,
+// and a varint cut short is an error.
+func TestSpillVarints(t *testing.T) {
+	ints := []int64{0, 1, -1, 2, -2, 63, -63, 64, -64, 65, -65, 127, 128, -129, 1 << 20, -(1 << 20),
+		math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1}
+	uints := []uint64{0, 1, 126, 127, 128, 255, 16383, 16384, 1 << 40, math.MaxUint64}
+	var b []byte
+	for _, v := range ints {
+		b = binary.AppendVarint(b, v)
+	}
+	for _, v := range uints {
+		b = binary.AppendUvarint(b, v)
+	}
+	d := spillDecoder{b: b}
+	for _, want := range ints {
+		if got := d.int(); got != want {
+			t.Errorf("int: got %d, want %d", got, want)
+		}
+	}
+	for _, want := range uints {
+		if got := d.uint(); got != want {
+			t.Errorf("uint: got %d, want %d", got, want)
+		}
+	}
+	if d.err != nil || d.i != len(b) {
+		t.Fatalf("after every value: err %v at byte %d of %d", d.err, d.i, len(b))
+	}
+	d = spillDecoder{b: binary.AppendVarint(nil, 1<<30)[:2]}
+	if d.int(); d.err == nil {
+		t.Error("a varint cut short decoded without an error")
+	}
+	d = spillDecoder{b: nil}
+	if d.uint(); d.err == nil {
+		t.Error("a uvarint past the frame decoded without an error")
 	}
 }
 
