@@ -79,23 +79,7 @@ func TestSpillRoundTripsEveryField(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := openSpill(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var got []billing.Account
-	buf := make([]billing.Account, 3)
-	for {
-		n, err := r.Read(buf)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, buf[:n]...)
-	}
+	got := readSpill(t, path, 3)
 	if len(got) != len(accounts) {
 		t.Fatalf("read %d accounts, wrote %d", len(got), len(accounts))
 	}
@@ -110,6 +94,29 @@ func TestSpillRoundTripsEveryField(t *testing.T) {
 	_ = append(first, billing.Statement{})
 	if !reflect.DeepEqual(got[1].Statements, accounts[1].Statements) {
 		t.Error("appending to one account's statements changed the next account's")
+	}
+}
+
+// readSpill reads the spill at path to its end, bufSize accounts at a
+// time.
+func readSpill(t *testing.T, path string, bufSize int) []billing.Account {
+	t.Helper()
+	r, err := openSpill(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []billing.Account
+	buf := make([]billing.Account, bufSize)
+	for {
+		n, err := r.Read(buf)
+		if errors.Is(err, io.EOF) {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
 	}
 }
 
@@ -176,24 +183,7 @@ func TestSpillWrittenOverALongerBook(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := openSpill(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var got []billing.Account
-	buf := make([]billing.Account, 4)
-	for {
-		n, err := r.Read(buf)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, buf[:n]...)
-	}
-	if !reflect.DeepEqual(got, short) {
+	if got := readSpill(t, path, 4); !reflect.DeepEqual(got, short) {
 		t.Fatalf("read back %d accounts %+v, want the shorter book %+v", len(got), got, short)
 	}
 }
