@@ -18,7 +18,7 @@ func TestBookIndexAgreesWithTheBook(t *testing.T) {
 		}
 		return ids
 	}
-	holes := func(ids []int64) []int64 { // every third id dropped at random
+	holes := func(ids []int64) []int64 { // about a third of the ids dropped at random
 		return slices.DeleteFunc(slices.Clone(ids), func(int64) bool { return rng.IntN(3) == 0 })
 	}
 	books := map[string][]int64{

@@ -41,9 +41,14 @@ func write(path string, flags int) time.Duration {
 }
 
 func read(path string) {
-	f, _ := os.Open(path)
-	io.Copy(io.Discard, f)
-	f.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(io.Discard, f); err != nil {
+		panic(err)
+	}
 }
 
 func main() {
@@ -65,7 +70,9 @@ func main() {
 			}
 		} else {
 			d = write(fmt.Sprintf("%s/spill.%d", dir, w%2), os.O_RDWR|os.O_CREATE)
-			read(fmt.Sprintf("%s/spill.%d", dir, (w+1)%2))
+			if w > 0 {
+				read(fmt.Sprintf("%s/spill.%d", dir, (w+1)%2))
+			}
 		}
 		if w > 1 {
 			total += d
