@@ -613,7 +613,14 @@ func writeBools(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr,
 const smallStrings = 8
 
 // writeStrings appends the column's values of n rows (see writeFixed).
+// A value whose bytes are the previous row's, the same string of the
+// caller's (a policy version, a code), is known to be equal without
+// reading them: the rows do not change while Write runs, so within one
+// call the same bytes hold the same value (a caller may reuse them for
+// another value in its next Write).
 func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintptr, n int) error {
+	var prev *byte // the previous row's bytes in this call, while they are lastStr's value
+	prevLen := -1
 	for i := range n {
 		p := unsafe.Add(base, uintptr(i)*stride+c.offset)
 		if c.optional {
@@ -632,13 +639,18 @@ func writeStrings(c *column, pe *pageEncoder, base unsafe.Pointer, stride uintpt
 			}
 			if !c.plain {
 				c.plainBytes += 4 + len(s)
+				// (prev is nil at a chunk's first value: a chunk starts in
+				// a call of its own, so lastID is set when prev is.)
 				id := c.lastID
-				if id < 0 || s != c.lastStr {
-					if id = c.findString(s); id < 0 {
-						id = c.addString(s)
-						overflow = c.dictionaryFull()
+				if len(s) != prevLen || unsafe.StringData(s) != prev {
+					if id < 0 || s != c.lastStr {
+						if id = c.findString(s); id < 0 {
+							id = c.addString(s)
+							overflow = c.dictionaryFull()
+						}
+						c.lastStr, c.lastID = c.dictStrings[id], id
 					}
-					c.lastStr, c.lastID = c.dictStrings[id], id
+					prev, prevLen = unsafe.StringData(s), len(s)
 				}
 				if cap(c.idx) == 0 {
 					c.idx = getIndexes()

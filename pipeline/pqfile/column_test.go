@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // windowRow has integer columns of narrow and wide ranges, and a string
@@ -179,4 +181,90 @@ func TestTableReserve(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sameBytesRow has a dictionary string column whose values are often the
+// very bytes of the row before (one constant handed to every row).
+type sameBytesRow struct {
+	Version string  `parquet:"version,dict"`
+	Reason  *string `parquet:"reason,optional,dict"`
+}
+
+// TestStringsOfTheSameBytes writes rows whose strings share their bytes
+// with the row before, equal strings at other addresses, NULLs between,
+// across pages and row groups, and a caller's buffer rewritten in place
+// between two Write calls (the same address holding another value): every
+// value reads back as written.
+func TestStringsOfTheSameBytes(t *testing.T) {
+	buf := []byte("AAAA")
+	mutable := unsafe.String(&buf[0], len(buf)) // the caller's bytes, as a decoder's view of its page
+	consts := []string{"v1", "NO_HISTORY", "LOW_UTILIZATION"}
+	var rows []sameBytesRow
+	var want []sameBytesRow
+	add := func(v string, r *string) {
+		rows = append(rows, sameBytesRow{Version: v, Reason: r})
+		row := sameBytesRow{Version: strings.Clone(v)}
+		if r != nil {
+			c := strings.Clone(*r)
+			row.Reason = &c
+		}
+		want = append(want, row)
+	}
+	n := 3*(64<<10) + 123 // more than two row groups
+	for i := range n {
+		var r *string
+		switch {
+		case i%7 == 0: // NULL
+		case i%5 == 0:
+			s := strings.Clone(consts[i%3]) // equal, elsewhere
+			r = &s
+		default:
+			r = &consts[(i/100)%3] // runs of the same bytes
+		}
+		add(consts[0], r)
+	}
+	path := filepath.Join(t.TempDir(), "same.parquet")
+	w, err := Create[sameBytesRow](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := 0; j < len(rows); j += 1000 {
+		if err := w.Write(rows[j:min(j+1000, len(rows))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same address, another value in each call.
+	for _, v := range []string{"AAAA", "BBBB", "CCCC"} {
+		copy(buf, v)
+		batch := []sameBytesRow{{Version: mutable, Reason: &mutable}, {Version: mutable, Reason: &mutable}}
+		if err := w.Write(batch); err != nil {
+			t.Fatal(err)
+		}
+		for range batch {
+			c, d := strings.Clone(v), strings.Clone(v)
+			want = append(want, sameBytesRow{Version: c, Reason: &d})
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile[sameBytesRow](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows read, %d written", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("row %d: read %+v (reason %v), wrote %+v (reason %v)", i, got[i], deref(got[i].Reason), want[i], deref(want[i].Reason))
+		}
+	}
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
 }
