@@ -191,14 +191,15 @@ type sameBytesRow struct {
 }
 
 // TestStringsOfTheSameBytes writes rows whose strings share their bytes
-// with the row before, equal strings at other addresses, NULLs between,
-// across pages and row groups, and a caller's buffer rewritten in place
-// between two Write calls (the same address holding another value): every
-// value reads back as written.
+// with the row before, equal strings at other addresses, other strings of
+// the same length, NULLs between, across pages and row groups, and a
+// caller's buffer rewritten in place between two Write calls (the same
+// address holding another value): every value reads back as written.
 func TestStringsOfTheSameBytes(t *testing.T) {
 	buf := []byte("AAAA")
-	mutable := unsafe.String(&buf[0], len(buf)) // the caller's bytes, as a decoder's view of its page
-	consts := []string{"v1", "NO_HISTORY", "LOW_UTILIZATION"}
+	// The caller's bytes, as a decoder's view of its page.
+	mutable := unsafe.String(&buf[0], len(buf))
+	consts := []string{"v1", "CODE_A", "CODE_B", "LOW_UTILIZATION"} // two of one length
 	var rows []sameBytesRow
 	var want []sameBytesRow
 	add := func(v string, r *string) {
@@ -216,10 +217,10 @@ func TestStringsOfTheSameBytes(t *testing.T) {
 		switch {
 		case i%7 == 0: // NULL
 		case i%5 == 0:
-			s := strings.Clone(consts[i%3]) // equal, elsewhere
+			s := strings.Clone(consts[i%4]) // equal, elsewhere
 			r = &s
 		default:
-			r = &consts[(i/100)%3] // runs of the same bytes
+			r = &consts[(i/100+i/3)%4] // runs of the same bytes
 		}
 		add(consts[0], r)
 	}
