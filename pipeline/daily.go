@@ -56,7 +56,10 @@ func (e *engine) dailyNight(day billing.Date) (*daily.Night, error) {
 // in dir: only their account_id, dpd and grade columns, so that a month
 // end of a large book costs a few column chunks, not its tables. A night
 // of the whole book wrote them in account order; a sharded night in
-// account order within each shard's rows, which are sorted here.
+// account order within each shard's rows, which are sorted here. The
+// grades are then held a byte an account of the book's range
+// (daily.Prior.Compact): up to eight month ends are in memory through
+// the night.
 func readPrior(dir string, end billing.Date) (*daily.Prior, error) {
 	p := &daily.Prior{End: end}
 	del := filepath.Join(dir, TableDelinquency+".parquet")
@@ -108,6 +111,7 @@ func readPrior(dir string, end billing.Date) (*daily.Prior, error) {
 			}
 		}
 	}
+	p.Compact()
 	return p, nil
 }
 

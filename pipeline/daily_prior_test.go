@@ -57,15 +57,17 @@ func TestReadPrior(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.End != end || len(p.ScoredIDs) != n || len(p.GradeOf) != n || len(p.GradeNames) != len(grades) {
-		t.Fatalf("read %d ids, %d grades of %v, want %d of %d", len(p.ScoredIDs), len(p.GradeOf), p.GradeNames, n, len(grades))
+	if p.End != end || !p.Scored() || len(p.GradeNames) != len(grades) {
+		t.Fatalf("read grades %v (scored: %v), want %d", p.GradeNames, p.Scored(), len(grades))
 	}
-	if !slices.IsSorted(p.ScoredIDs) {
-		t.Fatal("scored accounts not sorted")
+	if p.ScoredIDs != nil || p.GradeOf != nil {
+		t.Fatalf("a book numbered in sequence kept %d ids and %d grades, want them a byte an account", len(p.ScoredIDs), len(p.GradeOf))
 	}
-	for i, id := range p.ScoredIDs {
-		if id != int64(10_000_000+i) || p.GradeNames[p.GradeOf[i]] != gradeOf(id) {
-			t.Fatalf("row %d: account %d graded %s, want %d graded %s", i, id, p.GradeNames[p.GradeOf[i]], 10_000_000+i, gradeOf(int64(10_000_000+i)))
+	for id := int64(10_000_000 - 2); id < 10_000_000+n+2; id++ {
+		g, ok := p.Grade(id)
+		want := id >= 10_000_000 && id < 10_000_000+n
+		if ok != want || want && g != gradeOf(id) {
+			t.Fatalf("account %d: graded %q (%v), want %q (%v)", id, g, ok, gradeOf(id), want)
 		}
 	}
 	if !slices.Equal(p.DelinquentIDs, []int64{10_000_004, 10_000_100, 10_149_999}) || !slices.Equal(p.DPD, []int32{12, 95, 1}) {
