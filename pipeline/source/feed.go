@@ -69,15 +69,12 @@ func ReadFeedTo(ctx context.Context, files []File, day billing.Date, rules Rules
 // accounts feed: every row whose updated_at falls before day, the latest
 // per account, sorted by account_id.
 func ReadFeedMaster(ctx context.Context, files []File, day billing.Date, rules Rules) ([]MasterAccount, []Reject, error) {
-	rows, rejects, err := readAll(ctx, &feedThrough, files, day-1, &rules)
+	var sink rejectSink
+	out, err := readAs(ctx, &feedThrough, files, day-1, &rules, &sink, func(v *FeedRow) MasterAccount { return v.MasterAccount })
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]MasterAccount, len(rows))
-	for i := range rows {
-		out[i] = rows[i].MasterAccount
-	}
-	return out, rejects, nil
+	return out, sink.sorted(), nil
 }
 
 // IsFeed reports whether the accounts dataset in files is a feed (its files

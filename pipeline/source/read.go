@@ -1,6 +1,7 @@
 package source
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,7 +45,7 @@ type dataset[T any, K comparable] struct {
 	// latest keeps, of the rows that share an id, the one with the latest
 	// timestamp (the later file and row on a tie) instead of rejecting the
 	// others as duplicates: an accounts feed's rows describe an account as
-	// of their time.
+	// of their time. The id must be the account order returns.
 	latest bool
 	// dupReported, when set, says whether a repeated id is reported
 	// tonight: a row read every night (an incident) is reported once, on
@@ -138,6 +139,14 @@ func readAll[T any, K comparable](ctx context.Context, ds *dataset[T, K], files 
 // read reads files of ds: the events of day (in rules.Zone) when ds has a
 // timestamp, every row otherwise. Rejects go to sink as they are found.
 func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, rules *Rules, sink *rejectSink) ([]T, error) {
+	return readAs(ctx, ds, files, day, rules, sink, func(v *T) T { return *v })
+}
+
+// readAs is read returning conv of each row kept: the rows are copied
+// once, into their final form (a first run's master from a feed of a
+// million accounts: 64 bytes an account, not the feed row's 88 and then
+// the master's 64).
+func readAs[T any, K comparable, O any](ctx context.Context, ds *dataset[T, K], files []File, day billing.Date, rules *Rules, sink *rejectSink, conv func(*T) O) ([]O, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -196,7 +205,22 @@ func read[T any, K comparable](ctx context.Context, ds *dataset[T, K], files []F
 	if err != nil {
 		return nil, err
 	}
-	return merge(ds, units, results, others, sink)
+	keys, err := merge(ds, units, results, others, sink)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]O, len(keys))
+	for i, k := range keys {
+		out[i] = conv(results[k.u].at(k.j))
+	}
+	return out, nil
+}
+
+// rowKey is a kept row's sort key and where it is: row j of unit u's
+// result.
+type rowKey struct {
+	account, at int64
+	u, j        int32
 }
 
 // narrowed reports whether a read of ds keeps only the rows of the
@@ -264,16 +288,19 @@ type dropRejects struct{}
 func (dropRejects) WriteRejects([]Reject) error { return nil }
 
 // merge rejects the second and later occurrences of an id, in file then row
-// order, and returns the other rows sorted by (account, timestamp, id). It
-// sorts small keys, then copies each row once into the result. others, when
+// order, and returns the keys of the other rows sorted by (account,
+// timestamp, id): small keys are sorted, and the caller copies each row
+// once into its result. With ds.latest it keeps instead, of the rows of an
+// id, the one of the latest timestamp, the later file and row on a tie:
+// the keys of every row are sorted, by file and row after the timestamp,
+// and the last of each id kept (its rows are together, an id being its
+// account), so that no map of the ids is built (a first run's master
+// from a feed: a million of them). others, when
 // set, are by unit the valid rows of other accounts that share an id with
 // a row of results: they make a later row of the id a duplicate, and are
 // not returned.
-func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T], others []unitResult[T], sink *rejectSink) ([]T, error) {
-	type key struct {
-		account, at int64
-		u, j        int32
-	}
+func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T], others []unitResult[T], sink *rejectSink) ([]rowKey, error) {
+	type key = rowKey
 	n := 0
 	for i := range results {
 		for _, chunk := range results[i].rows {
@@ -282,8 +309,10 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 	}
 	var rejects []rejectAt // a batch of duplicates on its way to sink
 	keys := make([]key, 0, n)
-	seen := make(map[K]struct{}, n)
-	latest := map[K]int{} // with ds.latest: id → its row in keys
+	var seen map[K]struct{} // the ids kept, but with ds.latest
+	if !ds.latest || others != nil {
+		seen = make(map[K]struct{}, n)
+	}
 	for i := range results {
 		u := &units[i]
 		var before func(row int64) // marks the ids of the other accounts' rows before row
@@ -300,14 +329,6 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 				}
 				if ds.latest {
 					a, t := ds.order(v)
-					if at, dup := latest[id]; dup {
-						if keys[at].at > t {
-							continue // an older row of the account
-						}
-						keys[at] = key{a, t, int32(i), j}
-						continue
-					}
-					latest[id] = len(keys)
 					keys = append(keys, key{a, t, int32(i), j})
 					continue
 				}
@@ -347,13 +368,22 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 		case a.at > b.at:
 			return 1
 		}
-		return strings.Compare(ds.idText(results[a.u].at(a.j)), ds.idText(results[b.u].at(b.j)))
+		if c := strings.Compare(ds.idText(results[a.u].at(a.j)), ds.idText(results[b.u].at(b.j))); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.u, b.u), cmp.Compare(a.j, b.j)) // rows of one id (ds.latest): in file and row order
 	})
-	rows := make([]T, len(keys))
-	for i, k := range keys {
-		rows[i] = *results[k.u].at(k.j)
+	if ds.latest {
+		kept := keys[:0]
+		for k := range keys {
+			if k+1 < len(keys) && ds.id(results[keys[k].u].at(keys[k].j)) == ds.id(results[keys[k+1].u].at(keys[k+1].j)) {
+				continue // a row of the id comes later
+			}
+			kept = append(kept, keys[k])
+		}
+		keys = kept
 	}
-	return rows, nil
+	return keys, nil
 }
 
 // othersBefore returns a function that marks as seen the ids of the rows
