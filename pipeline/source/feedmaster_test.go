@@ -25,8 +25,8 @@ func TestReadFeedMasterLatest(t *testing.T) {
 		"credit_limit": decForm(parquet.Types.Int64, 18, 2, 0, 1), "billing_day": i32Form(), "external_score": i32Form(),
 		"fraud_flag": boolForm(), "updated_at": tsForm(micros)}
 	cols := []string{"account_id", "customer_id", "opened_on", "status", "credit_limit", "billing_day", "external_score", "fraud_flag", "updated_at"}
-	// Three hours before midnight in Shanghai on days before day, few of
-	// them, so that timestamps repeat; some rows on day itself (not read).
+	// A few hours of a few days up to day in Shanghai, so that timestamps
+	// repeat; the rows of day itself are not read.
 	stamp := func() int64 {
 		d := day - billing.Date(r.IntN(4))
 		y, m, dd := d.YMD()

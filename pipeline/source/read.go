@@ -300,7 +300,6 @@ func (dropRejects) WriteRejects([]Reject) error { return nil }
 // a row of results: they make a later row of the id a duplicate, and are
 // not returned.
 func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitResult[T], others []unitResult[T], sink *rejectSink) ([]rowKey, error) {
-	type key = rowKey
 	n := 0
 	for i := range results {
 		for _, chunk := range results[i].rows {
@@ -308,7 +307,7 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 		}
 	}
 	var rejects []rejectAt // a batch of duplicates on its way to sink
-	keys := make([]key, 0, n)
+	keys := make([]rowKey, 0, n)
 	var seen map[K]struct{} // the ids kept, but with ds.latest
 	if !ds.latest || others != nil {
 		seen = make(map[K]struct{}, n)
@@ -329,7 +328,7 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 				}
 				if ds.latest {
 					a, t := ds.order(v)
-					keys = append(keys, key{a, t, int32(i), j})
+					keys = append(keys, rowKey{a, t, int32(i), j})
 					continue
 				}
 				if _, dup := seen[id]; dup {
@@ -350,14 +349,14 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 				}
 				seen[id] = struct{}{}
 				a, t := ds.order(v)
-				keys = append(keys, key{a, t, int32(i), j})
+				keys = append(keys, rowKey{a, t, int32(i), j})
 			}
 		}
 	}
 	if err := sink.write(rejects); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(keys, func(a, b key) int {
+	slices.SortFunc(keys, func(a, b rowKey) int {
 		switch {
 		case a.account < b.account:
 			return -1
