@@ -308,14 +308,14 @@ func merge[T any, K comparable](ds *dataset[T, K], units []unit, results []unitR
 	}
 	var rejects []rejectAt // a batch of duplicates on its way to sink
 	keys := make([]rowKey, 0, n)
-	var seen map[K]struct{} // the ids kept, but with ds.latest
-	if !ds.latest || others != nil {
+	var seen map[K]struct{} // the ids kept (none with ds.latest, whose rows are never duplicates)
+	if !ds.latest {
 		seen = make(map[K]struct{}, n)
 	}
 	for i := range results {
 		u := &units[i]
 		var before func(row int64) // marks the ids of the other accounts' rows before row
-		if others != nil {
+		if others != nil && !ds.latest {
 			before = othersBefore(ds, &others[i], seen)
 		}
 		for c, chunk := range results[i].rows {

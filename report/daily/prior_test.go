@@ -46,7 +46,7 @@ func TestPriorCompact(t *testing.T) {
 			want := priorOf(c.ids, grades)
 			got := priorOf(c.ids, grades)
 			got.Compact()
-			if got.Scored() != true || (got.gradeAt != nil) != c.compact {
+			if !got.Scored() || (got.gradeAt != nil) != c.compact {
 				t.Fatalf("compact %v, want %v", got.gradeAt != nil, c.compact)
 			}
 			probe := func(id int64) {
