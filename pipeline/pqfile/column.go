@@ -243,6 +243,9 @@ func (c *column) addFixed(key uint64, width int) int32 {
 func (c *column) lookup(key uint64, width int) int32 {
 	t := c.fixedDict
 	if t.window != nil {
+		if t.ascending {
+			c.follow(key)
+		}
 		if d := key - t.base; d < windowSize {
 			id := t.window[d]
 			if id == 0 {
@@ -258,6 +261,36 @@ func (c *column) lookup(key uint64, width int) int32 {
 		t.insert(key, id)
 	}
 	return id
+}
+
+// follow moves the window of a chunk whose keys have so far come in
+// ascending order (sorted ids, in runs or not) on to key when key is past
+// it: the values behind it never come again while the order holds, so
+// they need neither the window nor the hash table. The first key out of
+// order puts them in the hash table, and from then on the window stays
+// where it is.
+func (c *column) follow(key uint64) {
+	t := c.fixedDict
+	switch {
+	case key < t.last:
+		t.ascending = false
+		for id := range t.out {
+			t.insert(c.dictKey(id), id)
+		}
+		t.out = 0
+	case key-t.base >= windowSize && key <= math.MaxUint64-windowSize: // a window that does not wrap
+		clear(t.window[:])
+		t.base, t.out = key, int32(c.dictLen)
+	}
+	t.last = key
+}
+
+// dictKey is the key of the dictionary's entry id.
+func (c *column) dictKey(id int32) uint64 {
+	if c.physical == format.Int32 {
+		return uint64(binary.LittleEndian.Uint32(c.dictValues[4*id:]))
+	}
+	return binary.LittleEndian.Uint64(c.dictValues[8*id:])
 }
 
 // hashedEntries is how many of the dictionary's entries are hashed: those
@@ -304,6 +337,7 @@ func (c *column) placeWindow(key uint64) {
 			}
 		}
 		t.base = key - windowSize/2
+		t.ascending, t.last, t.out = true, key, 0
 	default:
 		if t.window != nil {
 			windows.Put(t.window)
@@ -1101,7 +1135,8 @@ func putIndexes(b []int32) {
 // An integer column's table has a window besides: windowSize indexes
 // (plus one, 0 for none) of the values from base on, set by the chunk's
 // first value, so that dates, days, counts and scores near it are looked
-// up by their offset without hashing.
+// up by their offset without hashing; while the chunk's values ascend (a
+// child table's account ids), the window follows them (column.follow).
 type fixedTable struct {
 	slots  []slot
 	shift  uint   // 64 - log2(len(slots))
@@ -1109,6 +1144,12 @@ type fixedTable struct {
 	n      int
 	window *[windowSize]int32 // nil for floats
 	base   uint64
+	// While the chunk's keys come in ascending order (ascending, last
+	// the latest), the window follows them, and the entries below out
+	// were left behind it, in neither the window nor the slots.
+	ascending bool
+	last      uint64
+	out       int32
 	// values is the buffer of the dictionary's values while the table is
 	// in the pool.
 	values []byte

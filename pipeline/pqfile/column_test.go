@@ -21,6 +21,9 @@ type windowRow struct {
 	Count  int8    `parquet:"count"`          // a handful
 	Code   string  `parquet:"code"`           // twenty codes
 	Kind   *string `parquet:"kind,optional"`  // three kinds
+	ID     int64   `parquet:"id"`             // ascending in runs of eight, past a window in a chunk
+	Back   int64   `parquet:"back"`           // ascending in runs of eight, back to 0 every 30,000 rows
+	Neg    int64   `parquet:"neg"`            // ascending in runs of eight, through -1 to 0 in the last chunk
 }
 
 func windowRows(n int) []windowRow {
@@ -32,6 +35,7 @@ func windowRows(n int) []windowRow {
 		*r = windowRow{
 			Day: int32(20089 + i*7%365), Amount: int64(i*7919%1000) * 1_000_003,
 			Mixed: int64(i % 10), Count: int8(i % 5), Code: "code-" + strconv.Itoa(i*13%20),
+			ID: 1_000_000 + int64(i/8), Back: int64(i%30_000/8) * 2, Neg: int64(i/8) - 35_000,
 		}
 		if i%17 == 0 {
 			r.Mixed = int64(i%50+1) * 987_654_321
@@ -52,6 +56,7 @@ func windowRows(n int) []windowRow {
 type tableState struct {
 	plain                           bool
 	entries, window, hashed, mapped int
+	out                             int // left behind the window
 	hasMap                          bool
 }
 
@@ -72,7 +77,7 @@ func writeWindowRows(t *testing.T, path string, rows []windowRow) map[string]tab
 	for _, c := range w.columns {
 		st := tableState{plain: c.plain, entries: c.dictLen, mapped: len(c.stringDict), hasMap: c.stringDict != nil}
 		if tb := c.fixedDict; tb != nil {
-			st.hashed = tb.n
+			st.hashed, st.out = tb.n, int(tb.out)
 			if tb.window != nil {
 				for _, id := range tb.window {
 					if id != 0 {
@@ -91,8 +96,11 @@ func writeWindowRows(t *testing.T, path string, rows []windowRow) map[string]tab
 
 // An integer column whose values stay near its chunk's first is looked up
 // through the window alone, one of wide range through the hash table (but
-// for that first value), a mixed one through both; the file is the same bytes as with
-// every value hashed, and reads back as written.
+// for that first value), a mixed one through both; one of ascending values
+// through the window as it follows them, the values it left behind in
+// neither, until a value comes out of order: those then go to the hash
+// table. The file is the same bytes as with every value hashed, and reads
+// back as written.
 func TestDictionaryWindow(t *testing.T) {
 	rows := windowRows(300_000) // a row group and a part: the window is placed again
 	dir := t.TempDir()
@@ -113,13 +121,26 @@ func TestDictionaryWindow(t *testing.T) {
 			t.Errorf("%s: no dictionary in the last chunk (plain %v), want one", tc.name, st.plain)
 			continue
 		}
-		if st.window+st.hashed != st.entries {
+		if st.window+st.hashed+st.out != st.entries {
 			t.Errorf("%s: %d entries in the window and %d hashed, want the dictionary's %d", tc.name, st.window, st.hashed, st.entries)
 		}
 		// The chunk's first value is in the window, wherever the others are.
 		if (st.window > 1) != tc.window || st.window < 1 || (st.hashed > 0) != tc.hashed {
 			t.Errorf("%s: %d entries in the window and %d hashed, want more than the first in the window %v, any hashed %v", tc.name, st.window, st.hashed, tc.window, tc.hashed)
 		}
+	}
+	// The last chunk holds rows 262,144 to 299,999: id ascends through
+	// it; back ascends to its 270,000th row, and its values come again.
+	if st := states["id"]; st.out == 0 || st.hashed != 0 || st.window == 0 || st.window+st.out != st.entries {
+		t.Errorf("id: %d entries left behind, %d in the window, %d hashed of %d, want the window to have followed them, none hashed",
+			st.out, st.window, st.hashed, st.entries)
+	}
+	if st := states["back"]; st.out != 0 || st.hashed == 0 || st.entries != 3750 {
+		t.Errorf("back: %d entries left behind, %d hashed of %d, want those left behind hashed once out of order, and 3,750 entries",
+			st.out, st.hashed, st.entries)
+	}
+	if st := states["neg"]; st.entries != 4732 || st.window+st.hashed+st.out != st.entries {
+		t.Errorf("neg: %d entries (%d in the window, %d hashed, %d left behind), want 4,732", st.entries, st.window, st.hashed, st.out)
 	}
 	if st := states["code"]; !st.hasMap || st.mapped != 20 {
 		t.Errorf("code: %d strings in the map, want all 20", st.mapped)
@@ -131,7 +152,7 @@ func TestDictionaryWindow(t *testing.T) {
 	windowed = false
 	defer func() { windowed = true }()
 	for name, st := range writeWindowRows(t, want, rows) {
-		if st.window > 0 || st.hashed != states[name].hashed+states[name].window {
+		if st.window > 0 || st.hashed != states[name].hashed+states[name].window+states[name].out {
 			t.Fatalf("%s: %d entries in the window and %d hashed with the window off, want all %d hashed", name, st.window, st.hashed, st.entries)
 		}
 	}
