@@ -417,7 +417,30 @@ func (d *spillDecoder) fail(what string) {
 	d.i = len(d.b)
 }
 
+// int decodes a varint. Most of a book's values (zeros, small counts and
+// amounts, a day's number) take one to three bytes: those are decoded
+// here, without a call; longer ones by intSlow.
 func (d *spillDecoder) int() int64 {
+	b := d.b
+	i := d.i
+	if i+2 < len(b) {
+		if c := b[i]; c < 0x80 {
+			d.i = i + 1
+			return int64(c>>1) ^ -int64(c&1)
+		} else if c1 := b[i+1]; c1 < 0x80 {
+			d.i = i + 2
+			x := uint64(c&0x7f) | uint64(c1)<<7
+			return int64(x>>1) ^ -int64(x&1)
+		} else if c2 := b[i+2]; c2 < 0x80 {
+			d.i = i + 3
+			x := uint64(c&0x7f) | uint64(c1&0x7f)<<7 | uint64(c2)<<14
+			return int64(x>>1) ^ -int64(x&1)
+		}
+	}
+	return d.intSlow()
+}
+
+func (d *spillDecoder) intSlow() int64 {
 	v, n := binary.Varint(d.b[d.i:])
 	if n <= 0 {
 		d.fail("bad varint")

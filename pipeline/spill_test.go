@@ -125,6 +125,7 @@ func readSpill(t *testing.T, path string, bufSize int) []billing.Account {
 // and a varint cut short is an error.
 func TestSpillVarints(t *testing.T) {
 	ints := []int64{0, 1, -1, 2, -2, 63, -63, 64, -64, 65, -65, 127, 128, -129, 1 << 20, -(1 << 20),
+		8191, -8192, 8192, -8193, 1<<20 - 1, -(1 << 20) - 1, 20089, -20089, // the ends of two and three bytes
 		math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1}
 	uints := []uint64{0, 1, 126, 127, 128, 255, 16383, 16384, 1 << 40, math.MaxUint64}
 	var b []byte
@@ -147,6 +148,14 @@ func TestSpillVarints(t *testing.T) {
 	}
 	if d.err != nil || d.i != len(b) {
 		t.Fatalf("after every value: err %v at byte %d of %d", d.err, d.i, len(b))
+	}
+	for _, want := range ints { // a value that ends the frame, and one after a byte
+		for _, pad := range [][]byte{nil, {0}} {
+			d = spillDecoder{b: binary.AppendVarint(slices.Clone(pad), want), i: len(pad)}
+			if got := d.int(); got != want || d.err != nil || d.i != len(d.b) {
+				t.Errorf("int at the frame's end: got %d (err %v, byte %d of %d), want %d", got, d.err, d.i, len(d.b), want)
+			}
+		}
 	}
 	d = spillDecoder{b: binary.AppendVarint(nil, 1<<30)[:2]}
 	if d.int(); d.err == nil {
