@@ -76,76 +76,79 @@ func (a *Account) measure() (gross uint64, err string) {
 
 // gross is measure's pass for an account within the bound, which nearly
 // every one is: the same amounts, without naming them, and false whenever
-// the bound might not hold (measureNamed then says where it breaks). worst
-// is the largest magnitude seen, of an amount checked alone or one added
-// to the gross; the gross is compared with MaxMoney after every few terms,
-// each of which is then below 2^60, so that it cannot wrap.
+// the bound might not hold (measureNamed then says where it breaks). An
+// amount checked alone is folded into bits instead of compared: fold(v)
+// is |v| or |v|−1, so bits below foldBound proves every one within the
+// bound (one from 2^59 to MaxMoney takes measureNamed's exact pass). A
+// term of the gross needs no check of its own, being at most the gross,
+// which is compared with MaxMoney after every few terms, each capped at
+// 2^60 so that the sum cannot wrap.
 func (a *Account) gross() (uint64, bool) {
-	var worst, gross uint64
-	mag := func(m Money) uint64 { return absU64(int64(m)) }
-	worst = max(mag(a.Limit), mag(a.LastBalance), mag(a.ChargedOff), mag(a.Recovered), mag(a.Credit))
-	gross = mag(a.Credit)
+	fold := func(m Money) uint64 { return uint64(int64(m) ^ int64(m)>>63) }
+	mag := func(m Money) uint64 { return min(absU64(int64(m)), 1<<60) }
+	bits := fold(a.Limit) | fold(a.LastBalance) | fold(a.ChargedOff) | fold(a.Recovered)
+	gross := mag(a.Credit)
 	for i := range a.Statements {
 		s := &a.Statements[i]
-		worst = max(worst, mag(s.NewBalance), mag(s.MinimumDue), mag(s.MinRemaining))
+		bits |= fold(s.NewBalance) | fold(s.MinimumDue) | fold(s.MinRemaining)
 		for _, v := range s.Owed {
-			m := mag(v)
-			worst, gross = max(worst, m), gross+min(m, 1<<60)
+			gross += mag(v)
 		}
 		if gross > uint64(MaxMoney) {
 			return 0, false
 		}
 	}
 	c := &a.Cycle
-	for _, v := range [...]Money{c.Purchases, c.RevolvingFees, c.Penalties, c.AcceleratedPrincipal, c.AcceleratedFees} {
-		m := mag(v)
-		worst, gross = max(worst, m), gross+min(m, 1<<60)
-	}
-	worst = max(worst, mag(c.InstallmentSpend), mag(c.Payments), mag(c.Refunds))
+	gross += mag(c.Purchases) + mag(c.RevolvingFees) + mag(c.Penalties) + mag(c.AcceleratedPrincipal) + mag(c.AcceleratedFees)
+	bits |= fold(c.InstallmentSpend) | fold(c.Payments) | fold(c.Refunds)
 	if gross > uint64(MaxMoney) {
 		return 0, false
 	}
 	for i := range a.Pending {
-		worst = max(worst, mag(a.Pending[i].Amount))
+		bits |= fold(a.Pending[i].Amount)
 	}
 	for i := range a.Plans {
 		p := &a.Plans[i]
-		worst = max(worst, mag(p.Principal), mag(p.PeriodPrincipal), mag(p.LastPeriodPrincipal),
-			mag(p.BilledPrincipal), mag(p.BilledFees), mag(p.PeriodFee))
-		if p.Periods < 0 || p.Periods > maxPeriods || p.Billed < 0 || worst > uint64(MaxMoney) {
-			return 0, false
+		bits |= fold(p.Principal) | fold(p.PeriodPrincipal) | fold(p.LastPeriodPrincipal) | fold(p.BilledPrincipal) |
+			fold(p.BilledFees) | fold(p.PeriodFee)
+		if p.Periods < 0 || p.Periods > maxPeriods || p.Billed < 0 || bits >= foldBound {
+			return 0, false // planFees below needs the period fee within the bound
 		}
 		if fees, ok := planFees(p.PeriodFee, p.Periods); !ok || !fees.InRange() {
 			return 0, false
 		}
-		m := mag(p.Remaining)
-		worst, gross = max(worst, m), gross+min(m, 1<<60)
+		gross += mag(p.Remaining)
 		if left := p.Periods - p.Billed; left > 0 {
 			fees, _ := planFees(p.PeriodFee, left)
-			m := mag(fees)
-			worst, gross = max(worst, m), gross+min(m, 1<<60)
+			gross += mag(fees)
 		}
 		if gross > uint64(MaxMoney) {
 			return 0, false
 		}
 	}
 	for i := range a.Purchases {
-		worst = max(worst, mag(a.Purchases[i].Amount), mag(a.Purchases[i].Refunded))
+		bits |= fold(a.Purchases[i].Amount) | fold(a.Purchases[i].Refunded)
 	}
 	for i := range a.LateAccruals {
 		x := &a.LateAccruals[i]
-		worst = max(worst, mag(x.Revolving), mag(x.Penalty), mag(x.MinRemaining))
+		bits |= fold(x.Revolving) | fold(x.Penalty) | fold(x.MinRemaining)
 		for _, v := range x.Owed {
-			worst = max(worst, mag(v))
+			bits |= fold(v)
 		}
 	}
 	for i := range a.History {
 		h := &a.History[i]
-		worst = max(worst, mag(h.Spend), mag(h.InstallmentSpend), mag(h.Billed), mag(h.Paid), mag(h.Balance),
-			mag(h.Limit), mag(h.MinimumDue))
+		bits |= fold(h.Spend) | fold(h.InstallmentSpend) | fold(h.Billed) | fold(h.Paid) | fold(h.Balance) |
+			fold(h.Limit) | fold(h.MinimumDue)
 	}
-	return gross, worst <= uint64(MaxMoney)
+	return gross, bits < foldBound
 }
+
+// foldBound is the power of two below MaxMoney that gross holds its folded
+// amounts under.
+const foldBound = 1 << 59
+
+var _ = [1]int{}[foldBound/uint64(MaxMoney)] // compiles only while foldBound ≤ MaxMoney
 
 // measureNamed is measure's pass that names the first amount that breaks
 // the bound.
