@@ -419,7 +419,9 @@ func (d *spillDecoder) fail(what string) {
 
 // int decodes a varint. Most of a book's values (zeros, small counts and
 // amounts, a day's number) take one to three bytes: those are decoded
-// here, without a call; longer ones by intSlow.
+// here in one step, without binary.Varint's loop, while three bytes are
+// left in the frame; longer ones, and any in its last two bytes, by
+// intSlow.
 func (d *spillDecoder) int() int64 {
 	b := d.b
 	i := d.i
