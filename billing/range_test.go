@@ -365,13 +365,13 @@ func TestGrossAgreesWithMeasureNamed(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 11))
 	r := struct{ next func() uint64 }{rng.Uint64}
 	var odds uint64 // one amount in odds is drawn from vals, the others small
-	var large bool  // an amount of the account is 2^59 or more
+	var large bool  // an amount of the account is foldBound (2^59) or more
 	m := func() Money {
 		if r.next()%odds != 0 {
 			return Money(r.next()%2000000) - 1000000
 		}
 		v := vals[int(r.next()%uint64(len(vals)))]
-		large = large || absU64(int64(v)) >= 1<<59
+		large = large || absU64(int64(v)) >= foldBound
 		return v
 	}
 	var accepted, refused, left int
