@@ -419,9 +419,32 @@ func (c *column) rowsLeft(width int) int {
 		k = min(k, (pageBytes-len(c.values)+width-1)/width)
 	case c.probing:
 		k = min(k, (pageBytes-(c.pageRows-c.nulls)*width+width-1)/width)
+		if earlyProbe {
+			k = min(k, doomedEntries(width)-c.dictLen)
+		}
 	}
 	return max(1, k)
 }
+
+// doomedEntries is the number of entries at which the dictionary of a
+// fixed-width column's first page can no longer pay: their values alone
+// take more than half of pageBytes, the most its values PLAIN can take, so
+// the probe would find the page PLAIN however it goes on. rowsLeft stops
+// there (a row adds at most one entry), and the probe is made at once,
+// sparing the rest of the page its lookups; the bytes are those the probe
+// at the page's end would give.
+func doomedEntries(width int) int { return pageBytes/(2*width) + 1 }
+
+// probeDoomed reports whether the first page's dictionary of a
+// fixed-width column can no longer pay (see doomedEntries).
+func (c *column) probeDoomed(width int) bool {
+	return earlyProbe && c.dictLen >= doomedEntries(width)
+}
+
+// earlyProbe is whether a doomed first page is probed at once; without it
+// every first page is probed at its end, and the files are the same bytes
+// (as a test checks).
+var earlyProbe = true
 
 // bitsOf returns the bits of v, the key of its dictionary entry.
 func bitsOf[P physical](v P) uint64 {
@@ -448,7 +471,7 @@ func writeFixed[G fixed, P physical](c *column, pe *pageEncoder, base unsafe.Poi
 		}
 		c.pageRows += k
 		i += k
-		if c.probing && c.probeDue() {
+		if c.probing && (c.probeDue() || c.probeDoomed(width)) {
 			c.probe()
 		}
 		if c.pageFull() {

@@ -290,3 +290,83 @@ func deref(s *string) any {
 	}
 	return *s
 }
+
+type probeRow struct {
+	V int64  `parquet:"v"`
+	W int32  `parquet:"w"`
+	P *int64 `parquet:"p,optional"`
+}
+
+// A fixed-width column whose first page's dictionary can no longer pay is
+// made PLAIN as soon as that is certain, before the page's end: the files
+// are the same bytes as with every first page probed at its end, whatever
+// the number of distinct values (those around the bounds where a first
+// page's dictionary stops paying included), and they read back as written.
+func TestProbeDoomedSameBytes(t *testing.T) {
+	for _, d := range []int{1, 700, 1024, 1025, 1300, 1344, 1345, 1500, 2048, 2049, 2050, 2600, 4096, 4097, 70_000} {
+		rows := make([]probeRow, 70_000) // a row group and a part
+		for i := range rows {
+			x := uint32(i%d) * 2_654_435_761 // d distinct values in no order: hashed
+			x ^= x >> 15
+			k := int64(x)
+			rows[i] = probeRow{V: k * 7_919, W: int32(x)}
+			if i%3 != 0 {
+				v := k * 1_000_003
+				rows[i].P = &v
+			}
+		}
+		write := func(early bool) ([]byte, map[string]int) {
+			earlyProbe = early
+			defer func() { earlyProbe = true }()
+			path := filepath.Join(t.TempDir(), "probe.parquet")
+			w, err := Create[probeRow](path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < len(rows); i += 5000 {
+				if err := w.Write(rows[i:min(i+5000, len(rows))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			probed := map[string]int{}
+			for _, c := range w.columns {
+				probed[c.name] = c.lastDictLen
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b, probed
+		}
+		early, probed := write(true)
+		late, _ := write(false)
+		if !bytes.Equal(early, late) {
+			t.Errorf("%d distinct values: %d bytes probing early, %d probing at the page's end, want the same bytes", d, len(early), len(late))
+		}
+		// A unique column's first page stops at the bound, not at its end
+		// (its first entry is in the window, the others hashed).
+		if d == 70_000 && (probed["v"] != doomedEntries(8)-1 || probed["w"] != doomedEntries(4)-1) {
+			t.Errorf("unique values: the first pages probed after %d and %d hashed entries, want %d and %d",
+				probed["v"], probed["w"], doomedEntries(8)-1, doomedEntries(4)-1)
+		}
+		back, err := ReadFile[probeRow](writeTemp(t, early))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, rows) {
+			t.Fatalf("%d distinct values: rows read back differ from those written", d)
+		}
+	}
+}
+
+func writeTemp(t *testing.T, b []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

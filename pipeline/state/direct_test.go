@@ -368,6 +368,36 @@ func BenchmarkReadState(b *testing.B) {
 	}
 }
 
+// BenchmarkWriteState writes a grown book's snapshot (CREDITRUN_BENCH_STATE,
+// else one generated as BenchmarkReadState's), read into memory before the
+// timer, as one night's state: every table encoded, compressed and synced.
+func BenchmarkWriteState(b *testing.B) {
+	dir := os.Getenv("CREDITRUN_BENCH_STATE")
+	if dir == "" {
+		var err error
+		if dir, err = generateBook(b.TempDir(), 20000, 30); err != nil {
+			b.Fatal(err)
+		}
+	}
+	accounts, err := state.Read(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		out := filepath.Join(b.TempDir(), "state")
+		if err := os.Mkdir(out, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := state.Write(out, accounts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(accounts))*float64(b.N)/b.Elapsed().Seconds(), "accounts/s")
+	b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
