@@ -17,7 +17,9 @@
 // few bytes. The chunk's first page decides whether
 // the dictionary pays: unless its dictionary and indexes take at most half
 // the bytes of its values PLAIN (not so for a unique key or a continuous
-// measure) the chunk is PLAIN and has no dictionary page. Columns tagged `dict` (codes,
+// measure) the chunk is PLAIN and has no dictionary page; a fixed-width
+// column is found so as soon as its dictionary's values alone take more
+// than half a page, before the page's end. Columns tagged `dict` (codes,
 // statuses, grades: few distinct values) keep their dictionary without
 // that test. A chunk whose dictionary outgrows 1 MiB or 64Ki entries is
 // PLAIN from there to its end, as other writers do. Each chunk's metadata
