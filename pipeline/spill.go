@@ -184,36 +184,42 @@ type spillEncoder struct {
 // frame encodes accounts as one frame's payload, in e.b, counting their
 // child rows in e.kinds.
 func (e *spillEncoder) frame(accounts []billing.Account) {
-	e.b, e.kinds = e.b[:0], [spillKinds]int{}
+	b := e.b[:0]
+	e.kinds = [spillKinds]int{}
 	for i := range accounts {
-		e.account(&accounts[i])
+		b = e.account(b, &accounts[i])
 	}
+	e.b = b
 }
 
-func (e *spillEncoder) int(v int64) { e.b = binary.AppendVarint(e.b, v) }
+// The encoder's helpers append to a slice held in a local variable, not
+// in the encoder: a slice stored back into a heap object on every value
+// would pay a write barrier for each one while the collector runs.
 
-func (e *spillEncoder) str(s string) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
-	e.b = append(e.b, s...)
+func putInt(b []byte, v int64) []byte { return binary.AppendVarint(b, v) }
+
+func putStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
-func (e *spillEncoder) bool(v bool) {
+func putBool(b []byte, v bool) []byte {
 	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
+		return append(b, 1)
 	}
+	return append(b, 0)
 }
 
-func (e *spillEncoder) components(c *billing.Components) {
+func putComponents(b []byte, c *billing.Components) []byte {
 	for _, m := range c {
-		e.int(int64(m))
+		b = putInt(b, int64(m))
 	}
+	return b
 }
 
-func (e *spillEncoder) count(kind, n int) {
-	e.b = binary.AppendUvarint(e.b, uint64(n))
+func (e *spillEncoder) count(b []byte, kind, n int) []byte {
 	e.kinds[kind] += n
+	return binary.AppendUvarint(b, uint64(n))
 }
 
 // The kinds of child rows, in the order account writes them.
@@ -231,132 +237,133 @@ const (
 )
 
 // account encodes every field of a, in declaration order.
-func (e *spillEncoder) account(a *billing.Account) {
-	e.int(a.ID)
-	e.str(a.CustomerID)
-	e.int(int64(a.OpenedOn))
-	e.str(string(a.Status))
-	e.int(int64(a.ActivatedOn))
-	e.int(int64(a.Limit))
-	e.int(int64(a.BillingDay))
-	e.int(int64(a.ExternalScore))
-	e.bool(a.HasExternalScore)
-	e.bool(a.Fraud)
-	e.int(int64(a.Credit))
-	e.int(int64(a.LastStatement))
-	e.int(int64(a.LastBalance))
-	e.count(kindStatements, len(a.Statements))
+func (e *spillEncoder) account(b []byte, a *billing.Account) []byte {
+	b = putInt(b, a.ID)
+	b = putStr(b, a.CustomerID)
+	b = putInt(b, int64(a.OpenedOn))
+	b = putStr(b, string(a.Status))
+	b = putInt(b, int64(a.ActivatedOn))
+	b = putInt(b, int64(a.Limit))
+	b = putInt(b, int64(a.BillingDay))
+	b = putInt(b, int64(a.ExternalScore))
+	b = putBool(b, a.HasExternalScore)
+	b = putBool(b, a.Fraud)
+	b = putInt(b, int64(a.Credit))
+	b = putInt(b, int64(a.LastStatement))
+	b = putInt(b, int64(a.LastBalance))
+	b = e.count(b, kindStatements, len(a.Statements))
 	for i := range a.Statements {
 		s := &a.Statements[i]
-		e.int(int64(s.Date))
-		e.int(int64(s.DueDate))
-		e.int(int64(s.NewBalance))
-		e.int(int64(s.MinimumDue))
-		e.int(int64(s.MinRemaining))
-		e.components(&s.Owed)
+		b = putInt(b, int64(s.Date))
+		b = putInt(b, int64(s.DueDate))
+		b = putInt(b, int64(s.NewBalance))
+		b = putInt(b, int64(s.MinimumDue))
+		b = putInt(b, int64(s.MinRemaining))
+		b = putComponents(b, &s.Owed)
 	}
 	c := &a.Cycle
 	for _, m := range [...]billing.Money{c.Purchases, c.InstallmentSpend, c.Payments, c.Refunds, c.RevolvingFees,
 		c.Penalties, c.AcceleratedPrincipal, c.AcceleratedFees} {
-		e.int(int64(m))
+		b = putInt(b, int64(m))
 	}
-	e.int(int64(c.FailedDeductions))
-	e.int(int64(c.MaxDPD))
-	e.count(kindPending, len(a.Pending))
+	b = putInt(b, int64(c.FailedDeductions))
+	b = putInt(b, int64(c.MaxDPD))
+	b = e.count(b, kindPending, len(a.Pending))
 	for i := range a.Pending {
 		l := &a.Pending[i]
-		e.str(string(l.Kind))
-		e.int(int64(l.Date))
-		e.str(l.Ref)
-		e.int(int64(l.Period))
-		e.int(int64(l.Amount))
+		b = putStr(b, string(l.Kind))
+		b = putInt(b, int64(l.Date))
+		b = putStr(b, l.Ref)
+		b = putInt(b, int64(l.Period))
+		b = putInt(b, int64(l.Amount))
 	}
-	e.count(kindPlans, len(a.Plans))
+	b = e.count(b, kindPlans, len(a.Plans))
 	for i := range a.Plans {
 		p := &a.Plans[i]
-		e.str(p.TxnID)
-		e.int(int64(p.OpenedOn))
-		e.int(int64(p.Principal))
-		e.int(int64(p.Periods))
-		e.int(int64(p.FeeRate))
-		e.int(int64(p.PeriodPrincipal))
-		e.int(int64(p.PeriodFee))
-		e.int(int64(p.LastPeriodPrincipal))
-		e.int(int64(p.Billed))
-		e.int(int64(p.Skip))
-		e.int(int64(p.Remaining))
-		e.int(int64(p.BilledPrincipal))
-		e.int(int64(p.BilledFees))
+		b = putStr(b, p.TxnID)
+		b = putInt(b, int64(p.OpenedOn))
+		b = putInt(b, int64(p.Principal))
+		b = putInt(b, int64(p.Periods))
+		b = putInt(b, int64(p.FeeRate))
+		b = putInt(b, int64(p.PeriodPrincipal))
+		b = putInt(b, int64(p.PeriodFee))
+		b = putInt(b, int64(p.LastPeriodPrincipal))
+		b = putInt(b, int64(p.Billed))
+		b = putInt(b, int64(p.Skip))
+		b = putInt(b, int64(p.Remaining))
+		b = putInt(b, int64(p.BilledPrincipal))
+		b = putInt(b, int64(p.BilledFees))
 	}
-	e.count(kindPurchases, len(a.Purchases))
+	b = e.count(b, kindPurchases, len(a.Purchases))
 	for i := range a.Purchases {
 		p := &a.Purchases[i]
-		e.str(p.TxnID)
-		e.int(int64(p.Date))
-		e.int(int64(p.Amount))
-		e.int(int64(p.Refunded))
-		e.int(int64(p.Installments))
+		b = putStr(b, p.TxnID)
+		b = putInt(b, int64(p.Date))
+		b = putInt(b, int64(p.Amount))
+		b = putInt(b, int64(p.Refunded))
+		b = putInt(b, int64(p.Installments))
 	}
-	e.count(kindHistory, len(a.History))
+	b = e.count(b, kindHistory, len(a.History))
 	for i := range a.History {
 		h := &a.History[i]
-		e.int(int64(h.StatementDate))
+		b = putInt(b, int64(h.StatementDate))
 		for _, m := range [...]billing.Money{h.Spend, h.InstallmentSpend, h.Billed, h.Paid, h.Balance, h.Limit, h.MinimumDue} {
-			e.int(int64(m))
+			b = putInt(b, int64(m))
 		}
-		e.int(int64(h.MaxDPD))
-		e.int(int64(h.FailedDeductions))
+		b = putInt(b, int64(h.MaxDPD))
+		b = putInt(b, int64(h.FailedDeductions))
 	}
-	e.count(kindSeen, len(a.Seen))
+	b = e.count(b, kindSeen, len(a.Seen))
 	for i := range a.Seen {
 		s := &a.Seen[i]
-		e.str(s.Dataset)
-		e.str(s.ID)
-		e.int(int64(s.Date))
+		b = putStr(b, s.Dataset)
+		b = putStr(b, s.ID)
+		b = putInt(b, int64(s.Date))
 	}
-	e.count(kindLateAccruals, len(a.LateAccruals))
+	b = e.count(b, kindLateAccruals, len(a.LateAccruals))
 	for i := range a.LateAccruals {
 		x := &a.LateAccruals[i]
-		e.int(int64(x.Date))
-		e.int(int64(x.Revolving))
-		e.int(int64(x.Penalty))
-		e.int(int64(x.DueDate))
-		e.int(int64(x.MinRemaining))
-		e.components(&x.Owed)
+		b = putInt(b, int64(x.Date))
+		b = putInt(b, int64(x.Revolving))
+		b = putInt(b, int64(x.Penalty))
+		b = putInt(b, int64(x.DueDate))
+		b = putInt(b, int64(x.MinRemaining))
+		b = putComponents(b, &x.Owed)
 	}
-	e.int(int64(a.FrozenOn))
-	e.int(int64(a.LastPastDue))
-	e.int(int64(a.LimitChangedOn))
-	e.int(int64(a.ClosedOn))
-	e.str(a.ClosedBy)
-	e.int(int64(a.ChargedOff))
-	e.int(int64(a.Recovered))
-	e.bool(a.CloseRequested)
-	e.int(int64(a.DeferralsUsed))
-	e.str(a.Note)
-	e.int(int64(a.FailedDeductions))
-	e.count(kindFailures, len(a.Failures))
+	b = putInt(b, int64(a.FrozenOn))
+	b = putInt(b, int64(a.LastPastDue))
+	b = putInt(b, int64(a.LimitChangedOn))
+	b = putInt(b, int64(a.ClosedOn))
+	b = putStr(b, a.ClosedBy)
+	b = putInt(b, int64(a.ChargedOff))
+	b = putInt(b, int64(a.Recovered))
+	b = putBool(b, a.CloseRequested)
+	b = putInt(b, int64(a.DeferralsUsed))
+	b = putStr(b, a.Note)
+	b = putInt(b, int64(a.FailedDeductions))
+	b = e.count(b, kindFailures, len(a.Failures))
 	for i := range a.Failures {
 		f := &a.Failures[i]
-		e.str(f.RepaymentID)
-		e.str(f.Channel)
-		e.int(f.PaidAt)
-		e.int(int64(f.Date))
-		e.str(f.Excused)
+		b = putStr(b, f.RepaymentID)
+		b = putStr(b, f.Channel)
+		b = putInt(b, f.PaidAt)
+		b = putInt(b, int64(f.Date))
+		b = putStr(b, f.Excused)
 	}
-	e.count(kindAccruals, len(a.Accruals))
+	b = e.count(b, kindAccruals, len(a.Accruals))
 	for i := range a.Accruals {
 		x := &a.Accruals[i]
-		e.int(int64(x.Date))
-		e.int(int64(x.FirstDue))
-		e.int(int64(x.OldestDue))
-		e.int(int64(x.DPD))
-		e.int(int64(x.Penalty))
-		e.int(int64(x.Revolving))
+		b = putInt(b, int64(x.Date))
+		b = putInt(b, int64(x.FirstDue))
+		b = putInt(b, int64(x.OldestDue))
+		b = putInt(b, int64(x.DPD))
+		b = putInt(b, int64(x.Penalty))
+		b = putInt(b, int64(x.Revolving))
 	}
-	e.str(a.Grade)
-	e.int(int64(a.Score))
-	e.int(int64(a.FeaturesOn))
+	b = putStr(b, a.Grade)
+	b = putInt(b, int64(a.Score))
+	b = putInt(b, int64(a.FeaturesOn))
+	return b
 }
 
 // spillDecoder decodes the accounts of one frame. Each kind of child row
